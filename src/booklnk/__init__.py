@@ -1,0 +1,1 @@
+"""Booklnk: multi-tenant appointment booking."""

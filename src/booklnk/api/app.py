@@ -1,0 +1,74 @@
+"""The FastAPI application factory: nothing connects until the app starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from booklnk.api.observability import observe_request
+from booklnk.api.observability import router as operations_router
+from booklnk.api.problems import Problem, install_problem_handlers
+from booklnk.api.routes import auth, business_types, businesses, catalog
+from booklnk.bootstrap import load_business_types
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.kernel.clock import Clock, SystemClock
+
+DESCRIPTION = """
+Booklnk is a multi-tenant booking backend for barbershops, gyms, consultants and any other
+kind of business described by a **business type**.
+
+* Authenticate with `POST /v1/auth/login` and send `Authorization: Bearer <access_token>`.
+* Errors are RFC 9457 `application/problem+json` with a stable `code` and, for invalid input,
+  `errors[]` naming each field and the rule it broke.
+* Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
+"""
+
+
+def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await load_business_types(db, settings)
+        yield
+        await db.dispose()
+
+    app = FastAPI(
+        title="Booklnk API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock or SystemClock()
+
+    install_problem_handlers(app)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+
+    for module in (auth, businesses, business_types, catalog):
+        app.include_router(module.router)
+    app.include_router(operations_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, object]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        # Routes reference the Problem schema by $ref; register it once.
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,103 @@
+"""Request dependencies: settings, the unit of work, the caller, and role guards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.kernel.clock import Clock
+from booklnk.kernel.errors import Forbidden, Unauthorized
+from booklnk.tenancy import credentials
+from booklnk.tenancy.context import Actor, BusinessContext
+from booklnk.tenancy.models import Role
+from booklnk.tenancy.service import access_business
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT access token from POST /v1/auth/login.")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_db)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def optional_actor(
+    settings: SettingsDep,
+    now: NowDep,
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    if token is None:
+        return None
+    claims = credentials.decode_access_token(
+        token.credentials, secret=settings.jwt_secret.get_secret_value(), now=now
+    )
+    if claims is None:
+        raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
+    return Actor(claims.user_id, claims.is_platform_admin)
+
+
+def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise Unauthorized("Sign in: this route needs a bearer access token.")
+    return actor
+
+
+def platform_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if not actor.is_platform_admin:
+        raise Forbidden("This route is for platform admins.", code="insufficient_role")
+    return actor
+
+
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
+AdminDep = Annotated[Actor, Depends(platform_admin)]
+
+
+async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction, committed when the handler returns and before the
+    response is sent (scope="function"), so a failed commit can never answer 2xx."""
+    async with db.transaction(user_id=actor.user_id if actor else None) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+BusinessIdPath = Annotated[uuid.UUID, Path(description="The business (tenant) id.")]
+
+
+def _business_guard(require: Role | None):  # type: ignore[no-untyped-def]  # FastAPI dependency factory
+    async def guard(business_id: BusinessIdPath, session: SessionDep, actor: ActorDep) -> BusinessContext:
+        return await access_business(session, actor, business_id, require=require)
+
+    return guard
+
+
+# Any signed-in user acting in a business (as a customer, or with whatever role they hold).
+MemberOrCustomerCtx = Annotated[BusinessContext, Depends(_business_guard(None))]
+StaffCtx = Annotated[BusinessContext, Depends(_business_guard(Role.STAFF))]
+OwnerCtx = Annotated[BusinessContext, Depends(_business_guard(Role.OWNER))]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

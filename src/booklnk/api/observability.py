@@ -1,0 +1,84 @@
+"""Request logging, Prometheus metrics, and health/readiness probes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from booklnk.api.deps import DatabaseDep
+
+log = structlog.get_logger("booklnk.http")
+
+REQUESTS = Counter("booklnk_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "booklnk_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def _route_template(request: Request) -> str:
+    # Label by template, not raw path, so ids do not explode the metric cardinality.
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+async def observe_request(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        route = _route_template(request)
+        REQUESTS.labels(request.method, route, str(status)).inc()
+        LATENCY.labels(request.method, route).observe(elapsed)
+        log.info("request", method=request.method, path=request.url.path, status=status,
+                 duration_ms=round(elapsed * 1000, 2))
+
+
+class Health(BaseModel):
+    status: str
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database is unreachable"}},
+)
+async def readyz(db: DatabaseDep, response: Response) -> Health:
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means "not ready"
+        response.status_code = 503
+        return Health(status="unavailable")
+    return Health(status="ok")
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

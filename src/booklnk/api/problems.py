@@ -1,0 +1,139 @@
+"""RFC 9457 problem+json rendering for every error the API can answer, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from booklnk.kernel.errors import BooklnkError, FieldIssue
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger()
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+class ProblemIssue(BaseModel):
+    field: str = Field(examples=["body.price_minor"])
+    rule: str = Field(examples=["greater_than_equal"])
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, with Booklnk's stable `code` and per-field `errors`."""
+
+    type: str = Field(examples=["https://booklnk.dev/problems/validation_failed"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(examples=["validation_failed"])
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemIssue] = Field(default_factory=list)
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    issues: list[FieldIssue] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://booklnk.dev/problems/{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        "request_id": correlation_id.get(),
+        "errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in issues or []],
+        **(extra or {}),
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BooklnkError)
+    headers = None
+    if exc.status == 429 and "retry_after_seconds" in exc.extra:
+        headers = {"Retry-After": str(exc.extra["retry_after_seconds"])}
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem_response(
+        request, status=exc.status, code=exc.code, detail=exc.detail,
+        issues=exc.issues, extra=exc.extra, headers=headers,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        FieldIssue(_field_path(tuple(err["loc"])), str(err["type"]), str(err["msg"]))
+        for err in exc.errors()
+    ]
+    detail = "; ".join(f"{i.field}: {i.message}" for i in issues) or "The request is invalid."
+    return problem_response(request, status=422, code="validation_failed", detail=detail, issues=issues)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+    return problem_response(
+        request, status=exc.status_code, code=code, detail=detail, headers=dict(exc.headers or {})
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback; the client learns only the request id to quote.
+    log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(
+        request, status=500, code="internal_error",
+        detail="Something went wrong on our side. Quote the request id when reporting it.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BooklnkError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem+json a route may answer."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _TITLES.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

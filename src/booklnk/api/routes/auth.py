@@ -1,0 +1,103 @@
+"""Accounts and sessions: register, log in, refresh, log out, who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from booklnk.api.deps import ActorDep, DatabaseDep, NowDep, SessionDep, SettingsDep, client_address
+from booklnk.api.problems import problem_responses
+from booklnk.tenancy import auth, repository
+from booklnk.tenancy.auth import TokenPair
+from booklnk.tenancy.errors import InvalidToken
+from booklnk.tenancy.schemas import (
+    LoginIn,
+    MembershipOut,
+    MeOut,
+    RefreshIn,
+    RegisterIn,
+    TokensOut,
+    UserOut,
+)
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+
+
+def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
+    return TokensOut(
+        access_token=pair.access_token,
+        expires_in=int(pair.access_expires_at.timestamp() - now_ts),
+        refresh_token=pair.refresh_token,
+        refresh_expires_at=pair.refresh_expires_at,
+    )
+
+
+@router.post(
+    "/auth/register",
+    summary="Create an account",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses=problem_responses(409, 422),
+)
+async def register(body: RegisterIn, session: SessionDep) -> UserOut:
+    user = await auth.register_user(
+        session, email=str(body.email), password=body.password, full_name=body.full_name
+    )
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/auth/login",
+    summary="Exchange email and password for tokens",
+    response_model=TokensOut,
+    responses=problem_responses(401, 422, 429),
+)
+async def login(
+    body: LoginIn, request: Request, db: DatabaseDep, settings: SettingsDep, now: NowDep
+) -> TokensOut:
+    pair = await auth.login(
+        db, settings, email=str(body.email), password=body.password,
+        address=client_address(request), now=now,
+    )
+    return _tokens_out(pair, now.timestamp())
+
+
+@router.post(
+    "/auth/refresh",
+    summary="Rotate a refresh token into a new token pair",
+    description="Each refresh token works once. Presenting a used one revokes its whole family.",
+    response_model=TokensOut,
+    responses=problem_responses(401, 422),
+)
+async def refresh(body: RefreshIn, db: DatabaseDep, settings: SettingsDep, now: NowDep) -> TokensOut:
+    pair = await auth.refresh(db, settings, raw_token=body.refresh_token, now=now)
+    return _tokens_out(pair, now.timestamp())
+
+
+@router.post(
+    "/auth/logout",
+    summary="Revoke a refresh token and its family",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(422),
+)
+async def logout(body: RefreshIn, session: SessionDep, now: NowDep) -> None:
+    await auth.logout(session, raw_token=body.refresh_token, now=now)
+
+
+@router.get(
+    "/me",
+    summary="The signed-in user and their roles in businesses",
+    response_model=MeOut,
+    responses=problem_responses(401),
+)
+async def me(actor: ActorDep, session: SessionDep) -> MeOut:
+    user = await repository.get_user(session, actor.user_id)
+    if user is None:  # a valid token for a deleted account
+        raise InvalidToken("This account no longer exists.")
+    memberships = await repository.list_user_memberships(session, actor.user_id)
+    return MeOut(
+        user=UserOut.model_validate(user),
+        memberships=[
+            MembershipOut(business_id=b.id, business_name=b.name, business_slug=b.slug, role=m.role)
+            for m, b in memberships
+        ],
+    )

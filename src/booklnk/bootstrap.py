@@ -1,0 +1,36 @@
+"""Start-up steps shared by the API, the worker and the CLI."""
+
+from __future__ import annotations
+
+from booklnk.business_types import loader, service
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.db.embedded import embedded_database_url
+
+
+def database_url(settings: Settings) -> str:
+    """The configured server, or the embedded one when DATABASE_URL is unset."""
+    if settings.database_url is None:
+        return embedded_database_url(settings.embedded_pg_dir)
+    return asyncpg_url(settings.database_url.get_secret_value())
+
+
+def asyncpg_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(database_url(settings), app_role=settings.db_app_role, pool_size=settings.db_pool_size)
+
+
+async def load_business_types(db: Database, settings: Settings) -> None:
+    """Validate the built-in and deployment-folder definitions and store them."""
+    async with db.transaction() as session:
+        await service.sync_definitions(session, loader.builtin_definitions(), source="builtin")
+        if settings.business_types_dir is not None:
+            await service.sync_definitions(
+                session, loader.load_folder(settings.business_types_dir), source="folder"
+            )

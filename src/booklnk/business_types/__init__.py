@@ -1,0 +1,1 @@
+"""Business types: declarative definitions of how a kind of business schedules."""

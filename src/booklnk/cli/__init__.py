@@ -1,0 +1,1 @@
+"""The `booklnk` command line."""

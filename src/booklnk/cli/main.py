@@ -1,0 +1,126 @@
+"""`booklnk serve | migrate | demo | worker | create-admin`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from booklnk.bootstrap import database_url, load_business_types, open_database
+from booklnk.config import Settings
+from booklnk.db.migrate import upgrade
+from booklnk.logging import configure_logging
+
+app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(json=settings.json_logs, level=settings.log_level)
+    return settings
+
+
+def _migrate(settings: Settings) -> str:
+    url = database_url(settings)
+    typer.echo("Applying migrations…", err=True)
+    upgrade(url)
+    return url
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    _migrate(_settings())
+    typer.echo("Database is up to date.", err=True)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo businesses and accounts (idempotent), then print the logins."""
+    settings = _settings()
+    _migrate(settings)
+    _print_demo(asyncio.run(_load_demo(settings)), settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    with_demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
+) -> None:
+    """Migrate, then serve the HTTP API."""
+    settings = _settings()
+    url = _migrate(settings)
+    if with_demo:
+        _print_demo(asyncio.run(_load_demo(settings)), settings)
+    # Worker processes re-read settings; hand them the resolved (maybe embedded) server.
+    os.environ["DATABASE_URL"] = url
+    base = f"http://{host}:{port}"
+    typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
+    uvicorn.run(
+        "booklnk.api.main:create_app_from_env", factory=True, host=host, port=port,
+        workers=workers, log_config=None, proxy_headers=True,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker (no job kinds exist yet; it idles until stopped)."""
+    settings = _settings()
+    _migrate(settings)
+    typer.echo("Worker started; no job kinds are defined yet. Ctrl-C to stop.", err=True)
+    asyncio.run(_idle_until_signalled())
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="At least 10 characters.")],
+    full_name: Annotated[str, typer.Option(help="Display name.")] = "Platform admin",
+) -> None:
+    """Create a platform admin account (or promote an existing one)."""
+    from booklnk.demo.loader import ensure_user
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def run() -> None:
+        db = open_database(settings)
+        try:
+            async with db.transaction() as session:
+                await ensure_user(session, email=email, password=password, full_name=full_name, admin=True)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"Platform admin {email} is ready.", err=True)
+
+
+async def _load_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    from booklnk.demo.loader import load_demo
+
+    db = open_database(settings)
+    try:
+        await load_business_types(db, settings)
+        return await load_demo(db)
+    finally:
+        await db.dispose()
+
+
+def _print_demo(logins: list[tuple[str, str, str]], settings: Settings) -> None:
+    typer.echo("Demo logins (email / password / what):", err=True)
+    for email, password, what in logins:
+        typer.echo(f"  {email:<32} {password:<16} {what}", err=True)
+
+
+async def _idle_until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -1,0 +1,46 @@
+"""Settings: built once at start-up from the environment and passed down; nothing reads
+the environment at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOOKLNK_", extra="ignore")
+
+    # Unset: an embedded PostgreSQL (pgserver) is started under `embedded_pg_dir`.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "BOOKLNK_DATABASE_URL")
+    )
+    embedded_pg_dir: Path = Path(".booklnk/pgdata")
+    # Role every request and job switches to (SET LOCAL ROLE): not a superuser, not the
+    # owner of the tables, so PostgreSQL row-level security applies to it.
+    db_app_role: str = "booklnk_app"
+    db_pool_size: int = 10
+
+    environment: Literal["development", "production", "test"] = "development"
+    log_json: bool | None = None  # default: JSON in production, console otherwise
+    log_level: str = "INFO"
+
+    jwt_secret: SecretStr = SecretStr("dev-only-insecure-jwt-secret-change-me-0123456789")
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+
+    # Login throttling: failures allowed per window, per account and per client address.
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 900
+
+    # Extra business-type definition files (*.toml) loaded on start-up besides the built-ins.
+    business_types_dir: Path | None = None
+
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.environment == "production"

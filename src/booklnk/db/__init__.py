@@ -1,0 +1,1 @@
+"""Database plumbing: engine, units of work with tenant context, embedded server."""

@@ -1,0 +1,9 @@
+"""Every table's module imported once, so Alembic and tests see the whole schema."""
+
+from __future__ import annotations
+
+from booklnk.business_types import models as _business_types  # noqa: F401
+from booklnk.db.base import Base
+from booklnk.tenancy import models as _tenancy  # noqa: F401
+
+metadata = Base.metadata

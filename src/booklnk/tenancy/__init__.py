@@ -1,0 +1,1 @@
+"""Tenants (businesses), accounts, memberships with roles, and authentication."""

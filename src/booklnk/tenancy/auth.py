@@ -1,0 +1,134 @@
+"""Registration, login, refresh-token rotation and logout.
+
+Login and refresh own their transactions (like a job does): a failed login must still
+count against the throttle, and a reused refresh token must still revoke its family,
+even though the request itself fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.kernel.errors import TooManyRequests
+from booklnk.tenancy import credentials, repository
+from booklnk.tenancy.errors import EmailTaken, InvalidCredentials, InvalidToken
+from booklnk.tenancy.models import RefreshToken, User
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+async def register_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
+    if await repository.email_exists(session, email):
+        raise EmailTaken("An account with this email already exists.")
+    user = User(
+        id=uuid.uuid4(),
+        email=email,
+        full_name=full_name,
+        password_hash=credentials.hash_password(password),
+        is_platform_admin=False,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the unique index
+        raise EmailTaken("An account with this email already exists.") from exc
+    return user
+
+
+def _window_start(now: datetime, seconds: int) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+async def login(
+    db: Database, settings: Settings, *, email: str, password: str, address: str, now: datetime
+) -> TokenPair:
+    window = _window_start(now, settings.login_window_seconds)
+    account_key, address_key = f"account:{email.lower()}", f"address:{address}"
+    async with db.transaction() as session:
+        failures = await repository.count_login_failures(session, [account_key, address_key], window)
+        if (
+            failures.get(account_key, 0) >= settings.login_max_failures_per_account
+            or failures.get(address_key, 0) >= settings.login_max_failures_per_address
+        ):
+            retry_after = int((window - now).total_seconds()) + settings.login_window_seconds
+            raise TooManyRequests(
+                "Too many failed logins; try again later.", retry_after_seconds=max(retry_after, 1)
+            )
+        user = await repository.get_user_by_email(session, email)
+        # Always verify against some hash so unknown emails take as long as known ones.
+        valid = credentials.verify_password(
+            user.password_hash if user else credentials.DUMMY_PASSWORD_HASH, password
+        )
+        if user is not None and valid:
+            if credentials.password_needs_rehash(user.password_hash):
+                user.password_hash = credentials.hash_password(password)
+            return await _issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
+        await repository.add_login_failure(session, [account_key, address_key], window)
+    raise InvalidCredentials("Email or password is wrong.")
+
+
+async def refresh(db: Database, settings: Settings, *, raw_token: str, now: datetime) -> TokenPair:
+    async with db.transaction() as session:
+        token = await repository.get_refresh_token_for_update(
+            session, credentials.hash_opaque_token(raw_token)
+        )
+        if token is None or token.revoked_at is not None or token.expires_at <= now:
+            token = None
+        elif token.used_at is not None:
+            # A rotated-out token came back: someone holds a stolen copy. Kill the family.
+            await repository.revoke_token_family(session, token.family_id, now)
+            token = None
+        else:
+            user = await repository.get_user(session, token.user_id)
+            if user is not None:
+                token.used_at = now
+                return await _issue_tokens(session, settings, user, family_id=token.family_id, now=now)
+    raise InvalidToken("The refresh token is invalid, expired or revoked.")
+
+
+async def logout(session: AsyncSession, *, raw_token: str, now: datetime) -> None:
+    """Revoke the token's whole family; unknown tokens are ignored (logout is idempotent)."""
+    token = await repository.get_refresh_token_for_update(session, credentials.hash_opaque_token(raw_token))
+    if token is not None:
+        await repository.revoke_token_family(session, token.family_id, now)
+
+
+async def _issue_tokens(
+    session: AsyncSession, settings: Settings, user: User, *, family_id: uuid.UUID, now: datetime
+) -> TokenPair:
+    access_ttl = timedelta(minutes=settings.access_token_minutes)
+    refresh_expires_at = now + timedelta(days=settings.refresh_token_days)
+    raw, digest = credentials.new_opaque_token()
+    session.add(
+        RefreshToken(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=digest,
+            issued_at=now,
+            expires_at=refresh_expires_at,
+        )
+    )
+    await session.flush()
+    access = credentials.issue_access_token(
+        secret=settings.jwt_secret.get_secret_value(),
+        user_id=user.id,
+        is_platform_admin=user.is_platform_admin,
+        now=now,
+        ttl=access_ttl,
+    )
+    return TokenPair(access, now + access_ttl, raw, refresh_expires_at)

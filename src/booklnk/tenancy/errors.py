@@ -1,0 +1,45 @@
+"""Tenancy's error kinds, each with a stable code."""
+
+from __future__ import annotations
+
+from booklnk.kernel.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+class SlugTaken(Conflict):
+    code = "slug_taken"
+
+
+class BusinessNotFound(NotFound):
+    code = "business_not_found"
+
+
+class InsufficientRole(Forbidden):
+    code = "insufficient_role"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+
+
+class InvitationUnusable(Conflict):
+    code = "invitation_unusable"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+
+
+class LastOwner(Conflict):
+    code = "last_owner"

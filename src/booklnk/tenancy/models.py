@@ -1,0 +1,123 @@
+"""Tables for accounts, businesses (the tenants) and who may act in which business."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booklnk.db.base import Base, Timestamped
+
+
+class Role(enum.StrEnum):
+    """A user's role inside one business. "customer" is implicit: anyone signed in."""
+
+    OWNER = "owner"
+    STAFF = "staff"
+
+
+def _role_enum() -> Enum:
+    return Enum(Role, name="membership_role", values_callable=lambda e: [m.value for m in e])
+
+
+class User(Timestamped, Base):
+    __tablename__ = "app_user"
+    __table_args__ = (Index("uq_app_user_email", func.lower(text("email")), unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RefreshToken(Base):
+    """Refresh tokens are stored hashed; each use rotates to a new row in the same family."""
+
+    __tablename__ = "refresh_token"
+    __table_args__ = (Index("ix_refresh_token_family", "family_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    family_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """Fixed-window failure counters keyed by account or client address."""
+
+    __tablename__ = "login_failure"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Business(Timestamped, Base):
+    """The tenant. Its `id` is the tenant key every tenant-owned row carries."""
+
+    __tablename__ = "business"
+    __table_args__ = (
+        CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name="slug_format"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_format"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    business_type_key: Mapped[str] = mapped_column(ForeignKey("business_type.key"))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    rule_overrides: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class Membership(Timestamped, Base):
+    __tablename__ = "membership"
+    __table_args__ = (Index("ix_membership_user", "user_id"),)
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("business.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(_role_enum())
+
+
+class Invitation(Timestamped, Base):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(_role_enum())
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))

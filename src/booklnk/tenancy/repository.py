@@ -1,0 +1,130 @@
+"""All SQL of the tenancy domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.tenancy.models import (
+    Business,
+    Invitation,
+    LoginFailure,
+    Membership,
+    RefreshToken,
+    Role,
+    User,
+)
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    stmt = select(User).where(func.lower(User.email) == email.lower())
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def email_exists(session: AsyncSession, email: str) -> bool:
+    stmt = select(func.count()).where(func.lower(User.email) == email.lower())
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def get_refresh_token_for_update(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def revoke_token_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def count_login_failures(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> dict[str, int]:
+    stmt = select(LoginFailure.key, LoginFailure.failures).where(
+        LoginFailure.key.in_(keys), LoginFailure.window_start == window_start
+    )
+    return {key: failures for key, failures in (await session.execute(stmt)).all()}
+
+
+async def add_login_failure(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> None:
+    stmt = insert(LoginFailure).values(
+        [{"key": key, "window_start": window_start, "failures": 1} for key in keys]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginFailure.key, LoginFailure.window_start],
+        set_={"failures": LoginFailure.failures + 1},
+    )
+    await session.execute(stmt)
+
+
+async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business | None:
+    return await session.get(Business, business_id)
+
+
+async def slug_exists(session: AsyncSession, slug: str) -> bool:
+    stmt = select(func.count()).where(Business.slug == slug)
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def get_membership(
+    session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID
+) -> Membership | None:
+    return await session.get(Membership, (business_id, user_id))
+
+
+async def list_user_memberships(session: AsyncSession, user_id: uuid.UUID) -> Sequence[tuple[Membership, Business]]:
+    stmt = (
+        select(Membership, Business)
+        .join(Business, Business.id == Membership.business_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Business.name, Business.id)
+    )
+    return [(m, b) for m, b in (await session.execute(stmt)).all()]
+
+
+async def list_business_members(session: AsyncSession, business_id: uuid.UUID) -> Sequence[tuple[Membership, User]]:
+    stmt = (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.business_id == business_id)
+        .order_by(User.full_name, User.id)
+    )
+    return [(m, u) for m, u in (await session.execute(stmt)).all()]
+
+
+async def count_owners(session: AsyncSession, business_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(
+        Membership.business_id == business_id, Membership.role == Role.OWNER
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def get_invitation_by_token(session: AsyncSession, business_id: uuid.UUID, token_hash: str) -> Invitation | None:
+    stmt = (
+        select(Invitation)
+        .where(Invitation.business_id == business_id, Invitation.token_hash == token_hash)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_invitation(session: AsyncSession, business_id: uuid.UUID, invitation_id: uuid.UUID) -> Invitation | None:
+    return await session.get(Invitation, (business_id, invitation_id))
+
+
+async def list_pending_invitations(session: AsyncSession, business_id: uuid.UUID) -> Sequence[Invitation]:
+    stmt = (
+        select(Invitation)
+        .where(Invitation.business_id == business_id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.created_at, Invitation.id)
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -1,0 +1,132 @@
+"""API shapes for accounts, businesses, members and invitations (never the table classes)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from booklnk.kernel.money import MINOR_UNITS
+from booklnk.kernel.timezones import DEFAULT_TIME_ZONE
+from booklnk.tenancy.models import Role
+
+Password = Annotated[str, Field(min_length=10, max_length=256, description="10 to 256 characters.")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["cairo-cuts"])]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RegisterIn(_In):
+    email: EmailStr
+    password: Password
+    full_name: Name
+
+
+class UserOut(_Out):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    is_platform_admin: bool
+    created_at: datetime
+
+
+class LoginIn(_In):
+    email: EmailStr
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class RefreshIn(_In):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+class MembershipOut(BaseModel):
+    business_id: uuid.UUID
+    business_name: str
+    business_slug: str
+    role: Role
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    memberships: list[MembershipOut]
+
+
+class BusinessCreate(_In):
+    name: Name
+    slug: Slug
+    business_type: Annotated[str, Field(min_length=1, max_length=40, examples=["barbershop"])]
+    time_zone: Annotated[str, Field(max_length=64)] = DEFAULT_TIME_ZONE
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EGP"
+    rule_overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Rules overriding the business type's defaults, within the bounds it allows.",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _supported_currency(cls, value: str) -> str:
+        if value not in MINOR_UNITS:
+            raise ValueError(f"currency must be one of {sorted(MINOR_UNITS)}")
+        return value
+
+
+class BusinessUpdate(_In):
+    name: Name | None = None
+    time_zone: Annotated[str | None, Field(max_length=64)] = None
+    rule_overrides: dict[str, Any] | None = None
+
+
+class BusinessOut(_Out):
+    id: uuid.UUID
+    name: str
+    slug: str
+    business_type: str = Field(validation_alias="business_type_key")
+    time_zone: str
+    currency: str
+    rule_overrides: dict[str, Any]
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    role: Role
+
+
+class InvitationCreate(_In):
+    email: EmailStr
+    role: Role = Role.STAFF
+
+
+class InvitationOut(_Out):
+    id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
+    created_at: datetime
+
+
+class InvitationCreated(InvitationOut):
+    token: str = Field(description="Shown once: send it to the invitee, who accepts with it.")
+
+
+class InvitationAccept(_In):
+    token: Annotated[str, Field(min_length=1, max_length=512)]

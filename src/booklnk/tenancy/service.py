@@ -1,0 +1,199 @@
+"""Use cases for businesses, memberships and invitations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.business_types import service as business_types
+from booklnk.business_types.definition import EffectiveRules
+from booklnk.db.database import set_tenant
+from booklnk.kernel.errors import ValidationFailed
+from booklnk.kernel.timezones import check_time_zone
+from booklnk.tenancy import credentials, repository
+from booklnk.tenancy.context import Actor, BusinessContext
+from booklnk.tenancy.errors import (
+    BusinessNotFound,
+    InsufficientRole,
+    InvitationNotFound,
+    InvitationUnusable,
+    LastOwner,
+    MemberNotFound,
+    SlugTaken,
+)
+from booklnk.tenancy.models import Business, Invitation, Membership, Role, User
+
+INVITATION_TTL = timedelta(days=7)
+
+
+async def access_business(
+    session: AsyncSession, actor: Actor, business_id: uuid.UUID, *, require: Role | None
+) -> BusinessContext:
+    """Enter a business's tenant context and check the actor's role there.
+
+    `require=None` admits any signed-in user (a customer); STAFF admits staff and owners.
+    """
+    await set_tenant(session, business_id)
+    business = await repository.get_business(session, business_id)
+    if business is None:
+        raise BusinessNotFound("No such business.")
+    membership = await repository.get_membership(session, business_id, actor.user_id)
+    ctx = BusinessContext(
+        actor=actor,
+        business_id=business.id,
+        time_zone=business.time_zone,
+        business_type_key=business.business_type_key,
+        role=membership.role if membership else None,
+    )
+    if (require is Role.OWNER and not ctx.is_owner) or (require is Role.STAFF and not ctx.is_staff):
+        raise InsufficientRole(f"This action needs the {require.value} role in this business.")
+    return ctx
+
+
+async def create_business(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    name: str,
+    slug: str,
+    business_type_key: str,
+    time_zone: str,
+    currency: str,
+    rule_overrides: Mapping[str, Any],
+) -> Business:
+    check_time_zone(time_zone, field="time_zone")
+    definition = await business_types.get_definition(session, business_type_key)
+    if definition is None:
+        raise ValidationFailed.on("business_type", "unknown_business_type", f"No business type {business_type_key!r}.")
+    business_types.check_overrides(definition, rule_overrides)
+    if await repository.slug_exists(session, slug):
+        raise SlugTaken(f"The slug {slug!r} is taken.")
+    business = Business(
+        id=uuid.uuid4(),
+        name=name,
+        slug=slug,
+        business_type_key=business_type_key,
+        time_zone=time_zone,
+        currency=currency,
+        rule_overrides=dict(rule_overrides),
+    )
+    await set_tenant(session, business.id)
+    session.add(business)
+    session.add(Membership(business_id=business.id, user_id=actor.user_id, role=Role.OWNER))
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the slug first
+        raise SlugTaken(f"The slug {slug!r} is taken.") from exc
+    return business
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessChanges:
+    name: str | None = None
+    time_zone: str | None = None
+    rule_overrides: Mapping[str, Any] | None = None
+
+
+async def update_business(session: AsyncSession, ctx: BusinessContext, changes: BusinessChanges) -> Business:
+    business = await get_business(session, ctx.business_id)
+    if changes.name is not None:
+        business.name = changes.name
+    if changes.time_zone is not None:
+        check_time_zone(changes.time_zone, field="time_zone")
+        business.time_zone = changes.time_zone
+    if changes.rule_overrides is not None:
+        definition = await business_types.get_definition(session, business.business_type_key)
+        assert definition is not None  # guarded by the foreign key
+        business_types.check_overrides(definition, changes.rule_overrides)
+        business.rule_overrides = dict(changes.rule_overrides)
+    await session.flush()
+    return business
+
+
+async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business:
+    business = await repository.get_business(session, business_id)
+    if business is None:
+        raise BusinessNotFound("No such business.")
+    return business
+
+
+async def list_members(session: AsyncSession, ctx: BusinessContext) -> Sequence[tuple[Membership, User]]:
+    return await repository.list_business_members(session, ctx.business_id)
+
+
+async def remove_member(session: AsyncSession, ctx: BusinessContext, user_id: uuid.UUID) -> None:
+    membership = await repository.get_membership(session, ctx.business_id, user_id)
+    if membership is None:
+        raise MemberNotFound("No such member.")
+    if membership.role is Role.OWNER and await repository.count_owners(session, ctx.business_id) <= 1:
+        raise LastOwner("A business must keep at least one owner.")
+    await session.delete(membership)
+    await session.flush()
+
+
+async def invite(
+    session: AsyncSession, ctx: BusinessContext, *, email: str, role: Role, now: datetime
+) -> tuple[Invitation, str]:
+    """Create an invitation; the raw token is returned once, only its hash is stored."""
+    raw, digest = credentials.new_opaque_token()
+    invitation = Invitation(
+        business_id=ctx.business_id,
+        id=uuid.uuid4(),
+        email=email,
+        role=role,
+        token_hash=digest,
+        invited_by=ctx.actor.user_id,
+        expires_at=now + INVITATION_TTL,
+    )
+    session.add(invitation)
+    await session.flush()
+    return invitation, raw
+
+
+async def list_invitations(session: AsyncSession, ctx: BusinessContext) -> Sequence[Invitation]:
+    return await repository.list_pending_invitations(session, ctx.business_id)
+
+
+async def revoke_invitation(session: AsyncSession, ctx: BusinessContext, invitation_id: uuid.UUID) -> None:
+    invitation = await repository.get_invitation(session, ctx.business_id, invitation_id)
+    if invitation is None or invitation.accepted_at is not None:
+        raise InvitationNotFound("No such pending invitation.")
+    await session.delete(invitation)
+    await session.flush()
+
+
+async def accept_invitation(
+    session: AsyncSession, ctx: BusinessContext, *, raw_token: str, now: datetime
+) -> Membership:
+    invitation = await repository.get_invitation_by_token(
+        session, ctx.business_id, credentials.hash_opaque_token(raw_token)
+    )
+    if invitation is None:
+        raise InvitationNotFound("No such invitation.")
+    if invitation.accepted_at is not None or invitation.expires_at <= now:
+        raise InvitationUnusable("This invitation was already used or has expired.")
+    user = await repository.get_user(session, ctx.actor.user_id)
+    if user is None or user.email.lower() != invitation.email.lower():
+        raise InsufficientRole("This invitation was sent to another email address.")
+    invitation.accepted_at, invitation.accepted_by = now, user.id
+    membership = await repository.get_membership(session, ctx.business_id, user.id)
+    if membership is None:
+        membership = Membership(business_id=ctx.business_id, user_id=user.id, role=invitation.role)
+        session.add(membership)
+    elif membership.role is Role.STAFF:
+        membership.role = invitation.role  # an invitation may promote, never demote
+    await session.flush()
+    return membership
+
+
+async def business_rules(session: AsyncSession, ctx: BusinessContext) -> EffectiveRules:
+    """The business's effective rules: its type's defaults with its own overrides."""
+    business = await get_business(session, ctx.business_id)
+    definition = await business_types.require_definition(session, business.business_type_key)
+    return business_types.check_overrides(definition, business.rule_overrides)

@@ -1,0 +1,112 @@
+"""Businesses, roles and invitations."""
+
+from __future__ import annotations
+
+import httpx
+from support import add_staff, create_business, sign_up
+
+
+async def test_owner_creates_business_with_cairo_defaults(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client, "owner")
+    business_id = await create_business(client, owner)
+    business = (await client.get(f"/v1/businesses/{business_id}", headers=owner.headers)).json()
+    assert business["time_zone"] == "Africa/Cairo"
+    assert business["currency"] == "EGP"
+    me = (await client.get("/v1/me", headers=owner.headers)).json()
+    assert [(m["business_id"], m["role"]) for m in me["memberships"]] == [(str(business_id), "owner")]
+
+
+async def test_unknown_time_zone_is_422(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    response = await client.post(
+        "/v1/businesses",
+        headers=owner.headers,
+        json={"name": "X", "slug": "xx-zone", "business_type": "barbershop", "time_zone": "Mars/Olympus"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "field": "time_zone", "rule": "iana_time_zone", "message": "'Mars/Olympus' is not an IANA time zone."
+    }
+
+
+async def test_unknown_business_type_is_422(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    response = await client.post(
+        "/v1/businesses", headers=owner.headers, json={"name": "X", "slug": "xx-type", "business_type": "zoo"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["rule"] == "unknown_business_type"
+
+
+async def test_taken_slug_is_409(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    body = {"name": "X", "slug": "same-slug", "business_type": "barbershop"}
+    assert (await client.post("/v1/businesses", headers=owner.headers, json=body)).status_code == 201
+    again = await client.post("/v1/businesses", headers=owner.headers, json=body)
+    assert again.status_code == 409
+    assert again.json()["code"] == "slug_taken"
+
+
+async def test_user_can_be_staff_in_one_business_and_customer_in_another(client: httpx.AsyncClient) -> None:
+    owner_a, owner_b, person = await sign_up(client, "a"), await sign_up(client, "b"), await sign_up(client, "p")
+    shop_a = await create_business(client, owner_a)
+    shop_b = await create_business(client, owner_b)
+    await add_staff(client, owner_a, shop_a, person)
+
+    me = (await client.get("/v1/me", headers=person.headers)).json()
+    assert [(m["business_id"], m["role"]) for m in me["memberships"]] == [(str(shop_a), "staff")]
+    # Staff at A, but only a customer at B: B's member list is closed to them.
+    assert (await client.get(f"/v1/businesses/{shop_b}/members", headers=person.headers)).status_code == 403
+    assert (await client.get(f"/v1/businesses/{shop_b}", headers=person.headers)).status_code == 200
+
+
+async def test_invitation_for_another_email_is_refused(client: httpx.AsyncClient) -> None:
+    owner, intended, other = await sign_up(client), await sign_up(client), await sign_up(client)
+    business_id = await create_business(client, owner)
+    invited = await client.post(
+        f"/v1/businesses/{business_id}/invitations", headers=owner.headers, json={"email": intended.email}
+    )
+    token = invited.json()["token"]
+    stolen = await client.post(
+        f"/v1/businesses/{business_id}/invitations/accept", headers=other.headers, json={"token": token}
+    )
+    assert stolen.status_code == 403
+    ok = await client.post(
+        f"/v1/businesses/{business_id}/invitations/accept", headers=intended.headers, json={"token": token}
+    )
+    assert ok.status_code == 200
+    reused = await client.post(
+        f"/v1/businesses/{business_id}/invitations/accept", headers=intended.headers, json={"token": token}
+    )
+    assert reused.status_code == 409
+
+
+async def test_last_owner_cannot_be_removed(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    business_id = await create_business(client, owner)
+    response = await client.delete(f"/v1/businesses/{business_id}/members/{owner.user_id}", headers=owner.headers)
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_owner"
+
+
+async def test_businesses_list_is_cursor_paginated(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    created = {str(await create_business(client, owner)) for _ in range(5)}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/businesses", headers=owner.headers, params=params)).json()
+        seen += [b["id"] for b in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(created)
+    assert len(seen) == len(set(seen))
+
+
+async def test_garbage_cursor_is_422(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    response = await client.get("/v1/businesses", headers=owner.headers, params={"cursor": "%%%garbage"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.cursor"

@@ -28,9 +28,10 @@ def open_database(settings: Settings) -> Database:
 
 async def load_business_types(db: Database, settings: Settings) -> None:
     """Validate the built-in and deployment-folder definitions and store them."""
+    builtin = loader.builtin_definitions()
+    folders = [settings.business_types_dir] if settings.business_types_dir else []
+    # Loaded together so a folder file cannot silently redefine a built-in key.
+    extra = loader.load_definitions(folders)[len(builtin):]
     async with db.transaction() as session:
-        await service.sync_definitions(session, loader.builtin_definitions(), source="builtin")
-        if settings.business_types_dir is not None:
-            await service.sync_definitions(
-                session, loader.load_folder(settings.business_types_dir), source="folder"
-            )
+        await service.sync_definitions(session, builtin, source="builtin")
+        await service.sync_definitions(session, extra, source="folder")

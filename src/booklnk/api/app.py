@@ -12,7 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
-from booklnk.api.problems import Problem, install_problem_handlers
+from booklnk.api.problems import Problem, install_problem_handlers, problem_responses
 from booklnk.api.routes import auth, business_types, businesses, catalog
 from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
@@ -55,7 +55,8 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
 
     for module in (auth, businesses, business_types, catalog):
-        app.include_router(module.router)
+        # Any route can fail unexpectedly; say so once for all of them.
+        app.include_router(module.router, responses=problem_responses(500))
     app.include_router(operations_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -30,7 +30,11 @@ async def _run_async(url: str) -> None:
 
 def run() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url must be set"
+    if not url:  # the plain `alembic` command: same resolution as the service
+        from booklnk.bootstrap import database_url
+        from booklnk.config import Settings
+
+        url = database_url(Settings())
     asyncio.run(_run_async(url))
 
 

@@ -50,7 +50,9 @@ async def create_business(
     return uuid.UUID(response.json()["id"])
 
 
-async def add_staff(client: httpx.AsyncClient, owner: Account, business_id: uuid.UUID, staff: Account) -> None:
+async def add_staff(
+    client: httpx.AsyncClient, owner: Account, business_id: uuid.UUID, staff: Account
+) -> None:
     invited = await client.post(
         f"/v1/businesses/{business_id}/invitations",
         headers=owner.headers,

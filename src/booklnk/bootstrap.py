@@ -31,7 +31,7 @@ async def load_business_types(db: Database, settings: Settings) -> None:
     builtin = loader.builtin_definitions()
     folders = [settings.business_types_dir] if settings.business_types_dir else []
     # Loaded together so a folder file cannot silently redefine a built-in key.
-    extra = loader.load_definitions(folders)[len(builtin):]
+    extra = loader.load_definitions(folders)[len(builtin) :]
     async with db.transaction() as session:
         await service.sync_definitions(session, builtin, source="builtin")
         await service.sync_definitions(session, extra, source="folder")

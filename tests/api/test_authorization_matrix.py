@@ -15,11 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from support import Account, add_staff, create_business, log_in, sign_up
 
 from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
+from support import Account, add_staff, create_business, log_in, sign_up
 
 
 class Access(enum.Enum):
@@ -89,15 +89,27 @@ class Cast:
 
 @pytest.fixture
 async def cast(client: httpx.AsyncClient, owner_engine: AsyncEngine) -> Cast:
-    owner, staff, customer = await sign_up(client, "owner"), await sign_up(client, "staff"), await sign_up(client)
+    owner, staff, customer = (
+        await sign_up(client, "owner"),
+        await sign_up(client, "staff"),
+        await sign_up(client),
+    )
     other_owner, admin = await sign_up(client, "other"), await sign_up(client, "admin")
     business_id = await create_business(client, owner)
     await create_business(client, other_owner)
     await add_staff(client, owner, business_id, staff)
     async with owner_engine.begin() as conn:
-        await conn.execute(text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id})
+        await conn.execute(
+            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id}
+        )
     admin = await log_in(client, admin.email, admin.user_id)  # a fresh token carries the claim
-    accounts = {"owner": owner, "staff": staff, "customer": customer, "other_owner": other_owner, "admin": admin}
+    accounts = {
+        "owner": owner,
+        "staff": staff,
+        "customer": customer,
+        "other_owner": other_owner,
+        "admin": admin,
+    }
     return Cast(business_id, accounts)
 
 

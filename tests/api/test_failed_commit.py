@@ -14,14 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 async def commit_fails(owner_engine: AsyncEngine) -> AsyncIterator[None]:
     # A deferred constraint trigger fires at COMMIT, after the handler has returned.
     async with owner_engine.begin() as conn:
-        await conn.execute(text(
-            "CREATE FUNCTION test_refuse_commit() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'secret internal detail'; END $$"
-        ))
-        await conn.execute(text(
-            "CREATE CONSTRAINT TRIGGER test_refuse_commit AFTER INSERT ON app_user "
-            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_commit()"
-        ))
+        await conn.execute(
+            text(
+                "CREATE FUNCTION test_refuse_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'secret internal detail'; END $$"
+            )
+        )
+        await conn.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER test_refuse_commit AFTER INSERT ON app_user "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_commit()"
+            )
+        )
     yield
     async with owner_engine.begin() as conn:
         await conn.execute(text("DROP TRIGGER test_refuse_commit ON app_user"))

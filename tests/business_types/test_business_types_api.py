@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from support import create_business, log_in, sign_up
 
 from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
 from booklnk.db.database import Database
+from support import create_business, log_in, sign_up
 
 CLINIC_TOML = """
 key = "clinic"
@@ -72,12 +72,21 @@ async def test_platform_admin_adds_a_type_through_the_api(
 ) -> None:
     admin = await sign_up(client, "admin")
     async with owner_engine.begin() as conn:
-        await conn.execute(text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id})
+        await conn.execute(
+            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id}
+        )
     admin = await log_in(client, admin.email, admin.user_id)
     tutor = {
-        "key": "tutor", "name": "Tutor", "mode": "appointment", "slot_grid_minutes": 30,
-        "default_durations_minutes": [60], "buffer_before_minutes": 0, "buffer_after_minutes": 0,
-        "min_notice_minutes": 60, "horizon_days": 30, "cancellation_window_minutes": 120,
+        "key": "tutor",
+        "name": "Tutor",
+        "mode": "appointment",
+        "slot_grid_minutes": 30,
+        "default_durations_minutes": [60],
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+        "min_notice_minutes": 60,
+        "horizon_days": 30,
+        "cancellation_window_minutes": 120,
         "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
     }
     created = await client.post("/v1/business-types", headers=admin.headers, json=tutor)
@@ -93,11 +102,17 @@ async def test_invalid_definition_from_admin_names_the_field(
 ) -> None:
     admin = await sign_up(client, "admin")
     async with owner_engine.begin() as conn:
-        await conn.execute(text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id})
+        await conn.execute(
+            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id}
+        )
     admin = await log_in(client, admin.email, admin.user_id)
     bad = {
-        "key": "odd", "name": "Odd", "mode": "appointment", "slot_grid_minutes": 7,
-        "default_durations_minutes": [30], "horizon_days": 30,
+        "key": "odd",
+        "name": "Odd",
+        "mode": "appointment",
+        "slot_grid_minutes": 7,
+        "default_durations_minutes": [30],
+        "horizon_days": 30,
         "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
     }
     response = await client.post("/v1/business-types", headers=admin.headers, json=bad)
@@ -108,19 +123,26 @@ async def test_invalid_definition_from_admin_names_the_field(
 async def test_business_overrides_within_bounds_only(client: httpx.AsyncClient) -> None:
     owner = await sign_up(client)
     ok = await client.post(
-        "/v1/businesses", headers=owner.headers,
-        json={"name": "A", "slug": "cuts-a", "business_type": "barbershop",
-              "rule_overrides": {"min_notice_minutes": 30}},
+        "/v1/businesses",
+        headers=owner.headers,
+        json={
+            "name": "A",
+            "slug": "cuts-a",
+            "business_type": "barbershop",
+            "rule_overrides": {"min_notice_minutes": 30},
+        },
     )
     assert ok.status_code == 201, ok.text
     out_of_bounds = await client.patch(
-        f"/v1/businesses/{ok.json()['id']}", headers=owner.headers,
+        f"/v1/businesses/{ok.json()['id']}",
+        headers=owner.headers,
         json={"rule_overrides": {"min_notice_minutes": 100000}},
     )
     assert out_of_bounds.status_code == 422
     assert out_of_bounds.json()["errors"][0]["field"] == "rules.min_notice_minutes"
     fixed = await client.patch(
-        f"/v1/businesses/{ok.json()['id']}", headers=owner.headers,
+        f"/v1/businesses/{ok.json()['id']}",
+        headers=owner.headers,
         json={"rule_overrides": {"slot_grid_minutes": 5}},
     )
     assert fixed.status_code == 422

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
 from support import PASSWORD, FakeClock, sign_up
 
 
@@ -19,11 +19,16 @@ async def test_register_login_and_me(client: httpx.AsyncClient) -> None:
     assert me.json()["memberships"] == []
 
 
-async def test_password_is_stored_as_argon2_hash(client: httpx.AsyncClient, owner_engine: AsyncEngine) -> None:
+async def test_password_is_stored_as_argon2_hash(
+    client: httpx.AsyncClient, owner_engine: AsyncEngine
+) -> None:
     account = await sign_up(client)
     async with owner_engine.connect() as conn:
-        stored = (await conn.execute(text("SELECT password_hash FROM app_user WHERE id = :id"),
-                                     {"id": account.user_id})).scalar_one()
+        stored = (
+            await conn.execute(
+                text("SELECT password_hash FROM app_user WHERE id = :id"), {"id": account.user_id}
+            )
+        ).scalar_one()
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
 
@@ -51,7 +56,9 @@ async def test_register_rejects_short_password_naming_the_field(client: httpx.As
 async def test_wrong_password_is_401_and_does_not_say_which_part_was_wrong(client: httpx.AsyncClient) -> None:
     account = await sign_up(client)
     wrong = await client.post("/v1/auth/login", json={"email": account.email, "password": "nope-nope-nope"})
-    unknown = await client.post("/v1/auth/login", json={"email": "ghost@example.com", "password": "whatever1"})
+    unknown = await client.post(
+        "/v1/auth/login", json={"email": "ghost@example.com", "password": "whatever1"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
@@ -59,19 +66,25 @@ async def test_wrong_password_is_401_and_does_not_say_which_part_was_wrong(clien
 async def test_login_is_throttled_per_account(client: httpx.AsyncClient, clock: FakeClock) -> None:
     account = await sign_up(client)
     for _ in range(5):
-        response = await client.post("/v1/auth/login", json={"email": account.email, "password": "bad-password"})
+        response = await client.post(
+            "/v1/auth/login", json={"email": account.email, "password": "bad-password"}
+        )
         assert response.status_code == 401
     # Even the right password is refused while the account is throttled.
     blocked = await client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD})
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
     clock.advance(timedelta(minutes=16))
-    assert (await client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD})).status_code == 200
+    assert (
+        await client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD})
+    ).status_code == 200
 
 
 async def test_login_is_throttled_per_address(client: httpx.AsyncClient) -> None:
     for i in range(20):
-        response = await client.post("/v1/auth/login", json={"email": f"x{i}@example.com", "password": "bad-password"})
+        response = await client.post(
+            "/v1/auth/login", json={"email": f"x{i}@example.com", "password": "bad-password"}
+        )
         assert response.status_code == 401
     account = await sign_up_without_login(client)
     blocked = await client.post("/v1/auth/login", json={"email": account, "password": PASSWORD})
@@ -80,7 +93,9 @@ async def test_login_is_throttled_per_address(client: httpx.AsyncClient) -> None
 
 async def sign_up_without_login(client: httpx.AsyncClient) -> str:
     email = "fresh@example.com"
-    response = await client.post("/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "F"})
+    response = await client.post(
+        "/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "F"}
+    )
     assert response.status_code == 201
     return email
 
@@ -101,7 +116,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncC
 
 async def test_logout_revokes_refresh_token(client: httpx.AsyncClient) -> None:
     account = await sign_up(client)
-    assert (await client.post("/v1/auth/logout", json={"refresh_token": account.refresh_token})).status_code == 204
+    assert (
+        await client.post("/v1/auth/logout", json={"refresh_token": account.refresh_token})
+    ).status_code == 204
     after = await client.post("/v1/auth/refresh", json={"refresh_token": account.refresh_token})
     assert after.status_code == 401
 

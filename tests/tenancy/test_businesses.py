@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from support import add_staff, create_business, sign_up
 
 
@@ -25,7 +26,9 @@ async def test_unknown_time_zone_is_422(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["errors"][0] == {
-        "field": "time_zone", "rule": "iana_time_zone", "message": "'Mars/Olympus' is not an IANA time zone."
+        "field": "time_zone",
+        "rule": "iana_time_zone",
+        "message": "'Mars/Olympus' is not an IANA time zone.",
     }
 
 
@@ -48,7 +51,11 @@ async def test_taken_slug_is_409(client: httpx.AsyncClient) -> None:
 
 
 async def test_user_can_be_staff_in_one_business_and_customer_in_another(client: httpx.AsyncClient) -> None:
-    owner_a, owner_b, person = await sign_up(client, "a"), await sign_up(client, "b"), await sign_up(client, "p")
+    owner_a, owner_b, person = (
+        await sign_up(client, "a"),
+        await sign_up(client, "b"),
+        await sign_up(client, "p"),
+    )
     shop_a = await create_business(client, owner_a)
     shop_b = await create_business(client, owner_b)
     await add_staff(client, owner_a, shop_a, person)
@@ -84,7 +91,9 @@ async def test_invitation_for_another_email_is_refused(client: httpx.AsyncClient
 async def test_last_owner_cannot_be_removed(client: httpx.AsyncClient) -> None:
     owner = await sign_up(client)
     business_id = await create_business(client, owner)
-    response = await client.delete(f"/v1/businesses/{business_id}/members/{owner.user_id}", headers=owner.headers)
+    response = await client.delete(
+        f"/v1/businesses/{business_id}/members/{owner.user_id}", headers=owner.headers
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "last_owner"
 

@@ -8,26 +8,33 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from support import add_staff, create_business, sign_up
 
 from booklnk.db.database import Database
 from booklnk.tables import metadata
+from support import add_staff, create_business, sign_up
 
-TENANT_TABLES = sorted(
-    t.name for t in metadata.sorted_tables if "business_id" in t.columns
-)
+TENANT_TABLES = sorted(t.name for t in metadata.sorted_tables if "business_id" in t.columns)
 
 
 async def test_every_tenant_table_has_forced_rls(owner_engine: AsyncEngine) -> None:
     assert TENANT_TABLES, "no tenant tables found"
     async with owner_engine.connect() as conn:
-        rows = (await conn.execute(text(
-            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
-            "WHERE relname = ANY(:names) AND relkind = 'r'"
-        ), {"names": TENANT_TABLES})).all()
-        policies = set((await conn.execute(text(
-            "SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation'"
-        ))).scalars())
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE relname = ANY(:names) AND relkind = 'r'"
+                ),
+                {"names": TENANT_TABLES},
+            )
+        ).all()
+        policies = set(
+            (
+                await conn.execute(
+                    text("SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation'")
+                )
+            ).scalars()
+        )
     assert {r.relname for r in rows} == set(TENANT_TABLES)
     assert all(r.relrowsecurity and r.relforcerowsecurity for r in rows), rows
     assert set(TENANT_TABLES) <= policies
@@ -35,13 +42,16 @@ async def test_every_tenant_table_has_forced_rls(owner_engine: AsyncEngine) -> N
 
 async def test_app_role_is_neither_superuser_nor_owner_nor_bypassing(owner_engine: AsyncEngine) -> None:
     async with owner_engine.connect() as conn:
-        role = (await conn.execute(text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'booklnk_app'"
-        ))).one()
-        owned = (await conn.execute(text(
-            "SELECT count(*) FROM pg_tables WHERE tableowner = 'booklnk_app'"
-        ))).scalar_one()
-    assert not role.rolsuper and not role.rolbypassrls
+        role = (
+            await conn.execute(
+                text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'booklnk_app'")
+            )
+        ).one()
+        owned = (
+            await conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = 'booklnk_app'"))
+        ).scalar_one()
+    assert not role.rolsuper
+    assert not role.rolbypassrls
     assert owned == 0
 
 
@@ -52,7 +62,11 @@ async def _tenant_rows(db: Database, tenant: uuid.UUID | None, table: str) -> li
 
 
 async def test_unfiltered_query_sees_only_its_tenant(client: httpx.AsyncClient, db: Database) -> None:
-    owner_a, owner_b, staff = await sign_up(client, "a"), await sign_up(client, "b"), await sign_up(client, "s")
+    owner_a, owner_b, staff = (
+        await sign_up(client, "a"),
+        await sign_up(client, "b"),
+        await sign_up(client, "s"),
+    )
     shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
     await add_staff(client, owner_b, shop_b, staff)
     for shop, owner in ((shop_a, owner_a), (shop_b, owner_b)):
@@ -67,7 +81,9 @@ async def test_unfiltered_query_sees_only_its_tenant(client: httpx.AsyncClient, 
         assert await _tenant_rows(db, None, table) == []
 
 
-async def test_writing_into_another_tenant_is_refused_by_postgres(client: httpx.AsyncClient, db: Database) -> None:
+async def test_writing_into_another_tenant_is_refused_by_postgres(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     owner_a, owner_b = await sign_up(client, "a"), await sign_up(client, "b")
     shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
     with pytest.raises(Exception, match="row-level security"):
@@ -77,7 +93,9 @@ async def test_writing_into_another_tenant_is_refused_by_postgres(client: httpx.
                 {"b": shop_b, "u": owner_a.user_id},
             )
     async with db.transaction(tenant_id=shop_a) as session:
-        updated = await session.execute(text("UPDATE business SET name = 'pwned' WHERE id = :b"), {"b": shop_b})
+        updated = await session.execute(
+            text("UPDATE business SET name = 'pwned' WHERE id = :b"), {"b": shop_b}
+        )
         assert updated.rowcount == 0  # type: ignore[attr-defined]
 
 
@@ -90,5 +108,7 @@ async def test_foreign_tenant_ids_under_own_business_path_are_404(client: httpx.
     foreign = invite_b.json()["id"]
     response = await client.delete(f"/v1/businesses/{shop_a}/invitations/{foreign}", headers=owner_a.headers)
     assert response.status_code == 404
-    response = await client.delete(f"/v1/businesses/{shop_a}/members/{owner_b.user_id}", headers=owner_a.headers)
+    response = await client.delete(
+        f"/v1/businesses/{shop_a}/members/{owner_b.user_id}", headers=owner_a.headers
+    )
     assert response.status_code == 404

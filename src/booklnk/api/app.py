@@ -68,8 +68,8 @@ def _openapi(app: FastAPI) -> dict[str, object]:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         # Routes reference the Problem schema by $ref; register it once.
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
         )
         app.openapi_schema = schema
     return app.openapi_schema

@@ -17,7 +17,9 @@ log = structlog.get_logger("booklnk.http")
 
 REQUESTS = Counter("booklnk_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "booklnk_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    "booklnk_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
@@ -28,9 +30,7 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", "unmatched"))
 
 
-async def observe_request(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
+async def observe_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     started = time.perf_counter()
     status = 500
     try:
@@ -42,8 +42,13 @@ async def observe_request(
         route = _route_template(request)
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(elapsed)
-        log.info("request", method=request.method, path=request.url.path, status=status,
-                 duration_ms=round(elapsed * 1000, 2))
+        log.info(
+            "request",
+            method=request.method,
+            path=request.url.path,
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+        )
 
 
 class Health(BaseModel):

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from booklnk.db.pagination import MAX_PAGE_SIZE
 
-
 T = TypeVar("T")
 
 

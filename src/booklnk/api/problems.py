@@ -87,16 +87,20 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     return problem_response(
-        request, status=exc.status, code=exc.code, detail=exc.detail,
-        issues=exc.issues, extra=exc.extra, headers=headers,
+        request,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        issues=exc.issues,
+        extra=exc.extra,
+        headers=headers,
     )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     issues = [
-        FieldIssue(_field_path(tuple(err["loc"])), str(err["type"]), str(err["msg"]))
-        for err in exc.errors()
+        FieldIssue(_field_path(tuple(err["loc"])), str(err["type"]), str(err["msg"])) for err in exc.errors()
     ]
     detail = "; ".join(f"{i.field}: {i.message}" for i in issues) or "The request is invalid."
     return problem_response(request, status=422, code="validation_failed", detail=detail, issues=issues)
@@ -115,7 +119,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Logged with its traceback; the client learns only the request id to quote.
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem_response(
-        request, status=500, code="internal_error",
+        request,
+        status=500,
+        code="internal_error",
         detail="Something went wrong on our side. Quote the request id when reporting it.",
     )
 

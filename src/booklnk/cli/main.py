@@ -63,8 +63,13 @@ def serve(
     base = f"http://{host}:{port}"
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
     uvicorn.run(
-        "booklnk.api.main:create_app_from_env", factory=True, host=host, port=port,
-        workers=workers, log_config=None, proxy_headers=True,
+        "booklnk.api.main:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
     )
 
 

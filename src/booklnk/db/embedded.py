@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pgserver
+from pgserver.postgres_server import get_server
 
 
 def embedded_database_url(data_dir: Path) -> str:
@@ -14,6 +14,6 @@ def embedded_database_url(data_dir: Path) -> str:
     processes (API workers, tests) can share one data folder.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir.resolve())
+    server = get_server(data_dir.resolve())
     # pgserver answers "postgresql://postgres:@/postgres?host=<socket dir>".
     return server.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,6 @@ from booklnk.kernel.cursor import decode_cursor, encode_cursor
 from booklnk.kernel.errors import ValidationFailed
 
 MAX_PAGE_SIZE = 200
-T = TypeVar("T")
 
 
 def _parse(column: InstrumentedAttribute[Any], raw: str) -> object:
@@ -27,7 +26,9 @@ def _parse(column: InstrumentedAttribute[Any], raw: str) -> object:
             return datetime.fromisoformat(raw)
         return python_type(raw)
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed.on("query.cursor", "valid_cursor", "The cursor is not one this API issued.") from exc
+        raise ValidationFailed.on(
+            "query.cursor", "valid_cursor", "The cursor is not one this API issued."
+        ) from exc
 
 
 def _render(value: object) -> str:
@@ -36,12 +37,12 @@ def _render(value: object) -> str:
 
 async def fetch_page(
     session: AsyncSession,
-    stmt: Select[tuple[T]],
+    stmt: Select[Any],
     *,
     order_by: Sequence[InstrumentedAttribute[Any]],
     cursor: str | None,
     limit: int,
-) -> tuple[list[T], str | None]:
+) -> tuple[list[Any], str | None]:
     """One page of `stmt`'s entities in `order_by` order, and the cursor of the next page.
 
     `order_by` must end in a unique column (usually the id) so the order is total.

@@ -108,9 +108,7 @@ class Membership(Timestamped, Base):
 
 class Invitation(Timestamped, Base):
     __tablename__ = "invitation"
-    __table_args__ = (
-        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),)
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -48,7 +48,9 @@ async def revoke_token_family(session: AsyncSession, family_id: uuid.UUID, now: 
     )
 
 
-async def count_login_failures(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> dict[str, int]:
+async def count_login_failures(
+    session: AsyncSession, keys: Sequence[str], window_start: datetime
+) -> dict[str, int]:
     stmt = select(LoginFailure.key, LoginFailure.failures).where(
         LoginFailure.key.in_(keys), LoginFailure.window_start == window_start
     )
@@ -81,7 +83,9 @@ async def get_membership(
     return await session.get(Membership, (business_id, user_id))
 
 
-async def list_user_memberships(session: AsyncSession, user_id: uuid.UUID) -> Sequence[tuple[Membership, Business]]:
+async def list_user_memberships(
+    session: AsyncSession, user_id: uuid.UUID
+) -> Sequence[tuple[Membership, Business]]:
     stmt = (
         select(Membership, Business)
         .join(Business, Business.id == Membership.business_id)
@@ -91,7 +95,9 @@ async def list_user_memberships(session: AsyncSession, user_id: uuid.UUID) -> Se
     return [(m, b) for m, b in (await session.execute(stmt)).all()]
 
 
-async def list_business_members(session: AsyncSession, business_id: uuid.UUID) -> Sequence[tuple[Membership, User]]:
+async def list_business_members(
+    session: AsyncSession, business_id: uuid.UUID
+) -> Sequence[tuple[Membership, User]]:
     stmt = (
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
@@ -102,13 +108,13 @@ async def list_business_members(session: AsyncSession, business_id: uuid.UUID) -
 
 
 async def count_owners(session: AsyncSession, business_id: uuid.UUID) -> int:
-    stmt = select(func.count()).where(
-        Membership.business_id == business_id, Membership.role == Role.OWNER
-    )
+    stmt = select(func.count()).where(Membership.business_id == business_id, Membership.role == Role.OWNER)
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def get_invitation_by_token(session: AsyncSession, business_id: uuid.UUID, token_hash: str) -> Invitation | None:
+async def get_invitation_by_token(
+    session: AsyncSession, business_id: uuid.UUID, token_hash: str
+) -> Invitation | None:
     stmt = (
         select(Invitation)
         .where(Invitation.business_id == business_id, Invitation.token_hash == token_hash)
@@ -117,7 +123,9 @@ async def get_invitation_by_token(session: AsyncSession, business_id: uuid.UUID,
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_invitation(session: AsyncSession, business_id: uuid.UUID, invitation_id: uuid.UUID) -> Invitation | None:
+async def get_invitation(
+    session: AsyncSession, business_id: uuid.UUID, invitation_id: uuid.UUID
+) -> Invitation | None:
     return await session.get(Invitation, (business_id, invitation_id))
 
 

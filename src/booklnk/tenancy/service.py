@@ -70,7 +70,9 @@ async def create_business(
     check_time_zone(time_zone, field="time_zone")
     definition = await business_types.get_definition(session, business_type_key)
     if definition is None:
-        raise ValidationFailed.on("business_type", "unknown_business_type", f"No business type {business_type_key!r}.")
+        raise ValidationFailed.on(
+            "business_type", "unknown_business_type", f"No business type {business_type_key!r}."
+        )
     business_types.check_overrides(definition, rule_overrides)
     if await repository.slug_exists(session, slug):
         raise SlugTaken(f"The slug {slug!r} is taken.")

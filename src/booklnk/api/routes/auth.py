@@ -55,8 +55,12 @@ async def login(
     body: LoginIn, request: Request, db: DatabaseDep, settings: SettingsDep, now: NowDep
 ) -> TokensOut:
     pair = await auth.login(
-        db, settings, email=str(body.email), password=body.password,
-        address=client_address(request), now=now,
+        db,
+        settings,
+        email=str(body.email),
+        password=body.password,
+        address=client_address(request),
+        now=now,
     )
     return _tokens_out(pair, now.timestamp())
 

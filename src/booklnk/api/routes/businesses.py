@@ -45,8 +45,14 @@ GUARDED = problem_responses(401, 403, 404)
 )
 async def create_business(body: BusinessCreate, actor: ActorDep, session: SessionDep) -> BusinessOut:
     business = await service.create_business(
-        session, actor, name=body.name, slug=body.slug, business_type_key=body.business_type,
-        time_zone=body.time_zone, currency=body.currency, rule_overrides=body.rule_overrides,
+        session,
+        actor,
+        name=body.name,
+        slug=body.slug,
+        business_type_key=body.business_type,
+        time_zone=body.time_zone,
+        currency=body.currency,
+        rule_overrides=body.rule_overrides,
     )
     return BusinessOut.model_validate(business)
 
@@ -119,7 +125,9 @@ async def remove_member(user_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep) 
     response_model=InvitationCreated,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def invite(body: InvitationCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep) -> InvitationCreated:
+async def invite(
+    body: InvitationCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep
+) -> InvitationCreated:
     invitation, token = await service.invite(session, ctx, email=str(body.email), role=body.role, now=now)
     return InvitationCreated(**InvitationOut.model_validate(invitation).model_dump(), token=token)
 
@@ -151,11 +159,17 @@ async def revoke_invitation(invitation_id: uuid.UUID, ctx: OwnerCtx, session: Se
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def accept_invitation(
-    business_id: BusinessIdPath, body: InvitationAccept, ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep
+    business_id: BusinessIdPath,
+    body: InvitationAccept,
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    now: NowDep,
 ) -> MembershipOut:
     membership = await service.accept_invitation(session, ctx, raw_token=body.token, now=now)
     business = await service.get_business(session, business_id)
     return MembershipOut(
-        business_id=business.id, business_name=business.name, business_slug=business.slug,
+        business_id=business.id,
+        business_name=business.name,
+        business_slug=business.slug,
         role=Role(membership.role),
     )

@@ -6,6 +6,7 @@ Create Date: 2026-11-24
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 ROLE_ENUM = pg.ENUM("owner", "staff", name="membership_role", create_type=False)
 
 
-def _timestamps() -> list[sa.Column[sa.DateTime]]:
+def _timestamps() -> list[sa.Column[Any]]:
     return [
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
@@ -44,9 +45,7 @@ def _create_app_role() -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE}"
     )
-    op.execute(
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}"
-    )
+    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}")
 
 
 def _create_context_functions() -> None:
@@ -174,9 +173,7 @@ def upgrade() -> None:
 
 
 def _enable_rls() -> None:
-    op.execute(
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
-    )
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
     op.execute(f"REVOKE ALL ON alembic_version FROM {APP_ROLE}")
     # A business row is the tenant itself: its public profile is readable by anyone
     # (customers browse businesses), but only its own context may change it.
@@ -190,23 +187,27 @@ def _enable_rls() -> None:
         "CREATE POLICY business_update ON business FOR UPDATE "
         "USING (id = booklnk_current_tenant()) WITH CHECK (id = booklnk_current_tenant())"
     )
-    op.execute(
-        "CREATE POLICY business_delete ON business FOR DELETE USING (id = booklnk_current_tenant())"
-    )
+    op.execute("CREATE POLICY business_delete ON business FOR DELETE USING (id = booklnk_current_tenant())")
     for statement in tenant_isolation_sql("invitation"):
         op.execute(statement)
     for statement in tenant_isolation_sql("membership"):
         op.execute(statement)
     # A user may list their own memberships across businesses ("where am I staff?").
     op.execute(
-        "CREATE POLICY membership_own_read ON membership FOR SELECT "
-        "USING (user_id = booklnk_current_user())"
+        "CREATE POLICY membership_own_read ON membership FOR SELECT USING (user_id = booklnk_current_user())"
     )
 
 
 def downgrade() -> None:
-    for table in ("invitation", "membership", "business", "business_type", "login_failure",
-                  "refresh_token", "app_user"):
+    for table in (
+        "invitation",
+        "membership",
+        "business",
+        "business_type",
+        "login_failure",
+        "refresh_token",
+        "app_user",
+    ):
         op.drop_table(table)
     ROLE_ENUM.drop(op.get_bind())
     op.execute("DROP FUNCTION IF EXISTS booklnk_current_tenant()")

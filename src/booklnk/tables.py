@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booklnk.business_types import models as _business_types  # noqa: F401
+from booklnk.catalog import models as _catalog  # noqa: F401
 from booklnk.db.base import Base
 from booklnk.tenancy import models as _tenancy  # noqa: F401
 

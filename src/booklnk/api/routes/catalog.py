@@ -1,0 +1,456 @@
+"""A business's catalog: services, staff members, resources, and their schedules.
+
+Reads of services, staff and resources are open to any signed-in user (customers choose
+from them); writes are the owner's. Schedules are read by staff and written by owners,
+except that staff members manage their own time off.
+
+No `from __future__ import annotations` here: the schedule routes are built by a factory
+whose dependency aliases are local, and FastAPI resolves string annotations only
+against module globals.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from booklnk.api.deps import MemberOrCustomerCtx, OwnerCtx, SessionDep, StaffCtx
+from booklnk.api.pagination import CursorQuery, LimitQuery, Page
+from booklnk.api.problems import problem_responses
+from booklnk.catalog import schedules, service
+from booklnk.catalog.owner import ScheduleOwner
+from booklnk.catalog.schemas import (
+    DateOverrideBody,
+    DateOverrideOut,
+    DayInterval,
+    ResourceCreate,
+    ResourceOut,
+    ResourceUpdate,
+    ServiceCreate,
+    ServiceOut,
+    ServiceUpdate,
+    StaffCreate,
+    StaffOut,
+    StaffUpdate,
+    TimeOffBody,
+    TimeOffOut,
+    WeeklyScheduleBody,
+)
+
+router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["catalog"])
+READ = problem_responses(401, 403, 404)
+LIST = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 422)
+DELETE = problem_responses(401, 403, 404)
+
+ServiceId = Annotated[uuid.UUID, Path(description="A service of this business.")]
+StaffId = Annotated[uuid.UUID, Path(description="A staff member of this business.")]
+ResourceId = Annotated[uuid.UUID, Path(description="A resource of this business.")]
+IncludeInactive = Annotated[
+    bool, Query(description="Also list deactivated rows (staff and owners only; ignored for customers).")
+]
+
+
+def _listing(
+    cursor: CursorQuery = None, limit: LimitQuery = 50, include_inactive: IncludeInactive = False
+) -> service.Listing:
+    return service.Listing(cursor=cursor, limit=limit, include_inactive=include_inactive)
+
+
+ListingDep = Annotated[service.Listing, Depends(_listing)]
+
+
+def _service_out(view: service.ServiceView) -> ServiceOut:
+    return ServiceOut.model_validate(view.service).model_copy(update={"staff_ids": view.staff_ids})
+
+
+def _service_spec(body: ServiceCreate) -> service.ServiceSpec:
+    return service.ServiceSpec(**body.model_dump())
+
+
+@router.post(
+    "/services",
+    summary="Add a service",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ServiceOut,
+    responses=WRITE,
+)
+async def create_service(body: ServiceCreate, ctx: OwnerCtx, session: SessionDep) -> ServiceOut:
+    return _service_out(await service.create_service(session, ctx, _service_spec(body)))
+
+
+@router.get("/services", summary="List services", response_model=Page[ServiceOut], responses=LIST)
+async def list_services(
+    ctx: MemberOrCustomerCtx, session: SessionDep, listing: ListingDep
+) -> Page[ServiceOut]:
+    views, next_cursor = await service.list_services(session, ctx, listing)
+    return Page(items=[_service_out(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/services/{service_id}", summary="Get a service", response_model=ServiceOut, responses=READ)
+async def get_service(service_id: ServiceId, ctx: MemberOrCustomerCtx, session: SessionDep) -> ServiceOut:
+    return _service_out(await service.get_service(session, ctx, service_id))
+
+
+@router.patch(
+    "/services/{service_id}",
+    summary="Change a service (omitted fields stay as they are)",
+    response_model=ServiceOut,
+    responses=WRITE,
+)
+async def update_service(
+    service_id: ServiceId, body: ServiceUpdate, ctx: OwnerCtx, session: SessionDep
+) -> ServiceOut:
+    return _service_out(await service.update_service(session, ctx, service_id, body.changes()))
+
+
+@router.delete(
+    "/services/{service_id}",
+    summary="Deactivate a service (kept for existing bookings; PATCH active=true restores it)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=DELETE,
+)
+async def deactivate_service(service_id: ServiceId, ctx: OwnerCtx, session: SessionDep) -> None:
+    await service.deactivate_service(session, ctx, service_id)
+
+
+@router.post(
+    "/staff",
+    summary="Add a staff member, optionally linked to a member's account",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StaffOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_staff(body: StaffCreate, ctx: OwnerCtx, session: SessionDep) -> StaffOut:
+    staff = await service.create_staff(
+        session, ctx, display_name=body.display_name, user_id=body.user_id, active=body.active
+    )
+    return StaffOut.model_validate(staff)
+
+
+@router.get("/staff", summary="List staff members", response_model=Page[StaffOut], responses=LIST)
+async def list_staff(ctx: MemberOrCustomerCtx, session: SessionDep, listing: ListingDep) -> Page[StaffOut]:
+    rows, next_cursor = await service.list_staff(session, ctx, listing)
+    return Page(items=[StaffOut.model_validate(s) for s in rows], next_cursor=next_cursor)
+
+
+@router.get("/staff/{staff_id}", summary="Get a staff member", response_model=StaffOut, responses=READ)
+async def get_staff(staff_id: StaffId, ctx: MemberOrCustomerCtx, session: SessionDep) -> StaffOut:
+    return StaffOut.model_validate(await service.get_staff(session, ctx, staff_id))
+
+
+@router.patch(
+    "/staff/{staff_id}",
+    summary="Change a staff member (omitted fields stay as they are)",
+    response_model=StaffOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def update_staff(staff_id: StaffId, body: StaffUpdate, ctx: OwnerCtx, session: SessionDep) -> StaffOut:
+    return StaffOut.model_validate(await service.update_staff(session, ctx, staff_id, body.changes()))
+
+
+@router.delete(
+    "/staff/{staff_id}",
+    summary="Deactivate a staff member (kept for existing bookings; PATCH active=true restores them)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=DELETE,
+)
+async def deactivate_staff(staff_id: StaffId, ctx: OwnerCtx, session: SessionDep) -> None:
+    await service.deactivate_staff(session, ctx, staff_id)
+
+
+@router.post(
+    "/resources",
+    summary="Add a resource (a chair, a room, equipment)",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResourceOut,
+    responses=WRITE,
+)
+async def create_resource(body: ResourceCreate, ctx: OwnerCtx, session: SessionDep) -> ResourceOut:
+    resource = await service.create_resource(session, ctx, name=body.name, kind=body.kind, active=body.active)
+    return ResourceOut.model_validate(resource)
+
+
+@router.get("/resources", summary="List resources", response_model=Page[ResourceOut], responses=LIST)
+async def list_resources(
+    ctx: MemberOrCustomerCtx, session: SessionDep, listing: ListingDep
+) -> Page[ResourceOut]:
+    rows, next_cursor = await service.list_resources(session, ctx, listing)
+    return Page(items=[ResourceOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/resources/{resource_id}", summary="Get a resource", response_model=ResourceOut, responses=READ)
+async def get_resource(resource_id: ResourceId, ctx: MemberOrCustomerCtx, session: SessionDep) -> ResourceOut:
+    return ResourceOut.model_validate(await service.get_resource(session, ctx, resource_id))
+
+
+@router.patch(
+    "/resources/{resource_id}",
+    summary="Change a resource (omitted fields stay as they are)",
+    response_model=ResourceOut,
+    responses=WRITE,
+)
+async def update_resource(
+    resource_id: ResourceId, body: ResourceUpdate, ctx: OwnerCtx, session: SessionDep
+) -> ResourceOut:
+    return ResourceOut.model_validate(
+        await service.update_resource(session, ctx, resource_id, body.changes())
+    )
+
+
+@router.delete(
+    "/resources/{resource_id}",
+    summary="Deactivate a resource (kept for existing bookings; PATCH active=true restores it)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=DELETE,
+)
+async def deactivate_resource(resource_id: ResourceId, ctx: OwnerCtx, session: SessionDep) -> None:
+    await service.deactivate_resource(session, ctx, resource_id)
+
+
+def _business_owner() -> ScheduleOwner:
+    return ScheduleOwner.business()
+
+
+def _staff_owner(staff_id: StaffId) -> ScheduleOwner:
+    return ScheduleOwner.staff(staff_id)
+
+
+def _resource_owner(resource_id: ResourceId) -> ScheduleOwner:
+    return ScheduleOwner.resource(resource_id)
+
+
+@dataclass(frozen=True)
+class _OwnerRoutes:
+    """The schedule routes of one kind of owner, mounted under `prefix`."""
+
+    prefix: str
+    whose: str  # e.g. "the business's", for summaries
+    owner: Callable[..., ScheduleOwner]
+    time_off: bool
+
+
+OWNERS = (
+    _OwnerRoutes("", "the business's", _business_owner, time_off=False),
+    _OwnerRoutes("/staff/{staff_id}", "a staff member's", _staff_owner, time_off=True),
+    _OwnerRoutes("/resources/{resource_id}", "a resource's", _resource_owner, time_off=True),
+)
+
+
+def _weekly_routes(spec: _OwnerRoutes) -> APIRouter:
+    routes = APIRouter()
+    owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
+
+    @routes.get(
+        "/weekly-schedule",
+        summary=f"Get {spec.whose} weekly hours and breaks",
+        response_model=WeeklyScheduleBody,
+        responses=READ,
+    )
+    async def get_weekly_schedule(owner: owner_dep, ctx: StaffCtx, session: SessionDep) -> WeeklyScheduleBody:
+        return WeeklyScheduleBody.of(await schedules.get_weekly_schedule(session, ctx, owner))
+
+    @routes.put(
+        "/weekly-schedule",
+        summary=f"Replace {spec.whose} weekly hours and breaks",
+        description="Times are local wall-clock HH:MM in the business's time zone; 24:00 ends a day. "
+        "Intervals on one weekday may not overlap; each break lies inside working hours.",
+        response_model=WeeklyScheduleBody,
+        responses=WRITE,
+    )
+    async def replace_weekly_schedule(
+        body: WeeklyScheduleBody, owner: owner_dep, ctx: OwnerCtx, session: SessionDep
+    ) -> WeeklyScheduleBody:
+        schedule = await schedules.replace_weekly_schedule(session, ctx, owner, body.to_domain())
+        return WeeklyScheduleBody.of(schedule)
+
+    return routes
+
+
+def _override_out(view: schedules.OverrideView) -> DateOverrideOut:
+    return DateOverrideOut(
+        id=view.row.id,
+        date=view.row.override_date,
+        closed=view.row.closed,
+        hours=[DayInterval.of(span) for span in view.hours],
+    )
+
+
+OverrideId = Annotated[uuid.UUID, Path(description="A date override.")]
+FromDate = Annotated[date | None, Query(description="Only overrides on or after this local date.")]
+ToDate = Annotated[date | None, Query(description="Only overrides on or before this local date.")]
+CONFLICTING_WRITE = problem_responses(401, 403, 404, 409, 422)
+
+
+def _override_reads(spec: _OwnerRoutes) -> APIRouter:
+    routes = APIRouter(prefix="/date-overrides")
+    owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
+
+    @routes.get(
+        "", summary=f"List {spec.whose} date overrides", response_model=Page[DateOverrideOut], responses=LIST
+    )
+    async def list_date_overrides(
+        owner: owner_dep,
+        ctx: StaffCtx,
+        session: SessionDep,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
+        cursor: CursorQuery = None,
+        limit: LimitQuery = 50,
+    ) -> Page[DateOverrideOut]:
+        views, next_cursor = await schedules.list_overrides(
+            session, ctx, owner, between=(from_date, to_date), cursor=cursor, limit=limit
+        )
+        return Page(items=[_override_out(v) for v in views], next_cursor=next_cursor)
+
+    @routes.get(
+        "/{override_id}",
+        summary=f"Get one of {spec.whose} date overrides",
+        response_model=DateOverrideOut,
+        responses=READ,
+    )
+    async def get_date_override(
+        override_id: OverrideId, owner: owner_dep, ctx: StaffCtx, session: SessionDep
+    ) -> DateOverrideOut:
+        return _override_out(await schedules.get_override(session, ctx, owner, override_id))
+
+    return routes
+
+
+def _override_writes(spec: _OwnerRoutes) -> APIRouter:
+    routes = APIRouter(prefix="/date-overrides")
+    owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
+
+    @routes.post(
+        "",
+        summary=f"Close {spec.whose} day or give it special hours",
+        description="One override per date: a second one on the same date answers 409.",
+        status_code=status.HTTP_201_CREATED,
+        response_model=DateOverrideOut,
+        responses=CONFLICTING_WRITE,
+    )
+    async def create_date_override(
+        body: DateOverrideBody, owner: owner_dep, ctx: OwnerCtx, session: SessionDep
+    ) -> DateOverrideOut:
+        return _override_out(await schedules.create_override(session, ctx, owner, body.to_domain()))
+
+    @routes.put(
+        "/{override_id}",
+        summary=f"Replace one of {spec.whose} date overrides",
+        response_model=DateOverrideOut,
+        responses=CONFLICTING_WRITE,
+    )
+    async def replace_date_override(
+        override_id: OverrideId, body: DateOverrideBody, owner: owner_dep, ctx: OwnerCtx, session: SessionDep
+    ) -> DateOverrideOut:
+        return _override_out(
+            await schedules.replace_override(session, ctx, owner, override_id, body.to_domain())
+        )
+
+    @routes.delete(
+        "/{override_id}",
+        summary=f"Delete one of {spec.whose} date overrides",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=DELETE,
+    )
+    async def delete_date_override(
+        override_id: OverrideId, owner: owner_dep, ctx: OwnerCtx, session: SessionDep
+    ) -> None:
+        await schedules.delete_override(session, ctx, owner, override_id)
+
+    return routes
+
+
+TimeOffId = Annotated[uuid.UUID, Path(description="A period of time off.")]
+SELF_SERVICE = (
+    "Owners manage anyone's time off; a staff member may manage their own (the staff row linked to them)."
+)
+
+
+def _time_off_reads(spec: _OwnerRoutes) -> APIRouter:
+    routes = APIRouter(prefix="/time-off")
+    owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
+
+    @routes.get("", summary=f"List {spec.whose} time off", response_model=Page[TimeOffOut], responses=LIST)
+    async def list_time_off(
+        owner: owner_dep,
+        ctx: StaffCtx,
+        session: SessionDep,
+        cursor: CursorQuery = None,
+        limit: LimitQuery = 50,
+    ) -> Page[TimeOffOut]:
+        rows, next_cursor = await schedules.list_time_off(session, ctx, owner, cursor=cursor, limit=limit)
+        return Page(items=[TimeOffOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+    @routes.get(
+        "/{time_off_id}", summary=f"Get {spec.whose} time off", response_model=TimeOffOut, responses=READ
+    )
+    async def get_time_off(
+        time_off_id: TimeOffId, owner: owner_dep, ctx: StaffCtx, session: SessionDep
+    ) -> TimeOffOut:
+        return TimeOffOut.model_validate(await schedules.get_time_off(session, ctx, owner, time_off_id))
+
+    return routes
+
+
+def _time_off_writes(spec: _OwnerRoutes) -> APIRouter:
+    """Guarded by StaffCtx only: the use case admits owners, and staff for their own row."""
+    routes = APIRouter(prefix="/time-off")
+    owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
+
+    @routes.post(
+        "",
+        summary=f"Add {spec.whose} time off",
+        description=SELF_SERVICE,
+        status_code=status.HTTP_201_CREATED,
+        response_model=TimeOffOut,
+        responses=WRITE,
+    )
+    async def create_time_off(
+        body: TimeOffBody, owner: owner_dep, ctx: StaffCtx, session: SessionDep
+    ) -> TimeOffOut:
+        period = schedules.Period(body.starts_at, body.ends_at, body.reason)
+        return TimeOffOut.model_validate(await schedules.create_time_off(session, ctx, owner, period))
+
+    @routes.put(
+        "/{time_off_id}",
+        summary=f"Replace {spec.whose} time off",
+        description=SELF_SERVICE,
+        response_model=TimeOffOut,
+        responses=WRITE,
+    )
+    async def replace_time_off(
+        time_off_id: TimeOffId, body: TimeOffBody, owner: owner_dep, ctx: StaffCtx, session: SessionDep
+    ) -> TimeOffOut:
+        period = schedules.Period(body.starts_at, body.ends_at, body.reason)
+        return TimeOffOut.model_validate(
+            await schedules.replace_time_off(session, ctx, owner, time_off_id, period)
+        )
+
+    @routes.delete(
+        "/{time_off_id}",
+        summary=f"Delete {spec.whose} time off",
+        description=SELF_SERVICE,
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=DELETE,
+    )
+    async def delete_time_off(
+        time_off_id: TimeOffId, owner: owner_dep, ctx: StaffCtx, session: SessionDep
+    ) -> None:
+        await schedules.delete_time_off(session, ctx, owner, time_off_id)
+
+    return routes
+
+
+def _mount_schedules(parent: APIRouter) -> None:
+    for spec in OWNERS:
+        factories = [_weekly_routes, _override_reads, _override_writes]
+        factories += [_time_off_reads, _time_off_writes] if spec.time_off else []
+        for factory in factories:
+            parent.include_router(factory(spec), prefix=spec.prefix)
+
+
+_mount_schedules(router)

@@ -1,0 +1,1 @@
+"""A business's catalog: services, staff members, resources and their schedules."""

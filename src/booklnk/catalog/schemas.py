@@ -1,0 +1,265 @@
+"""API shapes of the catalog (never the table classes).
+
+PATCH bodies: an omitted field is left unchanged; `null` resets a nullable field to its
+default (a service's buffers, capacity, durations and currency) and is refused (rule
+`not_nullable`) for the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from booklnk.business_types.definition import INTEGER_RULE_LIMITS
+from booklnk.catalog.schedule_rules import (
+    WALL_CLOCK_PATTERN,
+    DayOverride,
+    Span,
+    WeeklySchedule,
+    WeeklySpan,
+    format_wall_clock,
+    parse_wall_clock,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+Minutes = Annotated[int, Field(le=1440, description="Minutes; a positive multiple of the type's slot grid.")]
+BufferMinutes = Annotated[
+    int,
+    Field(
+        ge=INTEGER_RULE_LIMITS["buffer_before_minutes"][0], le=INTEGER_RULE_LIMITS["buffer_before_minutes"][1]
+    ),
+]
+Capacity = Annotated[int, Field(ge=1, le=INTEGER_RULE_LIMITS["default_capacity"][1])]
+PriceMinor = Annotated[int, Field(ge=0, le=10**12, description="Integer minor units (piasters for EGP).")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EGP"])]
+ResourceKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", examples=["chair"])]
+WallClock = Annotated[
+    str,
+    Field(
+        pattern=WALL_CLOCK_PATTERN,
+        examples=["09:00"],
+        description="Local wall-clock HH:MM; 24:00 ends a day.",
+    ),
+]
+Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday.")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Patch(_In):
+    """A PATCH body: `NOT_NULLABLE` fields may be omitted but not set to null."""
+
+    NOT_NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.NOT_NULLABLE:
+            raise PydanticCustomError("not_nullable", "may be omitted but not null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, nothing else."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ServiceCreate(_In):
+    name: Name
+    description: Description = ""
+    duration_options_minutes: Annotated[list[Minutes], Field(min_length=1, max_length=12)] | None = Field(
+        default=None, description="Bookable lengths; omitted: the business type's defaults."
+    )
+    price_minor: PriceMinor
+    currency: Currency | None = Field(
+        default=None, description="Must be the business's currency (the default)."
+    )
+    buffer_before_minutes: BufferMinutes | None = Field(default=None, description="Null: the type's default.")
+    buffer_after_minutes: BufferMinutes | None = Field(default=None, description="Null: the type's default.")
+    capacity: Capacity | None = Field(
+        default=None,
+        description="Class mode: spots per session (default: the type's default capacity). "
+        "Appointment mode: omit it, or 1.",
+    )
+    required_resource_kinds: Annotated[list[ResourceKind], Field(max_length=10)] = Field(
+        default_factory=list, description='One resource of each kind is needed, e.g. ["chair"].'
+    )
+    staff_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(
+        default_factory=list, description="The staff members who perform it (same business)."
+    )
+    active: bool = True
+
+
+class ServiceUpdate(_Patch):
+    NOT_NULLABLE = frozenset(
+        {"name", "description", "price_minor", "required_resource_kinds", "staff_ids", "active"}
+    )
+
+    name: Name | None = None
+    description: Description | None = None
+    duration_options_minutes: Annotated[list[Minutes], Field(min_length=1, max_length=12)] | None = None
+    price_minor: PriceMinor | None = None
+    currency: Currency | None = None
+    buffer_before_minutes: BufferMinutes | None = None
+    buffer_after_minutes: BufferMinutes | None = None
+    capacity: Capacity | None = None
+    required_resource_kinds: Annotated[list[ResourceKind], Field(max_length=10)] | None = None
+    staff_ids: Annotated[list[uuid.UUID], Field(max_length=200)] | None = None
+    active: bool | None = None
+
+
+class ServiceOut(_Out):
+    id: uuid.UUID
+    name: str
+    description: str
+    duration_options_minutes: list[int]
+    price_minor: int
+    currency: str
+    buffer_before_minutes: int | None
+    buffer_after_minutes: int | None
+    capacity: int
+    required_resource_kinds: list[str]
+    staff_ids: list[uuid.UUID] = Field(default_factory=list)
+    active: bool
+    created_at: dt.datetime
+
+
+class StaffCreate(_In):
+    display_name: Name
+    user_id: uuid.UUID | None = Field(default=None, description="A member of this business to link.")
+    active: bool = True
+
+
+class StaffUpdate(_Patch):
+    NOT_NULLABLE = frozenset({"display_name", "active"})
+
+    display_name: Name | None = None
+    user_id: uuid.UUID | None = Field(default=None, description="Null unlinks the user account.")
+    active: bool | None = None
+
+
+class StaffOut(_Out):
+    id: uuid.UUID
+    display_name: str
+    user_id: uuid.UUID | None
+    active: bool
+    created_at: dt.datetime
+
+
+class ResourceCreate(_In):
+    name: Name
+    kind: ResourceKind
+    active: bool = True
+
+
+class ResourceUpdate(_Patch):
+    NOT_NULLABLE = frozenset({"name", "kind", "active"})
+
+    name: Name | None = None
+    kind: ResourceKind | None = None
+    active: bool | None = None
+
+
+class ResourceOut(_Out):
+    id: uuid.UUID
+    name: str
+    kind: str
+    active: bool
+    created_at: dt.datetime
+
+
+class DayInterval(_In):
+    start: WallClock
+    end: WallClock
+
+    def to_span(self) -> Span:
+        return Span(parse_wall_clock(self.start), parse_wall_clock(self.end))
+
+    @classmethod
+    def of(cls, span: Span) -> DayInterval:
+        return cls(start=format_wall_clock(span.start), end=format_wall_clock(span.end))
+
+
+class WeekdayInterval(DayInterval):
+    weekday: Weekday
+
+    def to_weekly(self) -> WeeklySpan:
+        return WeeklySpan(self.weekday, self.to_span())
+
+    @classmethod
+    def of_weekly(cls, weekly: WeeklySpan) -> WeekdayInterval:
+        span = weekly.span
+        return cls(
+            weekday=weekly.weekday, start=format_wall_clock(span.start), end=format_wall_clock(span.end)
+        )
+
+
+class WeeklyScheduleBody(_In):
+    """A whole recurring week, in the business's time zone; PUT replaces all of it."""
+
+    hours: Annotated[list[WeekdayInterval], Field(max_length=100)] = Field(default_factory=list)
+    breaks: Annotated[list[WeekdayInterval], Field(max_length=100)] = Field(
+        default_factory=list, description="Each break lies inside one working interval of its weekday."
+    )
+
+    def to_domain(self) -> WeeklySchedule:
+        return WeeklySchedule([h.to_weekly() for h in self.hours], [b.to_weekly() for b in self.breaks])
+
+    @classmethod
+    def of(cls, schedule: WeeklySchedule) -> WeeklyScheduleBody:
+        return cls(
+            hours=[WeekdayInterval.of_weekly(h) for h in schedule.hours],
+            breaks=[WeekdayInterval.of_weekly(b) for b in schedule.breaks],
+        )
+
+
+class TimeOffBody(_In):
+    starts_at: AwareDatetime = Field(description="An instant with its UTC offset.")
+    ends_at: AwareDatetime = Field(description="Later than starts_at.")
+    reason: Reason = ""
+
+
+class TimeOffOut(_Out):
+    id: uuid.UUID
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    created_at: dt.datetime
+
+
+class DateOverrideBody(_In):
+    """One local date: closed all day, or open only during `hours` (which replace that
+    day's weekly hours and breaks)."""
+
+    date: dt.date
+    closed: bool = False
+    hours: Annotated[list[DayInterval], Field(max_length=24)] = Field(default_factory=list)
+
+    def to_domain(self) -> DayOverride:
+        return DayOverride(self.date, self.closed, [h.to_span() for h in self.hours])
+
+
+class DateOverrideOut(BaseModel):
+    id: uuid.UUID
+    date: dt.date
+    closed: bool
+    hours: list[DayInterval]

@@ -13,6 +13,7 @@ import uvicorn
 from booklnk.bootstrap import database_url, load_business_types, open_database
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
+from booklnk.demo.loader import Login, ensure_user, load_demo
 from booklnk.logging import configure_logging
 
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
@@ -43,7 +44,7 @@ def demo() -> None:
     """Load the demo businesses and accounts (idempotent), then print the logins."""
     settings = _settings()
     _migrate(settings)
-    _print_demo(asyncio.run(_load_demo(settings)), settings)
+    _print_demo(asyncio.run(_load_demo(settings)))
 
 
 @app.command()
@@ -57,7 +58,7 @@ def serve(
     settings = _settings()
     url = _migrate(settings)
     if with_demo:
-        _print_demo(asyncio.run(_load_demo(settings)), settings)
+        _print_demo(asyncio.run(_load_demo(settings)))
     # Worker processes re-read settings; hand them the resolved (maybe embedded) server.
     os.environ["DATABASE_URL"] = url
     base = f"http://{host}:{port}"
@@ -89,8 +90,6 @@ def create_admin(
     full_name: Annotated[str, typer.Option(help="Display name.")] = "Platform admin",
 ) -> None:
     """Create a platform admin account (or promote an existing one)."""
-    from booklnk.demo.loader import ensure_user
-
     settings = _settings()
     _migrate(settings)
 
@@ -106,9 +105,7 @@ def create_admin(
     typer.echo(f"Platform admin {email} is ready.", err=True)
 
 
-async def _load_demo(settings: Settings) -> list[tuple[str, str, str]]:
-    from booklnk.demo.loader import load_demo
-
+async def _load_demo(settings: Settings) -> list[Login]:
     db = open_database(settings)
     try:
         await load_business_types(db, settings)
@@ -117,10 +114,10 @@ async def _load_demo(settings: Settings) -> list[tuple[str, str, str]]:
         await db.dispose()
 
 
-def _print_demo(logins: list[tuple[str, str, str]], settings: Settings) -> None:
+def _print_demo(logins: list[Login]) -> None:
     typer.echo("Demo logins (email / password / what):", err=True)
-    for email, password, what in logins:
-        typer.echo(f"  {email:<32} {password:<16} {what}", err=True)
+    for login in logins:
+        typer.echo(f"  {login.email:<30} {login.password:<18} {login.what}", err=True)
 
 
 async def _idle_until_signalled() -> None:

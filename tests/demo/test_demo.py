@@ -1,0 +1,52 @@
+"""The demo loads the three businesses with their catalogs, once, however often it runs."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booklnk.db.database import Database
+from booklnk.demo.loader import DEMO_PASSWORD, load_demo
+
+COUNTS = """
+SELECT b.slug, b.business_type_key, b.time_zone,
+       (SELECT count(*) FROM staff_member s WHERE s.business_id = b.id) AS staff,
+       (SELECT count(*) FROM service s WHERE s.business_id = b.id) AS services,
+       (SELECT count(*) FROM resource r WHERE r.business_id = b.id) AS resources
+FROM business b ORDER BY b.slug
+"""
+
+
+async def _counts(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as conn:
+        return [tuple(row) for row in (await conn.execute(text(COUNTS))).all()]
+
+
+async def test_demo_is_complete_and_idempotent(db: Database, owner_engine: AsyncEngine) -> None:
+    logins = await load_demo(db)
+    first = await _counts(owner_engine)
+    assert first == [
+        ("cairo-cuts", "barbershop", "Africa/Cairo", 3, 3, 3),
+        ("nile-advisory", "consultant", "Africa/Cairo", 1, 1, 0),
+        ("zamalek-fit", "gym", "Africa/Cairo", 2, 3, 1),
+    ]
+    assert await load_demo(db) == logins
+    assert await _counts(owner_engine) == first
+
+
+async def test_demo_logins_work_and_show_the_catalog(db: Database, client: httpx.AsyncClient) -> None:
+    await load_demo(db)
+    login = await client.post(
+        "/v1/auth/login", json={"email": "owner@nile-advisory.demo", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 200
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = (await client.get("/v1/me", headers=headers)).json()
+    (membership,) = me["memberships"]
+    services = await client.get(f"/v1/businesses/{membership['business_id']}/services", headers=headers)
+    assert services.status_code == 200
+    (consult,) = services.json()["items"]
+    assert consult["duration_options_minutes"] == [30, 60]
+    intake = (await client.get("/v1/business-types/consultant")).json()["booking_fields"]
+    assert intake["required"] == ["topic"]

@@ -72,6 +72,9 @@ def settings() -> Settings:
         environment="test",
         jwt_secret="test-secret-that-is-long-enough-for-hs256-0123456789",  # type: ignore[arg-type]
         database_url=None,
+        # Cheap Argon2: the suite signs up hundreds of users; production cost is unchanged.
+        password_time_cost=1,
+        password_memory_kib=1024,
     )
 
 

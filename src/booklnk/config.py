@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = 15
     refresh_token_days: int = 30
 
+    # Argon2id cost (argon2-cffi's defaults, RFC 9106's second recommended option).
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+
     # Login throttling: failures allowed per window, per account and per client address.
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20

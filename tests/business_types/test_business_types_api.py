@@ -139,7 +139,7 @@ async def test_business_overrides_within_bounds_only(client: httpx.AsyncClient) 
         json={"rule_overrides": {"min_notice_minutes": 100000}},
     )
     assert out_of_bounds.status_code == 422
-    assert out_of_bounds.json()["errors"][0]["field"] == "rules.min_notice_minutes"
+    assert out_of_bounds.json()["errors"][0]["field"] == "body.rule_overrides.min_notice_minutes"
     fixed = await client.patch(
         f"/v1/businesses/{ok.json()['id']}",
         headers=owner.headers,

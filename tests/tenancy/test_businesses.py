@@ -26,7 +26,7 @@ async def test_unknown_time_zone_is_422(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["errors"][0] == {
-        "field": "time_zone",
+        "field": "body.time_zone",
         "rule": "iana_time_zone",
         "message": "'Mars/Olympus' is not an IANA time zone.",
     }

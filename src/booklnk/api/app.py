@@ -18,6 +18,7 @@ from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock, SystemClock
+from booklnk.tenancy import credentials
 
 DESCRIPTION = """
 Booklnk is a multi-tenant booking backend for barbershops, gyms, consultants and any other
@@ -45,6 +46,9 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         docs_url="/docs",
         redoc_url="/redoc",
         openapi_url="/openapi.json",
+    )
+    credentials.configure_password_hashing(
+        time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
     )
     app.state.settings = settings
     app.state.db = db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, tuple_
@@ -24,6 +24,8 @@ def _parse(column: InstrumentedAttribute[Any], raw: str) -> object:
             return uuid.UUID(raw)
         if python_type is datetime:
             return datetime.fromisoformat(raw)
+        if python_type is date:
+            return date.fromisoformat(raw)
         return python_type(raw)
     except (ValueError, TypeError) as exc:
         raise ValidationFailed.on(
@@ -32,7 +34,7 @@ def _parse(column: InstrumentedAttribute[Any], raw: str) -> object:
 
 
 def _render(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 async def fetch_page(

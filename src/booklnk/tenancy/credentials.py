@@ -17,6 +17,14 @@ _JWT_ALGORITHM = "HS256"
 _JWT_AUDIENCE = "booklnk-api"
 
 
+def configure_password_hashing(*, time_cost: int, memory_kib: int) -> None:
+    """Set the Argon2 cost once at start-up (tests use a cheap one). Hashes made under
+    other parameters still verify, and are upgraded at the next successful login."""
+    global _hasher, DUMMY_PASSWORD_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    DUMMY_PASSWORD_HASH = _hasher.hash("booklnk-dummy-password")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.db.pagination import fetch_page
 from booklnk.tenancy.models import (
     Business,
     Invitation,
@@ -70,6 +71,14 @@ async def add_login_failure(session: AsyncSession, keys: Sequence[str], window_s
 
 async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business | None:
     return await session.get(Business, business_id)
+
+
+async def businesses_page(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[Business], str | None]:
+    return await fetch_page(
+        session, select(Business), order_by=[Business.name, Business.id], cursor=cursor, limit=limit
+    )
 
 
 async def slug_exists(session: AsyncSession, slug: str) -> bool:

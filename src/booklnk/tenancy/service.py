@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.business_types import service as business_types
-from booklnk.business_types.definition import EffectiveRules
+from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules
 from booklnk.db.database import set_tenant
-from booklnk.kernel.errors import ValidationFailed
+from booklnk.kernel.errors import FieldIssue, ValidationFailed
 from booklnk.kernel.timezones import check_time_zone
 from booklnk.tenancy import credentials, repository
 from booklnk.tenancy.context import Actor, BusinessContext
@@ -67,13 +67,13 @@ async def create_business(
     currency: str,
     rule_overrides: Mapping[str, Any],
 ) -> Business:
-    check_time_zone(time_zone, field="time_zone")
+    check_time_zone(time_zone, field="body.time_zone")
     definition = await business_types.get_definition(session, business_type_key)
     if definition is None:
         raise ValidationFailed.on(
             "business_type", "unknown_business_type", f"No business type {business_type_key!r}."
         )
-    business_types.check_overrides(definition, rule_overrides)
+    _check_overrides(definition, rule_overrides)
     if await repository.slug_exists(session, slug):
         raise SlugTaken(f"The slug {slug!r} is taken.")
     business = Business(
@@ -107,15 +107,34 @@ async def update_business(session: AsyncSession, ctx: BusinessContext, changes: 
     if changes.name is not None:
         business.name = changes.name
     if changes.time_zone is not None:
-        check_time_zone(changes.time_zone, field="time_zone")
+        check_time_zone(changes.time_zone, field="body.time_zone")
         business.time_zone = changes.time_zone
     if changes.rule_overrides is not None:
         definition = await business_types.get_definition(session, business.business_type_key)
         assert definition is not None  # guarded by the foreign key
-        business_types.check_overrides(definition, changes.rule_overrides)
+        _check_overrides(definition, changes.rule_overrides)
         business.rule_overrides = dict(changes.rule_overrides)
     await session.flush()
     return business
+
+
+def _check_overrides(definition: BusinessTypeDefinition, overrides: Mapping[str, Any]) -> None:
+    """Overrides as the client sent them: report `rules.x` as `body.rule_overrides.x`."""
+    try:
+        business_types.check_overrides(definition, overrides)
+    except ValidationFailed as exc:
+        exc.issues = [
+            FieldIssue(i.field.replace("rules.", "body.rule_overrides.", 1), i.rule, i.message)
+            for i in exc.issues
+        ]
+        raise
+
+
+async def list_businesses(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[Business], str | None]:
+    """The public directory, by name."""
+    return await repository.businesses_page(session, cursor=cursor, limit=limit)
 
 
 async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from booklnk.api.deps import (
     ActorDep,
@@ -17,9 +16,8 @@ from booklnk.api.deps import (
 )
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
-from booklnk.db.pagination import fetch_page
 from booklnk.tenancy import service
-from booklnk.tenancy.models import Business, Role
+from booklnk.tenancy.models import Role
 from booklnk.tenancy.schemas import (
     BusinessCreate,
     BusinessOut,
@@ -66,9 +64,7 @@ async def create_business(body: BusinessCreate, actor: ActorDep, session: Sessio
 async def list_businesses(
     _: ActorDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> Page[BusinessOut]:
-    rows, next_cursor = await fetch_page(
-        session, select(Business), order_by=[Business.name, Business.id], cursor=cursor, limit=limit
-    )
+    rows, next_cursor = await service.list_businesses(session, cursor=cursor, limit=limit)
     return Page(items=[BusinessOut.model_validate(b) for b in rows], next_cursor=next_cursor)
 
 

@@ -6,7 +6,6 @@ can add an endpoint without deciding who may call it.
 
 from __future__ import annotations
 
-import enum
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,93 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
+from route_access import ACCESS, Access
 from support import Account, add_staff, create_business, log_in, sign_up
-
-
-class Access(enum.Enum):
-    PUBLIC = "anyone, signed in or not"
-    SIGNED_IN = "any signed-in user (a customer)"
-    STAFF = "staff or owner of the business"
-    OWNER = "owner of the business"
-    ADMIN = "platform admin"
-
-
-ACCESS: dict[tuple[str, str], Access] = {
-    ("POST", "/v1/auth/register"): Access.PUBLIC,
-    ("POST", "/v1/auth/login"): Access.PUBLIC,
-    ("POST", "/v1/auth/refresh"): Access.PUBLIC,
-    ("POST", "/v1/auth/logout"): Access.PUBLIC,
-    ("GET", "/v1/me"): Access.SIGNED_IN,
-    ("GET", "/v1/business-types"): Access.PUBLIC,
-    ("GET", "/v1/business-types/{key}"): Access.PUBLIC,
-    ("POST", "/v1/business-types"): Access.ADMIN,
-    ("POST", "/v1/businesses"): Access.SIGNED_IN,
-    ("GET", "/v1/businesses"): Access.SIGNED_IN,
-    ("GET", "/v1/businesses/{business_id}"): Access.SIGNED_IN,
-    ("PATCH", "/v1/businesses/{business_id}"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/members"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/members/{user_id}"): Access.OWNER,
-    ("POST", "/v1/businesses/{business_id}/invitations"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/invitations"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/invitations/{invitation_id}"): Access.OWNER,
-    ("POST", "/v1/businesses/{business_id}/invitations/accept"): Access.SIGNED_IN,
-    # Catalog. Time off: staff pass the guard, then may touch only their own (tests/catalog).
-    ("GET", "/v1/businesses/{business_id}/services"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/services"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/services/{service_id}"): Access.SIGNED_IN,
-    ("PATCH", "/v1/businesses/{business_id}/services/{service_id}"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/services/{service_id}"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/staff"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/staff"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/staff/{staff_id}"): Access.SIGNED_IN,
-    ("PATCH", "/v1/businesses/{business_id}/staff/{staff_id}"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/staff/{staff_id}"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/resources"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/resources"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/resources/{resource_id}"): Access.SIGNED_IN,
-    ("PATCH", "/v1/businesses/{business_id}/resources/{resource_id}"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/resources/{resource_id}"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/weekly-schedule"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/weekly-schedule"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/date-overrides"): Access.STAFF,
-    ("POST", "/v1/businesses/{business_id}/date-overrides"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/date-overrides/{override_id}"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/date-overrides/{override_id}"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/date-overrides/{override_id}"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/staff/{staff_id}/weekly-schedule"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/staff/{staff_id}/weekly-schedule"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/staff/{staff_id}/date-overrides"): Access.STAFF,
-    ("POST", "/v1/businesses/{business_id}/staff/{staff_id}/date-overrides"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/staff/{staff_id}/date-overrides/{override_id}"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/staff/{staff_id}/date-overrides/{override_id}"): Access.OWNER,
-    ("DELETE", "/v1/businesses/{business_id}/staff/{staff_id}/date-overrides/{override_id}"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/staff/{staff_id}/time-off"): Access.STAFF,
-    ("POST", "/v1/businesses/{business_id}/staff/{staff_id}/time-off"): Access.STAFF,
-    ("GET", "/v1/businesses/{business_id}/staff/{staff_id}/time-off/{time_off_id}"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/staff/{staff_id}/time-off/{time_off_id}"): Access.STAFF,
-    ("DELETE", "/v1/businesses/{business_id}/staff/{staff_id}/time-off/{time_off_id}"): Access.STAFF,
-    ("GET", "/v1/businesses/{business_id}/resources/{resource_id}/weekly-schedule"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/resources/{resource_id}/weekly-schedule"): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/resources/{resource_id}/date-overrides"): Access.STAFF,
-    ("POST", "/v1/businesses/{business_id}/resources/{resource_id}/date-overrides"): Access.OWNER,
-    (
-        "GET",
-        "/v1/businesses/{business_id}/resources/{resource_id}/date-overrides/{override_id}",
-    ): Access.STAFF,
-    (
-        "PUT",
-        "/v1/businesses/{business_id}/resources/{resource_id}/date-overrides/{override_id}",
-    ): Access.OWNER,
-    (
-        "DELETE",
-        "/v1/businesses/{business_id}/resources/{resource_id}/date-overrides/{override_id}",
-    ): Access.OWNER,
-    ("GET", "/v1/businesses/{business_id}/resources/{resource_id}/time-off"): Access.STAFF,
-    ("POST", "/v1/businesses/{business_id}/resources/{resource_id}/time-off"): Access.STAFF,
-    ("GET", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
-    ("PUT", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
-    ("DELETE", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
-}
 
 ROLES = ("anonymous", "customer", "staff", "owner", "other_owner", "admin")
 

@@ -1,0 +1,95 @@
+"""Every business-scoped route answers 404 when its ids belong to another tenant.
+
+Generated from the authorization matrix's route table: the owner of business A calls each
+route under A's path with the ids of B's rows, and a valid body, so that only the tenant
+wall can stop the request.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+
+from route_access import ACCESS
+from support import Account, create_business, sign_up
+
+FOREIGN_ID_ROUTES = sorted(
+    route for route in ACCESS if set(re.findall(r"\{(\w+)\}", route[1])) - {"business_id", "key"}
+)
+TIME_OFF = {"starts_at": "2027-01-10T10:00:00+02:00", "ends_at": "2027-01-10T12:00:00+02:00"}
+OVERRIDE = {"date": "2027-01-11", "closed": True}
+
+
+def _body(method: str, path: str) -> dict[str, object] | None:
+    if method == "PATCH":
+        return {}
+    if method in ("PUT", "POST") and path.endswith("weekly-schedule"):
+        return {"hours": [], "breaks": []}
+    if method in ("PUT", "POST") and "time-off" in path:
+        return TIME_OFF
+    if method in ("PUT", "POST") and "date-overrides" in path:
+        return OVERRIDE
+    return None
+
+
+async def _create(client: httpx.AsyncClient, owner: Account, path: str, body: dict[str, object]) -> str:
+    response = await client.post(path, headers=owner.headers, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _foreign_ids(client: httpx.AsyncClient, owner: Account, shop: uuid.UUID) -> dict[str, str]:
+    base = f"/v1/businesses/{shop}"
+    staff = await _create(client, owner, f"{base}/staff", {"display_name": "B's barber"})
+    resource = await _create(client, owner, f"{base}/resources", {"name": "B's chair", "kind": "chair"})
+    return {
+        "user_id": str(owner.user_id),
+        "service_id": await _create(
+            client, owner, f"{base}/services", {"name": "B's cut", "price_minor": 100}
+        ),
+        "staff_id": staff,
+        "resource_id": resource,
+        "invitation_id": await _create(client, owner, f"{base}/invitations", {"email": "b@example.com"}),
+        "staff/time_off_id": await _create(client, owner, f"{base}/staff/{staff}/time-off", TIME_OFF),
+        "resources/time_off_id": await _create(
+            client, owner, f"{base}/resources/{resource}/time-off", TIME_OFF
+        ),
+        "staff/override_id": await _create(client, owner, f"{base}/staff/{staff}/date-overrides", OVERRIDE),
+        "resources/override_id": await _create(
+            client, owner, f"{base}/resources/{resource}/date-overrides", OVERRIDE
+        ),
+        "business/override_id": await _create(client, owner, f"{base}/date-overrides", OVERRIDE),
+    }
+
+
+def _fill(template: str, business_id: uuid.UUID, ids: dict[str, str]) -> str:
+    owner_kind = (
+        "staff" if "/staff/" in template else "resources" if "/resources/" in template else "business"
+    )
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "business_id":
+            return str(business_id)
+        return ids.get(name) or ids[f"{owner_kind}/{name}"]
+
+    return re.sub(r"\{(\w+)\}", fill, template)
+
+
+async def test_foreign_ids_under_own_business_are_not_found(client: httpx.AsyncClient) -> None:
+    assert len(FOREIGN_ID_ROUTES) > 20
+    owner_a, owner_b = await sign_up(client, "a"), await sign_up(client, "b")
+    shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
+    ids = await _foreign_ids(client, owner_b, shop_b)
+
+    answers = {}
+    for method, template in FOREIGN_ID_ROUTES:
+        path = _fill(template, shop_a, ids)
+        body = _body(method, template)
+        response = await client.request(
+            method, path, headers=owner_a.headers, **({"json": body} if body is not None else {})
+        )
+        answers[f"{method} {template}"] = response.status_code
+    assert {route: status for route, status in answers.items() if status != 404} == {}

@@ -14,10 +14,9 @@ from booklnk.business_types.definition import (
     BusinessTypeDefinition,
     EffectiveRules,
     IntBounds,
-    resolve_rules,
-    validate_booking_fields,
 )
 from booklnk.business_types.loader import builtin_definitions
+from booklnk.business_types.rules import resolve_rules, validate_booking_fields
 from booklnk.kernel.errors import ValidationFailed
 
 BUILTINS = {definition.key: definition for definition in builtin_definitions()}

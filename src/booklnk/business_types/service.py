@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules, resolve_rules
+from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules
 from booklnk.business_types.errors import BusinessTypeExists, BusinessTypeNotFound
 from booklnk.business_types.models import BusinessType
+from booklnk.business_types.rules import resolve_rules
 
 
 def _to_row(definition: BusinessTypeDefinition, source: str) -> dict[str, Any]:

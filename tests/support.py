@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 PASSWORD = "correct-horse-battery"
 
@@ -35,6 +37,17 @@ async def log_in(client: httpx.AsyncClient, email: str, user_id: uuid.UUID) -> A
     return Account(
         user_id, email, {"Authorization": f"Bearer {tokens['access_token']}"}, tokens["refresh_token"]
     )
+
+
+async def sign_up_admin(client: httpx.AsyncClient, owner_engine: AsyncEngine) -> Account:
+    """A platform admin: promoted in the database (as `booklnk create-admin` does), then
+    logged in again so the token carries the claim."""
+    account = await sign_up(client, "admin")
+    async with owner_engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": account.user_id}
+        )
+    return await log_in(client, account.email, account.user_id)
 
 
 async def create_business(

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from route_access import ACCESS, Access
-from support import Account, add_staff, create_business, log_in, sign_up
+from support import Account, add_staff, create_business, sign_up, sign_up_admin
 
 ROLES = ("anonymous", "customer", "staff", "owner", "other_owner", "admin")
 
@@ -64,15 +63,10 @@ async def cast(client: httpx.AsyncClient, owner_engine: AsyncEngine) -> Cast:
         await sign_up(client, "staff"),
         await sign_up(client),
     )
-    other_owner, admin = await sign_up(client, "other"), await sign_up(client, "admin")
+    other_owner, admin = await sign_up(client, "other"), await sign_up_admin(client, owner_engine)
     business_id = await create_business(client, owner)
     await create_business(client, other_owner)
     await add_staff(client, owner, business_id, staff)
-    async with owner_engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id}
-        )
-    admin = await log_in(client, admin.email, admin.user_id)  # a fresh token carries the claim
     accounts = {
         "owner": owner,
         "staff": staff,

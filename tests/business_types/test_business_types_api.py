@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from support import create_business, log_in, sign_up
+from support import create_business, sign_up, sign_up_admin
 
 CLINIC_TOML = """
 key = "clinic"
@@ -70,12 +69,7 @@ async def test_a_fourth_type_from_a_configured_folder_needs_no_code(
 async def test_platform_admin_adds_a_type_through_the_api(
     client: httpx.AsyncClient, owner_engine: AsyncEngine
 ) -> None:
-    admin = await sign_up(client, "admin")
-    async with owner_engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id}
-        )
-    admin = await log_in(client, admin.email, admin.user_id)
+    admin = await sign_up_admin(client, owner_engine)
     tutor = {
         "key": "tutor",
         "name": "Tutor",
@@ -100,12 +94,7 @@ async def test_platform_admin_adds_a_type_through_the_api(
 async def test_invalid_definition_from_admin_names_the_field(
     client: httpx.AsyncClient, owner_engine: AsyncEngine
 ) -> None:
-    admin = await sign_up(client, "admin")
-    async with owner_engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE app_user SET is_platform_admin = true WHERE id = :id"), {"id": admin.user_id}
-        )
-    admin = await log_in(client, admin.email, admin.user_id)
+    admin = await sign_up_admin(client, owner_engine)
     bad = {
         "key": "odd",
         "name": "Odd",

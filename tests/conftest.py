@@ -19,12 +19,13 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from booklnk.api.app import create_app
-from booklnk.bootstrap import asyncpg_url, load_business_types
+from booklnk.bootstrap import asyncpg_url, load_business_types, passwords_for
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.embedded import embedded_database_url
 from booklnk.db.migrate import upgrade_async
 from booklnk.tables import metadata
+from booklnk.tenancy.credentials import Passwords
 from support import FakeClock
 
 # Tables whose rows survive between tests: reference data re-synced from files.
@@ -94,6 +95,11 @@ async def db(shared_db: Database, owner_engine: AsyncEngine) -> Database:
         await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
         await conn.execute(text("DELETE FROM business_type WHERE source <> 'builtin'"))
     return shared_db
+
+
+@pytest.fixture(scope="session")
+def passwords(settings: Settings) -> Passwords:
+    return passwords_for(settings)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from booklnk.business_types import loader, service
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.embedded import embedded_database_url
+from booklnk.tenancy.credentials import Passwords
 
 
 def database_url(settings: Settings) -> str:
@@ -22,8 +23,18 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
+def passwords_for(settings: Settings) -> Passwords:
+    return Passwords(time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib)
+
+
 def open_database(settings: Settings) -> Database:
-    return Database(database_url(settings), app_role=settings.db_app_role, pool_size=settings.db_pool_size)
+    """The application's pool: its own login when configured, else the owner's."""
+    url = (
+        asyncpg_url(settings.app_database_url.get_secret_value())
+        if settings.app_database_url is not None
+        else database_url(settings)
+    )
+    return Database(url, app_role=settings.db_app_role, pool_size=settings.db_pool_size)
 
 
 async def load_business_types(db: Database, settings: Settings) -> None:

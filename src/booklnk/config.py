@@ -6,17 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BOOKLNK_", extra="ignore")
 
     # Unset: an embedded PostgreSQL (pgserver) is started under `embedded_pg_dir`.
+    # This login owns the schema and runs migrations.
     database_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "BOOKLNK_DATABASE_URL")
     )
+    # Optional separate login for the API and worker: a role that is a member of
+    # `db_app_role` and nothing more. Without it they log in as `database_url` and rely on
+    # SET LOCAL ROLE, which SQL the app itself runs could undo (RESET ROLE).
+    app_database_url: SecretStr | None = None
     embedded_pg_dir: Path = Path(".booklnk/pgdata")
     # Role every request and job switches to (SET LOCAL ROLE): not a superuser, not the
     # owner of the tables, so PostgreSQL row-level security applies to it.
@@ -27,7 +34,7 @@ class Settings(BaseSettings):
     log_json: bool | None = None  # default: JSON in production, console otherwise
     log_level: str = "INFO"
 
-    jwt_secret: SecretStr = SecretStr("dev-only-insecure-jwt-secret-change-me-0123456789")
+    jwt_secret: SecretStr = SecretStr(_DEV_JWT_SECRET)
     access_token_minutes: int = 15
     refresh_token_days: int = 30
 
@@ -44,6 +51,18 @@ class Settings(BaseSettings):
     business_types_dir: Path | None = None
 
     public_base_url: str = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle
+    # counts per client address, so behind a load balancer name it here.
+    trusted_proxies: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value()
+        if self.environment == "production" and (secret == _DEV_JWT_SECRET or len(secret) < 32):
+            raise ValueError(
+                "BOOKLNK_JWT_SECRET must be set to a random value of 32+ characters in production"
+            )
+        return self
 
     @property
     def json_logs(self) -> bool:

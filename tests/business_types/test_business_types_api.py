@@ -136,3 +136,26 @@ async def test_business_overrides_within_bounds_only(client: httpx.AsyncClient) 
     )
     assert fixed.status_code == 422
     assert fixed.json()["errors"][0]["rule"] == "not_overridable"
+
+
+async def test_files_never_overwrite_an_admin_created_type(
+    client: httpx.AsyncClient, db: Database, settings: Settings, owner_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    admin = await sign_up_admin(client, owner_engine)
+    clinic = {
+        "key": "clinic",
+        "name": "Admin's clinic",
+        "mode": "appointment",
+        "slot_grid_minutes": 30,
+        "default_durations_minutes": [30],
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+        "min_notice_minutes": 60,
+        "horizon_days": 30,
+        "cancellation_window_minutes": 120,
+        "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
+    }
+    assert (await client.post("/v1/business-types", headers=admin.headers, json=clinic)).status_code == 201
+    (tmp_path / "clinic.toml").write_text(CLINIC_TOML)
+    await load_business_types(db, settings.model_copy(update={"business_types_dir": tmp_path}))
+    assert (await client.get("/v1/business-types/clinic")).json()["name"] == "Admin's clinic"

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.db.database import Database
 from booklnk.demo.loader import DEMO_PASSWORD, load_demo
+from booklnk.tenancy.credentials import Passwords
 
 COUNTS = """
 SELECT b.slug, b.business_type_key, b.time_zone,
@@ -23,20 +24,24 @@ async def _counts(engine: AsyncEngine) -> list[tuple[object, ...]]:
         return [tuple(row) for row in (await conn.execute(text(COUNTS))).all()]
 
 
-async def test_demo_is_complete_and_idempotent(db: Database, owner_engine: AsyncEngine) -> None:
-    logins = await load_demo(db)
+async def test_demo_is_complete_and_idempotent(
+    db: Database, passwords: Passwords, owner_engine: AsyncEngine
+) -> None:
+    logins = await load_demo(db, passwords)
     first = await _counts(owner_engine)
     assert first == [
         ("cairo-cuts", "barbershop", "Africa/Cairo", 3, 3, 3),
         ("nile-advisory", "consultant", "Africa/Cairo", 1, 1, 0),
         ("zamalek-fit", "gym", "Africa/Cairo", 2, 3, 1),
     ]
-    assert await load_demo(db) == logins
+    assert await load_demo(db, passwords) == logins
     assert await _counts(owner_engine) == first
 
 
-async def test_demo_logins_work_and_show_the_catalog(db: Database, client: httpx.AsyncClient) -> None:
-    await load_demo(db)
+async def test_demo_logins_work_and_show_the_catalog(
+    db: Database, passwords: Passwords, client: httpx.AsyncClient
+) -> None:
+    await load_demo(db, passwords)
     login = await client.post(
         "/v1/auth/login", json={"email": "owner@nile-advisory.demo", "password": DEMO_PASSWORD}
     )

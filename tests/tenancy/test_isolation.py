@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.db.database import Database
@@ -112,3 +113,61 @@ async def test_foreign_tenant_ids_under_own_business_path_are_404(client: httpx.
         f"/v1/businesses/{shop_a}/members/{owner_b.user_id}", headers=owner_a.headers
     )
     assert response.status_code == 404
+
+
+async def test_tenant_policies_say_what_they_should(owner_engine: AsyncEngine) -> None:
+    """Not just present: each policy's expression is the tenant check (a `USING (true)`
+    slipped into a migration would fail here)."""
+    async with owner_engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT tablename, policyname, cmd, qual, with_check"
+                    " FROM pg_policies WHERE schemaname = 'public'"
+                )
+            )
+        ).all()
+    tenant_check = "(business_id = booklnk_current_tenant())"
+    for row in rows:
+        if row.policyname == "tenant_isolation":
+            assert (row.qual, row.with_check) == (tenant_check, tenant_check), row
+    extra = {(r.tablename, r.policyname, r.cmd, r.qual) for r in rows if r.policyname != "tenant_isolation"}
+    assert extra == {
+        ("business", "business_read", "SELECT", "true"),
+        ("business", "business_write", "INSERT", None),
+        ("business", "business_update", "UPDATE", "(id = booklnk_current_tenant())"),
+        ("business", "business_delete", "DELETE", "(id = booklnk_current_tenant())"),
+        ("membership", "membership_own_read", "SELECT", "(user_id = booklnk_current_user())"),
+    }
+
+
+@pytest.fixture
+async def app_login_url(database_url: str, owner_engine: AsyncEngine) -> AsyncIterator[str]:
+    """A separate LOGIN role, member of the app role only (BOOKLNK_APP_DATABASE_URL)."""
+    role = f"booklnk_login_{uuid.uuid4().hex[:8]}"
+    async with owner_engine.begin() as conn:
+        await conn.execute(text(f"CREATE ROLE {role} LOGIN IN ROLE booklnk_app"))
+    yield make_url(database_url).set(username=role, password=None).render_as_string(hide_password=False)
+    async with owner_engine.begin() as conn:
+        await conn.execute(text(f"DROP ROLE {role}"))
+
+
+async def test_a_separate_app_login_keeps_rls_even_after_reset_role(
+    client: httpx.AsyncClient, app_login_url: str
+) -> None:
+    owner_a, owner_b = await sign_up(client, "a"), await sign_up(client, "b")
+    shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
+    app_db = Database(app_login_url, app_role="booklnk_app", pool_size=1)
+    try:
+        async with app_db.transaction(tenant_id=shop_a) as session:
+            # What an injected statement would try first: drop the switched-to role.
+            await session.execute(text("RESET ROLE"))
+            who = (
+                await session.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+            ).scalar()
+            members = set((await session.execute(text("SELECT business_id FROM membership"))).scalars())
+        assert who is False
+        assert members == {shop_a}
+        assert shop_b not in members
+    finally:
+        await app_db.dispose()

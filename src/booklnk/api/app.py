@@ -14,11 +14,10 @@ from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
 from booklnk.api.problems import Problem, install_problem_handlers, problem_responses
 from booklnk.api.routes import auth, business_types, businesses, catalog
-from booklnk.bootstrap import load_business_types
+from booklnk.bootstrap import load_business_types, passwords_for
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock, SystemClock
-from booklnk.tenancy import credentials
 
 DESCRIPTION = """
 Booklnk is a multi-tenant booking backend for barbershops, gyms, consultants and any other
@@ -47,10 +46,8 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         redoc_url="/redoc",
         openapi_url="/openapi.json",
     )
-    credentials.configure_password_hashing(
-        time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
-    )
     app.state.settings = settings
+    app.state.passwords = passwords_for(settings)
     app.state.db = db
     app.state.clock = clock or SystemClock()
 

@@ -17,8 +17,9 @@ from booklnk.kernel.clock import Clock
 from booklnk.kernel.errors import Forbidden, Unauthorized
 from booklnk.tenancy import credentials
 from booklnk.tenancy.context import Actor, BusinessContext
+from booklnk.tenancy.credentials import Passwords
 from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business
+from booklnk.tenancy.service import access_business, is_platform_admin
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT access token from POST /v1/auth/login.")
 
@@ -38,7 +39,13 @@ def get_now(request: Request) -> datetime:
     return clock.now()
 
 
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
@@ -64,15 +71,8 @@ def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
     return actor
 
 
-def platform_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-    if not actor.is_platform_admin:
-        raise Forbidden("This route is for platform admins.", code="insufficient_role")
-    return actor
-
-
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
-AdminDep = Annotated[Actor, Depends(platform_admin)]
 
 
 async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterator[AsyncSession]:
@@ -83,6 +83,16 @@ async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterato
 
 
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+async def platform_admin(actor: ActorDep, session: SessionDep) -> Actor:
+    # The token's claim opens the door, the account decides: a demotion takes effect at once.
+    if not actor.is_platform_admin or not await is_platform_admin(session, actor):
+        raise Forbidden("This route is for platform admins.", code="insufficient_role")
+    return actor
+
+
+AdminDep = Annotated[Actor, Depends(platform_admin)]
 BusinessIdPath = Annotated[uuid.UUID, Path(description="The business (tenant) id.")]
 
 

@@ -10,8 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from booklnk.db.errors import sqlstate
 from booklnk.kernel.errors import BooklnkError, FieldIssue
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -115,6 +117,20 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL's class 22 (data exception): a value that passed validation but cannot be
+    # stored, e.g. a NUL character in text. The client's fault, so 422, never 500.
+    assert isinstance(exc, DBAPIError)
+    if not (sqlstate(exc) or "").startswith("22"):
+        return await _on_unexpected(request, exc)
+    return problem_response(
+        request,
+        status=422,
+        code="invalid_value",
+        detail="A value in the request cannot be stored (for example it contains a NUL character).",
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Logged with its traceback; the client learns only the request id to quote.
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
@@ -130,6 +146,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BooklnkError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.business_types import repository
 from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules
 from booklnk.business_types.errors import BusinessTypeExists, BusinessTypeNotFound
 from booklnk.business_types.models import BusinessType
 from booklnk.business_types.rules import resolve_rules
+
+log = structlog.get_logger(__name__)
 
 
 def _to_row(definition: BusinessTypeDefinition, source: str) -> dict[str, Any]:
@@ -28,19 +31,16 @@ def _to_row(definition: BusinessTypeDefinition, source: str) -> dict[str, Any]:
 async def sync_definitions(
     session: AsyncSession, definitions: Sequence[BusinessTypeDefinition], *, source: str
 ) -> None:
-    """Upsert definitions read from files, so files stay the source of truth on each start."""
+    """Store definitions read from files, so files stay the source of truth on each start."""
     if not definitions:
         return
-    stmt = insert(BusinessType).values([_to_row(d, source) for d in definitions])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[BusinessType.key],
-        set_={col: stmt.excluded[col] for col in ("name", "mode", "source", "definition")},
-    )
-    await session.execute(stmt)
+    written = await repository.upsert_from_files(session, [_to_row(d, source) for d in definitions])
+    for skipped in sorted({d.key for d in definitions} - set(written)):
+        log.warning("business_type_file_ignored", key=skipped, reason="an admin-created type has this key")
 
 
 async def get_definition(session: AsyncSession, key: str) -> BusinessTypeDefinition | None:
-    row = await session.get(BusinessType, key)
+    row = await repository.get(session, key)
     return BusinessTypeDefinition.model_validate(row.definition) if row else None
 
 
@@ -52,15 +52,18 @@ async def require_definition(session: AsyncSession, key: str) -> BusinessTypeDef
 
 
 async def list_definitions(session: AsyncSession) -> list[BusinessTypeDefinition]:
-    rows = (await session.execute(select(BusinessType).order_by(BusinessType.key))).scalars()
-    return [BusinessTypeDefinition.model_validate(r.definition) for r in rows]
+    return [BusinessTypeDefinition.model_validate(r.definition) for r in await repository.list_all(session)]
 
 
 async def create_definition(session: AsyncSession, definition: BusinessTypeDefinition) -> None:
-    if await session.get(BusinessType, definition.key) is not None:
-        raise BusinessTypeExists(f"A business type {definition.key!r} already exists.")
+    exists = BusinessTypeExists(f"A business type {definition.key!r} already exists.")
+    if await repository.get(session, definition.key) is not None:
+        raise exists
     session.add(BusinessType(**_to_row(definition, "api")))
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # created concurrently
+        raise exists from exc
 
 
 def check_overrides(definition: BusinessTypeDefinition, overrides: Mapping[str, Any]) -> EffectiveRules:

@@ -56,6 +56,18 @@ WallClock = Annotated[
 ]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday.")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# Calendars far outside any booking horizon only invite overflow at the edges of the
+# datetime range (year 1 or 9999 plus an offset); keep them within sane years.
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
+CalendarDate = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)]
+Instant = Annotated[
+    AwareDatetime,
+    Field(
+        ge=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        le=dt.datetime(2199, 12, 31, tzinfo=dt.UTC),
+        description="An instant with its UTC offset, between 2000 and 2199.",
+    ),
+]
 
 
 class _In(BaseModel):
@@ -233,8 +245,8 @@ class WeeklyScheduleBody(_In):
 
 
 class TimeOffBody(_In):
-    starts_at: AwareDatetime = Field(description="An instant with its UTC offset.")
-    ends_at: AwareDatetime = Field(description="Later than starts_at.")
+    starts_at: Instant
+    ends_at: Instant = Field(description="Later than starts_at.")
     reason: Reason = ""
 
 

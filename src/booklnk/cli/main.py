@@ -9,12 +9,15 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
-from booklnk.bootstrap import database_url, load_business_types, open_database
+from booklnk.bootstrap import database_url, load_business_types, open_database, passwords_for
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
-from booklnk.demo.loader import Login, ensure_user, load_demo
+from booklnk.demo.loader import Login, load_demo
 from booklnk.logging import configure_logging
+from booklnk.tenancy.auth import make_platform_admin
+from booklnk.tenancy.schemas import RegisterIn
 
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
 
@@ -71,6 +74,7 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 
@@ -89,7 +93,11 @@ def create_admin(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="At least 10 characters.")],
     full_name: Annotated[str, typer.Option(help="Display name.")] = "Platform admin",
 ) -> None:
-    """Create a platform admin account (or promote an existing one)."""
+    """Create a platform admin, or promote an existing account (setting its password)."""
+    try:
+        account = RegisterIn(email=email, password=password, full_name=full_name)
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
     settings = _settings()
     _migrate(settings)
 
@@ -97,19 +105,28 @@ def create_admin(
         db = open_database(settings)
         try:
             async with db.transaction() as session:
-                await ensure_user(session, email=email, password=password, full_name=full_name, admin=True)
+                await make_platform_admin(
+                    session,
+                    passwords_for(settings),
+                    email=str(account.email),
+                    password=account.password,
+                    full_name=account.full_name,
+                )
         finally:
             await db.dispose()
 
     asyncio.run(run())
-    typer.echo(f"Platform admin {email} is ready.", err=True)
+    typer.echo(f"Platform admin {account.email} is ready.", err=True)
 
 
 async def _load_demo(settings: Settings) -> list[Login]:
+    if settings.environment == "production":
+        # The demo's accounts have a published password, one of them a platform admin.
+        raise typer.BadParameter("the demo is not loaded in production")
     db = open_database(settings)
     try:
         await load_business_types(db, settings)
-        return await load_demo(db)
+        return await load_demo(db, passwords_for(settings))
     finally:
         await db.dispose()
 

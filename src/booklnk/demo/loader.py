@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
 from booklnk.demo import catalog_data
-from booklnk.tenancy import credentials, repository, service
+from booklnk.tenancy import repository, service
 from booklnk.tenancy.context import Actor
+from booklnk.tenancy.credentials import Passwords
 from booklnk.tenancy.models import Membership, Role, User
 
 DEMO_PASSWORD = "booklnk-demo-2026"
@@ -67,47 +68,42 @@ CUSTOMER_EMAIL = "customer@booklnk.demo"
 
 
 async def ensure_user(
-    session: AsyncSession, *, email: str, password: str, full_name: str, admin: bool = False
+    session: AsyncSession, passwords: Passwords, *, email: str, full_name: str, admin: bool = False
 ) -> User:
+    """The demo account, created with the demo password if it does not exist yet."""
     user = await repository.get_user_by_email(session, email)
     if user is None:
         user = User(
             email=email,
             full_name=full_name,
-            password_hash=credentials.hash_password(password),
+            password_hash=await passwords.hash(DEMO_PASSWORD),
             is_platform_admin=admin,
         )
         session.add(user)
-    elif admin:
-        user.is_platform_admin = True
-    await session.flush()
+        await session.flush()
     return user
 
 
-async def load_demo(db: Database) -> list[Login]:
+async def load_demo(db: Database, passwords: Passwords) -> list[Login]:
     logins = [
         Login(ADMIN_EMAIL, DEMO_PASSWORD, "platform admin"),
         Login(CUSTOMER_EMAIL, DEMO_PASSWORD, "customer"),
     ]
     async with db.transaction() as session:
-        await ensure_user(
-            session, email=ADMIN_EMAIL, password=DEMO_PASSWORD, full_name="Demo Admin", admin=True
-        )
-        await ensure_user(session, email=CUSTOMER_EMAIL, password=DEMO_PASSWORD, full_name="Mona Customer")
+        await ensure_user(session, passwords, email=ADMIN_EMAIL, full_name="Demo Admin", admin=True)
+        await ensure_user(session, passwords, email=CUSTOMER_EMAIL, full_name="Mona Customer")
     for spec in BUSINESSES:
-        await _load_business(db, spec)
+        await _load_business(db, passwords, spec)
         logins.append(Login(spec.owner_email, DEMO_PASSWORD, f"owner, {spec.name} ({spec.business_type})"))
         logins += [Login(email, DEMO_PASSWORD, f"staff, {spec.name}") for email, _ in spec.staff]
     return logins
 
 
-async def _load_business(db: Database, spec: DemoBusiness) -> None:
+async def _load_business(db: Database, passwords: Passwords, spec: DemoBusiness) -> None:
     async with db.transaction() as session:
         if await repository.slug_exists(session, spec.slug):
             return
-        owner = await ensure_user(
-            session, email=spec.owner_email, password=DEMO_PASSWORD, full_name=f"{spec.name} Owner"
-        )
+        owner = await ensure_user(session, passwords, email=spec.owner_email, full_name=f"{spec.name} Owner")
         business = await service.create_business(
             session,
             Actor(owner.id),
@@ -120,7 +116,7 @@ async def _load_business(db: Database, spec: DemoBusiness) -> None:
         )
         staff_users = []
         for email, name in spec.staff:
-            user = await ensure_user(session, email=email, password=DEMO_PASSWORD, full_name=name)
+            user = await ensure_user(session, passwords, email=email, full_name=name)
             session.add(Membership(business_id=business.id, user_id=user.id, role=Role.STAFF))
             staff_users.append((user, name))
         await session.flush()

@@ -18,9 +18,20 @@ def decode_cursor(cursor: str, *, arity: int) -> list[str]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+    if not isinstance(values, list) or len(values) != arity or not all(_clean(v) for v in values):
         raise _bad_cursor()
     return values
+
+
+def _clean(value: object) -> bool:
+    """A string PostgreSQL can take: no NUL, no lone surrogate (a tampered cursor)."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bad_cursor() -> ValidationFailed:

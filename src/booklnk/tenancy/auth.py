@@ -18,6 +18,7 @@ from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.errors import TooManyRequests
 from booklnk.tenancy import credentials, repository
+from booklnk.tenancy.credentials import Passwords
 from booklnk.tenancy.errors import EmailTaken, InvalidCredentials, InvalidToken
 from booklnk.tenancy.models import RefreshToken, User
 
@@ -30,14 +31,16 @@ class TokenPair:
     refresh_expires_at: datetime
 
 
-async def register_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
+async def register_user(
+    session: AsyncSession, passwords: Passwords, *, email: str, password: str, full_name: str
+) -> User:
     if await repository.email_exists(session, email):
         raise EmailTaken("An account with this email already exists.")
     user = User(
         id=uuid.uuid4(),
         email=email,
         full_name=full_name,
-        password_hash=credentials.hash_password(password),
+        password_hash=await passwords.hash(password),
         is_platform_admin=False,
     )
     session.add(user)
@@ -54,30 +57,37 @@ def _window_start(now: datetime, seconds: int) -> datetime:
 
 
 async def login(
-    db: Database, settings: Settings, *, email: str, password: str, address: str, now: datetime
+    db: Database,
+    settings: Settings,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime,
 ) -> TokenPair:
     window = _window_start(now, settings.login_window_seconds)
-    account_key, address_key = f"account:{email.lower()}", f"address:{address}"
+    limits = {
+        f"account:{email.lower()}": settings.login_max_failures_per_account,
+        f"address:{address}": settings.login_max_failures_per_address,
+    }
+    # Count the attempt before checking the password, atomically and committed at once:
+    # concurrent guesses cannot all read "under the limit" before any of them is counted.
     async with db.transaction() as session:
-        failures = await repository.count_login_failures(session, [account_key, address_key], window)
-        if (
-            failures.get(account_key, 0) >= settings.login_max_failures_per_account
-            or failures.get(address_key, 0) >= settings.login_max_failures_per_address
-        ):
-            retry_after = int((window - now).total_seconds()) + settings.login_window_seconds
-            raise TooManyRequests(
-                "Too many failed logins; try again later.", retry_after_seconds=max(retry_after, 1)
-            )
-        user = await repository.get_user_by_email(session, email)
-        # Always verify against some hash so unknown emails take as long as known ones.
-        valid = credentials.verify_password(
-            user.password_hash if user else credentials.DUMMY_PASSWORD_HASH, password
+        attempts = await repository.count_login_attempt(session, list(limits), window)
+    if any(attempts[key] > limit for key, limit in limits.items()):
+        retry_after = int((window - now).total_seconds()) + settings.login_window_seconds
+        raise TooManyRequests(
+            "Too many failed logins; try again later.", retry_after_seconds=max(retry_after, 1)
         )
-        if user is not None and valid:
-            if credentials.password_needs_rehash(user.password_hash):
-                user.password_hash = credentials.hash_password(password)
+    async with db.transaction() as session:
+        user = await repository.get_user_by_email(session, email)
+        if await passwords.verify(user.password_hash if user else None, password):
+            assert user is not None
+            if passwords.needs_rehash(user.password_hash):
+                user.password_hash = await passwords.hash(password)
+            await repository.forget_login_attempt(session, list(limits), window)  # success is no failure
             return await _issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
-        await repository.add_login_failure(session, [account_key, address_key], window)
     raise InvalidCredentials("Email or password is wrong.")
 
 
@@ -132,3 +142,18 @@ async def _issue_tokens(
         ttl=access_ttl,
     )
     return TokenPair(access, now + access_ttl, raw, refresh_expires_at)
+
+
+async def make_platform_admin(
+    session: AsyncSession, passwords: Passwords, *, email: str, password: str, full_name: str
+) -> User:
+    """Create a platform admin, or promote an existing account; either way the password
+    given becomes the account's password."""
+    user = await repository.get_user_by_email(session, email)
+    if user is None:
+        user = await register_user(session, passwords, email=email, password=password, full_name=full_name)
+    else:
+        user.password_hash = await passwords.hash(password)
+    user.is_platform_admin = True
+    await session.flush()
+    return user

@@ -2,47 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
 _JWT_ALGORITHM = "HS256"
 _JWT_AUDIENCE = "booklnk-api"
 
 
-def configure_password_hashing(*, time_cost: int, memory_kib: int) -> None:
-    """Set the Argon2 cost once at start-up (tests use a cheap one). Hashes made under
-    other parameters still verify, and are upgraded at the next successful login."""
-    global _hasher, DUMMY_PASSWORD_HASH
-    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
-    DUMMY_PASSWORD_HASH = _hasher.hash("booklnk-dummy-password")
+class Passwords:
+    """Argon2id hashing at the cost the settings name. Hashing runs in a worker thread:
+    at production cost one hash takes ~80 ms, which must not stall the event loop."""
 
+    def __init__(self, *, time_cost: int, memory_kib: int) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    @cached_property
+    def _dummy_hash(self) -> str:
+        return self._hasher.hash("booklnk-dummy-password")
 
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
 
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """False for a wrong password. With no hash (unknown account) it still spends the
+        time of a real check, so timing does not tell which emails have accounts."""
 
+        def check() -> bool:
+            try:
+                return self._hasher.verify(password_hash or self._dummy_hash, password) and bool(
+                    password_hash
+                )
+            except (VerificationError, InvalidHashError):
+                return False
 
-def password_needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+        return await asyncio.to_thread(check)
 
-
-# Verified against when the account does not exist, so a login for an unknown email costs
-# the same time as one for a known email (no account enumeration by timing).
-DUMMY_PASSWORD_HASH = _hasher.hash("booklnk-dummy-password")
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,10 @@ class RefreshToken(Base):
     """Refresh tokens are stored hashed; each use rotates to a new row in the same family."""
 
     __tablename__ = "refresh_token"
-    __table_args__ = (Index("ix_refresh_token_family", "family_id"),)
+    __table_args__ = (
+        Index("ix_refresh_token_family", "family_id"),
+        Index("ix_refresh_token_user", "user_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
@@ -80,6 +83,7 @@ class Business(Timestamped, Base):
 
     __tablename__ = "business"
     __table_args__ = (
+        Index("ix_business_business_type_key", "business_type_key"),
         CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name="slug_format"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_format"),
     )
@@ -108,7 +112,11 @@ class Membership(Timestamped, Base):
 
 class Invitation(Timestamped, Base):
     __tablename__ = "invitation"
-    __table_args__ = (ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),)
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+        Index("ix_invitation_invited_by", "invited_by"),
+        Index("ix_invitation_accepted_by", "accepted_by"),
+    )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -23,7 +23,9 @@ from booklnk.tenancy.models import (
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    stmt = select(User).where(func.lower(User.email) == email.lower())
+    # Lowercased by PostgreSQL on both sides, as the unique index does (Python's lower()
+    # differs for some letters, e.g. the Turkish dotted capital I).
+    stmt = select(User).where(func.lower(User.email) == func.lower(email))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -32,7 +34,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def email_exists(session: AsyncSession, email: str) -> bool:
-    stmt = select(func.count()).where(func.lower(User.email) == email.lower())
+    stmt = select(func.count()).where(func.lower(User.email) == func.lower(email))
     return bool((await session.execute(stmt)).scalar_one())
 
 
@@ -49,24 +51,31 @@ async def revoke_token_family(session: AsyncSession, family_id: uuid.UUID, now: 
     )
 
 
-async def count_login_failures(
+async def count_login_attempt(
     session: AsyncSession, keys: Sequence[str], window_start: datetime
 ) -> dict[str, int]:
-    stmt = select(LoginFailure.key, LoginFailure.failures).where(
-        LoginFailure.key.in_(keys), LoginFailure.window_start == window_start
+    """Add one attempt to each key's window and return the new counts."""
+    rows = [{"key": key, "window_start": window_start, "failures": 1} for key in keys]
+    increment = (
+        insert(LoginFailure)
+        .values(rows)
+        .on_conflict_do_update(
+            index_elements=[LoginFailure.key, LoginFailure.window_start],
+            set_={"failures": LoginFailure.failures + 1},
+        )
+        .returning(LoginFailure.key, LoginFailure.failures)
     )
-    return {key: failures for key, failures in (await session.execute(stmt)).all()}
+    return {key: failures for key, failures in (await session.execute(increment)).all()}
 
 
-async def add_login_failure(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> None:
-    stmt = insert(LoginFailure).values(
-        [{"key": key, "window_start": window_start, "failures": 1} for key in keys]
+async def forget_login_attempt(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> None:
+    await session.execute(
+        update(LoginFailure)
+        .where(
+            LoginFailure.key.in_(keys), LoginFailure.window_start == window_start, LoginFailure.failures > 0
+        )
+        .values(failures=LoginFailure.failures - 1)
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[LoginFailure.key, LoginFailure.window_start],
-        set_={"failures": LoginFailure.failures + 1},
-    )
-    await session.execute(stmt)
 
 
 async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business | None:
@@ -79,6 +88,10 @@ async def businesses_page(
     return await fetch_page(
         session, select(Business), order_by=[Business.name, Business.id], cursor=cursor, limit=limit
     )
+
+
+async def lock_business(session: AsyncSession, business_id: uuid.UUID) -> None:
+    await session.execute(select(Business.id).where(Business.id == business_id).with_for_update())
 
 
 async def slug_exists(session: AsyncSession, slug: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booklnk.business_types import service as business_types
 from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules
 from booklnk.db.database import set_tenant
+from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import FieldIssue, ValidationFailed
 from booklnk.kernel.timezones import check_time_zone
 from booklnk.tenancy import credentials, repository
@@ -21,6 +22,7 @@ from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.errors import (
     BusinessNotFound,
     InsufficientRole,
+    InvalidToken,
     InvitationNotFound,
     InvitationUnusable,
     LastOwner,
@@ -90,8 +92,10 @@ async def create_business(
     session.add(Membership(business_id=business.id, user_id=actor.user_id, role=Role.OWNER))
     try:
         await session.flush()
-    except IntegrityError as exc:  # a concurrent request took the slug first
-        raise SlugTaken(f"The slug {slug!r} is taken.") from exc
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "uq_business_slug":  # a concurrent request took it first
+            raise SlugTaken(f"The slug {slug!r} is taken.") from exc
+        raise
     return business
 
 
@@ -130,6 +134,21 @@ def _check_overrides(definition: BusinessTypeDefinition, overrides: Mapping[str,
         raise
 
 
+async def is_platform_admin(session: AsyncSession, actor: Actor) -> bool:
+    user = await repository.get_user(session, actor.user_id)
+    return user is not None and user.is_platform_admin
+
+
+async def describe_user(
+    session: AsyncSession, actor: Actor
+) -> tuple[User, Sequence[tuple[Membership, Business]]]:
+    """The signed-in user and where they hold a role."""
+    user = await repository.get_user(session, actor.user_id)
+    if user is None:  # a still-valid token of a deleted account
+        raise InvalidToken("This account no longer exists.")
+    return user, await repository.list_user_memberships(session, actor.user_id)
+
+
 async def list_businesses(
     session: AsyncSession, *, cursor: str | None, limit: int
 ) -> tuple[list[Business], str | None]:
@@ -149,6 +168,9 @@ async def list_members(session: AsyncSession, ctx: BusinessContext) -> Sequence[
 
 
 async def remove_member(session: AsyncSession, ctx: BusinessContext, user_id: uuid.UUID) -> None:
+    # Lock the business row first: two owners removing each other at once must queue,
+    # or both would count two owners and leave none.
+    await repository.lock_business(session, ctx.business_id)
     membership = await repository.get_membership(session, ctx.business_id, user_id)
     if membership is None:
         raise MemberNotFound("No such member.")
@@ -191,7 +213,7 @@ async def revoke_invitation(session: AsyncSession, ctx: BusinessContext, invitat
 
 async def accept_invitation(
     session: AsyncSession, ctx: BusinessContext, *, raw_token: str, now: datetime
-) -> Membership:
+) -> tuple[Membership, Business]:
     invitation = await repository.get_invitation_by_token(
         session, ctx.business_id, credentials.hash_opaque_token(raw_token)
     )
@@ -209,8 +231,13 @@ async def accept_invitation(
         session.add(membership)
     elif membership.role is Role.STAFF:
         membership.role = invitation.role  # an invitation may promote, never demote
-    await session.flush()
-    return membership
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "pk_membership":  # another invitation won the race
+            raise InvitationUnusable("You became a member of this business meanwhile; retry.") from exc
+        raise
+    return membership, await get_business(session, ctx.business_id)
 
 
 async def business_rules(session: AsyncSession, ctx: BusinessContext) -> EffectiveRules:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from booklnk.api.deps import ActorDep, DatabaseDep, NowDep, SessionDep, SettingsDep, client_address
+from booklnk.api.deps import (
+    ActorDep,
+    DatabaseDep,
+    NowDep,
+    PasswordsDep,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 from booklnk.api.problems import problem_responses
-from booklnk.tenancy import auth, repository
+from booklnk.tenancy import auth, service
 from booklnk.tenancy.auth import TokenPair
-from booklnk.tenancy.errors import InvalidToken
 from booklnk.tenancy.schemas import (
     LoginIn,
     MembershipOut,
@@ -38,9 +45,9 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
     response_model=UserOut,
     responses=problem_responses(409, 422),
 )
-async def register(body: RegisterIn, session: SessionDep) -> UserOut:
+async def register(body: RegisterIn, session: SessionDep, passwords: PasswordsDep) -> UserOut:
     user = await auth.register_user(
-        session, email=str(body.email), password=body.password, full_name=body.full_name
+        session, passwords, email=str(body.email), password=body.password, full_name=body.full_name
     )
     return UserOut.model_validate(user)
 
@@ -52,11 +59,17 @@ async def register(body: RegisterIn, session: SessionDep) -> UserOut:
     responses=problem_responses(401, 422, 429),
 )
 async def login(
-    body: LoginIn, request: Request, db: DatabaseDep, settings: SettingsDep, now: NowDep
+    body: LoginIn,
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    now: NowDep,
 ) -> TokensOut:
     pair = await auth.login(
         db,
         settings,
+        passwords,
         email=str(body.email),
         password=body.password,
         address=client_address(request),
@@ -94,10 +107,7 @@ async def logout(body: RefreshIn, session: SessionDep, now: NowDep) -> None:
     responses=problem_responses(401),
 )
 async def me(actor: ActorDep, session: SessionDep) -> MeOut:
-    user = await repository.get_user(session, actor.user_id)
-    if user is None:  # a valid token for a deleted account
-        raise InvalidToken("This account no longer exists.")
-    memberships = await repository.list_user_memberships(session, actor.user_id)
+    user, memberships = await service.describe_user(session, actor)
     return MeOut(
         user=UserOut.model_validate(user),
         memberships=[

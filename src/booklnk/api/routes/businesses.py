@@ -8,7 +8,6 @@ from fastapi import APIRouter, status
 
 from booklnk.api.deps import (
     ActorDep,
-    BusinessIdPath,
     MemberOrCustomerCtx,
     NowDep,
     OwnerCtx,
@@ -17,7 +16,6 @@ from booklnk.api.deps import (
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.tenancy import service
-from booklnk.tenancy.models import Role
 from booklnk.tenancy.schemas import (
     BusinessCreate,
     BusinessOut,
@@ -155,17 +153,12 @@ async def revoke_invitation(invitation_id: uuid.UUID, ctx: OwnerCtx, session: Se
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def accept_invitation(
-    business_id: BusinessIdPath,
-    body: InvitationAccept,
-    ctx: MemberOrCustomerCtx,
-    session: SessionDep,
-    now: NowDep,
+    body: InvitationAccept, ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep
 ) -> MembershipOut:
-    membership = await service.accept_invitation(session, ctx, raw_token=body.token, now=now)
-    business = await service.get_business(session, business_id)
+    membership, business = await service.accept_invitation(session, ctx, raw_token=body.token, now=now)
     return MembershipOut(
         business_id=business.id,
         business_name=business.name,
         business_slug=business.slug,
-        role=Role(membership.role),
+        role=membership.role,
     )

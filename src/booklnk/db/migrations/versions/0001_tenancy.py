@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name="uq_refresh_token_token_hash"),
     )
     op.create_index("ix_refresh_token_family", "refresh_token", ["family_id"])
+    op.create_index("ix_refresh_token_user", "refresh_token", ["user_id"])
 
     op.create_table(
         "login_failure",
@@ -147,6 +148,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_membership_user", "membership", ["user_id"])
+    op.create_index("ix_business_business_type_key", "business", ["business_type_key"])
 
     op.create_table(
         "invitation",
@@ -168,6 +170,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["invited_by"], ["app_user.id"], name="fk_invitation_invited_by_app_user"),
         sa.ForeignKeyConstraint(["accepted_by"], ["app_user.id"], name="fk_invitation_accepted_by_app_user"),
     )
+    op.create_index("ix_invitation_invited_by", "invitation", ["invited_by"])
+    op.create_index("ix_invitation_accepted_by", "invitation", ["accepted_by"])
 
     _enable_rls()
 

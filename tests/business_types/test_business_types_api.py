@@ -41,6 +41,24 @@ maxLength = 500
 """
 
 
+def appointment_type(key: str, name: str, **changes: object) -> dict[str, object]:
+    """A complete appointment-mode definition as an admin would POST it."""
+    return {
+        "key": key,
+        "name": name,
+        "mode": "appointment",
+        "slot_grid_minutes": 30,
+        "default_durations_minutes": [60],
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+        "min_notice_minutes": 60,
+        "horizon_days": 30,
+        "cancellation_window_minutes": 120,
+        "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
+        **changes,
+    }
+
+
 async def test_builtin_types_are_listed_with_their_rules(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/business-types")
     assert response.status_code == 200
@@ -70,19 +88,7 @@ async def test_platform_admin_adds_a_type_through_the_api(
     client: httpx.AsyncClient, owner_engine: AsyncEngine
 ) -> None:
     admin = await sign_up_admin(client, owner_engine)
-    tutor = {
-        "key": "tutor",
-        "name": "Tutor",
-        "mode": "appointment",
-        "slot_grid_minutes": 30,
-        "default_durations_minutes": [60],
-        "buffer_before_minutes": 0,
-        "buffer_after_minutes": 0,
-        "min_notice_minutes": 60,
-        "horizon_days": 30,
-        "cancellation_window_minutes": 120,
-        "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
-    }
+    tutor = appointment_type("tutor", "Tutor")
     created = await client.post("/v1/business-types", headers=admin.headers, json=tutor)
     assert created.status_code == 201, created.text
     again = await client.post("/v1/business-types", headers=admin.headers, json=tutor)
@@ -95,15 +101,7 @@ async def test_invalid_definition_from_admin_names_the_field(
     client: httpx.AsyncClient, owner_engine: AsyncEngine
 ) -> None:
     admin = await sign_up_admin(client, owner_engine)
-    bad = {
-        "key": "odd",
-        "name": "Odd",
-        "mode": "appointment",
-        "slot_grid_minutes": 7,
-        "default_durations_minutes": [30],
-        "horizon_days": 30,
-        "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
-    }
+    bad = appointment_type("odd", "Odd", slot_grid_minutes=7, default_durations_minutes=[30])
     response = await client.post("/v1/business-types", headers=admin.headers, json=bad)
     assert response.status_code == 422
     assert "body.slot_grid_minutes" in {e["field"] for e in response.json()["errors"]}
@@ -142,19 +140,7 @@ async def test_files_never_overwrite_an_admin_created_type(
     client: httpx.AsyncClient, db: Database, settings: Settings, owner_engine: AsyncEngine, tmp_path: Path
 ) -> None:
     admin = await sign_up_admin(client, owner_engine)
-    clinic = {
-        "key": "clinic",
-        "name": "Admin's clinic",
-        "mode": "appointment",
-        "slot_grid_minutes": 30,
-        "default_durations_minutes": [30],
-        "buffer_before_minutes": 0,
-        "buffer_after_minutes": 0,
-        "min_notice_minutes": 60,
-        "horizon_days": 30,
-        "cancellation_window_minutes": 120,
-        "payment": {"policy": "pay_at_venue", "methods": [], "hold_minutes": {}},
-    }
+    clinic = appointment_type("clinic", "Admin's clinic")
     assert (await client.post("/v1/business-types", headers=admin.headers, json=clinic)).status_code == 201
     (tmp_path / "clinic.toml").write_text(CLINIC_TOML)
     await load_business_types(db, settings.model_copy(update={"business_types_dir": tmp_path}))

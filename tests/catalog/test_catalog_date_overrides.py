@@ -15,11 +15,6 @@ SHORT_DAY = {
 }
 
 
-@pytest.fixture
-async def biz(client: httpx.AsyncClient) -> Biz:
-    return await open_biz(client)
-
-
 async def test_crud_for_the_business(client: httpx.AsyncClient, biz: Biz) -> None:
     url = f"{biz.url}/date-overrides"
     closed = await client.post(url, headers=biz.owner.headers, json=NEW_YEAR)

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from catalog_support import Biz, Shop, add_service, add_staff_member, issues, open_biz, open_shop
-
-
-@pytest.fixture
-async def shop(client: httpx.AsyncClient) -> Shop:
-    return await open_shop(client)
-
-
-@pytest.fixture
-async def biz(client: httpx.AsyncClient) -> Biz:
-    return await open_biz(client)
+from catalog_support import Biz, Shop, add_service, add_staff_member, issues, open_biz
 
 
 async def test_owner_creates_a_service_with_type_defaults(client: httpx.AsyncClient, biz: Biz) -> None:

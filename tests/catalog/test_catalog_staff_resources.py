@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import httpx
-import pytest
-from catalog_support import Biz, Shop, add_resource, add_staff_member, issues, open_biz, open_shop
+from catalog_support import Biz, Shop, add_resource, add_staff_member, issues, open_biz
 
 from support import sign_up
-
-
-@pytest.fixture
-async def shop(client: httpx.AsyncClient) -> Shop:
-    return await open_shop(client)
-
-
-@pytest.fixture
-async def biz(client: httpx.AsyncClient) -> Biz:
-    return await open_biz(client)
 
 
 async def test_staff_member_linked_to_a_member(client: httpx.AsyncClient, shop: Shop) -> None:

@@ -15,11 +15,6 @@ LEAVE = {
 }
 
 
-@pytest.fixture
-async def biz(client: httpx.AsyncClient) -> Biz:
-    return await open_biz(client)
-
-
 async def test_crud_for_a_staff_member_in_utc(client: httpx.AsyncClient, biz: Biz) -> None:
     karim = await add_staff_member(client, biz)
     url = f"{biz.url}/staff/{karim['id']}/time-off"

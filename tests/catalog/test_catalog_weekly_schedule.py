@@ -26,11 +26,6 @@ SORTED_WEEK = {
 }
 
 
-@pytest.fixture
-async def biz(client: httpx.AsyncClient) -> Biz:
-    return await open_biz(client)
-
-
 async def _owner_paths(client: httpx.AsyncClient, biz: Biz) -> list[str]:
     staff, resource = await add_staff_member(client, biz), await add_resource(client, biz)
     return ["", f"/staff/{staff['id']}", f"/resources/{resource['id']}"]

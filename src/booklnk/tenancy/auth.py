@@ -67,15 +67,18 @@ async def login(
     now: datetime,
 ) -> TokenPair:
     window = _window_start(now, settings.login_window_seconds)
-    limits = {
-        f"account:{email.lower()}": settings.login_max_failures_per_account,
-        f"address:{address}": settings.login_max_failures_per_address,
-    }
-    # Count the attempt before checking the password, atomically and committed at once:
-    # concurrent guesses cannot all read "under the limit" before any of them is counted.
+    account_key, address_key = f"account:{email.lower()}", f"address:{address}"
+    # The account's attempt is counted before its password is checked, atomically and
+    # committed at once, so concurrent guesses cannot all read "under the limit". The
+    # address counts failures only (after the check): a burst of good logins from one
+    # office behind NAT must not lock it out; spraying many accounts is still slowed.
     async with db.transaction() as session:
-        attempts = await repository.count_login_attempt(session, list(limits), window)
-    if any(attempts[key] > limit for key, limit in limits.items()):
+        attempts = await repository.count_login_attempt(session, [account_key], window)
+        address_failures = await repository.login_failures(session, address_key, window)
+    if (
+        attempts[account_key] > settings.login_max_failures_per_account
+        or address_failures >= settings.login_max_failures_per_address
+    ):
         retry_after = int((window - now).total_seconds()) + settings.login_window_seconds
         raise TooManyRequests(
             "Too many failed logins; try again later.", retry_after_seconds=max(retry_after, 1)
@@ -86,8 +89,9 @@ async def login(
             assert user is not None
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = await passwords.hash(password)
-            await repository.forget_login_attempt(session, list(limits), window)  # success is no failure
+            await repository.forget_login_attempt(session, [account_key], window)  # success is no failure
             return await _issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
+        await repository.count_login_attempt(session, [address_key], window)
     raise InvalidCredentials("Email or password is wrong.")
 
 

@@ -68,6 +68,13 @@ async def count_login_attempt(
     return {key: failures for key, failures in (await session.execute(increment)).all()}
 
 
+async def login_failures(session: AsyncSession, key: str, window_start: datetime) -> int:
+    stmt = select(LoginFailure.failures).where(
+        LoginFailure.key == key, LoginFailure.window_start == window_start
+    )
+    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+
+
 async def forget_login_attempt(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> None:
     await session.execute(
         update(LoginFailure)

@@ -89,4 +89,14 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
     ("PUT", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
     ("DELETE", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
+    # Bookings. Customers pass the guard everywhere; past it they see and cancel only their
+    # own bookings, and the other status changes are the business's (tests/booking).
+    ("GET", "/v1/businesses/{business_id}/availability"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings"): Access.SIGNED_IN,
+    ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/confirm"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/cancel"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/check-in"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/complete"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/no-show"): Access.SIGNED_IN,
 }

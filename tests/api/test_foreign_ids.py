@@ -43,9 +43,22 @@ async def _create(client: httpx.AsyncClient, owner: Account, path: str, body: di
 async def _foreign_ids(client: httpx.AsyncClient, owner: Account, shop: uuid.UUID) -> dict[str, str]:
     base = f"/v1/businesses/{shop}"
     staff = await _create(client, owner, f"{base}/staff", {"display_name": "B's barber"})
+    week = {"hours": [{"weekday": d, "start": "09:00", "end": "18:00"} for d in range(7)], "breaks": []}
+    assert (
+        await client.put(f"{base}/staff/{staff}/weekly-schedule", headers=owner.headers, json=week)
+    ).is_success
+    bookable = await _create(
+        client, owner, f"{base}/services", {"name": "B's shave", "price_minor": 1, "staff_ids": [staff]}
+    )
     resource = await _create(client, owner, f"{base}/resources", {"name": "B's chair", "kind": "chair"})
     return {
         "user_id": str(owner.user_id),
+        "booking_id": await _create(
+            client,
+            owner,
+            f"{base}/bookings",
+            {"service_id": bookable, "starts_at": "2026-11-25T10:00:00+02:00"},
+        ),
         "service_id": await _create(
             client, owner, f"{base}/services", {"name": "B's cut", "price_minor": 100}
         ),

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,6 +75,9 @@ def _owner_fks() -> tuple[ForeignKeyConstraint, ForeignKeyConstraint]:
     )
 
 
+LANE_DEFAULT = text("nextval('booklnk_lane_seq')")
+
+
 class StaffMember(Timestamped, Base):
     """A person who performs services, optionally linked to a member's user account."""
 
@@ -93,6 +97,9 @@ class StaffMember(Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     display_name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[uuid.UUID | None]
+    # A number unique across all tenants: the exclusion constraint on allocations keys
+    # on it (see booking.models.Allocation).
+    lane: Mapped[int] = mapped_column(BigInteger, server_default=LANE_DEFAULT, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -110,6 +117,9 @@ class Resource(Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
+    # A number unique across all tenants: the exclusion constraint on allocations keys
+    # on it (see booking.models.Allocation).
+    lane: Mapped[int] = mapped_column(BigInteger, server_default=LANE_DEFAULT, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

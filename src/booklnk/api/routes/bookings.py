@@ -1,0 +1,164 @@
+"""Availability search, booking creation and every change of a booking's status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep
+from booklnk.api.problems import problem_responses
+from booklnk.booking import availability, repository, service
+from booklnk.booking.lifecycle import Action
+from booklnk.booking.models import Booking
+from booklnk.booking.schemas import AvailabilityOut, BookingCreate, BookingOut, CancellationOut, SlotOut
+from booklnk.kernel.errors import ValidationFailed
+from booklnk.scheduling.intervals import Interval
+
+router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
+
+
+@router.get(
+    "/availability",
+    summary="Bookable start times for a service",
+    description="Honours hours, breaks, time off, overrides, bookings, unexpired holds, buffers, the grid, "
+    "minimum notice, horizon and required resources. Omit `staff_id` for any qualified staff member.",
+    response_model=AvailabilityOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def search_availability(
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    now: NowDep,
+    service_id: uuid.UUID,
+    from_: Annotated[datetime, Query(alias="from", description="Window start, with offset.")],
+    to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],
+    staff_id: uuid.UUID | None = None,
+    duration: Annotated[int | None, Query(ge=1, le=1440)] = None,
+) -> AvailabilityOut:
+    if from_.tzinfo is None or to.tzinfo is None or to <= from_:
+        raise ValidationFailed.on("query.to", "valid_window", "Give `from` < `to`, both with a UTC offset.")
+    offer, slots = await availability.search(
+        session,
+        ctx,
+        service_id=service_id,
+        staff_id=staff_id,
+        duration_minutes=duration,
+        window=Interval(from_, to),
+        now=now,
+    )
+    zone = offer.request.zone
+    return AvailabilityOut(
+        time_zone=ctx.time_zone,
+        service_id=service_id,
+        duration_minutes=offer.request.duration_minutes,
+        slots=[
+            SlotOut(
+                starts_at=slot.start.astimezone(zone),
+                ends_at=slot.end.astimezone(zone),
+                starts_at_utc=slot.start,
+                ends_at_utc=slot.end,
+                staff_ids=list(slot.staff_ids),
+                resource_ids={kind: list(ids) for kind, ids in slot.resource_ids.items()},
+            )
+            for slot in slots
+        ],
+    )
+
+
+async def _out(
+    session: AsyncSession, booking: Booking, response: Response, cancellation: CancellationOut | None = None
+) -> BookingOut:
+    response.headers["ETag"] = f'"{booking.version}"'
+    resources = await repository.booking_resources(session, booking.business_id, [booking.id])
+    out = BookingOut.model_validate(booking)
+    return out.model_copy(
+        update={"resource_ids": resources.get(booking.id, []), "cancellation": cancellation}
+    )
+
+
+@router.post(
+    "/bookings",
+    summary="Book a service at a start time",
+    description="Born `held` (with `hold_expires_at`) when the business asks for payment first, else "
+    "`confirmed`. A taken slot answers 409 `slot_unavailable`.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_booking(
+    body: BookingCreate, ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep, response: Response
+) -> BookingOut:
+    new = service.NewBooking(
+        service_id=body.service_id,
+        starts_at=body.starts_at,
+        staff_id=body.staff_id,
+        duration_minutes=body.duration_minutes,
+        payment_method=body.payment_method,
+        extra_fields=body.extra_fields,
+        customer_id=body.customer_id,
+    )
+    booking = await service.create_booking(session, ctx, new, now=now)
+    return await _out(session, booking, response)
+
+
+@router.get(
+    "/bookings/{booking_id}",
+    summary="Get a booking (its customer, or the business's staff)",
+    response_model=BookingOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_booking(
+    booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
+) -> BookingOut:
+    return await _out(session, await service.get_booking(session, ctx, booking_id), response)
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.removeprefix("W/").strip('"'))
+    except ValueError:
+        raise ValidationFailed.on("header.If-Match", "etag_format", "Send the ETag of the booking.") from None
+
+
+def _transition_route(action: Action, path: str, summary: str) -> None:
+    async def transition(
+        booking_id: uuid.UUID,
+        ctx: MemberOrCustomerCtx,
+        session: SessionDep,
+        now: NowDep,
+        response: Response,
+        if_match: Annotated[
+            str | None, Header(description="The booking's ETag: refuse if it changed.")
+        ] = None,
+    ) -> BookingOut:
+        booking, decision = await service.change_status(
+            session, ctx, booking_id, action, expected_version=_if_match(if_match), now=now
+        )
+        cancellation = CancellationOut.model_validate(decision, from_attributes=True) if decision else None
+        return await _out(session, booking, response, cancellation)
+
+    transition.__name__ = f"{action.value}_booking"
+    router.add_api_route(
+        f"/bookings/{{booking_id}}/{path}",
+        transition,
+        methods=["POST"],
+        summary=summary,
+        response_model=BookingOut,
+        responses=problem_responses(401, 403, 404, 409, 412, 422),
+    )
+
+
+for _action, _path, _summary in (
+    (Action.CONFIRM, "confirm", "Confirm a held booking (pay at venue)"),
+    (Action.CANCEL, "cancel", "Cancel a booking; the response says what the policy decided"),
+    (Action.CHECK_IN, "check-in", "Check the customer in"),
+    (Action.COMPLETE, "complete", "Mark the booking completed"),
+    (Action.NO_SHOW, "no-show", "Mark the customer as a no-show"),
+):
+    _transition_route(_action, _path, _summary)

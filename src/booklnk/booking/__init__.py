@@ -1,0 +1,1 @@
+"""Bookings: lifecycle, holds and the guarantees against double-booking."""

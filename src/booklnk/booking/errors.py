@@ -1,0 +1,21 @@
+"""Booking error kinds with stable codes."""
+
+from __future__ import annotations
+
+from booklnk.kernel.errors import Conflict, NotFound, PreconditionFailed
+
+
+class BookingNotFound(NotFound):
+    code = "booking_not_found"
+
+
+class CancellationWindowPassed(Conflict):
+    code = "cancellation_window_passed"
+
+
+class VersionMismatch(PreconditionFailed):
+    code = "version_mismatch"
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"

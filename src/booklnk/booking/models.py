@@ -1,0 +1,106 @@
+"""Bookings and the time they block on staff and resources."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Enum,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    column,
+    text,
+)
+from sqlalchemy.dialects.postgresql import INT8RANGE, JSONB, TSTZRANGE, ExcludeConstraint, Range
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booklnk.db.base import Base, Timestamped
+
+
+class BookingStatus(enum.StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+
+
+class Booking(Timestamped, Base):
+    """One customer's appointment. `version` is bumped by every state change (CAS)."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["business_id", "service_id"], ["service.business_id", "service.id"]),
+        ForeignKeyConstraint(["business_id", "staff_id"], ["staff_member.business_id", "staff_member.id"]),
+        ForeignKeyConstraint(["customer_id"], ["app_user.id"]),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="held_has_expiry"),
+        CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        Index("ix_booking_business_starts", "business_id", "starts_at"),
+        Index("ix_booking_business_staff_starts", "business_id", "staff_id", "starts_at"),
+        Index("ix_booking_customer", "customer_id", "starts_at"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    customer_id: Mapped[uuid.UUID]
+    service_id: Mapped[uuid.UUID]
+    staff_id: Mapped[uuid.UUID]
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(BookingStatus, name="booking_status", values_callable=lambda e: [m.value for m in e])
+    )
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payment_method: Mapped[str | None] = mapped_column(String(20))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    extra_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Allocation(Base):
+    """The time a booking blocks on one staff member or resource, buffers included.
+
+    PostgreSQL's exclusion constraint on `span` (lane and period folded into one int8
+    range, so core GiST suffices: no btree_gist) makes two active allocations of one
+    lane overlapping in time impossible, whatever the application does.
+    """
+
+    __tablename__ = "allocation"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["business_id", "booking_id"], ["booking.business_id", "booking.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["business_id", "staff_id"], ["staff_member.business_id", "staff_member.id"]),
+        ForeignKeyConstraint(["business_id", "resource_id"], ["resource.business_id", "resource.id"]),
+        CheckConstraint("(staff_id IS NULL) <> (resource_id IS NULL)", name="one_owner"),
+        ExcludeConstraint(
+            (column("span"), "&&"), where=text("active"), using="gist", name="ex_allocation_overlap"
+        ),
+        Index("ix_allocation_lane_period", "lane", "period"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    lane: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    staff_id: Mapped[uuid.UUID | None]
+    resource_id: Mapped[uuid.UUID | None]
+    period: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    span: Mapped[Range[int]] = mapped_column(
+        INT8RANGE, Computed("booklnk_span(lane, period)", persisted=True)
+    )

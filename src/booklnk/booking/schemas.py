@@ -1,0 +1,71 @@
+"""API shapes for availability and bookings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from booklnk.booking.models import BookingStatus
+
+
+class SlotOut(BaseModel):
+    starts_at: datetime = Field(description="Local time with the business's UTC offset.")
+    ends_at: datetime
+    starts_at_utc: datetime
+    ends_at_utc: datetime
+    staff_ids: list[uuid.UUID] = Field(description="Who can take it, in the order they are tried.")
+    resource_ids: dict[str, list[uuid.UUID]] = Field(description="Per required resource kind, the free ones.")
+
+
+class AvailabilityOut(BaseModel):
+    time_zone: str
+    service_id: uuid.UUID
+    duration_minutes: int
+    slots: list[SlotOut]
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_id: uuid.UUID
+    starts_at: AwareDatetime = Field(description="A start offered by the availability search.")
+    staff_id: uuid.UUID | None = Field(default=None, description="Omit for any qualified staff member.")
+    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+        default=None, description="One of the service's options; default its first."
+    )
+    payment_method: Literal["card", "wallet", "fawry"] | None = Field(
+        default=None, description="Required when the business asks for payment up front."
+    )
+    extra_fields: dict[str, Any] = Field(default_factory=dict, description="Per the business type's schema.")
+    customer_id: uuid.UUID | None = Field(default=None, description="Staff only: book for this customer.")
+
+
+class CancellationOut(BaseModel):
+    by: Literal["customer", "business"]
+    within_free_window: bool
+    refundable: bool
+
+
+class BookingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    business_id: uuid.UUID
+    customer_id: uuid.UUID
+    service_id: uuid.UUID
+    staff_id: uuid.UUID
+    resource_ids: list[uuid.UUID] = Field(default_factory=list)
+    status: BookingStatus
+    starts_at: datetime
+    ends_at: datetime
+    hold_expires_at: datetime | None
+    payment_method: str | None
+    price_minor: int
+    currency: str
+    extra_fields: dict[str, Any]
+    version: int
+    created_at: datetime
+    cancellation: CancellationOut | None = None

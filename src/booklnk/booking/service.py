@@ -1,0 +1,253 @@
+"""Booking use cases: create (held or confirmed), and every later change of status.
+
+Concurrency: PostgreSQL's exclusion constraint on allocations is the guarantee; the
+engine's answer is only the plan. Creation tries the engine's candidates in order, each
+inside a savepoint, so an "any staff" request that loses its first candidate to a
+concurrent booking takes the next. Status changes compare-and-swap on `version`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from booklnk.booking import availability, repository
+from booklnk.booking.errors import (
+    BookingNotFound,
+    CancellationWindowPassed,
+    ConcurrentUpdate,
+    VersionMismatch,
+)
+from booklnk.booking.lifecycle import BLOCKING, Action, next_status
+from booklnk.booking.models import Allocation, Booking, BookingStatus
+from booklnk.business_types.rules import validate_booking_fields
+from booklnk.db.errors import violated_constraint
+from booklnk.kernel.errors import ValidationFailed
+from booklnk.scheduling.availability import SlotRejection, check_slot
+from booklnk.scheduling.errors import SlotUnavailable, slot_error
+from booklnk.scheduling.intervals import Interval
+from booklnk.tenancy import service as tenancy
+from booklnk.tenancy.context import BusinessContext
+from booklnk.tenancy.errors import InsufficientRole
+
+MAX_PLACEMENT_TRIES = 8  # candidate combinations tried before answering 409
+MAX_CAS_TRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    service_id: uuid.UUID
+    starts_at: datetime
+    staff_id: uuid.UUID | None = None
+    duration_minutes: int | None = None
+    payment_method: str | None = None
+    extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    customer_id: uuid.UUID | None = None  # staff booking on a customer's behalf
+
+
+async def create_booking(
+    session: AsyncSession, ctx: BusinessContext, new: NewBooking, *, now: datetime
+) -> Booking:
+    customer_id = _customer_of(ctx, new)
+    offer = await availability.prepare(
+        session,
+        ctx,
+        service_id=new.service_id,
+        staff_id=new.staff_id,
+        duration_minutes=new.duration_minutes,
+        window=Interval(new.starts_at, new.starts_at + timedelta(minutes=1)),
+        now=now,
+        source="body",
+    )
+    validate_booking_fields(offer.rules, new.extra_fields)
+    status, hold_expires_at, method = _initial_state(offer.rules, new.payment_method, now)
+    verdict = check_slot(offer.request, new.starts_at, staff_id=new.staff_id)
+    if isinstance(verdict, SlotRejection):
+        field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
+        raise slot_error(verdict.rule, field=field_name)
+    booking = Booking(
+        business_id=ctx.business_id,
+        id=uuid.uuid4(),
+        customer_id=customer_id,
+        service_id=offer.service.id,
+        status=status,
+        starts_at=verdict.start,
+        ends_at=verdict.end,
+        hold_expires_at=hold_expires_at,
+        payment_method=method,
+        price_minor=offer.service.price_minor,
+        currency=offer.service.currency,
+        extra_fields=dict(new.extra_fields),
+        version=1,
+    )
+    blocked = offer.request.blocked(verdict.start)
+    kinds = offer.request.service.required_resource_kinds
+    combos = itertools.product(verdict.staff_ids, *(verdict.resource_ids[k] for k in kinds))
+    for staff_id, *resource_ids in itertools.islice(combos, MAX_PLACEMENT_TRIES):
+        lanes = [offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)]
+        if await _try_place(session, booking, staff_id, resource_ids, lanes, blocked, now):
+            return booking
+    raise SlotUnavailable("The slot was just taken.", extra={"rule": "slot_unavailable"})
+
+
+def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
+    """Customers book for themselves; staff and owners may name the customer."""
+    if new.customer_id is None or new.customer_id == ctx.actor.user_id:
+        return ctx.actor.user_id
+    if not ctx.is_staff:
+        raise ValidationFailed.on("body.customer_id", "not_allowed", "Only staff may book for someone else.")
+    return new.customer_id
+
+
+def _initial_state(
+    rules: Any, method: str | None, now: datetime
+) -> tuple[BookingStatus, datetime | None, str | None]:
+    """Held until paid when the policy needs payment, else confirmed at once."""
+    if not rules.requires_payment_to_confirm:
+        return BookingStatus.CONFIRMED, None, None
+    if method not in rules.payment_methods:
+        allowed = ", ".join(rules.payment_methods)
+        raise ValidationFailed.on(
+            "body.payment_method", "payment_method_required", f"Choose one of: {allowed}."
+        )
+    return BookingStatus.HELD, now + timedelta(minutes=rules.hold_minutes[method]), method
+
+
+async def _try_place(
+    session: AsyncSession,
+    booking: Booking,
+    staff_id: uuid.UUID,
+    resource_ids: Sequence[uuid.UUID],
+    lanes: Sequence[int],
+    blocked: Interval,
+    now: datetime,
+) -> bool:
+    """Write the booking on these lanes inside a savepoint; False if another booking got
+    there first (the exclusion constraint said so), leaving the transaction usable."""
+    try:
+        async with session.begin_nested():
+            await repository.release_expired_holds(session, booking.business_id, lanes, blocked, now)
+            booking.staff_id = staff_id
+            session.add(booking)
+            await session.flush()
+            period = Range(blocked.start, blocked.end)
+            owners = [(staff_id, None), *((None, r) for r in resource_ids)]
+            session.add_all(
+                Allocation(
+                    business_id=booking.business_id,
+                    booking_id=booking.id,
+                    lane=lane,
+                    staff_id=s,
+                    resource_id=r,
+                    period=period,
+                    active=True,
+                )
+                for lane, (s, r) in zip(lanes, owners, strict=True)
+            )
+            await session.flush()
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "ex_allocation_overlap":
+            raise
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationDecision:
+    """What the policy decided when a booking was cancelled."""
+
+    by: str  # "customer" | "business"
+    within_free_window: bool
+    refundable: bool
+
+
+async def get_booking(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Booking:
+    """A booking its customer, or the business's staff, may see; anyone else: not found."""
+    booking = await repository.get_booking(session, ctx.business_id, booking_id)
+    if booking is None or not (ctx.is_staff or booking.customer_id == ctx.actor.user_id):
+        raise BookingNotFound("No such booking.")
+    return booking
+
+
+async def change_status(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    booking_id: uuid.UUID,
+    action: Action,
+    *,
+    expected_version: int | None,
+    now: datetime,
+) -> tuple[Booking, CancellationDecision | None]:
+    """Move a booking along its graph by compare-and-swap on `version`.
+
+    With `expected_version` (HTTP If-Match) a stale version answers 412 at once; without,
+    a lost race re-reads and retries a bounded number of times, then answers 409."""
+    window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
+    for _ in range(MAX_CAS_TRIES):
+        booking = await get_booking(session, ctx, booking_id)
+        if expected_version is not None and booking.version != expected_version:
+            raise VersionMismatch(f"The booking is at version {booking.version}, not {expected_version}.")
+        _check_may(ctx, booking, action)
+        decision = _cancellation(ctx, booking, window, now) if action is Action.CANCEL else None
+        status = next_status(booking.status, action)
+        if await _swap(session, booking, status):
+            return booking, decision
+        session.expunge(booking)  # re-read the winner's version
+    raise ConcurrentUpdate("The booking kept changing; read it again and retry.")
+
+
+def _check_may(ctx: BusinessContext, booking: Booking, action: Action) -> None:
+    """Customers may only cancel their own bookings; the rest is the business's to do."""
+    if ctx.is_staff or action is Action.CANCEL:
+        return
+    raise InsufficientRole(f"Only the business can {action.value.replace('_', ' ')} a booking.")
+
+
+def _cancellation(
+    ctx: BusinessContext, booking: Booking, window_minutes: int, now: datetime
+) -> CancellationDecision:
+    """Customers cancel free until the type's window before the start, and not after;
+    the business may cancel any time, and then the customer is always owed a refund."""
+    free_until = booking.starts_at - timedelta(minutes=window_minutes)
+    within = now <= free_until
+    if ctx.is_staff:
+        return CancellationDecision("business", within, refundable=True)
+    if not within:
+        raise CancellationWindowPassed(
+            f"Free cancellation ended at {free_until.isoformat()}; contact the business.",
+            extra={"free_until": free_until.isoformat()},
+        )
+    return CancellationDecision("customer", within, refundable=True)
+
+
+async def _swap(session: AsyncSession, booking: Booking, status: BookingStatus) -> bool:
+    result = await session.execute(
+        update(Booking)
+        .where(
+            Booking.business_id == booking.business_id,
+            Booking.id == booking.id,
+            Booking.version == booking.version,
+        )
+        .values(status=status, version=Booking.version + 1)
+        .returning(Booking.version)
+        .execution_options(synchronize_session=False)
+    )
+    new_version = result.scalar_one_or_none()
+    if new_version is None:
+        return False
+    if status not in BLOCKING:
+        await repository.set_allocations_active(session, booking.business_id, booking.id, active=False)
+    # Record what the database now holds without marking the object dirty again.
+    set_committed_value(booking, "status", status)
+    set_committed_value(booking, "version", new_version)
+    return True

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep
+from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep
 from booklnk.api.problems import problem_responses
+from booklnk import idempotency
 from booklnk.booking import availability, repository, service
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import Booking
@@ -19,6 +21,10 @@ from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(min_length=1, max_length=200, description="Any unique string per intended booking (e.g. a UUID)."),
+]
 
 
 @router.get(
@@ -84,14 +90,31 @@ async def _out(
     "/bookings",
     summary="Book a service at a start time",
     description="Born `held` (with `hold_expires_at`) when the business asks for payment first, else "
-    "`confirmed`. A taken slot answers 409 `slot_unavailable`.",
+    "`confirmed`. A taken slot answers 409 `slot_unavailable`. With `Idempotency-Key`, a retry with the "
+    "same body gets the original response for 24 hours (header `Idempotent-Replayed: true`); the same key "
+    "with another body answers 422; while the first request runs, 409.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_booking(
-    body: BookingCreate, ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep, response: Response
-) -> BookingOut:
+    body: BookingCreate,
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    db: DatabaseDep,
+    now: NowDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> BookingOut | JSONResponse:
+    scope = (
+        idempotency.Scope(ctx.business_id, ctx.actor.user_id, idempotency_key) if idempotency_key else None
+    )
+    if scope is not None:
+        stored = await idempotency.reserve(
+            db, scope, idempotency.fingerprint(body.model_dump(mode="json")), now=now
+        )
+        if stored is not None:
+            return _replay(stored)
     new = service.NewBooking(
         service_id=body.service_id,
         starts_at=body.starts_at,
@@ -101,8 +124,23 @@ async def create_booking(
         extra_fields=body.extra_fields,
         customer_id=body.customer_id,
     )
-    booking = await service.create_booking(session, ctx, new, now=now)
-    return await _out(session, booking, response)
+    try:
+        booking = await service.create_booking(session, ctx, new, now=now)
+    except Exception:
+        if scope is not None:
+            await idempotency.release(db, scope)
+        raise
+    out = await _out(session, booking, response)
+    if scope is not None:
+        await idempotency.record(session, scope, idempotency.StoredResponse(201, out.model_dump(mode="json")))
+    return out
+
+
+def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"}
+    if "version" in stored.body:
+        headers["ETag"] = f'"{stored.body["version"]}"'
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
 @router.get(

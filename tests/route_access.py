@@ -94,6 +94,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/availability"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/reschedule"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/confirm"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/cancel"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/check-in"): Access.SIGNED_IN,

@@ -25,6 +25,8 @@ OVERRIDE = {"date": "2027-01-11", "closed": True}
 def _body(method: str, path: str) -> dict[str, object] | None:
     if method == "PATCH":
         return {}
+    if path.endswith("/reschedule"):
+        return {"starts_at": "2026-11-25T11:00:00+02:00"}
     if method in ("PUT", "POST") and path.endswith("weekly-schedule"):
         return {"hours": [], "breaks": []}
     if method in ("PUT", "POST") and "time-off" in path:

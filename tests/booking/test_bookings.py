@@ -196,3 +196,31 @@ async def test_a_customer_cannot_see_anothers_booking(client: httpx.AsyncClient)
         ]
     )
     assert statuses == {404: 2}
+
+
+async def test_reschedule_is_atomic_and_may_overlap_its_own_old_time(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    mona, omar = await customer(client), await customer(client)
+    booking = (await book(client, shop, mona, TOMORROW_10)).json()
+    other = (await book(client, shop, omar, "2026-11-25T12:00:00+02:00")).json()
+    url = f"{shop.url}/bookings/{booking['id']}/reschedule"
+
+    # Fifteen minutes later overlaps only its own old time: allowed.
+    moved = await client.post(url, headers=mona.headers, json={"starts_at": "2026-11-25T10:15:00+02:00"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["starts_at"], moved.json()["version"]) == ("2026-11-25T08:15:00Z", 2)
+    # 09:30 (blocking to 10:05) was cut off by the old 10:00 start and is free again.
+    assert "2026-11-25T09:30:00+02:00" in {s["starts_at"] for s in await _slots(client, shop, mona)}
+
+    # Onto Omar's time: refused, and nothing changed.
+    clash = await client.post(url, headers=mona.headers, json={"starts_at": other["starts_at"]})
+    assert clash.status_code == 409
+    unchanged = (await client.get(f"{shop.url}/bookings/{booking['id']}", headers=mona.headers)).json()
+    assert (unchanged["starts_at"], unchanged["version"]) == ("2026-11-25T08:15:00Z", 2)
+    offered = {s["starts_at"] for s in await _slots(client, shop, mona)}
+    assert "2026-11-25T10:15:00+02:00" not in offered
+
+    stale = await client.post(
+        url, headers={**mona.headers, "If-Match": '"1"'}, json={"starts_at": "2026-11-25T14:00:00+02:00"}
+    )
+    assert stale.status_code == 412

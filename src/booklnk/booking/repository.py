@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -258,3 +258,31 @@ async def booking_resources(
         if resource_id is not None:
             found[booking_id].append(resource_id)
     return found
+
+
+async def delete_allocations(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(Allocation).where(Allocation.business_id == business_id, Allocation.booking_id == booking_id)
+    )
+
+
+async def move_booking(
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    staff_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    version: int,
+) -> bool:
+    """Compare-and-swap the booking's time and staff on `version`; False if it changed."""
+    result = await session.execute(
+        update(Booking)
+        .where(
+            Booking.business_id == booking.business_id, Booking.id == booking.id, Booking.version == version
+        )
+        .values(staff_id=staff_id, starts_at=starts_at, ends_at=ends_at, version=Booking.version + 1)
+        .returning(Booking.version)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None

@@ -43,6 +43,16 @@ class BookingCreate(BaseModel):
     customer_id: uuid.UUID | None = Field(default=None, description="Staff only: book for this customer.")
 
 
+class BookingMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime = Field(description="The new start, as offered by the availability search.")
+    staff_id: uuid.UUID | None = Field(default=None, description="Omit for any qualified staff member.")
+    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+        default=None, description="Default: the booking's current length."
+    )
+
+
 class CancellationOut(BaseModel):
     by: Literal["customer", "business"]
     within_free_window: bool

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +28,12 @@ from booklnk.booking.errors import (
     ConcurrentUpdate,
     VersionMismatch,
 )
-from booklnk.booking.lifecycle import BLOCKING, Action, next_status
+from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_status
 from booklnk.booking.models import Allocation, Booking, BookingStatus
 from booklnk.business_types.rules import validate_booking_fields
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
-from booklnk.scheduling.availability import SlotRejection, check_slot
+from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
 from booklnk.scheduling.errors import SlotUnavailable, slot_error
 from booklnk.scheduling.intervals import Interval
 from booklnk.tenancy import service as tenancy
@@ -90,14 +90,14 @@ async def create_booking(
         extra_fields=dict(new.extra_fields),
         version=1,
     )
-    blocked = offer.request.blocked(verdict.start)
-    kinds = offer.request.service.required_resource_kinds
-    combos = itertools.product(verdict.staff_ids, *(verdict.resource_ids[k] for k in kinds))
-    for staff_id, *resource_ids in itertools.islice(combos, MAX_PLACEMENT_TRIES):
-        lanes = [offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)]
-        if await _try_place(session, booking, staff_id, resource_ids, lanes, blocked, now):
-            return booking
-    raise SlotUnavailable("The slot was just taken.", extra={"rule": "slot_unavailable"})
+
+    async def write(staff_id: uuid.UUID) -> None:
+        booking.staff_id = staff_id
+        session.add(booking)
+        await session.flush()
+
+    await _place(session, offer, verdict, booking.id, write, now=now)
+    return booking
 
 
 def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
@@ -123,43 +123,52 @@ def _initial_state(
     return BookingStatus.HELD, now + timedelta(minutes=rules.hold_minutes[method]), method
 
 
-async def _try_place(
+Writer = Callable[[uuid.UUID], Awaitable[None]]
+
+
+async def _place(
     session: AsyncSession,
-    booking: Booking,
-    staff_id: uuid.UUID,
-    resource_ids: Sequence[uuid.UUID],
-    lanes: Sequence[int],
-    blocked: Interval,
+    offer: availability.Offer,
+    slot: Slot,
+    booking_id: uuid.UUID,
+    write: Writer,
+    *,
     now: datetime,
-) -> bool:
-    """Write the booking on these lanes inside a savepoint; False if another booking got
-    there first (the exclusion constraint said so), leaving the transaction usable."""
-    try:
-        async with session.begin_nested():
-            await repository.release_expired_holds(session, booking.business_id, lanes, blocked, now)
-            booking.staff_id = staff_id
-            session.add(booking)
-            await session.flush()
-            period = Range(blocked.start, blocked.end)
-            owners = [(staff_id, None), *((None, r) for r in resource_ids)]
-            session.add_all(
-                Allocation(
-                    business_id=booking.business_id,
-                    booking_id=booking.id,
-                    lane=lane,
-                    staff_id=s,
-                    resource_id=r,
-                    period=period,
-                    active=True,
+) -> None:
+    """Try the engine's candidates in order, each in a savepoint: `write(staff_id)` stores
+    the booking's side, then its allocations go in. The first combination the exclusion
+    constraint accepts wins; when every one loses to concurrent bookings, 409."""
+    blocked = offer.request.blocked(slot.start)
+    kinds = offer.request.service.required_resource_kinds
+    combos = itertools.product(slot.staff_ids, *(slot.resource_ids[k] for k in kinds))
+    for staff_id, *resource_ids in itertools.islice(combos, MAX_PLACEMENT_TRIES):
+        lanes = [offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)]
+        try:
+            async with session.begin_nested():
+                await repository.release_expired_holds(
+                    session, offer.service.business_id, lanes, blocked, now
                 )
-                for lane, (s, r) in zip(lanes, owners, strict=True)
-            )
-            await session.flush()
-    except IntegrityError as exc:
-        if violated_constraint(exc) != "ex_allocation_overlap":
-            raise
-        return False
-    return True
+                await write(staff_id)
+                owners = [(staff_id, None), *((None, r) for r in resource_ids)]
+                session.add_all(
+                    Allocation(
+                        business_id=offer.service.business_id,
+                        booking_id=booking_id,
+                        lane=lane,
+                        staff_id=s,
+                        resource_id=r,
+                        period=Range(blocked.start, blocked.end),
+                        active=True,
+                    )
+                    for lane, (s, r) in zip(lanes, owners, strict=True)
+                )
+                await session.flush()
+        except IntegrityError as exc:
+            if violated_constraint(exc) != "ex_allocation_overlap":
+                raise
+            continue
+        return
+    raise SlotUnavailable("The slot was just taken.", issues=[])
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,3 +260,63 @@ async def _swap(session: AsyncSession, booking: Booking, status: BookingStatus) 
     set_committed_value(booking, "status", status)
     set_committed_value(booking, "version", new_version)
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    starts_at: datetime
+    staff_id: uuid.UUID | None = None
+    duration_minutes: int | None = None
+
+
+async def reschedule(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    booking_id: uuid.UUID,
+    move: Move,
+    *,
+    expected_version: int | None,
+    now: datetime,
+) -> Booking:
+    """Move a held or confirmed booking in one transaction: its old time is released and
+    the new one taken, or (any error) the caller's rollback leaves everything as it was.
+    The old allocations go first so that a move overlapping the old time is possible."""
+    booking = await get_booking(session, ctx, booking_id)
+    if expected_version is not None and booking.version != expected_version:
+        raise VersionMismatch(f"The booking is at version {booking.version}, not {expected_version}.")
+    if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+        raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
+    if not ctx.is_staff:
+        window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
+        _cancellation(ctx, booking, window, now)  # customers move only while they could cancel
+    await repository.delete_allocations(session, ctx.business_id, booking.id)
+    offer = await availability.prepare(
+        session,
+        ctx,
+        service_id=booking.service_id,
+        staff_id=move.staff_id,
+        duration_minutes=move.duration_minutes or _minutes(booking),
+        now=now,
+        source="body",
+        window=Interval(move.starts_at, move.starts_at + timedelta(minutes=1)),
+    )
+    verdict = check_slot(offer.request, move.starts_at, staff_id=move.staff_id)
+    if isinstance(verdict, SlotRejection):
+        field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
+        raise slot_error(verdict.rule, field=field_name)
+    version = booking.version
+
+    async def write(staff_id: uuid.UUID) -> None:
+        moved = await repository.move_booking(
+            session, booking, staff_id=staff_id, starts_at=verdict.start, ends_at=verdict.end, version=version
+        )
+        if not moved:
+            raise ConcurrentUpdate("The booking changed meanwhile; read it again and retry.")
+
+    await _place(session, offer, verdict, booking.id, write, now=now)
+    await session.refresh(booking)
+    return booking
+
+
+def _minutes(booking: Booking) -> int:
+    return int((booking.ends_at - booking.starts_at).total_seconds() // 60)

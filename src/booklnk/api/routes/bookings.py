@@ -10,17 +10,25 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk import idempotency
 from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep
 from booklnk.api.problems import problem_responses
-from booklnk import idempotency
 from booklnk.booking import availability, repository, service
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import Booking
-from booklnk.booking.schemas import AvailabilityOut, BookingCreate, BookingOut, CancellationOut, SlotOut
+from booklnk.booking.schemas import (
+    AvailabilityOut,
+    BookingCreate,
+    BookingMove,
+    BookingOut,
+    CancellationOut,
+    SlotOut,
+)
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
+IfMatchHeader = Annotated[str | None, Header(description="The booking's ETag; 412 if it changed.")]
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(min_length=1, max_length=200, description="Any unique string per intended booking (e.g. a UUID)."),
@@ -190,6 +198,30 @@ def _transition_route(action: Action, path: str, summary: str) -> None:
         response_model=BookingOut,
         responses=problem_responses(401, 403, 404, 409, 412, 422),
     )
+
+
+@router.post(
+    "/bookings/{booking_id}/reschedule",
+    summary="Move a booking to another time (atomically: the new slot or nothing changes)",
+    response_model=BookingOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def reschedule_booking(
+    booking_id: uuid.UUID,
+    body: BookingMove,
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    now: NowDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> BookingOut:
+    move = service.Move(
+        starts_at=body.starts_at, staff_id=body.staff_id, duration_minutes=body.duration_minutes
+    )
+    booking = await service.reschedule(
+        session, ctx, booking_id, move, expected_version=_if_match(if_match), now=now
+    )
+    return await _out(session, booking, response)
 
 
 for _action, _path, _summary in (

@@ -100,4 +100,15 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/check-in"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/complete"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/no-show"): Access.SIGNED_IN,
+    # Lists and calendars (booking/listing.py). The business list is staff-only; the .ics
+    # export passes any signed-in user, then only the booking's customer or the business's
+    # staff get past service.get_booking (404 otherwise). Feed tokens: staff pass the guard,
+    # then manage only their own linked staff member's feed (owners any); the feed itself
+    # needs no sign-in: the token in the URL is the secret (unknown token: 404).
+    ("GET", "/v1/businesses/{business_id}/bookings"): Access.STAFF,
+    ("GET", "/v1/me/bookings"): Access.SIGNED_IN,
+    ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}/ics"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/staff/{staff_id}/calendar-feed"): Access.STAFF,
+    ("DELETE", "/v1/businesses/{business_id}/staff/{staff_id}/calendar-feed"): Access.STAFF,
+    ("GET", "/v1/calendar-feeds/{token}.ics"): Access.PUBLIC,
 }

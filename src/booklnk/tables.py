@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booklnk.booking import feed_models as _booking_feeds  # noqa: F401
 from booklnk.booking import models as _booking  # noqa: F401
 from booklnk.business_types import models as _business_types  # noqa: F401
 from booklnk.catalog import models as _catalog  # noqa: F401

@@ -16,7 +16,10 @@ from route_access import ACCESS
 from support import Account, create_business, sign_up
 
 FOREIGN_ID_ROUTES = sorted(
-    route for route in ACCESS if set(re.findall(r"\{(\w+)\}", route[1])) - {"business_id", "key"}
+    route
+    for route in ACCESS
+    if route[1].startswith("/v1/businesses/{business_id}/")
+    and set(re.findall(r"\{(\w+)\}", route[1])) - {"business_id", "key"}
 )
 TIME_OFF = {"starts_at": "2027-01-10T10:00:00+02:00", "ends_at": "2027-01-10T12:00:00+02:00"}
 OVERRIDE = {"date": "2027-01-11", "closed": True}

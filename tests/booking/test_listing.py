@@ -1,0 +1,179 @@
+"""Listing bookings: a business's calendar for its staff (filters, keyset pages with no
+duplicates or misses), and a customer's own bookings across businesses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from booking_support import BookableShop, book, customer, open_bookable_shop
+
+from support import Account, add_staff, sign_up
+
+# Cairo is UTC+2 in November; the clock stands at 2026-11-24 11:00 there.
+STARTS = [
+    "2026-11-25T10:00:00+02:00",
+    "2026-11-25T10:00:00+02:00",  # the same start on the other barber: ties break by id
+    "2026-11-25T11:00:00+02:00",
+    "2026-11-26T09:00:00+02:00",
+    "2026-11-26T09:00:00+02:00",
+    "2026-11-27T15:00:00+02:00",
+    "2026-11-28T12:00:00+02:00",
+]
+
+
+async def _book_all(
+    client: httpx.AsyncClient, shop: BookableShop, who: list[Account]
+) -> list[dict[str, Any]]:
+    """One booking per start, alternating customers; any free barber takes it."""
+    made = []
+    for i, starts_at in enumerate(STARTS):
+        response = await book(client, shop, who[i % len(who)], starts_at)
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+    return made
+
+
+async def _list(
+    client: httpx.AsyncClient, path: str, who: Account, **params: Any
+) -> tuple[list[dict[str, Any]], str | None]:
+    response = await client.get(path, headers=who.headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["items"], response.json()["next_cursor"]
+
+
+async def _all_pages(
+    client: httpx.AsyncClient, path: str, who: Account, **params: Any
+) -> list[dict[str, Any]]:
+    items, cursor = await _list(client, path, who, **params)
+    while cursor is not None:
+        page, cursor = await _list(client, path, who, cursor=cursor, **params)
+        assert page, "a next_cursor must lead to a non-empty page"
+        items += page
+    return items
+
+
+def _ids(items: list[dict[str, Any]]) -> list[str]:
+    return [item["id"] for item in items]
+
+
+def _in_order(bookings: list[dict[str, Any]]) -> list[str]:
+    """The API's order, computed independently: by start instant, then by id."""
+    return _ids(sorted(bookings, key=lambda b: (b["starts_at"], b["id"])))
+
+
+async def test_pages_walk_every_booking_once_in_start_then_id_order(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=2)
+    made = await _book_all(client, shop, [await customer(client), await customer(client)])
+    expected = _in_order(made)
+    for limit in (1, 2, 3, 7, 50):
+        walked = _ids(await _all_pages(client, f"{shop.url}/bookings", shop.owner, limit=limit))
+        assert walked == expected, limit
+    last_page, cursor = await _list(client, f"{shop.url}/bookings", shop.owner, limit=7)
+    assert (len(last_page), cursor) == (7, None)
+
+
+async def test_filters_by_window_staff_customer_and_status(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=2)
+    mona, omar = await customer(client), await customer(client)
+    made = await _book_all(client, shop, [mona, omar])
+    cancelled = made[2]
+    response = await client.post(f"{shop.url}/bookings/{cancelled['id']}/cancel", headers=shop.owner.headers)
+    assert response.status_code == 200, response.text
+    path = f"{shop.url}/bookings"
+
+    async def listed(**params: Any) -> list[str]:
+        return _ids(await _all_pages(client, path, shop.owner, limit=2, **params))
+
+    # [from, to): a booking starting exactly at `to` is out, one exactly at `from` is in.
+    window = await listed(**{"from": "2026-11-25T11:00:00+02:00", "to": "2026-11-27T15:00:00+02:00"})
+    assert window == _in_order(made[2:5])
+    utc_window = await listed(**{"from": "2026-11-26T07:00:00Z", "to": "2026-11-26T07:00:01Z"})
+    assert utc_window == _in_order(made[3:5])  # the same instants, another offset
+    staff0 = shop.staff_ids[0]
+    assert await listed(staff_id=staff0) == _in_order([b for b in made if b["staff_id"] == staff0])
+    assert await listed(customer_id=str(mona.user_id)) == _in_order(made[0::2])
+    assert await listed(status="cancelled") == [cancelled["id"]]
+    both = await listed(status=["cancelled", "confirmed"])
+    assert both == _in_order(made)
+    combined = await listed(customer_id=str(mona.user_id), status="confirmed", **{"from": STARTS[3]})
+    assert combined == _in_order([made[4], made[6]])
+
+
+async def test_bad_queries_are_422(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    path = f"{shop.url}/bookings"
+    cases: list[tuple[dict[str, str], str]] = [
+        ({"from": "2026-11-25T10:00:00"}, "query.from"),  # no offset
+        ({"from": "2026-11-26T00:00:00Z", "to": "2026-11-25T00:00:00Z"}, "query.to"),
+        ({"status": "lost"}, "query.status.0"),
+        ({"cursor": "not-a-cursor"}, "query.cursor"),
+        ({"limit": "0"}, "query.limit"),
+    ]
+    for params, field in cases:
+        response = await client.get(path, headers=shop.owner.headers, params=params)
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["errors"][0]["field"] == field, response.json()
+    mine = await client.get("/v1/me/bookings", headers=shop.owner.headers, params={"to": "tomorrow"})
+    assert mine.status_code == 422
+
+
+async def test_staff_see_every_booking_and_outsiders_are_refused(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=2)
+    mona = await customer(client)
+    made = await _book_all(client, shop, [mona])
+    front_desk = await sign_up(client, "staff")
+    await add_staff(client, shop.owner, shop.business_id, front_desk)
+    path = f"{shop.url}/bookings"
+    assert _ids(await _all_pages(client, path, front_desk)) == _in_order(made)
+
+    other = await open_bookable_shop(client, barbers=1)
+    other_staff = await sign_up(client, "staff")
+    await add_staff(client, other.owner, other.business_id, other_staff)
+    for outsider in (mona, other.owner, other_staff):  # a customer; another business's owner and staff
+        response = await client.get(path, headers=outsider.headers)
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "insufficient_role"
+    assert (await client.get(path)).status_code == 401
+
+
+async def test_items_carry_their_resources(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=2, chairs=2)
+    mona = await customer(client)
+    for starts_at in STARTS[:2]:
+        assert (await book(client, shop, mona, starts_at)).status_code == 201
+    items, _ = await _list(client, f"{shop.url}/bookings", shop.owner)
+    assert sorted(r for item in items for r in item["resource_ids"]) == sorted(shop.chair_ids)
+    mine, _ = await _list(client, "/v1/me/bookings", mona)
+    assert [item["resource_ids"] for item in mine] == [item["resource_ids"] for item in items]
+
+
+async def test_my_bookings_span_businesses_and_show_only_mine(client: httpx.AsyncClient) -> None:
+    cuts, shaves = await open_bookable_shop(client, barbers=1), await open_bookable_shop(client, barbers=1)
+    mona, omar = await customer(client), await customer(client)
+    mine = [
+        (await book(client, cuts, mona, STARTS[3])).json(),
+        (await book(client, shaves, mona, STARTS[0])).json(),
+        (await book(client, shaves, mona, STARTS[5])).json(),
+    ]
+    assert (await book(client, cuts, omar, STARTS[0])).status_code == 201
+    assert (await book(client, shaves, omar, STARTS[2])).status_code == 201
+    response = await client.post(f"{shaves.url}/bookings/{mine[2]['id']}/cancel", headers=mona.headers)
+    assert response.status_code == 200, response.text
+
+    items = await _all_pages(client, "/v1/me/bookings", mona, limit=1)
+    assert _ids(items) == _in_order(mine)
+    assert {item["customer_id"] for item in items} == {str(mona.user_id)}
+    business_of = {item["id"]: item["business_id"] for item in items}
+    assert business_of == {
+        mine[0]["id"]: str(cuts.business_id),
+        mine[1]["id"]: str(shaves.business_id),
+        mine[2]["id"]: str(shaves.business_id),
+    }
+    confirmed = await _all_pages(client, "/v1/me/bookings", mona, status="confirmed")
+    assert _ids(confirmed) == _in_order(mine[:2])
+    window = await _all_pages(client, "/v1/me/bookings", mona, **{"from": STARTS[3], "to": STARTS[5]})
+    assert _ids(window) == [mine[0]["id"]]
+    # An owner with no bookings of their own sees none, not their business's.
+    assert await _all_pages(client, "/v1/me/bookings", cuts.owner) == []
+    assert (await client.get("/v1/me/bookings")).status_code == 401

@@ -109,3 +109,12 @@ def test_set_operations_agree_with_sets_of_minutes(
     wanted = set(range(probe_start, probe_start + probe_length))
     assert left.contains(probe) == (wanted <= minutes_of(left))
     assert left.overlaps(probe) == bool(wanted & minutes_of(left))
+
+
+def test_from_pairs_equals_building_from_intervals() -> None:
+    base = datetime(2026, 11, 25, 8, tzinfo=UTC)
+    pairs = [
+        (base + timedelta(minutes=a), base + timedelta(minutes=b))
+        for a, b in [(60, 90), (0, 30), (30, 45), (80, 120), (200, 210)]
+    ]
+    assert IntervalSet.from_pairs(pairs) == IntervalSet(Interval(s, e) for s, e in pairs)

@@ -127,7 +127,7 @@ def _with_candidates(
     def candidate(key: OwnerKey, default: IntervalSet) -> Candidate:
         calendar = calendars.get(key)
         own = working(key) if _has_schedule(calendar) else default
-        busy = IntervalSet(calendar.busy) if calendar else IntervalSet()
+        busy = IntervalSet.from_pairs(calendar.busy) if calendar else IntervalSet()
         assert key[1] is not None
         return Candidate(key[1], own.intersection(opening), busy)
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy import BigInteger, and_, any_, cast, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.models import Allocation, Booking, BookingStatus
@@ -37,7 +37,7 @@ class OwnerCalendar:
     week: WeeklySchedule = field(default_factory=WeeklySchedule)
     overrides: list[DayOverride] = field(default_factory=list)
     time_off: list[Interval] = field(default_factory=list)
-    busy: list[Interval] = field(default_factory=list)
+    busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # UTC (start, end) pairs
 
 
 def _key(row: WeeklyInterval | DateOverride | TimeOff) -> OwnerKey:
@@ -172,23 +172,23 @@ async def _load_busy(
     even before the worker or a new booking releases them)."""
     if not lanes:
         return
+    # Bounds, not Range objects, and one array parameter for the lanes: this query returns
+    # thousands of rows for a busy "any staff" search.
     stmt = (
-        select(Allocation.lane, Allocation.period)
+        select(Allocation.lane, func.lower(Allocation.period), func.upper(Allocation.period))
         .join(
             Booking, and_(Booking.business_id == Allocation.business_id, Booking.id == Allocation.booking_id)
         )
         .where(
             Allocation.business_id == business_id,
-            Allocation.lane.in_(list(lanes)),
+            Allocation.lane == any_(cast(list(lanes), ARRAY(BigInteger))),
             Allocation.active.is_(True),
             Allocation.period.overlaps(Range(span.start, span.end)),
             or_(Booking.status != BookingStatus.HELD, Booking.hold_expires_at > now),
         )
     )
-    for lane, period in (await session.execute(stmt)).all():
-        assert period.lower is not None  # always written bounded
-        assert period.upper is not None
-        out[lanes[lane]].busy.append(Interval(period.lower, period.upper))
+    for lane, start, end in (await session.execute(stmt)).all():
+        out[lanes[lane]].busy.append((start, end))
 
 
 async def release_expired_holds(

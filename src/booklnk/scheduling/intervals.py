@@ -59,6 +59,13 @@ class IntervalSet:
         self._ends: tuple[datetime, ...] = ends
 
     @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[datetime, datetime]]) -> IntervalSet:
+        """From (start, end) pairs already in UTC and non-empty, as read back from the
+        database: sorted and coalesced without building an `Interval` per pair (thousands
+        of busy intervals per availability search)."""
+        return cls._trusted(*_coalesce(sorted(pairs)))
+
+    @classmethod
     def _trusted(cls, starts: Sequence[datetime], ends: Sequence[datetime]) -> IntervalSet:
         """Wrap endpoints a sweep already produced sorted, disjoint and coalesced."""
         result = cls.__new__(cls)

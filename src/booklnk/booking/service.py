@@ -71,10 +71,7 @@ async def create_booking(
     )
     validate_booking_fields(offer.rules, new.extra_fields)
     status, hold_expires_at, method = _initial_state(offer.rules, new.payment_method, now)
-    verdict = check_slot(offer.request, new.starts_at, staff_id=new.staff_id)
-    if isinstance(verdict, SlotRejection):
-        field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
-        raise slot_error(verdict.rule, field=field_name)
+    verdict = _bookable(offer, new.starts_at, new.staff_id)
     booking = Booking(
         business_id=ctx.business_id,
         id=uuid.uuid4(),
@@ -98,6 +95,15 @@ async def create_booking(
 
     await _place(session, offer, verdict, booking.id, write, now=now)
     return booking
+
+
+def _bookable(offer: availability.Offer, start: datetime, staff_id: uuid.UUID | None) -> Slot:
+    """The engine's options for `start`, or the 422/409 naming the rule it breaks."""
+    verdict = check_slot(offer.request, start, staff_id=staff_id)
+    if isinstance(verdict, SlotRejection):
+        field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
+        raise slot_error(verdict.rule, field=field_name)
+    return verdict
 
 
 def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
@@ -300,10 +306,7 @@ async def reschedule(
         source="body",
         window=Interval(move.starts_at, move.starts_at + timedelta(minutes=1)),
     )
-    verdict = check_slot(offer.request, move.starts_at, staff_id=move.staff_id)
-    if isinstance(verdict, SlotRejection):
-        field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
-        raise slot_error(verdict.rule, field=field_name)
+    verdict = _bookable(offer, move.starts_at, move.staff_id)
     version = booking.version
 
     async def write(staff_id: uuid.UUID) -> None:

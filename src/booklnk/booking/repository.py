@@ -266,23 +266,18 @@ async def delete_allocations(session: AsyncSession, business_id: uuid.UUID, book
     )
 
 
-async def move_booking(
-    session: AsyncSession,
-    booking: Booking,
-    *,
-    staff_id: uuid.UUID,
-    starts_at: datetime,
-    ends_at: datetime,
-    version: int,
-) -> bool:
-    """Compare-and-swap the booking's time and staff on `version`; False if it changed."""
+async def compare_and_swap(session: AsyncSession, booking: Booking, **values: object) -> int | None:
+    """Write `values` only if the booking is still at the version it was read at; the new
+    version, or None when someone else changed it first."""
     result = await session.execute(
         update(Booking)
         .where(
-            Booking.business_id == booking.business_id, Booking.id == booking.id, Booking.version == version
+            Booking.business_id == booking.business_id,
+            Booking.id == booking.id,
+            Booking.version == booking.version,
         )
-        .values(staff_id=staff_id, starts_at=starts_at, ends_at=ends_at, version=Booking.version + 1)
+        .values(**values, version=Booking.version + 1)
         .returning(Booking.version)
         .execution_options(synchronize_session=False)
     )
-    return result.scalar_one_or_none() is not None
+    return result.scalar_one_or_none()

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +29,7 @@ from booklnk.booking.errors import (
 )
 from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_status
 from booklnk.booking.models import Allocation, Booking, BookingStatus
+from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
@@ -45,6 +45,14 @@ MAX_CAS_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
+class BookingView:
+    """A booking with the resources it holds (they live on its allocations)."""
+
+    booking: Booking
+    resource_ids: list[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
 class NewBooking:
     service_id: uuid.UUID
     starts_at: datetime
@@ -57,29 +65,27 @@ class NewBooking:
 
 async def create_booking(
     session: AsyncSession, ctx: BusinessContext, new: NewBooking, *, now: datetime
-) -> Booking:
+) -> BookingView:
     customer_id = _customer_of(ctx, new)
-    offer = await availability.prepare(
+    offer, slot = await _offer_at(
         session,
         ctx,
-        service_id=new.service_id,
+        new.service_id,
+        new.starts_at,
         staff_id=new.staff_id,
         duration_minutes=new.duration_minutes,
-        window=Interval(new.starts_at, new.starts_at + timedelta(minutes=1)),
         now=now,
-        source="body",
     )
     validate_booking_fields(offer.rules, new.extra_fields)
     status, hold_expires_at, method = _initial_state(offer.rules, new.payment_method, now)
-    verdict = _bookable(offer, new.starts_at, new.staff_id)
     booking = Booking(
         business_id=ctx.business_id,
         id=uuid.uuid4(),
         customer_id=customer_id,
         service_id=offer.service.id,
         status=status,
-        starts_at=verdict.start,
-        ends_at=verdict.end,
+        starts_at=slot.start,
+        ends_at=slot.end,
         hold_expires_at=hold_expires_at,
         payment_method=method,
         price_minor=offer.service.price_minor,
@@ -93,17 +99,37 @@ async def create_booking(
         session.add(booking)
         await session.flush()
 
-    await _place(session, offer, verdict, booking.id, write, now=now)
-    return booking
+    resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
+    return BookingView(booking, resource_ids)
 
 
-def _bookable(offer: availability.Offer, start: datetime, staff_id: uuid.UUID | None) -> Slot:
-    """The engine's options for `start`, or the 422/409 naming the rule it breaks."""
+async def _offer_at(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    service_id: uuid.UUID,
+    start: datetime,
+    *,
+    staff_id: uuid.UUID | None,
+    duration_minutes: int | None,
+    now: datetime,
+) -> tuple[availability.Offer, Slot]:
+    """The engine's data around one requested start, and its options there; or the
+    422/409 naming the rule the start breaks."""
+    offer = await availability.prepare(
+        session,
+        ctx,
+        service_id=service_id,
+        staff_id=staff_id,
+        duration_minutes=duration_minutes,
+        window=Interval(start, start + timedelta(minutes=1)),
+        now=now,
+        source="body",
+    )
     verdict = check_slot(offer.request, start, staff_id=staff_id)
     if isinstance(verdict, SlotRejection):
         field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
         raise slot_error(verdict.rule, field=field_name)
-    return verdict
+    return offer, verdict
 
 
 def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
@@ -116,12 +142,12 @@ def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
 
 
 def _initial_state(
-    rules: Any, method: str | None, now: datetime
+    rules: EffectiveRules, method: str | None, now: datetime
 ) -> tuple[BookingStatus, datetime | None, str | None]:
     """Held until paid when the policy needs payment, else confirmed at once."""
     if not rules.requires_payment_to_confirm:
         return BookingStatus.CONFIRMED, None, None
-    if method not in rules.payment_methods:
+    if method is None or method not in rules.payment_methods:
         allowed = ", ".join(rules.payment_methods)
         raise ValidationFailed.on(
             "body.payment_method", "payment_method_required", f"Choose one of: {allowed}."
@@ -140,10 +166,11 @@ async def _place(
     write: Writer,
     *,
     now: datetime,
-) -> None:
+) -> list[uuid.UUID]:
     """Try the engine's candidates in order, each in a savepoint: `write(staff_id)` stores
     the booking's side, then its allocations go in. The first combination the exclusion
-    constraint accepts wins; when every one loses to concurrent bookings, 409."""
+    constraint accepts wins (its resources are returned); when every one loses to
+    concurrent bookings, 409."""
     blocked = offer.request.blocked(slot.start)
     kinds = offer.request.service.required_resource_kinds
     combos = itertools.product(slot.staff_ids, *(slot.resource_ids[k] for k in kinds))
@@ -173,7 +200,7 @@ async def _place(
             if violated_constraint(exc) != "ex_allocation_overlap":
                 raise
             continue
-        return
+        return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
 
 
@@ -194,6 +221,17 @@ async def get_booking(session: AsyncSession, ctx: BusinessContext, booking_id: u
     return booking
 
 
+async def view(session: AsyncSession, booking: Booking) -> BookingView:
+    resources = await repository.booking_resources(session, booking.business_id, [booking.id])
+    return BookingView(booking, resources.get(booking.id, []))
+
+
+def _check_version(booking: Booking, expected_version: int | None) -> None:
+    """HTTP If-Match: refuse at once (412) when the client saw another version."""
+    if expected_version is not None and booking.version != expected_version:
+        raise VersionMismatch(f"The booking is at version {booking.version}, not {expected_version}.")
+
+
 async def change_status(
     session: AsyncSession,
     ctx: BusinessContext,
@@ -202,21 +240,22 @@ async def change_status(
     *,
     expected_version: int | None,
     now: datetime,
-) -> tuple[Booking, CancellationDecision | None]:
+) -> tuple[BookingView, CancellationDecision | None]:
     """Move a booking along its graph by compare-and-swap on `version`.
 
     With `expected_version` (HTTP If-Match) a stale version answers 412 at once; without,
     a lost race re-reads and retries a bounded number of times, then answers 409."""
-    window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
+    window = None
+    if action is Action.CANCEL:  # only cancelling consults the business's policy
+        window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
     for _ in range(MAX_CAS_TRIES):
         booking = await get_booking(session, ctx, booking_id)
-        if expected_version is not None and booking.version != expected_version:
-            raise VersionMismatch(f"The booking is at version {booking.version}, not {expected_version}.")
+        _check_version(booking, expected_version)
         _check_may(ctx, booking, action)
-        decision = _cancellation(ctx, booking, window, now) if action is Action.CANCEL else None
+        decision = _cancellation(ctx, booking, window, now) if window is not None else None
         status = next_status(booking.status, action)
         if await _swap(session, booking, status):
-            return booking, decision
+            return await view(session, booking), decision
         session.expunge(booking)  # re-read the winner's version
     raise ConcurrentUpdate("The booking kept changing; read it again and retry.")
 
@@ -246,18 +285,7 @@ def _cancellation(
 
 
 async def _swap(session: AsyncSession, booking: Booking, status: BookingStatus) -> bool:
-    result = await session.execute(
-        update(Booking)
-        .where(
-            Booking.business_id == booking.business_id,
-            Booking.id == booking.id,
-            Booking.version == booking.version,
-        )
-        .values(status=status, version=Booking.version + 1)
-        .returning(Booking.version)
-        .execution_options(synchronize_session=False)
-    )
-    new_version = result.scalar_one_or_none()
+    new_version = await repository.compare_and_swap(session, booking, status=status)
     if new_version is None:
         return False
     if status not in BLOCKING:
@@ -283,42 +311,38 @@ async def reschedule(
     *,
     expected_version: int | None,
     now: datetime,
-) -> Booking:
+) -> BookingView:
     """Move a held or confirmed booking in one transaction: its old time is released and
     the new one taken, or (any error) the caller's rollback leaves everything as it was.
     The old allocations go first so that a move overlapping the old time is possible."""
     booking = await get_booking(session, ctx, booking_id)
-    if expected_version is not None and booking.version != expected_version:
-        raise VersionMismatch(f"The booking is at version {booking.version}, not {expected_version}.")
+    _check_version(booking, expected_version)
     if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
         raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
     if not ctx.is_staff:
         window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
         _cancellation(ctx, booking, window, now)  # customers move only while they could cancel
     await repository.delete_allocations(session, ctx.business_id, booking.id)
-    offer = await availability.prepare(
+    offer, slot = await _offer_at(
         session,
         ctx,
-        service_id=booking.service_id,
+        booking.service_id,
+        move.starts_at,
         staff_id=move.staff_id,
         duration_minutes=move.duration_minutes or _minutes(booking),
         now=now,
-        source="body",
-        window=Interval(move.starts_at, move.starts_at + timedelta(minutes=1)),
     )
-    verdict = _bookable(offer, move.starts_at, move.staff_id)
-    version = booking.version
 
     async def write(staff_id: uuid.UUID) -> None:
-        moved = await repository.move_booking(
-            session, booking, staff_id=staff_id, starts_at=verdict.start, ends_at=verdict.end, version=version
+        moved = await repository.compare_and_swap(
+            session, booking, staff_id=staff_id, starts_at=slot.start, ends_at=slot.end
         )
-        if not moved:
+        if moved is None:
             raise ConcurrentUpdate("The booking changed meanwhile; read it again and retry.")
 
-    await _place(session, offer, verdict, booking.id, write, now=now)
+    resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
     await session.refresh(booking)
-    return booking
+    return BookingView(booking, resource_ids)
 
 
 def _minutes(booking: Booking) -> int:

@@ -8,14 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk import idempotency
 from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep
 from booklnk.api.problems import problem_responses
-from booklnk.booking import availability, repository, service
+from booklnk.booking import availability, service
 from booklnk.booking.lifecycle import Action
-from booklnk.booking.models import Booking
 from booklnk.booking.schemas import (
     AvailabilityOut,
     BookingCreate,
@@ -83,15 +81,12 @@ async def search_availability(
     )
 
 
-async def _out(
-    session: AsyncSession, booking: Booking, response: Response, cancellation: CancellationOut | None = None
+def _out(
+    view: service.BookingView, response: Response, cancellation: CancellationOut | None = None
 ) -> BookingOut:
-    response.headers["ETag"] = f'"{booking.version}"'
-    resources = await repository.booking_resources(session, booking.business_id, [booking.id])
-    out = BookingOut.model_validate(booking)
-    return out.model_copy(
-        update={"resource_ids": resources.get(booking.id, []), "cancellation": cancellation}
-    )
+    response.headers["ETag"] = f'"{view.booking.version}"'
+    out = BookingOut.model_validate(view.booking)
+    return out.model_copy(update={"resource_ids": view.resource_ids, "cancellation": cancellation})
 
 
 @router.post(
@@ -133,12 +128,12 @@ async def create_booking(
         customer_id=body.customer_id,
     )
     try:
-        booking = await service.create_booking(session, ctx, new, now=now)
+        view = await service.create_booking(session, ctx, new, now=now)
     except Exception:
         if scope is not None:
             await idempotency.release(db, scope)
         raise
-    out = await _out(session, booking, response)
+    out = _out(view, response)
     if scope is not None:
         await idempotency.record(session, scope, idempotency.StoredResponse(201, out.model_dump(mode="json")))
     return out
@@ -160,7 +155,7 @@ def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
 async def get_booking(
     booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
 ) -> BookingOut:
-    return await _out(session, await service.get_booking(session, ctx, booking_id), response)
+    return _out(await service.view(session, await service.get_booking(session, ctx, booking_id)), response)
 
 
 def _if_match(value: str | None) -> int | None:
@@ -179,15 +174,13 @@ def _transition_route(action: Action, path: str, summary: str) -> None:
         session: SessionDep,
         now: NowDep,
         response: Response,
-        if_match: Annotated[
-            str | None, Header(description="The booking's ETag: refuse if it changed.")
-        ] = None,
+        if_match: IfMatchHeader = None,
     ) -> BookingOut:
-        booking, decision = await service.change_status(
+        view, decision = await service.change_status(
             session, ctx, booking_id, action, expected_version=_if_match(if_match), now=now
         )
         cancellation = CancellationOut.model_validate(decision, from_attributes=True) if decision else None
-        return await _out(session, booking, response, cancellation)
+        return _out(view, response, cancellation)
 
     transition.__name__ = f"{action.value}_booking"
     router.add_api_route(
@@ -218,10 +211,10 @@ async def reschedule_booking(
     move = service.Move(
         starts_at=body.starts_at, staff_id=body.staff_id, duration_minutes=body.duration_minutes
     )
-    booking = await service.reschedule(
+    view = await service.reschedule(
         session, ctx, booking_id, move, expected_version=_if_match(if_match), now=now
     )
-    return await _out(session, booking, response)
+    return _out(view, response)
 
 
 for _action, _path, _summary in (

@@ -173,35 +173,46 @@ async def _place(
     concurrent bookings, 409."""
     blocked = offer.request.blocked(slot.start)
     kinds = offer.request.service.required_resource_kinds
+    business_id = offer.service.business_id
     combos = itertools.product(slot.staff_ids, *(slot.resource_ids[k] for k in kinds))
     for staff_id, *resource_ids in itertools.islice(combos, MAX_PLACEMENT_TRIES):
         lanes = [offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)]
-        try:
-            async with session.begin_nested():
-                await repository.release_expired_holds(
-                    session, offer.service.business_id, lanes, blocked, now
-                )
-                await write(staff_id)
-                owners = [(staff_id, None), *((None, r) for r in resource_ids)]
-                session.add_all(
-                    Allocation(
-                        business_id=offer.service.business_id,
-                        booking_id=booking_id,
-                        lane=lane,
-                        staff_id=s,
-                        resource_id=r,
-                        period=Range(blocked.start, blocked.end),
-                        active=True,
-                    )
-                    for lane, (s, r) in zip(lanes, owners, strict=True)
-                )
-                await session.flush()
-        except IntegrityError as exc:
-            if violated_constraint(exc) != "ex_allocation_overlap":
-                raise
-            continue
-        return list(resource_ids)
+        owners = [(staff_id, None), *((None, r) for r in resource_ids)]
+        rows = [
+            Allocation(
+                business_id=business_id,
+                booking_id=booking_id,
+                lane=lane,
+                staff_id=s,
+                resource_id=r,
+                period=Range(blocked.start, blocked.end),
+                active=True,
+            )
+            for lane, (s, r) in zip(lanes, owners, strict=True)
+        ]
+        if await _insert(session, write, staff_id, rows):
+            return list(resource_ids)
+        # Lapsed holds stay in the constraint until released: only when one may be in the
+        # way (a conflict) are they swept, and the same candidate tried once more.
+        released = await repository.release_expired_holds(session, business_id, lanes, blocked, now)
+        if released and await _insert(session, write, staff_id, rows):
+            return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
+
+
+async def _insert(session: AsyncSession, write: Writer, staff_id: uuid.UUID, rows: list[Allocation]) -> bool:
+    """The booking's side and its allocations in a savepoint; False when the exclusion
+    constraint refused them, leaving the transaction usable."""
+    try:
+        async with session.begin_nested():
+            await write(staff_id)
+            session.add_all(rows)
+            await session.flush()
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "ex_allocation_overlap":
+            raise
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

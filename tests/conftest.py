@@ -92,7 +92,7 @@ async def db(shared_db: Database, owner_engine: AsyncEngine) -> Database:
     """The application's database, emptied of every row a previous test left."""
     tables = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT_TABLES)
     async with owner_engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        await conn.execute(text(f"TRUNCATE {tables}, procrastinate_jobs CASCADE"))
         await conn.execute(text("DELETE FROM business_type WHERE source <> 'builtin'"))
     return shared_db
 

@@ -111,4 +111,17 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/businesses/{business_id}/staff/{staff_id}/calendar-feed"): Access.STAFF,
     ("DELETE", "/v1/businesses/{business_id}/staff/{staff_id}/calendar-feed"): Access.STAFF,
     ("GET", "/v1/calendar-feeds/{token}.ics"): Access.PUBLIC,
+    # Classes (class mode). Seats and waitlists: customers act for themselves (staff may
+    # name a customer); leaving a waitlist: its customer or the business (tests/classes).
+    ("POST", "/v1/businesses/{business_id}/class-series"): Access.OWNER,
+    ("PATCH", "/v1/businesses/{business_id}/class-series/{series_id}"): Access.OWNER,
+    ("POST", "/v1/businesses/{business_id}/class-series/{series_id}/cancel"): Access.OWNER,
+    ("GET", "/v1/businesses/{business_id}/class-sessions"): Access.SIGNED_IN,
+    ("GET", "/v1/businesses/{business_id}/class-sessions/{session_id}"): Access.SIGNED_IN,
+    ("PATCH", "/v1/businesses/{business_id}/class-sessions/{session_id}"): Access.OWNER,
+    ("POST", "/v1/businesses/{business_id}/class-sessions/{session_id}/cancel"): Access.OWNER,
+    ("POST", "/v1/businesses/{business_id}/class-sessions/{session_id}/bookings"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist"): Access.SIGNED_IN,
+    ("GET", "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist"): Access.STAFF,
+    ("DELETE", "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist/{entry_id}"): Access.SIGNED_IN,
 }

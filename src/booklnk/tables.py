@@ -6,6 +6,7 @@ from booklnk.booking import feed_models as _booking_feeds  # noqa: F401
 from booklnk.booking import models as _booking  # noqa: F401
 from booklnk.business_types import models as _business_types  # noqa: F401
 from booklnk.catalog import models as _catalog  # noqa: F401
+from booklnk.classes import models as _classes  # noqa: F401
 from booklnk.db.base import Base
 from booklnk.idempotency import models as _idempotency  # noqa: F401
 from booklnk.tenancy import models as _tenancy  # noqa: F401

@@ -13,6 +13,7 @@ import uuid
 import httpx
 
 from route_access import ACCESS
+from class_support import Gym, open_gym, publish, take_seat
 from support import Account, create_business, sign_up
 
 FOREIGN_ID_ROUTES = sorted(
@@ -21,6 +22,9 @@ FOREIGN_ID_ROUTES = sorted(
     if route[1].startswith("/v1/businesses/{business_id}/")
     and set(re.findall(r"\{(\w+)\}", route[1])) - {"business_id", "key"}
 )
+# Class routes only exist for class businesses: they are tried between two gyms.
+CLASS_ROUTES = [route for route in FOREIGN_ID_ROUTES if "/class-" in route[1]]
+APPOINTMENT_ROUTES = [route for route in FOREIGN_ID_ROUTES if route not in CLASS_ROUTES]
 TIME_OFF = {"starts_at": "2027-01-10T10:00:00+02:00", "ends_at": "2027-01-10T12:00:00+02:00"}
 OVERRIDE = {"date": "2027-01-11", "closed": True}
 
@@ -28,6 +32,8 @@ OVERRIDE = {"date": "2027-01-11", "closed": True}
 def _body(method: str, path: str) -> dict[str, object] | None:
     if method == "PATCH":
         return {}
+    if method == "POST" and path.endswith(("/waitlist", "/class-sessions/{session_id}/bookings")):
+        return {"payment_method": "card"}
     if path.endswith("/reschedule"):
         return {"starts_at": "2026-11-25T11:00:00+02:00"}
     if method in ("PUT", "POST") and path.endswith("weekly-schedule"):
@@ -96,18 +102,50 @@ def _fill(template: str, business_id: uuid.UUID, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", fill, template)
 
 
-async def test_foreign_ids_under_own_business_are_not_found(client: httpx.AsyncClient) -> None:
-    assert len(FOREIGN_ID_ROUTES) > 20
-    owner_a, owner_b = await sign_up(client, "a"), await sign_up(client, "b")
-    shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
-    ids = await _foreign_ids(client, owner_b, shop_b)
+async def _foreign_class_ids(client: httpx.AsyncClient, gym: Gym) -> dict[str, str]:
+    """A series, its first session made full (capacity 1), and someone waiting for it."""
+    series = await publish(client, gym, capacity=1)
+    session_id = series["sessions"][0]["id"]
+    taken = await take_seat(client, gym, session_id, gym.owner, payment_method="card")
+    assert taken.status_code == 201, taken.text
+    waiter = await sign_up(client, "waiter")
+    waiting = await client.post(
+        f"{gym.base}/class-sessions/{session_id}/waitlist", headers=waiter.headers, json={"payment_method": "card"}
+    )
+    assert waiting.status_code == 201, waiting.text
+    return {"series_id": series["series"]["id"], "session_id": session_id, "entry_id": waiting.json()["id"]}
 
+
+async def _answers(
+    client: httpx.AsyncClient,
+    routes: list[tuple[str, str]],
+    owner_a: Account,
+    shop_a: uuid.UUID,
+    ids: dict[str, str],
+) -> dict[str, int]:
     answers = {}
-    for method, template in FOREIGN_ID_ROUTES:
+    for method, template in routes:
         path = _fill(template, shop_a, ids)
         body = _body(method, template)
         response = await client.request(
             method, path, headers=owner_a.headers, **({"json": body} if body is not None else {})
         )
         answers[f"{method} {template}"] = response.status_code
+    return answers
+
+
+async def test_foreign_ids_under_own_business_are_not_found(client: httpx.AsyncClient) -> None:
+    assert len(APPOINTMENT_ROUTES) > 20
+    owner_a, owner_b = await sign_up(client, "a"), await sign_up(client, "b")
+    shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
+    ids = await _foreign_ids(client, owner_b, shop_b)
+    answers = await _answers(client, APPOINTMENT_ROUTES, owner_a, shop_a, ids)
+    assert {route: status for route, status in answers.items() if status != 404} == {}
+
+
+async def test_foreign_class_ids_under_own_gym_are_not_found(client: httpx.AsyncClient) -> None:
+    assert len(CLASS_ROUTES) >= 9
+    gym_a, gym_b = await open_gym(client), await open_gym(client)
+    ids = await _foreign_class_ids(client, gym_b)
+    answers = await _answers(client, CLASS_ROUTES, gym_a.owner, gym_a.business_id, ids)
     assert {route: status for route, status in answers.items() if status != 404} == {}

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.db.migrate import is_ours
 from booklnk.db.rls import APP_ROLE
 from booklnk.tables import metadata
 
@@ -17,7 +18,7 @@ GLOBAL_TABLES = {"app_user", "refresh_token", "login_failure", "business_type", 
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": is_ours})
     return list(compare_metadata(context, metadata))
 
 

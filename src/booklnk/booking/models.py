@@ -38,7 +38,7 @@ class BookingStatus(enum.StrEnum):
 
 
 class Booking(Timestamped, Base):
-    """One customer's appointment. `version` is bumped by every state change (CAS)."""
+    """One customer's appointment or class seat. `version` is bumped by every state change (CAS)."""
 
     __tablename__ = "booking"
     __table_args__ = (
@@ -46,12 +46,20 @@ class Booking(Timestamped, Base):
         ForeignKeyConstraint(["business_id", "service_id"], ["service.business_id", "service.id"]),
         ForeignKeyConstraint(["business_id", "staff_id"], ["staff_member.business_id", "staff_member.id"]),
         ForeignKeyConstraint(["customer_id"], ["app_user.id"]),
+        ForeignKeyConstraint(
+            ["business_id", "session_id"], ["class_session.business_id", "class_session.id"]
+        ),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="held_has_expiry"),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         Index("ix_booking_business_starts", "business_id", "starts_at"),
         Index("ix_booking_business_staff_starts", "business_id", "staff_id", "starts_at"),
         Index("ix_booking_customer", "customer_id", "starts_at"),
+        Index(
+            "ix_booking_session", "business_id", "session_id", postgresql_where=text("session_id IS NOT NULL")
+        ),
+        # The sweep's question: which holds have lapsed?
+        Index("ix_booking_held_expiry", "hold_expires_at", postgresql_where=text("status = 'held'")),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -70,6 +78,9 @@ class Booking(Timestamped, Base):
     currency: Mapped[str] = mapped_column(String(3))
     extra_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A seat in a class session (class mode); its time is the session's, and it holds a
+    # seat instead of allocations.
+    session_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
 
 class Allocation(Base):

@@ -281,3 +281,27 @@ async def compare_and_swap(session: AsyncSession, booking: Booking, **values: ob
         .execution_options(synchronize_session=False)
     )
     return result.scalar_one_or_none()
+
+
+async def lapsed_holds(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    now: datetime,
+    *,
+    limit: int,
+    session_id: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """Held bookings past their expiry (of one class session, if given), oldest first."""
+    stmt = (
+        select(Booking.id)
+        .where(
+            Booking.business_id == business_id,
+            Booking.status == BookingStatus.HELD,
+            Booking.hold_expires_at <= now,
+        )
+        .order_by(Booking.hold_expires_at)
+        .limit(limit)
+    )
+    if session_id is not None:
+        stmt = stmt.where(Booking.session_id == session_id)
+    return list((await session.execute(stmt)).scalars())

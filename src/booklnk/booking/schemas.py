@@ -21,6 +21,7 @@ class SlotOut(BaseModel):
 
 
 class AvailabilityOut(BaseModel):
+    mode: Literal["appointment"] = "appointment"
     time_zone: str
     service_id: uuid.UUID
     duration_minutes: int
@@ -76,6 +77,7 @@ class BookingOut(BaseModel):
     price_minor: int
     currency: str
     extra_fields: dict[str, Any]
+    session_id: uuid.UUID | None = Field(default=None, description="The class session (class mode).")
     version: int
     created_at: datetime
     cancellation: CancellationOut | None = None

@@ -31,7 +31,9 @@ from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_
 from booklnk.booking.models import Allocation, Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
+from booklnk.classes import seats
 from booklnk.db.errors import violated_constraint
+from booklnk.db.jobs import Job, enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
 from booklnk.scheduling.errors import SlotUnavailable, slot_error
@@ -42,6 +44,8 @@ from booklnk.tenancy.errors import InsufficientRole
 
 MAX_PLACEMENT_TRIES = 8  # candidate combinations tried before answering 409
 MAX_CAS_TRIES = 3
+EXPIRE_HOLD = "booking.expire_hold"
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ async def create_booking(
         now=now,
     )
     validate_booking_fields(offer.rules, new.extra_fields)
-    status, hold_expires_at, method = _initial_state(offer.rules, new.payment_method, now)
+    status, hold_expires_at, method = initial_state(offer.rules, new.payment_method, now)
     booking = Booking(
         business_id=ctx.business_id,
         id=uuid.uuid4(),
@@ -100,6 +104,7 @@ async def create_booking(
         await session.flush()
 
     resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
+    await schedule_expiry(session, booking)
     return BookingView(booking, resource_ids)
 
 
@@ -141,7 +146,7 @@ def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
     return new.customer_id
 
 
-def _initial_state(
+def initial_state(
     rules: EffectiveRules, method: str | None, now: datetime
 ) -> tuple[BookingStatus, datetime | None, str | None]:
     """Held until paid when the policy needs payment, else confirmed at once."""
@@ -295,12 +300,46 @@ def _cancellation(
     return CancellationDecision("customer", within, refundable=True)
 
 
+async def schedule_expiry(session: AsyncSession, booking: Booking) -> None:
+    """A held booking gets its expiry job in the transaction that creates it."""
+    if booking.status is BookingStatus.HELD and booking.hold_expires_at is not None:
+        await enqueue(
+            session,
+            Job(
+                EXPIRE_HOLD,
+                {"business_id": str(booking.business_id), "booking_id": str(booking.id)},
+                scheduled_at=booking.hold_expires_at,
+            ),
+        )
+
+
+async def expire_hold(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, *, now: datetime
+) -> bool:
+    """The expiry job: a lapsed hold becomes `expired` (its time or seat freed); a hold
+    that was extended meanwhile gets a new job at its new expiry. True if it expired."""
+    for _ in range(MAX_CAS_TRIES):
+        booking = await repository.get_booking(session, business_id, booking_id)
+        if booking is None or booking.status is not BookingStatus.HELD or booking.hold_expires_at is None:
+            return False
+        if booking.hold_expires_at > now:
+            await schedule_expiry(session, booking)
+            return False
+        if await _swap(session, booking, BookingStatus.EXPIRED):
+            return True
+        session.expunge(booking)
+    raise ConcurrentUpdate("The booking kept changing; the job will retry.")
+
+
 async def _swap(session: AsyncSession, booking: Booking, status: BookingStatus) -> bool:
     new_version = await repository.compare_and_swap(session, booking, status=status)
     if new_version is None:
         return False
     if status not in BLOCKING:
-        await repository.set_allocations_active(session, booking.business_id, booking.id, active=False)
+        if booking.session_id is not None:
+            await seats.release(session, booking.business_id, booking.session_id)
+        else:
+            await repository.set_allocations_active(session, booking.business_id, booking.id, active=False)
     # Record what the database now holds without marking the object dirty again.
     set_committed_value(booking, "status", status)
     set_committed_value(booking, "version", new_version)
@@ -330,6 +369,8 @@ async def reschedule(
     _check_version(booking, expected_version)
     if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
         raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
+    if booking.session_id is not None:
+        raise InvalidTransition("A class seat moves by cancelling it and booking another session.")
     if not ctx.is_staff:
         window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
         _cancellation(ctx, booking, window, now)  # customers move only while they could cancel
@@ -358,3 +399,25 @@ async def reschedule(
 
 def _minutes(booking: Booking) -> int:
     return int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+
+
+async def sweep_lapsed_holds(session: AsyncSession, business_id: uuid.UUID, *, now: datetime) -> int:
+    """The periodic safety net behind the expiry jobs: expire every lapsed hold of one
+    business (at most a batch per run). Returns how many expired."""
+    expired = 0
+    for booking_id in await repository.lapsed_holds(session, business_id, now, limit=SWEEP_BATCH):
+        expired += await expire_hold(session, business_id, booking_id, now=now)
+    return expired
+
+
+async def sweep_session_holds(
+    session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime
+) -> int:
+    """Expire the lapsed holds on one class session's seats (a full session's last look)."""
+    expired = 0
+    lapsed = await repository.lapsed_holds(
+        session, business_id, now, limit=SWEEP_BATCH, session_id=session_id
+    )
+    for booking_id in lapsed:
+        expired += await expire_hold(session, business_id, booking_id, now=now)
+    return expired

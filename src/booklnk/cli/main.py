@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
-import signal
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -15,6 +17,9 @@ from booklnk.bootstrap import database_url, load_business_types, open_database, 
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
 from booklnk.demo.loader import Login, load_demo
+from booklnk.jobs.runtime import Runtime
+from booklnk.jobs.tasks import create_job_app
+from booklnk.kernel.clock import SystemClock
 from booklnk.logging import configure_logging
 from booklnk.tenancy.auth import make_platform_admin
 from booklnk.tenancy.schemas import RegisterIn
@@ -56,6 +61,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
     with_demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
+    with_worker: Annotated[
+        bool, typer.Option("--worker", help="Also run the background worker, as a child process.")
+    ] = False,
 ) -> None:
     """Migrate, then serve the HTTP API."""
     settings = _settings()
@@ -64,6 +72,9 @@ def serve(
         _print_demo(asyncio.run(_load_demo(settings)))
     # Worker processes re-read settings; hand them the resolved (maybe embedded) server.
     os.environ["DATABASE_URL"] = url
+    if with_worker:
+        child = subprocess.Popen([sys.executable, "-m", "booklnk.cli", "worker"])
+        atexit.register(child.terminate)
     base = f"http://{host}:{port}"
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
     uvicorn.run(
@@ -79,12 +90,27 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
-    """Run the background worker (no job kinds exist yet; it idles until stopped)."""
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once.")] = 4,
+) -> None:
+    """Run the background worker: hold expiry, waitlist promotion, periodic jobs."""
     settings = _settings()
-    _migrate(settings)
-    typer.echo("Worker started; no job kinds are defined yet. Ctrl-C to stop.", err=True)
-    asyncio.run(_idle_until_signalled())
+    url = _migrate(settings)
+    typer.echo("Worker started. Ctrl-C to stop.", err=True)
+    asyncio.run(_run_worker(settings, url, concurrency))
+
+
+async def _run_worker(settings: Settings, url: str, concurrency: int) -> None:
+    db = open_database(settings)
+    job_app = create_job_app(url)
+    try:
+        async with job_app.open_async():
+            await job_app.run_worker_async(
+                concurrency=concurrency,
+                additional_context={"runtime": Runtime(db, SystemClock(), settings)},
+            )
+    finally:
+        await db.dispose()
 
 
 @app.command("create-admin")
@@ -135,11 +161,3 @@ def _print_demo(logins: list[Login]) -> None:
     typer.echo("Demo logins (email / password / what):", err=True)
     for login in logins:
         typer.echo(f"  {login.email:<30} {login.password:<18} {login.what}", err=True)
-
-
-async def _idle_until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()

@@ -8,6 +8,12 @@ from alembic import command
 from alembic.config import Config
 
 
+def is_ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate's filter: the job queue's tables belong to procrastinate's schema
+    (migration 0006), not to our models."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "booklnk.db:migrations")

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from booklnk import idempotency
 from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep
+from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
+from booklnk.api.representations import booking_out, parse_if_match, session_out
 from booklnk.booking import availability, service
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.schemas import (
@@ -22,23 +23,22 @@ from booklnk.booking.schemas import (
     CancellationOut,
     SlotOut,
 )
+from booklnk.classes import service as classes
+from booklnk.classes.schemas import ClassAvailabilityOut
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
 IfMatchHeader = Annotated[str | None, Header(description="The booking's ETag; 412 if it changed.")]
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(min_length=1, max_length=200, description="Any unique string per intended booking (e.g. a UUID)."),
-]
 
 
 @router.get(
     "/availability",
     summary="Bookable start times for a service",
     description="Honours hours, breaks, time off, overrides, bookings, unexpired holds, buffers, the grid, "
-    "minimum notice, horizon and required resources. Omit `staff_id` for any qualified staff member.",
-    response_model=AvailabilityOut,
+    "minimum notice, horizon and required resources. Omit `staff_id` for any qualified staff member. "
+    "In a class business, the scheduled sessions of the service in the window, with seats left.",
+    response_model=AvailabilityOut | ClassAvailabilityOut,
     responses=problem_responses(401, 403, 404, 422),
 )
 async def search_availability(
@@ -50,18 +50,28 @@ async def search_availability(
     to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],
     staff_id: uuid.UUID | None = None,
     duration: Annotated[int | None, Query(ge=1, le=1440)] = None,
-) -> AvailabilityOut:
+) -> AvailabilityOut | ClassAvailabilityOut:
     if from_.tzinfo is None or to.tzinfo is None or to <= from_:
         raise ValidationFailed.on("query.to", "valid_window", "Give `from` < `to`, both with a UTC offset.")
-    offer, slots = await availability.search(
-        session,
-        ctx,
-        service_id=service_id,
-        staff_id=staff_id,
-        duration_minutes=duration,
-        window=Interval(from_, to),
-        now=now,
-    )
+    try:
+        offer, slots = await availability.search(
+            session,
+            ctx,
+            service_id=service_id,
+            staff_id=staff_id,
+            duration_minutes=duration,
+            window=Interval(from_, to),
+            now=now,
+        )
+    except ValidationFailed as exc:
+        # A class business is booked by session: its availability is its sessions.
+        # (Asking the engine first keeps appointment searches at their query count.)
+        if [issue.rule for issue in exc.issues] != ["class_mode"]:
+            raise
+        views = await classes.list_sessions(session, ctx, start=from_, end=to, service_id=service_id)
+        return ClassAvailabilityOut(
+            time_zone=ctx.time_zone, service_id=service_id, sessions=[session_out(v, ctx) for v in views]
+        )
     zone = offer.request.zone
     return AvailabilityOut(
         time_zone=ctx.time_zone,
@@ -79,14 +89,6 @@ async def search_availability(
             for slot in slots
         ],
     )
-
-
-def _out(
-    view: service.BookingView, response: Response, cancellation: CancellationOut | None = None
-) -> BookingOut:
-    response.headers["ETag"] = f'"{view.booking.version}"'
-    out = BookingOut.model_validate(view.booking)
-    return out.model_copy(update={"resource_ids": view.resource_ids, "cancellation": cancellation})
 
 
 @router.post(
@@ -109,15 +111,6 @@ async def create_booking(
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> BookingOut | JSONResponse:
-    scope = (
-        idempotency.Scope(ctx.business_id, ctx.actor.user_id, idempotency_key) if idempotency_key else None
-    )
-    if scope is not None:
-        stored = await idempotency.reserve(
-            db, scope, idempotency.fingerprint(body.model_dump(mode="json")), now=now
-        )
-        if stored is not None:
-            return _replay(stored)
     new = service.NewBooking(
         service_id=body.service_id,
         starts_at=body.starts_at,
@@ -127,23 +120,11 @@ async def create_booking(
         extra_fields=body.extra_fields,
         customer_id=body.customer_id,
     )
-    try:
-        view = await service.create_booking(session, ctx, new, now=now)
-    except Exception:
-        if scope is not None:
-            await idempotency.release(db, scope)
-        raise
-    out = _out(view, response)
-    if scope is not None:
-        await idempotency.record(session, scope, idempotency.StoredResponse(201, out.model_dump(mode="json")))
-    return out
 
+    async def create() -> BookingOut:
+        return booking_out(await service.create_booking(session, ctx, new, now=now), response)
 
-def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"}
-    if "version" in stored.body:
-        headers["ETag"] = f'"{stored.body["version"]}"'
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
 
 
 @router.get(
@@ -155,16 +136,9 @@ def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
 async def get_booking(
     booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
 ) -> BookingOut:
-    return _out(await service.view(session, await service.get_booking(session, ctx, booking_id)), response)
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.removeprefix("W/").strip('"'))
-    except ValueError:
-        raise ValidationFailed.on("header.If-Match", "etag_format", "Send the ETag of the booking.") from None
+    return booking_out(
+        await service.view(session, await service.get_booking(session, ctx, booking_id)), response
+    )
 
 
 def _transition_route(action: Action, path: str, summary: str) -> None:
@@ -177,10 +151,10 @@ def _transition_route(action: Action, path: str, summary: str) -> None:
         if_match: IfMatchHeader = None,
     ) -> BookingOut:
         view, decision = await service.change_status(
-            session, ctx, booking_id, action, expected_version=_if_match(if_match), now=now
+            session, ctx, booking_id, action, expected_version=parse_if_match(if_match), now=now
         )
         cancellation = CancellationOut.model_validate(decision, from_attributes=True) if decision else None
-        return _out(view, response, cancellation)
+        return booking_out(view, response, cancellation)
 
     transition.__name__ = f"{action.value}_booking"
     router.add_api_route(
@@ -212,9 +186,9 @@ async def reschedule_booking(
         starts_at=body.starts_at, staff_id=body.staff_id, duration_minutes=body.duration_minutes
     )
     view = await service.reschedule(
-        session, ctx, booking_id, move, expected_version=_if_match(if_match), now=now
+        session, ctx, booking_id, move, expected_version=parse_if_match(if_match), now=now
     )
-    return _out(view, response)
+    return booking_out(view, response)
 
 
 for _action, _path, _summary in (

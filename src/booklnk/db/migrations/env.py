@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from booklnk.db.migrate import is_ours
 from booklnk.tables import metadata
 
 # An arbitrary constant: the key of the advisory lock that serialises migrations.
@@ -16,7 +17,9 @@ MIGRATION_LOCK_KEY = 7_346_001
 
 def _run(connection: Connection) -> None:
     connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=metadata, compare_type=True, include_name=is_ours
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,58 @@
+"""`Idempotency-Key` for creating routes: a retry with the same key and body gets the
+first response back; the same key with another body answers 422; while the first
+request runs, 409. The reservation is released if creation fails, so a retry may try
+again; the response is recorded in the creating transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk import idempotency
+from booklnk.db.database import Database
+from booklnk.tenancy.context import BusinessContext
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(min_length=1, max_length=200, description="Any unique string per intended booking (e.g. a UUID)."),
+]
+Out = TypeVar("Out", bound=BaseModel)
+
+
+async def create_once(
+    db: Database,
+    session: AsyncSession,
+    ctx: BusinessContext,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[], Awaitable[Out]],
+    *,
+    now: datetime,
+) -> Out | JSONResponse:
+    if key is None:
+        return await create()
+    scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key)
+    fingerprint = idempotency.fingerprint(body.model_dump(mode="json"))
+    stored = await idempotency.reserve(db, scope, fingerprint, now=now)
+    if stored is not None:
+        return _replay(stored)
+    try:
+        out = await create()
+    except Exception:
+        await idempotency.release(db, scope)
+        raise
+    await idempotency.record(session, scope, idempotency.StoredResponse(201, out.model_dump(mode="json")))
+    return out
+
+
+def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"}
+    if "version" in stored.body:
+        headers["ETag"] = f'"{stored.body["version"]}"'
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)

@@ -1,0 +1,234 @@
+"""Class mode: series and sessions (owners publish and edit), seats and waitlists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, StaffCtx
+from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
+from booklnk.api.problems import problem_responses
+from booklnk.api.representations import booking_out, parse_if_match, session_out
+from booklnk.booking import service as bookings
+from booklnk.booking.schemas import BookingOut
+from booklnk.classes import enrolment
+from booklnk.classes import service as classes
+from booklnk.classes.schemas import (
+    SeatCreate,
+    SeriesChange,
+    SeriesCreate,
+    SeriesCreated,
+    SeriesOut,
+    SessionChange,
+    SessionOut,
+    WaitlistEntryOut,
+    WaitlistJoined,
+)
+from booklnk.kernel.errors import ValidationFailed
+from booklnk.tenancy.context import BusinessContext
+
+router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["classes"])
+IfMatchHeader = Annotated[str | None, Header(description="The session's ETag; 412 if it changed.")]
+
+
+def _with_etag(view: classes.SessionView, ctx: BusinessContext, response: Response) -> SessionOut:
+    response.headers["ETag"] = f'"{view.session.version}"'
+    return session_out(view, ctx)
+
+
+@router.post(
+    "/class-series",
+    summary="Publish a recurring class (owner)",
+    description="Sessions are created for every occurrence from now up to the booking horizon; a daily job "
+    "extends open-ended series. An instructor teaching two overlapping sessions answers 409.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SeriesCreated,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def publish_series(
+    body: SeriesCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep
+) -> SeriesCreated:
+    spec = classes.SeriesSpec(**body.model_dump())
+    series, created = await classes.publish_series(session, ctx, spec, now=now)
+    return SeriesCreated(
+        series=SeriesOut.model_validate(series),
+        sessions=[session_out(classes.SessionView(s, 0), ctx) for s in created],
+    )
+
+
+@router.patch(
+    "/class-series/{series_id}",
+    summary="Change a series' instructor or capacity (owner)",
+    description="Applies to its future sessions that were not edited alone. A capacity below the seats "
+    "already taken in any of them answers 422.",
+    response_model=SeriesOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def edit_series(
+    series_id: uuid.UUID, body: SeriesChange, ctx: OwnerCtx, session: SessionDep, now: NowDep
+) -> SeriesOut:
+    change = classes.SeriesChange(**body.model_dump(exclude_unset=True))
+    return SeriesOut.model_validate(await classes.edit_series(session, ctx, series_id, change, now=now))
+
+
+@router.post(
+    "/class-series/{series_id}/cancel",
+    summary="Cancel a series and all its future sessions (owner)",
+    description="Their bookings are cancelled by the business (refundable) and their waitlists closed.",
+    response_model=SeriesOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def cancel_series(series_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep, now: NowDep) -> SeriesOut:
+    return SeriesOut.model_validate(await classes.cancel_series(session, ctx, series_id, now=now))
+
+
+@router.get(
+    "/class-sessions",
+    summary="Class sessions in a window, with seats left",
+    response_model=list[SessionOut],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_sessions(
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    from_: Annotated[datetime, Query(alias="from", description="Window start, with offset.")],
+    to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],
+    service_id: uuid.UUID | None = None,
+) -> list[SessionOut]:
+    if from_.tzinfo is None or to.tzinfo is None:
+        raise ValidationFailed.on("query.to", "valid_window", "Give `from` and `to` with a UTC offset.")
+    views = await classes.list_sessions(
+        session, ctx, start=from_, end=to, service_id=service_id, include_cancelled=ctx.is_staff
+    )
+    return [session_out(v, ctx) for v in views]
+
+
+@router.get(
+    "/class-sessions/{session_id}",
+    summary="One class session",
+    response_model=SessionOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_session(
+    session_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
+) -> SessionOut:
+    return _with_etag(await classes.get_session(session, ctx, session_id), ctx, response)
+
+
+@router.patch(
+    "/class-sessions/{session_id}",
+    summary="Edit one occurrence (owner)",
+    description="Moves its bookings with it; it is detached from later series edits. `If-Match` honoured.",
+    response_model=SessionOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def edit_session(
+    session_id: uuid.UUID,
+    body: SessionChange,
+    ctx: OwnerCtx,
+    session: SessionDep,
+    now: NowDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionOut:
+    change = classes.SessionChange(**body.model_dump(exclude_unset=True))
+    view = await classes.edit_session(
+        session, ctx, session_id, change, expected_version=parse_if_match(if_match), now=now
+    )
+    return _with_etag(view, ctx, response)
+
+
+@router.post(
+    "/class-sessions/{session_id}/cancel",
+    summary="Cancel one occurrence (owner)",
+    description="Its bookings are cancelled by the business (refundable) and its waitlist closed.",
+    response_model=SessionOut,
+    responses=problem_responses(401, 403, 404, 409, 412),
+)
+async def cancel_session(
+    session_id: uuid.UUID,
+    ctx: OwnerCtx,
+    session: SessionDep,
+    now: NowDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SessionOut:
+    view = await classes.cancel_session(
+        session, ctx, session_id, expected_version=parse_if_match(if_match), now=now
+    )
+    return _with_etag(view, ctx, response)
+
+
+@router.post(
+    "/class-sessions/{session_id}/bookings",
+    summary="Book a seat in a class session",
+    description="Born `held` (with `hold_expires_at`) when the business asks for payment first, else "
+    "`confirmed`. No seat free, or the free ones promised to the waitlist: 409 `session_full` (join the "
+    "waitlist). `Idempotency-Key` works as for bookings.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def book_seat(
+    session_id: uuid.UUID,
+    body: SeatCreate,
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    db: DatabaseDep,
+    now: NowDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> BookingOut | JSONResponse:
+    request = enrolment.SeatRequest(**body.model_dump())
+
+    async def create() -> BookingOut:
+        booking = await enrolment.book_seat(session, ctx, session_id, request, now=now)
+        return booking_out(bookings.BookingView(booking, []), response)
+
+    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+
+
+@router.post(
+    "/class-sessions/{session_id}/waitlist",
+    summary="Join a full session's waitlist",
+    description="When a seat frees, the first in line gets it automatically (held for payment if the "
+    "business asks for it). A session with a free seat answers 409 `seats_available`.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WaitlistJoined,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def join_waitlist(
+    session_id: uuid.UUID, body: SeatCreate, ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep
+) -> WaitlistJoined:
+    request = enrolment.SeatRequest(**body.model_dump())
+    entry, place = await enrolment.join_waitlist(session, ctx, session_id, request, now=now)
+    return WaitlistJoined(**WaitlistEntryOut.model_validate(entry).model_dump(), place=place)
+
+
+@router.get(
+    "/class-sessions/{session_id}/waitlist",
+    summary="A session's waitlist, in line order (staff)",
+    response_model=list[WaitlistEntryOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_waitlist(session_id: uuid.UUID, ctx: StaffCtx, session: SessionDep) -> list[WaitlistEntryOut]:
+    return [
+        WaitlistEntryOut.model_validate(e) for e in await enrolment.list_waitlist(session, ctx, session_id)
+    ]
+
+
+@router.delete(
+    "/class-sessions/{session_id}/waitlist/{entry_id}",
+    summary="Leave a waitlist (the customer, or the business)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404),
+)
+async def leave_waitlist(
+    session_id: uuid.UUID, entry_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep
+) -> Response:
+    await enrolment.leave_waitlist(session, ctx, session_id, entry_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Class sessions with seats, their recurring series, and waitlists (class mode)."""

@@ -1,0 +1,119 @@
+"""API shapes for class series, sessions, seats and waitlists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from booklnk.classes.models import SessionStatus, WaitlistStatus
+
+Capacity = Annotated[int, Field(ge=1, le=1000)]
+PaymentMethodIn = Literal["card", "wallet", "fawry"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SeriesCreate(_In):
+    service_id: uuid.UUID
+    staff_id: uuid.UUID = Field(description="The instructor.")
+    rrule: Annotated[str, Field(min_length=6, max_length=500)] = Field(
+        description="RFC 5545 RRULE over local dates, e.g. `FREQ=WEEKLY;BYDAY=MO,WE;COUNT=20`. "
+        "DAILY to YEARLY; UNTIL is read as a local date, inclusive.",
+        examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
+    )
+    starts_on: date = Field(description="The first local date the rule counts from.")
+    start_time: time = Field(description="Local wall-clock start, e.g. `18:00`.")
+    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+        default=None, description="One of the service's options; default its first."
+    )
+    capacity: Capacity | None = Field(default=None, description="Seats; default the service's capacity.")
+
+
+class SeriesChange(_In):
+    staff_id: uuid.UUID | None = None
+    capacity: Capacity | None = None
+
+
+class SessionChange(_In):
+    starts_at: AwareDatetime | None = Field(
+        default=None, description="Move this occurrence (with its bookings)."
+    )
+    staff_id: uuid.UUID | None = None
+    capacity: Capacity | None = None
+
+
+class SeatCreate(_In):
+    payment_method: PaymentMethodIn | None = Field(
+        default=None, description="Required when the business asks for payment up front."
+    )
+    extra_fields: dict[str, Any] = Field(default_factory=dict, description="Per the business type's schema.")
+    customer_id: uuid.UUID | None = Field(default=None, description="Staff only: book for this customer.")
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    series_id: uuid.UUID | None
+    service_id: uuid.UUID
+    staff_id: uuid.UUID
+    starts_at: datetime = Field(description="Local time with the business's UTC offset.")
+    ends_at: datetime
+    starts_at_utc: datetime
+    ends_at_utc: datetime
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    waiting: int = Field(description="People on the waitlist.")
+    status: SessionStatus
+    detached: bool = Field(description="Edited alone: series edits no longer change it.")
+    version: int
+
+
+class SeriesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    service_id: uuid.UUID
+    staff_id: uuid.UUID
+    rrule: str
+    starts_on: date
+    start_time: time
+    duration_minutes: int
+    capacity: int
+    status: SessionStatus
+    materialized_until: date
+    version: int
+
+
+class SeriesCreated(BaseModel):
+    series: SeriesOut
+    sessions: list[SessionOut]
+
+
+class ClassAvailabilityOut(BaseModel):
+    mode: Literal["class"] = "class"
+    time_zone: str
+    service_id: uuid.UUID
+    sessions: list[SessionOut] = Field(
+        description="Scheduled sessions in the window; full ones offer a waitlist."
+    )
+
+
+class WaitlistEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: WaitlistStatus
+    payment_method: str | None
+    booking_id: uuid.UUID | None
+    created_at: datetime
+
+
+class WaitlistJoined(WaitlistEntryOut):
+    place: int = Field(description="Place in line when joining (1 = next).")

@@ -1,0 +1,449 @@
+"""Publishing and editing class sessions (owners), and reading them (everyone).
+
+A series stores its rule; its occurrences are stored as sessions up to the business's
+booking horizon (the daily job extends open-ended series), so seats, edits and
+cancellations are plain rows. Editing a series changes its future occurrences that were
+not edited alone; editing one occurrence detaches it from the series.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.booking.errors import ConcurrentUpdate, VersionMismatch
+from booklnk.booking.models import Booking, BookingStatus
+from booklnk.business_types.definition import EffectiveRules
+from booklnk.catalog import repository as catalog
+from booklnk.catalog.errors import ServiceNotFound, StaffNotFound
+from booklnk.classes import recurrence, seats
+from booklnk.classes.errors import InstructorBusy, SeriesNotFound, SessionClosed, SessionNotFound
+from booklnk.classes.models import ClassSeries, ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
+from booklnk.db.errors import violated_constraint
+from booklnk.kernel.errors import ValidationFailed
+from booklnk.scheduling.localtime import reading
+from booklnk.tenancy import service as tenancy
+from booklnk.tenancy.context import BusinessContext
+
+MAX_WINDOW_DAYS = 62
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    service_id: uuid.UUID
+    staff_id: uuid.UUID
+    rrule: str
+    starts_on: date
+    start_time: time
+    duration_minutes: int | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    session: ClassSession
+    waiting: int
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.session.capacity - self.session.seats_taken)
+
+
+async def class_rules(session: AsyncSession, ctx: BusinessContext, field: str) -> EffectiveRules:
+    rules = await tenancy.business_rules(session, ctx)
+    if rules.mode != "class":
+        raise ValidationFailed.on(field, "class_mode_only", "This business books appointments, not classes.")
+    return rules
+
+
+async def publish_series(
+    session: AsyncSession, ctx: BusinessContext, spec: SeriesSpec, *, now: datetime
+) -> tuple[ClassSeries, list[ClassSession]]:
+    rules = await class_rules(session, ctx, "body.service_id")
+    rule = recurrence.parse(spec.rrule, spec.starts_on)
+    service = await catalog.get_service(session, ctx.business_id, spec.service_id)
+    if service is None or not service.active:
+        raise ServiceNotFound("No such active service.")
+    lane = await _instructor_lane(session, ctx, spec.staff_id)
+    duration = spec.duration_minutes or service.duration_options_minutes[0]
+    if duration not in service.duration_options_minutes:
+        raise ValidationFailed.on(
+            "body.duration_minutes",
+            "duration_not_offered",
+            f"Choose one of {service.duration_options_minutes}.",
+        )
+    series = ClassSeries(
+        business_id=ctx.business_id,
+        id=uuid.uuid4(),
+        service_id=service.id,
+        staff_id=spec.staff_id,
+        rrule=spec.rrule.strip(),
+        starts_on=spec.starts_on,
+        start_time=spec.start_time,
+        duration_minutes=duration,
+        capacity=spec.capacity or service.capacity,
+        status=SessionStatus.SCHEDULED,
+        materialized_until=spec.starts_on - timedelta(days=1),
+        version=1,
+    )
+    session.add(series)
+    created = await materialize(session, series, rule, ZoneInfo(ctx.time_zone), lane, rules.horizon_days, now)
+    if not created:
+        raise ValidationFailed.on(
+            "body.rrule", "no_occurrences", "The rule yields no session between now and the booking horizon."
+        )
+    return series, created
+
+
+async def materialize(
+    session: AsyncSession,
+    series: ClassSeries,
+    rule: rrule,
+    zone: ZoneInfo,
+    lane: int,
+    horizon_days: int,
+    now: datetime,
+) -> list[ClassSession]:
+    """Store the series' occurrences from where it stopped up to the horizon, skipping
+    those already started. An instructor overlap answers 409 and stores nothing."""
+    first = max(series.materialized_until + timedelta(days=1), reading(now, zone).date())
+    last = reading(now, zone).date() + timedelta(days=horizon_days)
+    if first > last:
+        return []
+    rows = [
+        ClassSession(
+            business_id=series.business_id,
+            id=uuid.uuid4(),
+            series_id=series.id,
+            occurrence=start,
+            detached=False,
+            service_id=series.service_id,
+            staff_id=series.staff_id,
+            lane=lane,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=series.duration_minutes),
+            capacity=series.capacity,
+            seats_taken=0,
+            status=SessionStatus.SCHEDULED,
+            version=1,
+        )
+        for start in recurrence.occurrences(rule, series.start_time, zone, first, last)
+        if start > now
+    ]
+    series.materialized_until = last
+    session.add_all(rows)
+    await _flush_sessions(session)
+    return rows
+
+
+async def _flush_sessions(session: AsyncSession) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "ex_class_session_instructor":
+            raise InstructorBusy("The instructor already teaches a session at an overlapping time.") from None
+        raise
+
+
+async def _instructor_lane(session: AsyncSession, ctx: BusinessContext, staff_id: uuid.UUID) -> int:
+    staff = await catalog.get_staff(session, ctx.business_id, staff_id)
+    if staff is None or not staff.active:
+        raise StaffNotFound("No such active staff member.")
+    return staff.lane
+
+
+async def list_sessions(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    *,
+    start: datetime,
+    end: datetime,
+    service_id: uuid.UUID | None = None,
+    include_cancelled: bool = False,
+) -> list[SessionView]:
+    if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
+        raise ValidationFailed.on(
+            "query.to", "valid_window", f"Give `from` < `to`, at most {MAX_WINDOW_DAYS} days."
+        )
+    waiting = (
+        select(func.count())
+        .where(
+            WaitlistEntry.business_id == ClassSession.business_id,
+            WaitlistEntry.session_id == ClassSession.id,
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+        )
+        .scalar_subquery()
+    )
+    stmt = (
+        select(ClassSession, waiting)
+        .where(
+            ClassSession.business_id == ctx.business_id,
+            ClassSession.starts_at >= start,
+            ClassSession.starts_at < end,
+        )
+        .order_by(ClassSession.starts_at, ClassSession.id)
+    )
+    if service_id is not None:
+        stmt = stmt.where(ClassSession.service_id == service_id)
+    if not include_cancelled:
+        stmt = stmt.where(ClassSession.status == SessionStatus.SCHEDULED)
+    return [SessionView(row, count) for row, count in (await session.execute(stmt)).all()]
+
+
+async def get_session(session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID) -> SessionView:
+    found = await seats.read(session, ctx.business_id, session_id)
+    if found is None:
+        raise SessionNotFound("No such class session.")
+    return SessionView(found, await seats.waiting_count(session, ctx.business_id, session_id))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    starts_at: datetime | None = None
+    staff_id: uuid.UUID | None = None
+    capacity: int | None = None
+
+
+async def edit_session(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    session_id: uuid.UUID,
+    change: SessionChange,
+    *,
+    expected_version: int | None,
+    now: datetime,
+) -> SessionView:
+    """Edit one occurrence (it leaves its series' edits): compare-and-swap on its version;
+    its bookings move with it; a larger capacity goes to the waitlist first."""
+    current = (await get_session(session, ctx, session_id)).session
+    _check_open(current, now)
+    _check_expected(current, expected_version)
+    values: dict[str, object] = {"detached": True}
+    if change.capacity is not None:
+        _check_capacity(current, change.capacity, "body.capacity")
+        values["capacity"] = change.capacity
+    if change.staff_id is not None:
+        values["staff_id"] = change.staff_id
+        values["lane"] = await _instructor_lane(session, ctx, change.staff_id)
+    if change.starts_at is not None:
+        if change.starts_at <= now:
+            raise ValidationFailed.on("body.starts_at", "in_the_past", "A session cannot move into the past.")
+        values["starts_at"] = change.starts_at
+        values["ends_at"] = change.starts_at + (current.ends_at - current.starts_at)
+    if not await _swap(session, current, values):
+        raise _stale()
+    if change.starts_at is not None:
+        await session.execute(
+            update(Booking)
+            .where(Booking.business_id == ctx.business_id, Booking.session_id == session_id)
+            .values(starts_at=values["starts_at"], ends_at=values["ends_at"], version=Booking.version + 1)
+        )
+    if change.capacity is not None and change.capacity > current.capacity:
+        await seats.promote_later(session, ctx.business_id, session_id)
+    return await get_session(session, ctx, session_id)
+
+
+async def _swap(session: AsyncSession, current: ClassSession, values: dict[str, object]) -> bool:
+    try:
+        async with session.begin_nested():
+            result = await session.execute(
+                update(ClassSession)
+                .where(
+                    ClassSession.business_id == current.business_id,
+                    ClassSession.id == current.id,
+                    ClassSession.version == current.version,
+                )
+                .values(**values, version=ClassSession.version + 1, updated_at=func.now())
+                .returning(ClassSession.version)
+                .execution_options(synchronize_session=False)
+            )
+            return result.scalar_one_or_none() is not None
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "ex_class_session_instructor":
+            raise InstructorBusy("The instructor already teaches a session at an overlapping time.") from None
+        raise
+
+
+def _check_open(current: ClassSession, now: datetime) -> None:
+    if current.status is not SessionStatus.SCHEDULED or current.starts_at <= now:
+        raise SessionClosed("The session was cancelled or has started.")
+
+
+def _check_expected(current: ClassSession, expected_version: int | None) -> None:
+    if expected_version is not None and current.version != expected_version:
+        raise VersionMismatch(f"The session is at version {current.version}, not {expected_version}.")
+
+
+def _check_capacity(current: ClassSession, capacity: int, field: str) -> None:
+    if capacity < current.seats_taken:
+        raise ValidationFailed.on(
+            field,
+            "capacity_below_seats_taken",
+            f"{current.seats_taken} seats are taken on {current.starts_at.isoformat()}; "
+            "cancel bookings first or choose a larger capacity.",
+        )
+
+
+def _stale() -> ConcurrentUpdate:
+    return ConcurrentUpdate("The session changed meanwhile; read it again and retry.")
+
+
+async def cancel_session(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    session_id: uuid.UUID,
+    *,
+    expected_version: int | None,
+    now: datetime,
+) -> SessionView:
+    """Cancel one occurrence: its bookings are cancelled by the business (refundable) and
+    its waitlist closed, in the same transaction."""
+    current = (await get_session(session, ctx, session_id)).session
+    _check_open(current, now)
+    _check_expected(current, expected_version)
+    await _cancel(session, [current])
+    return await get_session(session, ctx, session_id)
+
+
+async def _cancel(session: AsyncSession, sessions: Sequence[ClassSession]) -> None:
+    for current in sessions:
+        if not await _swap(session, current, {"status": SessionStatus.CANCELLED}):
+            raise _stale()
+    ids = [s.id for s in sessions]
+    if not ids:
+        return
+    business_id = sessions[0].business_id
+    cancelled = await session.execute(
+        update(Booking)
+        .where(
+            Booking.business_id == business_id,
+            Booking.session_id.in_(ids),
+            Booking.status.in_([BookingStatus.HELD, BookingStatus.CONFIRMED]),
+        )
+        .values(status=BookingStatus.CANCELLED, version=Booking.version + 1, updated_at=func.now())
+        .returning(Booking.session_id)
+    )
+    freed: dict[uuid.UUID, int] = {}
+    for freed_session in cancelled.scalars():
+        if freed_session is not None:
+            freed[freed_session] = freed.get(freed_session, 0) + 1
+    for freed_session, count in freed.items():
+        await session.execute(
+            update(ClassSession)
+            .where(ClassSession.business_id == business_id, ClassSession.id == freed_session)
+            .values(seats_taken=ClassSession.seats_taken - count, version=ClassSession.version + 1)
+        )
+    await session.execute(
+        update(WaitlistEntry)
+        .where(
+            WaitlistEntry.business_id == business_id,
+            WaitlistEntry.session_id.in_(ids),
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+        )
+        .values(status=WaitlistStatus.CLOSED)
+    )
+
+
+async def get_series(session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID) -> ClassSeries:
+    series = await session.get(ClassSeries, (ctx.business_id, series_id), populate_existing=True)
+    if series is None:
+        raise SeriesNotFound("No such class series.")
+    return series
+
+
+async def _future_sessions(
+    session: AsyncSession, series: ClassSeries, now: datetime, *, attached_only: bool
+) -> list[ClassSession]:
+    stmt = (
+        select(ClassSession)
+        .where(
+            ClassSession.business_id == series.business_id,
+            ClassSession.series_id == series.id,
+            ClassSession.status == SessionStatus.SCHEDULED,
+            ClassSession.starts_at > now,
+        )
+        .order_by(ClassSession.starts_at)
+        .execution_options(populate_existing=True)
+    )
+    if attached_only:
+        stmt = stmt.where(ClassSession.detached.is_(False))
+    return list((await session.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesChange:
+    staff_id: uuid.UUID | None = None
+    capacity: int | None = None
+
+
+async def edit_series(
+    session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID, change: SeriesChange, *, now: datetime
+) -> ClassSeries:
+    """Change the instructor or capacity of the series and of its future occurrences not
+    edited alone. (A new time or rule is a new series: cancel this one and publish.)"""
+    series = await get_series(session, ctx, series_id)
+    if series.status is not SessionStatus.SCHEDULED:
+        raise SessionClosed("The series was cancelled.")
+    values: dict[str, object] = {}
+    if change.capacity is not None:
+        values["capacity"] = change.capacity
+    if change.staff_id is not None:
+        values["staff_id"] = change.staff_id
+        values["lane"] = await _instructor_lane(session, ctx, change.staff_id)
+    for occurrence in await _future_sessions(session, series, now, attached_only=True):
+        if change.capacity is not None:
+            _check_capacity(occurrence, change.capacity, "body.capacity")
+        if not await _swap(session, occurrence, values):
+            raise _stale()
+        if change.capacity is not None and change.capacity > occurrence.capacity:
+            await seats.promote_later(session, ctx.business_id, occurrence.id)
+    if change.capacity is not None:
+        series.capacity = change.capacity
+    if change.staff_id is not None:
+        series.staff_id = change.staff_id
+    series.version += 1
+    await session.flush()
+    return series
+
+
+async def cancel_series(
+    session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID, *, now: datetime
+) -> ClassSeries:
+    """Cancel the series and every future occurrence, edited alone or not."""
+    series = await get_series(session, ctx, series_id)
+    if series.status is not SessionStatus.SCHEDULED:
+        raise SessionClosed("The series was cancelled.")
+    await _cancel(session, await _future_sessions(session, series, now, attached_only=False))
+    series.status = SessionStatus.CANCELLED
+    series.version += 1
+    await session.flush()
+    return series
+
+
+async def extend_series(session: AsyncSession, ctx: BusinessContext, *, now: datetime) -> int:
+    """Store the next occurrences of the business's open series up to the horizon (the
+    daily job); returns how many sessions were added."""
+    rules = await tenancy.business_rules(session, ctx)
+    if rules.mode != "class":
+        return 0
+    stmt = select(ClassSeries).where(
+        ClassSeries.business_id == ctx.business_id, ClassSeries.status == SessionStatus.SCHEDULED
+    )
+    added = 0
+    for series in (await session.execute(stmt)).scalars():
+        staff = await catalog.get_staff(session, ctx.business_id, series.staff_id)
+        if staff is None or not staff.active:
+            continue
+        rule = recurrence.parse(series.rrule, series.starts_on)
+        zone = ZoneInfo(ctx.time_zone)
+        added += len(await materialize(session, series, rule, zone, staff.lane, rules.horizon_days, now))
+    return added

@@ -1,0 +1,53 @@
+"""Enqueue a job in the caller's transaction, so it commits or vanishes with the data
+that made it necessary: no job is lost between a commit and its enqueue, and none runs
+for data that was rolled back.
+
+procrastinate defers through its own connection pool, outside our transaction; this
+calls its versioned SQL API (``procrastinate_defer_jobs_v1``, the function its own
+``defer`` runs) on our connection instead. The worker (``booklnk.jobs``) runs them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+QUEUE = "default"
+
+_DEFER_SQL = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
+    "CAST(:queue AS varchar), CAST(:task AS varchar), 0, CAST(:lock AS text), NULL,"
+    " CAST(:args AS jsonb), CAST(:scheduled_at AS timestamptz)"
+    ")::procrastinate_job_to_defer_v1]))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One task to run: `lock` serialises jobs sharing it (one at a time, in order)."""
+
+    task: str
+    args: Mapping[str, Any]
+    lock: str | None = None
+    scheduled_at: datetime | None = None
+
+
+async def enqueue(session: AsyncSession, job: Job) -> int:
+    """Add `job` to the queue inside the session's transaction; returns its id."""
+    result = await session.execute(
+        _DEFER_SQL,
+        {
+            "queue": QUEUE,
+            "task": job.task,
+            "lock": job.lock,
+            "args": json.dumps(dict(job.args)),
+            "scheduled_at": job.scheduled_at,
+        },
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,1 @@
+"""The background worker: procrastinate over the application's own database."""

@@ -1,0 +1,96 @@
+"""The worker's tasks and periodic jobs, and the procrastinate app that runs them.
+
+Jobs are enqueued by the domains in their own transactions (``booklnk.db.jobs``), by
+task name. Every task is idempotent: it re-reads the state and does only what is still
+to do, so a retry, a duplicate or a job that ran late is harmless. Failures retry with
+backoff.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from sqlalchemy import make_url, select
+
+from booklnk.booking import service as bookings
+from booklnk.classes import enrolment, seats
+from booklnk.classes import service as classes
+from booklnk.jobs.runtime import business_context, runtime_of
+from booklnk.tenancy import housekeeping
+from booklnk.tenancy.models import Business
+
+log = structlog.get_logger(__name__)
+RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
+SWEEP_LAPSED_HOLDS = "booking.sweep_lapsed_holds"
+EXTEND_SERIES = "classes.extend_series"
+PRUNE_ACCOUNTS = "tenancy.prune"
+
+
+def psycopg_conninfo(database_url: str) -> str:
+    """procrastinate's driver (psycopg) reads the same server URL as the app's (asyncpg)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_job_app(database_url: str) -> App:
+    app = App(connector=PsycopgConnector(conninfo=psycopg_conninfo(database_url), min_size=1, max_size=4))
+    _register(app)
+    return app
+
+
+async def _business_ids(context: JobContext) -> list[uuid.UUID]:
+    async with runtime_of(context).db.transaction() as session:
+        return list((await session.execute(select(Business.id).order_by(Business.id))).scalars())
+
+
+def _register(app: App) -> None:
+    @app.task(name=bookings.EXPIRE_HOLD, pass_context=True, retry=RETRY)
+    async def expire_hold(context: JobContext, business_id: str, booking_id: str) -> None:
+        runtime = runtime_of(context)
+        tenant = uuid.UUID(business_id)
+        async with runtime.db.transaction(tenant_id=tenant) as session:
+            await bookings.expire_hold(session, tenant, uuid.UUID(booking_id), now=runtime.clock.now())
+
+    @app.task(name=seats.PROMOTE_WAITLIST, pass_context=True, retry=RETRY)
+    async def promote_waitlist(context: JobContext, business_id: str, session_id: str) -> None:
+        runtime = runtime_of(context)
+        tenant = uuid.UUID(business_id)
+        async with runtime.db.transaction(tenant_id=tenant) as session:
+            ctx = await business_context(session, tenant)
+            if ctx is not None:
+                promoted = await enrolment.promote(
+                    session, ctx, uuid.UUID(session_id), now=runtime.clock.now()
+                )
+                if promoted:
+                    log.info("waitlist_promoted", session_id=session_id, bookings=[str(b) for b in promoted])
+
+    @app.periodic(cron="* * * * *", periodic_id="every-minute")
+    @app.task(name=SWEEP_LAPSED_HOLDS, pass_context=True, queueing_lock=SWEEP_LAPSED_HOLDS)
+    async def sweep_lapsed_holds(context: JobContext, timestamp: int) -> None:
+        """The safety net behind each hold's own expiry job (one per business)."""
+        runtime = runtime_of(context)
+        for tenant in await _business_ids(context):
+            async with runtime.db.transaction(tenant_id=tenant) as session:
+                await bookings.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
+
+    @app.periodic(cron="17 3 * * *", periodic_id="daily")
+    @app.task(name=EXTEND_SERIES, pass_context=True, queueing_lock=EXTEND_SERIES)
+    async def extend_series(context: JobContext, timestamp: int) -> None:
+        """Open-ended class series get their sessions up to the booking horizon."""
+        runtime = runtime_of(context)
+        for tenant in await _business_ids(context):
+            async with runtime.db.transaction(tenant_id=tenant) as session:
+                ctx = await business_context(session, tenant)
+                if ctx is not None:
+                    await classes.extend_series(session, ctx, now=runtime.clock.now())
+
+    @app.periodic(cron="43 3 * * *", periodic_id="daily")
+    @app.task(name=PRUNE_ACCOUNTS, pass_context=True, queueing_lock=PRUNE_ACCOUNTS)
+    async def prune_accounts(context: JobContext, timestamp: int) -> None:
+        runtime = runtime_of(context)
+        async with runtime.db.transaction() as session:
+            windows, tokens = await housekeeping.prune(
+                session, now=runtime.clock.now(), login_window_seconds=runtime.settings.login_window_seconds
+            )
+        log.info("accounts_pruned", login_windows=windows, refresh_tokens=tokens)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -40,8 +42,20 @@ async def sync_definitions(
 
 
 async def get_definition(session: AsyncSession, key: str) -> BusinessTypeDefinition | None:
-    row = await repository.get(session, key)
-    return BusinessTypeDefinition.model_validate(row.definition) if row else None
+    stored = await repository.get_definition_text(session, key)
+    return parse_stored(stored) if stored is not None else None
+
+
+@lru_cache(maxsize=64)
+def parse_stored(stored: str) -> BusinessTypeDefinition:
+    """A stored definition, validated once per process for each distinct JSON text.
+
+    Validation (a JSON-Schema meta-schema check of `booking_fields` among others) costs
+    more than a request's queries, and a definition changes rarely. The cache is keyed by
+    the stored JSON itself, so a changed definition (another process syncing files, an
+    admin) is a new key and is validated before use: never a stale one. The model is
+    frozen; callers treat its mappings as read-only (`default_rules` copies them)."""
+    return BusinessTypeDefinition.model_validate(json.loads(stored))
 
 
 async def require_definition(session: AsyncSession, key: str) -> BusinessTypeDefinition:

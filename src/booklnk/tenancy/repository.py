@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, and_, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.business_types.models import BusinessType
 from booklnk.db.pagination import fetch_page
 from booklnk.tenancy.models import (
     Business,
@@ -87,6 +88,21 @@ async def forget_login_attempt(session: AsyncSession, keys: Sequence[str], windo
 
 async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business | None:
     return await session.get(Business, business_id)
+
+
+async def get_business_access(
+    session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Business, Role | None, str] | None:
+    """In one query: the business, the user's role there (None: no membership) and its
+    type's stored definition as JSON text. None when there is no such business."""
+    stmt = (
+        select(Business, Membership.role, cast(BusinessType.definition, Text))
+        .join(BusinessType, BusinessType.key == Business.business_type_key)
+        .outerjoin(Membership, and_(Membership.business_id == Business.id, Membership.user_id == user_id))
+        .where(Business.id == business_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def businesses_page(

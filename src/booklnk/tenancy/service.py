@@ -42,16 +42,19 @@ async def access_business(
     `require=None` admits any signed-in user (a customer); STAFF admits staff and owners.
     """
     await set_tenant(session, business_id)
-    business = await repository.get_business(session, business_id)
-    if business is None:
+    found = await repository.get_business_access(session, business_id, actor.user_id)
+    if found is None:
         raise BusinessNotFound("No such business.")
-    membership = await repository.get_membership(session, business_id, actor.user_id)
+    business, role, definition = found
+    # Kept for the rest of the transaction: the session's identity map holds objects only
+    # weakly, and `business_rules` would otherwise read the row (and the type) again.
+    session.info[_ENTERED] = _Entered(business, business.business_type_key, definition)
     ctx = BusinessContext(
         actor=actor,
         business_id=business.id,
         time_zone=business.time_zone,
         business_type_key=business.business_type_key,
-        role=membership.role if membership else None,
+        role=role,
     )
     if (require is Role.OWNER and not ctx.is_owner) or (require is Role.STAFF and not ctx.is_staff):
         raise InsufficientRole(f"This action needs the {require.value} role in this business.")
@@ -240,8 +243,32 @@ async def accept_invitation(
     return membership, await get_business(session, ctx.business_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _Entered:
+    """What `access_business` read, kept in `session.info` for this transaction."""
+
+    business: Business
+    business_type_key: str
+    definition: str  # the type's stored definition, JSON text
+
+
+_ENTERED = "booklnk.tenancy.entered"
+
+
 async def business_rules(session: AsyncSession, ctx: BusinessContext) -> EffectiveRules:
-    """The business's effective rules: its type's defaults with its own overrides."""
+    """The business's effective rules: its type's defaults with its own overrides.
+
+    After `access_business` in the same transaction this needs no query: the business is
+    still in the session (as `session.get` returns it), and its type's definition, read
+    with it, is parsed once per process per stored JSON text."""
     business = await get_business(session, ctx.business_id)
-    definition = await business_types.require_definition(session, business.business_type_key)
+    entered = session.info.get(_ENTERED)
+    if (
+        isinstance(entered, _Entered)
+        and entered.business is business
+        and entered.business_type_key == business.business_type_key
+    ):
+        definition = business_types.parse_stored(entered.definition)
+    else:
+        definition = await business_types.require_definition(session, business.business_type_key)
     return business_types.check_overrides(definition, business.rule_overrides)

@@ -5,6 +5,7 @@ so what the list offers, booking accepts."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booklnk.booking import repository
 from booklnk.booking.repository import OwnerCalendar, OwnerKey
 from booklnk.business_types.definition import EffectiveRules
+from booklnk.catalog import repository as catalog
 from booklnk.catalog.models import Resource, Service, StaffMember
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import AvailabilityRequest, Candidate, ServiceSpec, Slot, list_slots
@@ -53,18 +55,15 @@ async def prepare(
     """Everything the engine needs to list `window` or check a start inside it.
     `source` ("query" or "body") prefixes the field names of 422s."""
     rules = await tenancy.business_rules(session, ctx)
-    service = await repository.get_service(session, ctx.business_id, service_id)
+    service, staff = await catalog.service_with_staff(session, ctx.business_id, service_id, staff_id=staff_id)
     if service is None or not service.active:
         raise ValidationFailed.on(f"{source}.service_id", "unknown_service", "No such bookable service.")
     if rules.mode != "appointment":
         raise ValidationFailed.on(
             f"{source}.service_id", "class_mode", "Class businesses are booked by session, not by time."
         )
-    staff = list(await repository.qualified_staff(session, ctx.business_id, service.id))
-    if staff_id is not None:
-        staff = [s for s in staff if s.id == staff_id]
-        if not staff:
-            raise ValidationFailed.on(f"{source}.staff_id", "unknown_staff", "Nobody by that id performs it.")
+    if staff_id is not None and not staff:
+        raise ValidationFailed.on(f"{source}.staff_id", "unknown_staff", "Nobody by that id performs it.")
     resources = await repository.resources_of_kinds(session, ctx.business_id, service.required_resource_kinds)
     spec = ServiceSpec(
         tuple(service.duration_options_minutes),
@@ -81,16 +80,43 @@ async def prepare(
         staff=[],
     )
     span = partial.needed_span(window)
-    calendars = await repository.load_calendars(
-        session,
-        ctx.business_id,
-        lanes={**{s.lane: ("staff", s.id) for s in staff}, **{r.lane: ("resource", r.id) for r in resources}},
-        dates=_dates(span, partial.zone),
-        span=span,
-        now=now,
-    )
+    calendars = await _load_calendars(session, ctx.business_id, staff, resources, span, partial.zone, now)
     request = _with_candidates(partial, calendars, staff, resources, span)
     return Offer(request, rules, service, {s.id: s for s in staff}, {r.id: r for r in resources})
+
+
+async def _load_calendars(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    staff: Sequence[StaffMember],
+    resources: Sequence[Resource],
+    span: Interval,
+    zone: ZoneInfo,
+    now: datetime,
+) -> dict[OwnerKey, OwnerCalendar]:
+    """The calendars of the business and of these staff and resources only: their
+    schedules (three queries) and their busy time (one)."""
+    schedules = await catalog.owner_schedules(
+        session,
+        business_id,
+        staff_ids=[s.id for s in staff],
+        resource_ids=[r.id for r in resources],
+        dates=_dates(span, zone),
+        period=(span.start, span.end),
+    )
+    calendars: dict[OwnerKey, OwnerCalendar] = defaultdict(OwnerCalendar)
+    for owner, schedule in schedules.items():
+        calendars[owner] = OwnerCalendar(
+            week=schedule.week,
+            overrides=schedule.overrides,
+            time_off=[Interval(start, end) for start, end in schedule.time_off],
+        )
+    lanes: dict[int, OwnerKey] = {
+        **{s.lane: ("staff", s.id) for s in staff},
+        **{r.lane: ("resource", r.id) for r in resources},
+    }
+    await repository._load_busy(session, business_id, lanes, span, now, calendars)
+    return calendars
 
 
 def _dates(span: Interval, zone: ZoneInfo) -> tuple[date, date]:

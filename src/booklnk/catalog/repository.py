@@ -5,15 +5,18 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, delete, insert, select
+from sqlalchemy import ColumnElement, Select, Uuid, and_, any_, cast, delete, insert, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.catalog.models import (
     DateOverride,
     DateOverrideInterval,
     IntervalKind,
+    OwnerKind,
     Resource,
     Service,
     ServiceStaff,
@@ -22,12 +25,47 @@ from booklnk.catalog.models import (
     WeeklyInterval,
 )
 from booklnk.catalog.owner import ScheduleOwner
-from booklnk.catalog.schedule_rules import Span, WeeklySchedule, to_db_time
+from booklnk.catalog.schedule_rules import (
+    DayOverride,
+    Span,
+    WeeklySchedule,
+    WeeklySpan,
+    from_db_time,
+    to_db_time,
+)
 from booklnk.db.pagination import fetch_page
 
 
 async def get_service(session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID) -> Service | None:
     return await session.get(Service, (business_id, service_id))
+
+
+async def service_with_staff(
+    session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID, *, staff_id: uuid.UUID | None
+) -> tuple[Service | None, list[StaffMember]]:
+    """In one query: the service, and the active staff members who perform it (only
+    `staff_id`, when given) by display name. (None, []) when there is no such service."""
+    performs = [ServiceStaff.business_id == Service.business_id, ServiceStaff.service_id == Service.id]
+    if staff_id is not None:
+        performs.append(ServiceStaff.staff_id == staff_id)
+    stmt = (
+        select(Service, StaffMember)
+        .outerjoin(ServiceStaff, and_(*performs))
+        .outerjoin(
+            StaffMember,
+            and_(
+                StaffMember.business_id == ServiceStaff.business_id,
+                StaffMember.id == ServiceStaff.staff_id,
+                StaffMember.active.is_(True),
+            ),
+        )
+        .where(Service.business_id == business_id, Service.id == service_id)
+        .order_by(StaffMember.display_name, StaffMember.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [staff for _, staff in rows if staff is not None]
 
 
 async def services_page(
@@ -250,3 +288,126 @@ async def replace_override_intervals(
     ]
     if rows:
         await session.execute(insert(DateOverrideInterval), rows)
+
+
+# ---------------------------------------------------------------------------- calendars
+
+OwnerRef = tuple[str, uuid.UUID | None]
+"""("business", None) | ("staff", id) | ("resource", id)."""
+
+
+@dataclass
+class OwnerSchedule:
+    """One owner's schedule rows over a window: its week, the overrides on the window's
+    dates and the time off overlapping it (UTC (start, end) pairs)."""
+
+    week: WeeklySchedule = field(default_factory=WeeklySchedule)
+    overrides: list[DayOverride] = field(default_factory=list)
+    time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+async def owner_schedules(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    *,
+    staff_ids: Collection[uuid.UUID],
+    resource_ids: Collection[uuid.UUID],
+    dates: tuple[date, date],
+    period: tuple[datetime, datetime],
+) -> dict[OwnerRef, OwnerSchedule]:
+    """The schedules of the business itself and of the given staff and resources only (not
+    every owner of the business), read as plain columns: three queries whatever the
+    number of owners. Owners without rows are absent."""
+    found: dict[OwnerRef, OwnerSchedule] = defaultdict(OwnerSchedule)
+    for owner_kind, staff_id, resource_id, kind, weekday, start, end in await session.execute(
+        select(
+            WeeklyInterval.owner_kind,
+            WeeklyInterval.staff_id,
+            WeeklyInterval.resource_id,
+            WeeklyInterval.kind,
+            WeeklyInterval.weekday,
+            WeeklyInterval.start_time,
+            WeeklyInterval.end_time,
+        ).where(*_of_owners(WeeklyInterval, business_id, staff_ids, resource_ids))
+    ):
+        week = found[_owner(owner_kind, staff_id, resource_id)].week
+        target = week.hours if kind == IntervalKind.HOURS else week.breaks
+        target.append(WeeklySpan(weekday, _db_span(start, end)))
+    await _add_overrides(session, business_id, staff_ids, resource_ids, dates, found)
+    stmt = select(
+        TimeOff.owner_kind, TimeOff.staff_id, TimeOff.resource_id, TimeOff.starts_at, TimeOff.ends_at
+    ).where(
+        *_of_owners(TimeOff, business_id, staff_ids, resource_ids),
+        TimeOff.starts_at < period[1],
+        TimeOff.ends_at > period[0],
+    )
+    for owner_kind, staff_id, resource_id, starts_at, ends_at in await session.execute(stmt):
+        found[_owner(owner_kind, staff_id, resource_id)].time_off.append((starts_at, ends_at))
+    return dict(found)
+
+
+async def _add_overrides(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    staff_ids: Collection[uuid.UUID],
+    resource_ids: Collection[uuid.UUID],
+    dates: tuple[date, date],
+    found: dict[OwnerRef, OwnerSchedule],
+) -> None:
+    stmt = (
+        select(
+            DateOverride.id,
+            DateOverride.owner_kind,
+            DateOverride.staff_id,
+            DateOverride.resource_id,
+            DateOverride.override_date,
+            DateOverride.closed,
+            DateOverrideInterval.start_time,
+            DateOverrideInterval.end_time,
+        )
+        .outerjoin(
+            DateOverrideInterval,
+            and_(
+                DateOverrideInterval.business_id == DateOverride.business_id,
+                DateOverrideInterval.override_id == DateOverride.id,
+            ),
+        )
+        .where(
+            *_of_owners(DateOverride, business_id, staff_ids, resource_ids),
+            DateOverride.override_date.between(*dates),
+        )
+        .order_by(DateOverride.id, DateOverrideInterval.position)
+    )
+    overrides: dict[uuid.UUID, tuple[OwnerRef, DayOverride]] = {}
+    for override_id, owner_kind, staff_id, resource_id, on, closed, start, end in await session.execute(stmt):
+        if override_id not in overrides:
+            overrides[override_id] = (_owner(owner_kind, staff_id, resource_id), DayOverride(on, closed, []))
+        if start is not None:
+            overrides[override_id][1].hours.append(_db_span(start, end))
+    for owner, override in overrides.values():
+        found[owner].overrides.append(override)
+
+
+def _owner(kind: str, staff_id: uuid.UUID | None, resource_id: uuid.UUID | None) -> OwnerRef:
+    # The one_owner CHECK: the kind says which id is set (none for the business).
+    return (kind, staff_id or resource_id)
+
+
+def _of_owners(
+    model: type[WeeklyInterval] | type[TimeOff] | type[DateOverride],
+    business_id: uuid.UUID,
+    staff_ids: Collection[uuid.UUID],
+    resource_ids: Collection[uuid.UUID],
+) -> list[ColumnElement[bool]]:
+    """The business's own rows and those of the given staff and resources (the one_owner
+    CHECK makes the kind and the id sufficient); one array parameter per kind."""
+    owners: list[ColumnElement[bool]] = [model.owner_kind == OwnerKind.BUSINESS.value]
+    if staff_ids:
+        owners.append(model.staff_id == any_(cast(list(staff_ids), ARRAY(Uuid))))
+    if resource_ids:
+        owners.append(model.resource_id == any_(cast(list(resource_ids), ARRAY(Uuid))))
+    return [model.business_id == business_id, or_(*owners)]
+
+
+def _db_span(start: object, end: object) -> Span:
+    return Span(from_db_time(start, is_end=False), from_db_time(end, is_end=True))  # type: ignore[arg-type]

@@ -1,0 +1,170 @@
+"""The request path stays lean without changing an answer: a named staff member's search
+reads only their calendar (and the business's), the business-type definition is parsed
+once per stored text, and the rules after the tenant guard need no query."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from booking_support import ALL_WEEK_9_TO_18, customer, open_bookable_shop
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booklnk.business_types import service as business_types
+from booklnk.business_types.definition import BusinessTypeDefinition
+from booklnk.db.database import Database
+from booklnk.tenancy import service as tenancy
+from booklnk.tenancy.context import Actor
+from support import sign_up
+
+TOMORROW = {"from": "2026-11-25T00:00:00+02:00", "to": "2026-11-26T00:00:00+02:00"}
+NEXT_DAY = {"from": "2026-11-26T00:00:00+02:00", "to": "2026-11-27T00:00:00+02:00"}
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements the app's pool sends while the block runs."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def _starts(client: httpx.AsyncClient, url: str, who: Any, **params: str) -> list[str]:
+    response = await client.get(f"{url}/availability", headers=who.headers, params=params)
+    assert response.status_code == 200, response.text
+    return [slot["starts_at"] for slot in response.json()["slots"]]
+
+
+async def test_a_named_search_sees_its_own_time_off_and_the_business_days_only(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    shop = await open_bookable_shop(client, barbers=3)
+    first, second, third = shop.staff_ids
+    owner = shop.owner.headers
+    hours = await client.put(f"{shop.url}/weekly-schedule", headers=owner, json=ALL_WEEK_9_TO_18)
+    assert hours.status_code == 200, hours.text
+    leave = {"starts_at": "2026-11-25T00:00:00+02:00", "ends_at": "2026-11-26T00:00:00+02:00"}
+    off = await client.post(f"{shop.url}/staff/{second}/time-off", headers=owner, json=leave)
+    assert off.status_code == 201, off.text
+    short = {"date": "2026-11-25", "hours": [{"start": "12:00", "end": "13:00"}]}
+    special = await client.post(f"{shop.url}/staff/{third}/date-overrides", headers=owner, json=short)
+    assert special.status_code == 201, special.text
+    closed = await client.post(
+        f"{shop.url}/date-overrides", headers=owner, json={"date": "2026-11-26", "closed": True}
+    )
+    assert closed.status_code == 201, closed.text
+    mona = await customer(client)
+    query = {"service_id": shop.service_id}
+
+    with statements(db) as sent:
+        mine = await _starts(client, shop.url, mona, **query, **TOMORROW, staff_id=first)
+    assert len(mine) == 34  # 09:00 .. 17:15 every 15 minutes (30 min + 5 min buffer by 18:00)
+    assert len(sent) <= 8, sent  # context, tenant, guard, service+staff, 3 schedule reads, busy
+    assert await _starts(client, shop.url, mona, **query, **TOMORROW, staff_id=second) == []
+    assert await _starts(client, shop.url, mona, **query, **TOMORROW, staff_id=third) == [
+        "2026-11-25T12:00:00+02:00",
+        "2026-11-25T12:15:00+02:00",
+    ]
+    anyone = await _starts(client, shop.url, mona, **query, **TOMORROW)
+    assert anyone == mine  # the any-staff answer is the union of the three
+    for staff_id in shop.staff_ids:
+        assert await _starts(client, shop.url, mona, **query, **NEXT_DAY, staff_id=staff_id) == []
+
+
+async def test_a_staff_member_who_does_not_perform_the_service_is_unknown(
+    client: httpx.AsyncClient,
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    other = await client.post(f"{shop.url}/staff", headers=shop.owner.headers, json={"display_name": "X"})
+    mona = await customer(client)
+    for staff_id in (other.json()["id"], str(uuid.uuid4())):
+        query = {"service_id": shop.service_id, **TOMORROW, "staff_id": staff_id}
+        response = await client.get(f"{shop.url}/availability", headers=mona.headers, params=query)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["rule"] == "unknown_staff"
+    query = {"service_id": str(uuid.uuid4()), **TOMORROW, "staff_id": shop.staff_ids[0]}
+    response = await client.get(f"{shop.url}/availability", headers=mona.headers, params=query)
+    assert response.json()["errors"][0]["rule"] == "unknown_service"
+
+
+def test_a_definition_is_parsed_once_per_stored_text() -> None:
+    definition = business_types.parse_stored(_barbershop_text())
+    assert business_types.parse_stored(_barbershop_text()) is definition
+    changed = json.loads(_barbershop_text()) | {"min_notice_minutes": 60}
+    again = business_types.parse_stored(json.dumps(changed))
+    assert again is not definition
+    assert again.min_notice_minutes == 60
+    with pytest.raises(ValueError, match="slot grid"):
+        business_types.parse_stored(json.dumps(changed | {"slot_grid_minutes": 7}))
+
+
+def _barbershop_text() -> str:
+    from booklnk.business_types.loader import builtin_definitions
+
+    (barbershop,) = [d for d in builtin_definitions() if d.key == "barbershop"]
+    return json.dumps(barbershop.model_dump(mode="json"))
+
+
+async def test_rules_after_the_guard_need_no_query_and_follow_a_changed_definition(
+    client: httpx.AsyncClient, db: Database, owner_engine: AsyncEngine
+) -> None:
+    key = f"perf-{uuid.uuid4().hex[:8]}"
+    async with owner_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO business_type (key, name, mode, source, definition)"
+                " SELECT CAST(:key AS text), name, mode, 'api',"
+                " jsonb_set(definition, '{key}', to_jsonb(CAST(:key AS text)))"
+                " FROM business_type WHERE key = 'barbershop'"
+            ),
+            {"key": key},
+        )
+    owner = await sign_up(client, "owner")
+    slug = f"biz-{uuid.uuid4().hex[:8]}"
+    created = await client.post(
+        "/v1/businesses",
+        headers=owner.headers,
+        json={"name": "Perf", "slug": slug, "business_type": key},
+    )
+    assert created.status_code == 201, created.text
+    business_id = uuid.UUID(created.json()["id"])
+    actor = Actor(owner.user_id)
+
+    async def notice() -> tuple[int, list[str]]:
+        async with db.transaction(user_id=actor.user_id) as session:
+            ctx = await tenancy.access_business(session, actor, business_id, require=None)
+            with statements(db) as sent:
+                rules = await tenancy.business_rules(session, ctx)
+            return rules.min_notice_minutes, sent
+
+    assert await notice() == (0, [])
+    async with owner_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE business_type SET definition = jsonb_set(definition, '{min_notice_minutes}', '90')"
+                " WHERE key = :key"
+            ),
+            {"key": key},
+        )
+    assert await notice() == (90, [])  # a new stored text: validated anew, never a stale parse
+
+
+def test_the_cached_definition_is_frozen() -> None:
+    definition = business_types.parse_stored(_barbershop_text())
+    assert isinstance(definition, BusinessTypeDefinition)
+    with pytest.raises(ValueError, match="frozen"):
+        definition.min_notice_minutes = 5  # type: ignore[misc]

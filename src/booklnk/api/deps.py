@@ -24,22 +24,26 @@ from booklnk.tenancy.service import access_business, is_platform_admin
 _bearer = HTTPBearer(auto_error=False, description="A JWT access token from POST /v1/auth/login.")
 
 
-def get_settings(request: Request) -> Settings:
+# Every dependency is `async def`, even those that never wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a hop that cost more than the work itself, per request.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock.now()
 
 
-def get_passwords(request: Request) -> Passwords:
+async def get_passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
 
@@ -50,7 +54,7 @@ DatabaseDep = Annotated[Database, Depends(get_db)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def optional_actor(
+async def optional_actor(
     settings: SettingsDep,
     now: NowDep,
     token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -65,7 +69,7 @@ def optional_actor(
     return Actor(claims.user_id, claims.is_platform_admin)
 
 
-def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise Unauthorized("Sign in: this route needs a bearer access token.")
     return actor

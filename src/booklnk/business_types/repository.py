@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,10 +28,12 @@ async def get(session: AsyncSession, key: str) -> BusinessType | None:
     return await session.get(BusinessType, key)
 
 
+_DEFINITION_TEXT = select(cast(BusinessType.definition, Text)).where(BusinessType.key == bindparam("key"))
+
+
 async def get_definition_text(session: AsyncSession, key: str) -> str | None:
     """The stored definition as JSON text (jsonb's canonical rendering), unparsed."""
-    stmt = select(cast(BusinessType.definition, Text)).where(BusinessType.key == key)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(_DEFINITION_TEXT, {"key": key})).scalar_one_or_none()
 
 
 async def list_all(session: AsyncSession) -> Sequence[BusinessType]:

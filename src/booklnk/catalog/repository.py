@@ -6,9 +6,32 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Uuid, and_, any_, cast, delete, insert, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Executable,
+    Select,
+    SmallInteger,
+    String,
+    Time,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,15 +63,11 @@ async def get_service(session: AsyncSession, business_id: uuid.UUID, service_id:
     return await session.get(Service, (business_id, service_id))
 
 
-async def service_with_staff(
-    session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID, *, staff_id: uuid.UUID | None
-) -> tuple[Service | None, list[StaffMember]]:
-    """In one query: the service, and the active staff members who perform it (only
-    `staff_id`, when given) by display name. (None, []) when there is no such service."""
+def _service_with_staff(*, one: bool) -> Select[Service, StaffMember]:
     performs = [ServiceStaff.business_id == Service.business_id, ServiceStaff.service_id == Service.id]
-    if staff_id is not None:
-        performs.append(ServiceStaff.staff_id == staff_id)
-    stmt = (
+    if one:
+        performs.append(ServiceStaff.staff_id == bindparam("staff_id"))
+    return (
         select(Service, StaffMember)
         .outerjoin(ServiceStaff, and_(*performs))
         .outerjoin(
@@ -59,10 +78,27 @@ async def service_with_staff(
                 StaffMember.active.is_(True),
             ),
         )
-        .where(Service.business_id == business_id, Service.id == service_id)
+        .where(Service.business_id == bindparam("business_id"), Service.id == bindparam("service_id"))
         .order_by(StaffMember.display_name, StaffMember.id)
     )
-    rows = (await session.execute(stmt)).all()
+
+
+# Built once: on the booking and availability paths, building a statement each time cost
+# more than running it.
+_SERVICE_WITH_ALL_STAFF = _service_with_staff(one=False)
+_SERVICE_WITH_ONE_STAFF = _service_with_staff(one=True)
+
+
+async def service_with_staff(
+    session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID, *, staff_id: uuid.UUID | None
+) -> tuple[Service | None, list[StaffMember]]:
+    """In one query: the service, and the active staff members who perform it (only
+    `staff_id`, when given) by display name. (None, []) when there is no such service."""
+    params = {"business_id": business_id, "service_id": service_id}
+    if staff_id is None:
+        rows = (await session.execute(_SERVICE_WITH_ALL_STAFF, params)).all()
+    else:
+        rows = (await session.execute(_SERVICE_WITH_ONE_STAFF, {**params, "staff_id": staff_id})).all()
     if not rows:
         return None, []
     return rows[0][0], [staff for _, staff in rows if staff is not None]
@@ -306,6 +342,96 @@ class OwnerSchedule:
     time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
+_WEEKLY, _OVERRIDE, _TIME_OFF = 0, 1, 2  # the `source` column of _SCHEDULES
+
+
+def _schedules() -> Executable:
+    """Weekly intervals, date overrides (one row per special-hours interval, or one with
+    null times) and time off of the business itself and of the staff and resources in
+    two array parameters: one statement, one round trip, built once. Rows share one
+    shape; the columns a source does not use are null."""
+    business_id = bindparam("business_id", type_=Uuid)
+    staff_ids = bindparam("staff_ids", type_=ARRAY(Uuid))
+    resource_ids = bindparam("resource_ids", type_=ARRAY(Uuid))
+
+    def owned(model: type[WeeklyInterval] | type[TimeOff] | type[DateOverride]) -> ColumnElement[bool]:
+        # The one_owner CHECK makes the kind and the id sufficient.
+        return and_(
+            model.business_id == business_id,
+            or_(
+                model.owner_kind == OwnerKind.BUSINESS.value,
+                model.staff_id == any_(staff_ids),
+                model.resource_id == any_(resource_ids),
+            ),
+        )
+
+    def none(type_: Any) -> ColumnElement[Any]:
+        return cast(null(), type_)
+
+    weekly = select(
+        literal_column(str(_WEEKLY), SmallInteger),
+        WeeklyInterval.owner_kind,
+        WeeklyInterval.staff_id,
+        WeeklyInterval.resource_id,
+        WeeklyInterval.kind,
+        WeeklyInterval.weekday,
+        WeeklyInterval.start_time,
+        WeeklyInterval.end_time,
+        none(Uuid),
+        none(Date),
+        none(Boolean),
+        none(DateTime(timezone=True)),
+        none(DateTime(timezone=True)),
+    ).where(owned(WeeklyInterval))
+    overrides = (
+        select(
+            literal_column(str(_OVERRIDE), SmallInteger),
+            DateOverride.owner_kind,
+            DateOverride.staff_id,
+            DateOverride.resource_id,
+            none(String),
+            none(SmallInteger),
+            DateOverrideInterval.start_time,
+            DateOverrideInterval.end_time,
+            DateOverride.id,
+            DateOverride.override_date,
+            DateOverride.closed,
+            none(DateTime(timezone=True)),
+            none(DateTime(timezone=True)),
+        )
+        .outerjoin(
+            DateOverrideInterval,
+            and_(
+                DateOverrideInterval.business_id == DateOverride.business_id,
+                DateOverrideInterval.override_id == DateOverride.id,
+            ),
+        )
+        .where(
+            owned(DateOverride),
+            DateOverride.override_date.between(bindparam("first_date"), bindparam("last_date")),
+        )
+    )
+    time_off = select(
+        literal_column(str(_TIME_OFF), SmallInteger),
+        TimeOff.owner_kind,
+        TimeOff.staff_id,
+        TimeOff.resource_id,
+        none(String),
+        none(SmallInteger),
+        none(Time),
+        none(Time),
+        none(Uuid),
+        none(Date),
+        none(Boolean),
+        TimeOff.starts_at,
+        TimeOff.ends_at,
+    ).where(owned(TimeOff), TimeOff.starts_at < bindparam("until"), TimeOff.ends_at > bindparam("since"))
+    return union_all(weekly, overrides, time_off)
+
+
+_SCHEDULES = _schedules()
+
+
 async def owner_schedules(
     session: AsyncSession,
     business_id: uuid.UUID,
@@ -316,98 +442,39 @@ async def owner_schedules(
     period: tuple[datetime, datetime],
 ) -> dict[OwnerRef, OwnerSchedule]:
     """The schedules of the business itself and of the given staff and resources only (not
-    every owner of the business), read as plain columns: three queries whatever the
-    number of owners. Owners without rows are absent."""
+    every owner of the business), in one query whatever the number of owners: weekly
+    intervals, the overrides on `dates` (inclusive) and the time off overlapping `period`.
+    Owners without rows are absent."""
+    params = {
+        "business_id": business_id,
+        "staff_ids": list(staff_ids),
+        "resource_ids": list(resource_ids),
+        "first_date": dates[0],
+        "last_date": dates[1],
+        "since": period[0],
+        "until": period[1],
+    }
     found: dict[OwnerRef, OwnerSchedule] = defaultdict(OwnerSchedule)
-    for owner_kind, staff_id, resource_id, kind, weekday, start, end in await session.execute(
-        select(
-            WeeklyInterval.owner_kind,
-            WeeklyInterval.staff_id,
-            WeeklyInterval.resource_id,
-            WeeklyInterval.kind,
-            WeeklyInterval.weekday,
-            WeeklyInterval.start_time,
-            WeeklyInterval.end_time,
-        ).where(*_of_owners(WeeklyInterval, business_id, staff_ids, resource_ids))
-    ):
-        week = found[_owner(owner_kind, staff_id, resource_id)].week
-        target = week.hours if kind == IntervalKind.HOURS else week.breaks
-        target.append(WeeklySpan(weekday, _db_span(start, end)))
-    await _add_overrides(session, business_id, staff_ids, resource_ids, dates, found)
-    stmt = select(
-        TimeOff.owner_kind, TimeOff.staff_id, TimeOff.resource_id, TimeOff.starts_at, TimeOff.ends_at
-    ).where(
-        *_of_owners(TimeOff, business_id, staff_ids, resource_ids),
-        TimeOff.starts_at < period[1],
-        TimeOff.ends_at > period[0],
-    )
-    for owner_kind, staff_id, resource_id, starts_at, ends_at in await session.execute(stmt):
-        found[_owner(owner_kind, staff_id, resource_id)].time_off.append((starts_at, ends_at))
+    overrides: dict[uuid.UUID, DayOverride] = {}
+    for row in await session.execute(_SCHEDULES, params):
+        source, owner_kind, staff_id, resource_id, kind, weekday, start, end = row[:8]
+        # The one_owner CHECK: the kind says which id is set (none for the business).
+        schedule = found[(owner_kind, staff_id or resource_id)]
+        if source == _WEEKLY:
+            target = schedule.week.hours if kind == IntervalKind.HOURS else schedule.week.breaks
+            target.append(WeeklySpan(weekday, _db_span(start, end)))
+        elif source == _OVERRIDE:
+            override_id, on, closed = row[8:11]
+            override = overrides.get(override_id)
+            if override is None:
+                override = overrides[override_id] = DayOverride(on, closed, [])
+                schedule.overrides.append(override)
+            if start is not None:
+                override.hours.append(_db_span(start, end))
+        else:
+            schedule.time_off.append((row[11], row[12]))
     return dict(found)
 
 
-async def _add_overrides(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    staff_ids: Collection[uuid.UUID],
-    resource_ids: Collection[uuid.UUID],
-    dates: tuple[date, date],
-    found: dict[OwnerRef, OwnerSchedule],
-) -> None:
-    stmt = (
-        select(
-            DateOverride.id,
-            DateOverride.owner_kind,
-            DateOverride.staff_id,
-            DateOverride.resource_id,
-            DateOverride.override_date,
-            DateOverride.closed,
-            DateOverrideInterval.start_time,
-            DateOverrideInterval.end_time,
-        )
-        .outerjoin(
-            DateOverrideInterval,
-            and_(
-                DateOverrideInterval.business_id == DateOverride.business_id,
-                DateOverrideInterval.override_id == DateOverride.id,
-            ),
-        )
-        .where(
-            *_of_owners(DateOverride, business_id, staff_ids, resource_ids),
-            DateOverride.override_date.between(*dates),
-        )
-        .order_by(DateOverride.id, DateOverrideInterval.position)
-    )
-    overrides: dict[uuid.UUID, tuple[OwnerRef, DayOverride]] = {}
-    for override_id, owner_kind, staff_id, resource_id, on, closed, start, end in await session.execute(stmt):
-        if override_id not in overrides:
-            overrides[override_id] = (_owner(owner_kind, staff_id, resource_id), DayOverride(on, closed, []))
-        if start is not None:
-            overrides[override_id][1].hours.append(_db_span(start, end))
-    for owner, override in overrides.values():
-        found[owner].overrides.append(override)
-
-
-def _owner(kind: str, staff_id: uuid.UUID | None, resource_id: uuid.UUID | None) -> OwnerRef:
-    # The one_owner CHECK: the kind says which id is set (none for the business).
-    return (kind, staff_id or resource_id)
-
-
-def _of_owners(
-    model: type[WeeklyInterval] | type[TimeOff] | type[DateOverride],
-    business_id: uuid.UUID,
-    staff_ids: Collection[uuid.UUID],
-    resource_ids: Collection[uuid.UUID],
-) -> list[ColumnElement[bool]]:
-    """The business's own rows and those of the given staff and resources (the one_owner
-    CHECK makes the kind and the id sufficient); one array parameter per kind."""
-    owners: list[ColumnElement[bool]] = [model.owner_kind == OwnerKind.BUSINESS.value]
-    if staff_ids:
-        owners.append(model.staff_id == any_(cast(list(staff_ids), ARRAY(Uuid))))
-    if resource_ids:
-        owners.append(model.resource_id == any_(cast(list(resource_ids), ARRAY(Uuid))))
-    return [model.business_id == business_id, or_(*owners)]
-
-
-def _db_span(start: object, end: object) -> Span:
-    return Span(from_db_time(start, is_end=False), from_db_time(end, is_end=True))  # type: ignore[arg-type]
+def _db_span(start: time, end: time) -> Span:
+    return Span(from_db_time(start, is_end=False), from_db_time(end, is_end=True))

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, and_, cast, func, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,18 +90,25 @@ async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Busines
     return await session.get(Business, business_id)
 
 
+# Built once: building a statement costs more than running this one.
+_BUSINESS_ACCESS = (
+    select(Business, Membership.role, cast(BusinessType.definition, Text))
+    .join(BusinessType, BusinessType.key == Business.business_type_key)
+    .outerjoin(
+        Membership,
+        and_(Membership.business_id == Business.id, Membership.user_id == bindparam("user_id")),
+    )
+    .where(Business.id == bindparam("business_id"))
+)
+
+
 async def get_business_access(
     session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[Business, Role | None, str] | None:
     """In one query: the business, the user's role there (None: no membership) and its
     type's stored definition as JSON text. None when there is no such business."""
-    stmt = (
-        select(Business, Membership.role, cast(BusinessType.definition, Text))
-        .join(BusinessType, BusinessType.key == Business.business_type_key)
-        .outerjoin(Membership, and_(Membership.business_id == Business.id, Membership.user_id == user_id))
-        .where(Business.id == business_id)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    params = {"business_id": business_id, "user_id": user_id}
+    row = (await session.execute(_BUSINESS_ACCESS, params)).one_or_none()
     return (row[0], row[1], row[2]) if row is not None else None
 
 

@@ -24,9 +24,11 @@ from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.embedded import embedded_database_url
 from booklnk.db.migrate import upgrade_async
+from booklnk.jobs.runtime import Runtime
+from booklnk.jobs.tasks import SWEEP_LAPSED_HOLDS, create_job_app
 from booklnk.tables import metadata
 from booklnk.tenancy.credentials import Passwords
-from support import FakeClock
+from support import FakeClock, JobRunner
 
 # Tables whose rows survive between tests: reference data re-synced from files.
 KEPT_TABLES = {"business_type"}
@@ -105,6 +107,40 @@ def passwords(settings: Settings) -> Passwords:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def run_jobs(
+    database_url: str, db: Database, settings: Settings, clock: FakeClock, owner_engine: AsyncEngine
+) -> JobRunner:
+    """Run the real worker (procrastinate, on the test database) until no job is due.
+
+    The suite's clock stands before the real one, so every job is already due by the
+    database's clock; `sweep=True` first queues the once-a-minute sweep of lapsed holds,
+    as its schedule would."""
+
+    async def run(*, sweep: bool = False) -> None:
+        job_app = create_job_app(database_url)
+        async with job_app.open_async():
+            if sweep:
+                await job_app.configure_task(SWEEP_LAPSED_HOLDS).defer_async(timestamp=0)
+            await job_app.run_worker_async(
+                wait=False,
+                install_signal_handlers=False,
+                listen_notify=False,
+                additional_context={"runtime": Runtime(db, clock, settings)},
+            )
+        # A task that raised is retried later, so the run above would end quietly.
+        async with owner_engine.connect() as conn:
+            failed = await conn.execute(
+                text(
+                    "SELECT task_name, status FROM procrastinate_jobs"
+                    " WHERE status = 'failed' OR (status = 'todo' AND attempts > 0)"
+                )
+            )
+            assert failed.all() == []
+
+    return run
 
 
 @pytest.fixture

@@ -123,5 +123,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/businesses/{business_id}/class-sessions/{session_id}/bookings"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist"): Access.STAFF,
-    ("DELETE", "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist/{entry_id}"): Access.SIGNED_IN,
+    (
+        "DELETE",
+        "/v1/businesses/{business_id}/class-sessions/{session_id}/waitlist/{entry_id}",
+    ): Access.SIGNED_IN,
 }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import httpx
 from sqlalchemy import text
@@ -91,3 +93,9 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+class JobRunner(Protocol):
+    """The `run_jobs` fixture: runs the real worker until no job is due."""
+
+    def __call__(self, *, sweep: bool = False) -> Awaitable[None]: ...

@@ -12,8 +12,8 @@ import uuid
 
 import httpx
 
-from route_access import ACCESS
 from class_support import Gym, open_gym, publish, take_seat
+from route_access import ACCESS
 from support import Account, create_business, sign_up
 
 FOREIGN_ID_ROUTES = sorted(
@@ -110,7 +110,9 @@ async def _foreign_class_ids(client: httpx.AsyncClient, gym: Gym) -> dict[str, s
     assert taken.status_code == 201, taken.text
     waiter = await sign_up(client, "waiter")
     waiting = await client.post(
-        f"{gym.base}/class-sessions/{session_id}/waitlist", headers=waiter.headers, json={"payment_method": "card"}
+        f"{gym.base}/class-sessions/{session_id}/waitlist",
+        headers=waiter.headers,
+        json={"payment_method": "card"},
     )
     assert waiting.status_code == 201, waiting.text
     return {"series_id": series["series"]["id"], "session_id": session_id, "entry_id": waiting.json()["id"]}

@@ -307,23 +307,36 @@ async def schedule_expiry(session: AsyncSession, booking: Booking) -> None:
             session,
             Job(
                 EXPIRE_HOLD,
-                {"business_id": str(booking.business_id), "booking_id": str(booking.id)},
+                {
+                    "business_id": str(booking.business_id),
+                    "booking_id": str(booking.id),
+                    "expires_at": booking.hold_expires_at.isoformat(),
+                },
                 scheduled_at=booking.hold_expires_at,
             ),
         )
 
 
 async def expire_hold(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, *, now: datetime
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    *,
+    now: datetime,
+    scheduled_for: datetime | None = None,
 ) -> bool:
-    """The expiry job: a lapsed hold becomes `expired` (its time or seat freed); a hold
-    that was extended meanwhile gets a new job at its new expiry. True if it expired."""
+    """Expire a lapsed hold (its time or seat freed). True if it expired.
+
+    The expiry job passes the expiry it was `scheduled_for`: a hold extended since gets a
+    new job at its new expiry; one not lapsed yet by our clock (the job ran early) is
+    left to the periodic sweep, so a job never re-enqueues itself in a loop."""
     for _ in range(MAX_CAS_TRIES):
         booking = await repository.get_booking(session, business_id, booking_id)
         if booking is None or booking.status is not BookingStatus.HELD or booking.hold_expires_at is None:
             return False
         if booking.hold_expires_at > now:
-            await schedule_expiry(session, booking)
+            if scheduled_for is not None and booking.hold_expires_at > scheduled_for:
+                await schedule_expiry(session, booking)
             return False
         if await _swap(session, booking, BookingStatus.EXPIRED):
             return True

@@ -9,6 +9,7 @@ backoff.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import structlog
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
@@ -46,11 +47,17 @@ async def _business_ids(context: JobContext) -> list[uuid.UUID]:
 
 def _register(app: App) -> None:
     @app.task(name=bookings.EXPIRE_HOLD, pass_context=True, retry=RETRY)
-    async def expire_hold(context: JobContext, business_id: str, booking_id: str) -> None:
+    async def expire_hold(context: JobContext, business_id: str, booking_id: str, expires_at: str) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
         async with runtime.db.transaction(tenant_id=tenant) as session:
-            await bookings.expire_hold(session, tenant, uuid.UUID(booking_id), now=runtime.clock.now())
+            await bookings.expire_hold(
+                session,
+                tenant,
+                uuid.UUID(booking_id),
+                now=runtime.clock.now(),
+                scheduled_for=datetime.fromisoformat(expires_at),
+            )
 
     @app.task(name=seats.PROMOTE_WAITLIST, pass_context=True, retry=RETRY)
     async def promote_waitlist(context: JobContext, business_id: str, session_id: str) -> None:

@@ -1,0 +1,68 @@
+"""Held appointments expire through the real worker, and their expiry job is enqueued in
+the very transaction that creates the hold (no job without a booking, none missing)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from booking_support import book, customer, open_bookable_shop
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from support import FakeClock, JobRunner
+
+START = "2026-11-26T10:00:00+02:00"  # the consultant type needs 12 hours' notice
+
+
+async def _expiry_jobs(owner_engine: AsyncEngine) -> list[str]:
+    async with owner_engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT args->>'booking_id' FROM procrastinate_jobs WHERE task_name = 'booking.expire_hold'")
+        )
+        return [row[0] for row in rows]
+
+
+async def test_a_hold_expires_by_its_job_and_frees_its_time(
+    client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock, owner_engine: AsyncEngine
+) -> None:
+    shop = await open_bookable_shop(client, business_type="consultant", barbers=1, durations=[60])
+    mona = await customer(client)
+    held = await book(client, shop, mona, START, payment_method="card", extra_fields={"topic": "Growth"})
+    assert held.status_code == 201, held.text
+    assert await _expiry_jobs(owner_engine) == [held.json()["id"]]
+
+    clock.advance(timedelta(minutes=16))
+    await run_jobs()
+    async with owner_engine.connect() as conn:  # (the access tokens have expired too)
+        status = await conn.scalar(text("SELECT status FROM booking WHERE id = :b"), {"b": held.json()["id"]})
+        active = await conn.scalar(
+            text("SELECT count(*) FROM allocation WHERE booking_id = :b AND active"), {"b": held.json()["id"]}
+        )
+    assert (status, active) == ("expired", 0)
+
+
+async def test_no_job_is_left_behind_by_a_booking_that_failed(
+    client: httpx.AsyncClient, owner_engine: AsyncEngine
+) -> None:
+    shop = await open_bookable_shop(client, business_type="consultant", barbers=1, durations=[60])
+    first = await book(
+        client, shop, await customer(client), START, payment_method="card", extra_fields={"topic": "A"}
+    )
+    assert first.status_code == 201
+    # The second loses the slot after its own insert was tried: its transaction (and any
+    # job it might have enqueued) is rolled back.
+    lost = await book(
+        client, shop, await customer(client), START, payment_method="card", extra_fields={"topic": "B"}
+    )
+    assert lost.status_code == 409
+    confirmed = await book(
+        client,
+        shop,
+        await customer(client),
+        "2026-11-26T12:00:00+02:00",
+        extra_fields={"topic": "C"},
+        payment_method="card",
+    )
+    assert confirmed.status_code == 201
+    assert sorted(await _expiry_jobs(owner_engine)) == sorted([first.json()["id"], confirmed.json()["id"]])

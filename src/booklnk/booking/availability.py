@@ -130,6 +130,19 @@ def _has_schedule(calendar: OwnerCalendar | None) -> bool:
     return calendar is not None and bool(calendar.week.hours or calendar.overrides)
 
 
+def _schedule_key(calendar: OwnerCalendar) -> tuple[object, ...]:
+    """Everything `expand_schedule` reads from a calendar, as a hashable value: equal keys
+    expand to equal working time. (It merges and sorts hours, breaks and time off, so their
+    order does not matter; overrides keep theirs, as it picks one per date.)"""
+    week = calendar.week
+    return (
+        frozenset(week.hours),
+        frozenset(week.breaks),
+        tuple((o.override_date, o.closed, tuple(o.hours)) for o in calendar.overrides),
+        frozenset(calendar.time_off),
+    )
+
+
 def _with_candidates(
     partial: AvailabilityRequest,
     calendars: dict[OwnerKey, OwnerCalendar],
@@ -142,20 +155,29 @@ def _with_candidates(
     a staff member with no hours is not bookable."""
     first, last = _dates(span, partial.zone)
 
-    def working(key: OwnerKey) -> IntervalSet:
-        cal = calendars[key]
+    def working(cal: OwnerCalendar) -> IntervalSet:
         return expand_schedule(
             cal.week, partial.zone, first=first, last=last, overrides=cal.overrides, time_off=cal.time_off
         )
 
-    opening = working(BUSINESS) if _has_schedule(calendars.get(BUSINESS)) else IntervalSet([span])
+    business = calendars.get(BUSINESS)
+    opening = working(business) if business is not None and _has_schedule(business) else IntervalSet([span])
+    # Staff of one business mostly share their hours: each distinct schedule is expanded
+    # (and met with the opening hours) once, not once per staff member.
+    available: dict[tuple[object, ...], IntervalSet] = {}
 
     def candidate(key: OwnerKey, default: IntervalSet) -> Candidate:
         calendar = calendars.get(key)
-        own = working(key) if _has_schedule(calendar) else default
+        if calendar is not None and _has_schedule(calendar):
+            schedule = _schedule_key(calendar)
+            if schedule not in available:
+                available[schedule] = working(calendar).intersection(opening)
+            own = available[schedule]
+        else:
+            own = default.intersection(opening)
         busy = IntervalSet.from_pairs(calendar.busy) if calendar else IntervalSet()
         assert key[1] is not None
-        return Candidate(key[1], own.intersection(opening), busy)
+        return Candidate(key[1], own, busy)
 
     kinds = partial.service.required_resource_kinds
     return replace(

@@ -135,14 +135,21 @@ def list_slots(request: AvailabilityRequest, window: Interval) -> list[Slot]:
     starts = request.booking_time.starts(window)
     if not starts:
         return []
-    before, tail = request.before, request.duration + request.after
+    duration = request.duration
+    before, tail = request.before, duration + request.after
     staff_at = _who_fits(request.staff, starts, before, tail)
     kinds = request.service.required_resource_kinds
+    if not kinds:
+        return [
+            Slot(start, start + duration, tuple(staff), {})
+            for start, staff in zip(starts, staff_at, strict=True)
+            if staff
+        ]
     resources_at = {kind: _who_fits(request.resources.get(kind, ()), starts, before, tail) for kind in kinds}
     return [
         Slot(
             start,
-            start + request.duration,
+            start + duration,
             tuple(staff_at[i]),
             {kind: tuple(resources_at[kind][i]) for kind in kinds},
         )
@@ -196,9 +203,10 @@ def _who_fits(
     fits: list[list[uuid.UUID]] = [[] for _ in starts]
     for candidate in candidates:
         free = candidate.available.subtract(candidate.busy)
+        candidate_id = candidate.id
         for low, high in _fitting_runs(free, starts, before, tail):
-            for i in range(low, high):
-                fits[i].append(candidate.id)
+            for ids in fits[low:high]:
+                ids.append(candidate_id)
     return fits
 
 

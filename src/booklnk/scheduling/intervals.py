@@ -128,20 +128,28 @@ class IntervalSet:
         return IntervalSet._trusted(starts, ends)
 
     def subtract(self, other: IntervalSet) -> IntervalSet:
+        if not other._starts:
+            return self
         starts: list[datetime] = []
         ends: list[datetime] = []
         b_s, b_e = other._starts, other._ends
+        count = len(b_s)
         j = 0
         for start, end in zip(self._starts, self._ends, strict=True):
             # Holes ending at or before this interval's start are behind every later one too.
-            while j < len(b_s) and b_e[j] <= start:
+            while j < count and b_e[j] <= start:
                 j += 1
             k, cursor = j, start
-            while k < len(b_s) and b_s[k] < end:
-                if cursor < b_s[k]:
+            while k < count:
+                hole_start = b_s[k]
+                if hole_start >= end:
+                    break
+                if cursor < hole_start:
                     starts.append(cursor)
-                    ends.append(b_s[k])
-                cursor = max(cursor, b_e[k])
+                    ends.append(hole_start)
+                hole_end = b_e[k]
+                if hole_end > cursor:
+                    cursor = hole_end
                 k += 1
             if cursor < end:
                 starts.append(cursor)

@@ -4,7 +4,7 @@ Hundreds of customers ask for the same time at once, through separate processes 
 connection pools, so only PostgreSQL (the exclusion constraint on allocations) can keep
 them apart. After each round the responses and a SQL audit must agree: one allocation per
 lane and instant, one booking row per winner, and every loser told 409 `slot_unavailable`.
-(Class sessions, the fourth race of the issue, are not built yet and have no test here.)
+(Class seats, the fourth race, are in tests/classes/test_class_races.py.)
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from race_support import (
+    WORKERS,
     LiveServer,
     Shop,
     active_allocations,
@@ -28,17 +30,15 @@ from race_support import (
     booking_count,
     is_slot_unavailable,
     overlapping_allocations,
+    race_client,
+    running_server,
     seed_shop,
-    start_server,
     statuses,
-    stop_server,
     unexpected,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 CLIENTS = 200  # concurrent customers per round
 ROUNDS = 3
-WORKERS = 2  # uvicorn server processes
 BARBERS = 3
 CHAIRS = 2
 DURATIONS = (30, 45, 60)  # the service's options; race (ii) mixes them
@@ -49,23 +49,13 @@ FIRST_DAY = datetime.now(UTC).date() + timedelta(days=3)
 
 @pytest.fixture(scope="module")
 def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    log_path: Path = tmp_path_factory.mktemp("race-server") / "server.log"
-    server = start_server(database_url, log_path, WORKERS)
-    try:
+    with running_server(database_url, tmp_path_factory) as server:
         yield server
-    finally:
-        stop_server(server)
 
 
 @pytest.fixture(scope="module")
 async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    # One connection per racing client, so the requests really are in flight together.
-    # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout closes them
-    # from its side: reusing one the server is just closing fails with ReadError.
-    limits = httpx.Limits(
-        max_connections=CLIENTS + 10, max_keepalive_connections=CLIENTS + 10, keepalive_expiry=2
-    )
-    async with httpx.AsyncClient(base_url=live_server.base_url, limits=limits, timeout=60) as client:
+    async with race_client(live_server, CLIENTS) as client:
         yield client
 
 

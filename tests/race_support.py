@@ -17,17 +17,19 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from support import Account, sign_up
 
+WORKERS = 2  # uvicorn server processes
 STARTUP_SECONDS = 90  # the embedded PostgreSQL and two spawned workers can be slow on CI
 STOP_SECONDS = 10
 ALL_WEEK = {"hours": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "breaks": []}
@@ -72,6 +74,28 @@ def server_env(database_url: str) -> dict[str, str]:
         "BOOKLNK_PASSWORD_MEMORY_KIB": "1024",
         "BOOKLNK_JWT_SECRET": "race-test-secret-that-is-long-enough-0123456789",
     }
+
+
+@contextlib.contextmanager
+def running_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`booklnk serve --workers 2` on the test database, for one test module."""
+    server = start_server(database_url, tmp_path_factory.mktemp("race-server") / "server.log", WORKERS)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@contextlib.asynccontextmanager
+async def race_client(server: LiveServer, clients: int) -> AsyncIterator[httpx.AsyncClient]:
+    # One connection per racing client, so the requests really are in flight together.
+    # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout closes them
+    # from its side: reusing one the server is just closing fails with ReadError.
+    limits = httpx.Limits(
+        max_connections=clients + 10, max_keepalive_connections=clients + 10, keepalive_expiry=2
+    )
+    async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=60) as client:
+        yield client
 
 
 def start_server(database_url: str, log_path: Path, workers: int) -> LiveServer:

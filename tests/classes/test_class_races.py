@@ -1,0 +1,161 @@
+"""The last seats of a class, raced for by 200 customers through two server processes.
+
+Seats are a counter taken by compare-and-swap on the session's version (CHECK-backed),
+so whatever the interleaving, each session ends with exactly its capacity taken, one
+booking row per winner, and every loser told 409 `session_full`. A SQL audit after each
+round compares the counters with the bookings that hold seats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from race_support import (
+    WORKERS,
+    LiveServer,
+    booking_copies,
+    race_client,
+    running_server,
+    sign_up_many,
+    statuses,
+)
+from support import Account, sign_up
+
+CLIENTS = 200
+ROUNDS = 3
+CAPACITY = 12
+PREFILLED = 7  # so the race is for the last 5 seats
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with running_server(database_url, tmp_path_factory) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with race_client(live_server, CLIENTS) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class RaceGym:
+    business_id: uuid.UUID
+    session_ids: list[str]
+    customers: list[Account]
+
+    @property
+    def url(self) -> str:
+        return f"/v1/businesses/{self.business_id}"
+
+
+async def _call(http: httpx.AsyncClient, who: Account, path: str, body: object) -> dict[str, object]:
+    response = await http.post(path, headers=who.headers, json=body)
+    assert response.status_code == 201, f"{path}: {response.status_code} {response.text}"
+    data: dict[str, object] = response.json()
+    return data
+
+
+@pytest.fixture(scope="module")
+async def gym(http: httpx.AsyncClient) -> RaceGym:
+    """A gym paid at the door, one daily class a few days ahead (real clock) per round."""
+    owner = await sign_up(http, "gym-owner")
+    slug = f"race-gym-{uuid.uuid4().hex[:8]}"
+    business = await _call(
+        http,
+        owner,
+        "/v1/businesses",
+        {
+            "name": "Race Gym",
+            "slug": slug,
+            "business_type": "gym",
+            "rule_overrides": {"payment_policy": "pay_at_venue"},
+        },
+    )
+    url = f"/v1/businesses/{business['id']}"
+    staff = await _call(http, owner, f"{url}/staff", {"display_name": "Coach"})
+    service = await _call(
+        http, owner, f"{url}/services", {"name": "Spin", "price_minor": 20_000, "capacity": CAPACITY}
+    )
+    starts_on = datetime.now(UTC).date() + timedelta(days=2)
+    series = await _call(
+        http,
+        owner,
+        f"{url}/class-series",
+        {
+            "service_id": service["id"],
+            "staff_id": staff["id"],
+            "rrule": f"FREQ=DAILY;COUNT={ROUNDS}",
+            "starts_on": starts_on.isoformat(),
+            "start_time": "18:00",
+        },
+    )
+    sessions = series["sessions"]
+    assert isinstance(sessions, list)
+    assert len(sessions) == ROUNDS
+    customers = await sign_up_many(http, CLIENTS + PREFILLED)
+    return RaceGym(uuid.UUID(str(business["id"])), [s["id"] for s in sessions], customers)
+
+
+AUDIT_SQL = text(
+    """
+    SELECT s.id, s.capacity, s.seats_taken,
+           (SELECT count(*) FROM booking b WHERE b.business_id = s.business_id AND b.session_id = s.id
+              AND b.status IN ('held', 'confirmed', 'checked_in', 'completed')) AS holding
+    FROM class_session s WHERE s.business_id = :b
+    """
+)
+
+
+async def _audit(engine: AsyncEngine, business_id: uuid.UUID) -> list[tuple[object, ...]]:
+    """Sessions whose counter is over capacity or disagrees with the bookings: none."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(AUDIT_SQL, {"b": business_id})).all()
+    return [tuple(r) for r in rows if r.seats_taken > r.capacity or r.seats_taken != r.holding]
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+async def test_the_last_seats_of_a_class_go_to_exactly_that_many_customers(
+    http: httpx.AsyncClient, gym: RaceGym, owner_engine: AsyncEngine, live_server: LiveServer, round_: int
+) -> None:
+    session_id = gym.session_ids[round_]
+    path = f"{gym.url}/class-sessions/{session_id}/bookings"
+    regulars, racers = gym.customers[:PREFILLED], gym.customers[PREFILLED:]
+    for regular in regulars:
+        await _call(http, regular, path, {})
+
+    outcomes = await asyncio.gather(
+        *(http.post(path, headers=c.headers, json={}) for c in itertools.islice(racers, CLIENTS)),
+        return_exceptions=True,
+    )
+    failed = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+    assert not failed, f"{len(failed)} requests got no response, e.g. {failed[:3]}"
+    responses = [o for o in outcomes if isinstance(o, httpx.Response)]
+    counts = statuses(responses)
+    print(f"class race: {dict(counts)}")
+    left = CAPACITY - PREFILLED
+    assert counts == Counter({201: left, 409: CLIENTS - left}), counts
+    losers = [r for r in responses if r.status_code == 409]
+    assert {(r.headers["content-type"], r.json()["code"]) for r in losers} == {
+        ("application/problem+json", "session_full")
+    }
+    winners = [uuid.UUID(r.json()["id"]) for r in responses if r.status_code == 201]
+    assert set((await booking_copies(owner_engine, winners)).values()) == {1}
+    assert await _audit(owner_engine, gym.business_id) == []
+    seats = (
+        await http.get(f"{gym.url}/class-sessions/{session_id}", headers=gym.customers[0].headers)
+    ).json()
+    assert (seats["seats_taken"], seats["seats_left"]) == (CAPACITY, 0)
+    assert len(live_server.worker_pids()) == WORKERS, live_server.log_tail()

@@ -120,6 +120,28 @@ def start_server(database_url: str, log_path: Path, workers: int) -> LiveServer:
     return server
 
 
+@contextlib.contextmanager
+def running_job_workers(database_url: str, log_dir: Path, count: int) -> Iterator[list[LiveServer]]:
+    """`booklnk worker` processes on the test database (their own pools and clocks)."""
+    workers = []
+    try:
+        for i in range(count):
+            log_path = log_dir / f"worker-{i}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "booklnk.cli", "worker"],
+                    env=server_env(database_url),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            workers.append(LiveServer(process, "", log_path))
+        yield workers
+    finally:
+        for worker in workers:
+            stop_server(worker)
+
+
 def wait_until_ready(server: LiveServer, workers: int) -> None:
     """Until every worker has started its app and the database answers through one."""
     deadline = time.monotonic() + STARTUP_SECONDS

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -26,6 +26,7 @@ from race_support import (
     LiveServer,
     booking_copies,
     race_client,
+    running_job_workers,
     running_server,
     sign_up_many,
     statuses,
@@ -53,6 +54,9 @@ async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 @dataclass(frozen=True)
 class RaceGym:
     business_id: uuid.UUID
+    owner: Account
+    service_id: str
+    staff_id: str
     session_ids: list[str]
     customers: list[Account]
 
@@ -106,7 +110,14 @@ async def gym(http: httpx.AsyncClient) -> RaceGym:
     assert isinstance(sessions, list)
     assert len(sessions) == ROUNDS
     customers = await sign_up_many(http, CLIENTS + PREFILLED)
-    return RaceGym(uuid.UUID(str(business["id"])), [s["id"] for s in sessions], customers)
+    return RaceGym(
+        uuid.UUID(str(business["id"])),
+        owner,
+        str(service["id"]),
+        str(staff["id"]),
+        [s["id"] for s in sessions],
+        customers,
+    )
 
 
 AUDIT_SQL = text(
@@ -159,3 +170,76 @@ async def test_the_last_seats_of_a_class_go_to_exactly_that_many_customers(
     ).json()
     assert (seats["seats_taken"], seats["seats_left"]) == (CAPACITY, 0)
     assert len(live_server.worker_pids()) == WORKERS, live_server.log_tail()
+
+
+LINE = 40  # people waiting
+FREED = 8  # seats given back at once
+PROMOTION_SECONDS = 60
+
+
+async def _line(engine: AsyncEngine, session_id: str) -> list[tuple[object, ...]]:
+    """The waitlist in order: (customer, entry status, booking's status, booking's session)."""
+    query = text(
+        "SELECT w.customer_id, w.status, b.status, b.session_id"
+        " FROM waitlist_entry w LEFT JOIN booking b ON b.business_id = w.business_id AND b.id = w.booking_id"
+        " WHERE w.session_id = :s ORDER BY w.position"
+    )
+    async with engine.connect() as conn:
+        return [tuple(r) for r in (await conn.execute(query, {"s": session_id})).all()]
+
+
+async def test_freed_seats_go_to_the_head_of_the_line_exactly_once_across_worker_processes(
+    http: httpx.AsyncClient,
+    gym: RaceGym,
+    owner_engine: AsyncEngine,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    start = datetime.combine(datetime.now(UTC).date() + timedelta(days=3), time(8), tzinfo=UTC)
+    created = await _call(
+        http,
+        gym.owner,
+        f"{gym.url}/class-series",
+        {
+            "service_id": gym.service_id,
+            "staff_id": gym.staff_id,
+            "rrule": "FREQ=DAILY;COUNT=1",
+            "starts_on": start.date().isoformat(),
+            "start_time": "10:00",
+        },
+    )
+    sessions = created["sessions"]
+    assert isinstance(sessions, list)
+    session_id = sessions[0]["id"]
+    holders, waiters = gym.customers[:CAPACITY], gym.customers[CAPACITY : CAPACITY + LINE]
+    seats = [await _call(http, c, f"{gym.url}/class-sessions/{session_id}/bookings", {}) for c in holders]
+    for waiter in waiters:
+        await _call(http, waiter, f"{gym.url}/class-sessions/{session_id}/waitlist", {})
+
+    with running_job_workers(database_url, tmp_path_factory.mktemp("job-workers"), 2) as workers:
+        cancelled = await asyncio.gather(
+            *(
+                http.post(f"{gym.url}/bookings/{seat['id']}/cancel", headers=holder.headers)
+                for holder, seat in zip(holders[:FREED], seats[:FREED], strict=True)
+            )
+        )
+        assert {r.status_code for r in cancelled} == {200}
+        deadline = asyncio.get_running_loop().time() + PROMOTION_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            line = await _line(owner_engine, session_id)
+            if sum(1 for _, status, _, _ in line if status == "promoted") >= FREED:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)  # room for a wrong extra promotion to show
+        assert all(w.process.poll() is None for w in workers), workers[0].log_tail()
+
+    line = await _line(owner_engine, session_id)
+    expected_head = [(w.user_id, "promoted", "confirmed", uuid.UUID(session_id)) for w in waiters[:FREED]]
+    assert line[:FREED] == expected_head
+    assert {status for _, status, _, _ in line[FREED:]} == {"waiting"}
+    assert await _audit(owner_engine, gym.business_id) == []
+    async with owner_engine.connect() as conn:
+        failed = await conn.scalar(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed' OR attempts > 1")
+        )
+    assert failed == 0

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.catalog import schedules, service
 from booklnk.catalog.owner import ScheduleOwner
 from booklnk.catalog.schedule_rules import DayOverride, Span, WeeklySchedule, WeeklySpan, parse_wall_clock
+from booklnk.classes import service as classes
+from booklnk.kernel.clock import utcnow
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.models import User
 
@@ -105,12 +107,13 @@ async def _gym(session: AsyncSession, ctx: BusinessContext, staff: Sequence[tupl
         session, ctx, ScheduleOwner.resource(studio.id), week(SAT_TO_THU, "06:00-23:00")
     )
     ids = [t.id for t in trainers if t.id is not None]
-    for name, minutes, capacity, price in (
-        ("Spinning", 60, 12, 12_000),
-        ("Yoga", 60, 15, 10_000),
-        ("HIIT", 30, 10, 8_000),
+    today = utcnow().date()
+    for name, minutes, capacity, price, trainer, rule, start in (
+        ("Spinning", 60, 12, 12_000, 0, "FREQ=WEEKLY;BYDAY=SA,MO,WE", time(18)),
+        ("Yoga", 60, 15, 10_000, 1, "FREQ=WEEKLY;BYDAY=SU,TU,TH", time(18)),
+        ("HIIT", 30, 10, 8_000, 0, "FREQ=WEEKLY;BYDAY=SA,MO,WE", time(19, 30)),
     ):
-        await service.create_service(
+        created = await service.create_service(
             session,
             ctx,
             service.ServiceSpec(
@@ -122,6 +125,9 @@ async def _gym(session: AsyncSession, ctx: BusinessContext, staff: Sequence[tupl
                 staff_ids=ids,
             ),
         )
+        # Open-ended weekly classes: the worker's daily job keeps them a horizon ahead.
+        spec = classes.SeriesSpec(created.service.id, ids[trainer], rule, today, start)
+        await classes.publish_series(session, ctx, spec, now=utcnow())
 
 
 async def _consultant(session: AsyncSession, ctx: BusinessContext, staff: Sequence[tuple[User, str]]) -> None:

@@ -354,3 +354,32 @@ async def test_a_waitlist_is_only_for_full_sessions(client: httpx.AsyncClient) -
     )
     assert response.status_code == 409
     assert response.json()["code"] == "seats_available"
+
+
+async def test_a_seat_request_is_idempotent_by_key(client: httpx.AsyncClient) -> None:
+    gym = await open_gym(client, pay_at_venue=True)
+    session_id = (await publish(client, gym))["sessions"][1]["id"]
+    customer = await sign_up(client, "customer")
+    path = f"{gym.base}/class-sessions/{session_id}/bookings"
+    headers = {**customer.headers, "Idempotency-Key": "seat-1"}
+    first = await client.post(path, headers=headers, json={})
+    again = await client.post(path, headers=headers, json={})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await client.post(path, headers=headers, json={"extra_fields": {"note": "x"}})
+    assert other.status_code == 422
+    assert (await _session(client, gym, session_id))["seats_taken"] == 1
+
+
+async def test_only_staff_book_a_seat_for_someone_else(client: httpx.AsyncClient) -> None:
+    gym = await open_gym(client, pay_at_venue=True)
+    session_id = (await publish(client, gym))["sessions"][1]["id"]
+    customer, friend = await sign_up(client, "customer"), await sign_up(client, "friend")
+    refused = await take_seat(client, gym, session_id, customer, customer_id=str(friend.user_id))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.customer_id"
+    booked = await take_seat(client, gym, session_id, gym.owner, customer_id=str(friend.user_id))
+    assert booked.status_code == 201, booked.text
+    mine = await client.get("/v1/me/bookings", headers=friend.headers)
+    assert [b["id"] for b in mine.json()["items"]] == [booked.json()["id"]]

@@ -21,6 +21,7 @@ from booklnk.business_types.definition import BusinessTypeDefinition
 from booklnk.db.database import Database
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import Actor
+from booklnk.tenancy.errors import BusinessNotFound
 from support import sign_up
 
 TOMORROW = {"from": "2026-11-25T00:00:00+02:00", "to": "2026-11-26T00:00:00+02:00"}
@@ -73,7 +74,7 @@ async def test_a_named_search_sees_its_own_time_off_and_the_business_days_only(
     with statements(db) as sent:
         mine = await _starts(client, shop.url, mona, **query, **TOMORROW, staff_id=first)
     assert len(mine) == 34  # 09:00 .. 17:15 every 15 minutes (30 min + 5 min buffer by 18:00)
-    assert len(sent) <= 6, sent  # context, tenant, guard, service and staff, schedules, busy time
+    assert len(sent) <= 5, sent  # context, guard (entering the tenant), service and staff, schedules, busy
     assert await _starts(client, shop.url, mona, **query, **TOMORROW, staff_id=second) == []
     assert await _starts(client, shop.url, mona, **query, **TOMORROW, staff_id=third) == [
         "2026-11-25T12:00:00+02:00",
@@ -168,3 +169,33 @@ def test_the_cached_definition_is_frozen() -> None:
     assert isinstance(definition, BusinessTypeDefinition)
     with pytest.raises(ValueError, match="frozen"):
         definition.min_notice_minutes = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("noted", [True, False])
+async def test_the_guard_enters_the_tenant_with_or_without_the_noted_user(
+    client: httpx.AsyncClient, db: Database, noted: bool
+) -> None:
+    owner = await sign_up(client, "owner")
+    slug = f"biz-{uuid.uuid4().hex[:8]}"
+    body = {"name": "Perf", "slug": slug, "business_type": "barbershop"}
+    created = await client.post("/v1/businesses", headers=owner.headers, json=body)
+    business_id = uuid.UUID(created.json()["id"])
+    stranger = await sign_up(client, "stranger")
+    for who, role in ((owner, "owner"), (stranger, None)):
+        actor = Actor(who.user_id)
+        async with db.transaction(user_id=actor.user_id) as session:
+            if noted:
+                tenancy.note_context_user(session, actor.user_id)
+            with statements(db) as sent:
+                ctx = await tenancy.access_business(session, actor, business_id, require=None)
+            assert len(sent) == (1 if noted else 2)
+            assert (ctx.role.value if ctx.role else None) == role
+            tenant = await session.scalar(text("SELECT current_setting('app.tenant_id', true)"))
+            assert tenant == str(business_id)
+            # Tenant rows are visible now: the owner's membership through the tenant policy.
+            members = await session.scalar(text("SELECT count(*) FROM membership"))
+            assert members == 1
+        async with db.transaction(user_id=actor.user_id) as session:
+            tenancy.note_context_user(session, actor.user_id)
+            with pytest.raises(BusinessNotFound):
+                await tenancy.access_business(session, actor, uuid.uuid4(), require=None)

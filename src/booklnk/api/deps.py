@@ -19,7 +19,7 @@ from booklnk.tenancy import credentials
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.credentials import Passwords
 from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, is_platform_admin
+from booklnk.tenancy.service import access_business, is_platform_admin, note_context_user
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT access token from POST /v1/auth/login.")
 
@@ -82,7 +82,9 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterator[AsyncSession]:
     """The request's one transaction, committed when the handler returns and before the
     response is sent (scope="function"), so a failed commit can never answer 2xx."""
-    async with db.transaction(user_id=actor.user_id if actor else None) as session:
+    user_id = actor.user_id if actor else None
+    async with db.transaction(user_id=user_id) as session:
+        note_context_user(session, user_id)
         yield session
 
 

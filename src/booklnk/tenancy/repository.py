@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, func, select, update
+from sqlalchemy import Select, String, Text, and_, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,25 +91,41 @@ async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Busines
     return await session.get(Business, business_id)
 
 
-# Built once: building a statement costs more than running this one.
-_BUSINESS_ACCESS = (
-    select(Business, Membership.role, cast(BusinessType.definition, Text))
-    .join(BusinessType, BusinessType.key == Business.business_type_key)
-    .outerjoin(
-        Membership,
-        and_(Membership.business_id == Business.id, Membership.user_id == bindparam("user_id")),
+def _business_access(*, enter: bool) -> Select[Any]:
+    columns: list[Any] = [Business, Membership.role, cast(BusinessType.definition, Text)]
+    if enter:
+        columns.append(func.set_config("app.tenant_id", bindparam("tenant_id", type_=String), True))
+    return (
+        select(*columns)
+        .join(BusinessType, BusinessType.key == Business.business_type_key)
+        .outerjoin(
+            Membership,
+            and_(Membership.business_id == Business.id, Membership.user_id == bindparam("user_id")),
+        )
+        .where(Business.id == bindparam("business_id"))
     )
-    .where(Business.id == bindparam("business_id"))
-)
+
+
+# Built once: building a statement costs more than running this one.
+_BUSINESS_ACCESS = _business_access(enter=False)
+_ENTER_BUSINESS = _business_access(enter=True)
 
 
 async def get_business_access(
-    session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID
+    session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID, *, enter: bool = False
 ) -> tuple[Business, Role | None, str] | None:
     """In one query: the business, the user's role there (None: no membership) and its
-    type's stored definition as JSON text. None when there is no such business."""
-    params = {"business_id": business_id, "user_id": user_id}
-    row = (await session.execute(_BUSINESS_ACCESS, params)).one_or_none()
+    type's stored definition as JSON text. None when there is no such business.
+
+    `enter`: the same statement also sets the transaction's tenant to the business (when it
+    exists), for the statements after it. The caller must know that the transaction's
+    `app.user_id` is `user_id`: then the answer cannot depend on when the setting takes
+    effect, since a business row is public and a user's own memberships are readable
+    whatever the tenant (policy membership_own_read), and business_type has no policy."""
+    params: dict[str, object] = {"business_id": business_id, "user_id": user_id}
+    if enter:
+        params["tenant_id"] = str(business_id)
+    row = (await session.execute(_ENTER_BUSINESS if enter else _BUSINESS_ACCESS, params)).one_or_none()
     return (row[0], row[1], row[2]) if row is not None else None
 
 

@@ -34,6 +34,16 @@ from booklnk.tenancy.models import Business, Invitation, Membership, Role, User
 INVITATION_TTL = timedelta(days=7)
 
 
+_CONTEXT_USER = "booklnk.tenancy.context_user"
+
+
+def note_context_user(session: AsyncSession, user_id: uuid.UUID | None) -> None:
+    """Record that the session's transaction was opened with `app.user_id` = `user_id`
+    (as `Database.transaction(user_id=...)` does), which lets `access_business` enter the
+    tenant in the same statement that reads the business."""
+    session.info[_CONTEXT_USER] = user_id
+
+
 async def access_business(
     session: AsyncSession, actor: Actor, business_id: uuid.UUID, *, require: Role | None
 ) -> BusinessContext:
@@ -41,8 +51,12 @@ async def access_business(
 
     `require=None` admits any signed-in user (a customer); STAFF admits staff and owners.
     """
-    await set_tenant(session, business_id)
-    found = await repository.get_business_access(session, business_id, actor.user_id)
+    if session.info.get(_CONTEXT_USER) == actor.user_id:
+        # One round trip: the read also enters the tenant (see get_business_access).
+        found = await repository.get_business_access(session, business_id, actor.user_id, enter=True)
+    else:
+        await set_tenant(session, business_id)
+        found = await repository.get_business_access(session, business_id, actor.user_id)
     if found is None:
         raise BusinessNotFound("No such business.")
     business, role, definition = found

@@ -3,7 +3,7 @@ hypothesis against a plain day-by-day oracle."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -49,16 +49,13 @@ def test_occurrences_are_the_rule_days_at_the_local_start(
     assert starts == sorted(starts)
     for start in starts:
         wall = start.astimezone(zone)
-        # At the asked wall time, or (the time skipped by DST) the first instant after the gap.
-        if (wall.hour, wall.minute) != (hour, minute):
+        asked = datetime.combine(wall.date(), time(hour, minute))
+        # At the asked wall time, or (a time skipped by DST) the first instant after the gap:
+        # the clock read before it, and reads after it, one minute later.
+        if wall.replace(tzinfo=None) != asked:
             before = (start - timedelta(minutes=1)).astimezone(zone)
             assert before.utcoffset() != wall.utcoffset()
-            assert (
-                (before.hour * 60 + before.minute)
-                < hour * 60 + minute
-                < (wall.hour * 60 + wall.minute or 1440)
-            )
-
+            assert before.replace(tzinfo=None) < asked < wall.replace(tzinfo=None)
 
 def test_cairo_skipped_and_repeated_hours() -> None:
     rule = recurrence.parse("FREQ=DAILY", date(2026, 4, 23))

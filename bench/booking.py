@@ -100,10 +100,16 @@ class Budget:
     http: tuple[int, float]
     uncontended_seconds: float
     ceiling_seconds: float
+    slice_seconds: float  # (e): each of the alternating booking and stack-ceiling slices
 
 
-FULL = Budget((300, 6.0), (80, 8.0), (80, 10.0), uncontended_seconds=20.0, ceiling_seconds=8.0)
-QUICK = Budget((40, 1.0), (10, 1.5), (10, 2.0), uncontended_seconds=5.0, ceiling_seconds=2.5)
+FULL = Budget(
+    (300, 6.0), (80, 8.0), (80, 10.0), uncontended_seconds=20.0, ceiling_seconds=8.0, slice_seconds=4.0
+)
+QUICK = Budget(
+    (40, 1.0), (10, 1.5), (10, 2.0), uncontended_seconds=5.0, ceiling_seconds=2.5, slice_seconds=1.5
+)
+SLICES = 3  # (e): rounds of one booking slice then one stack-ceiling slice
 STARTED = time.monotonic()
 
 
@@ -629,28 +635,74 @@ def booking_body(shop: Shop, staff_id: uuid.UUID, start: datetime) -> dict[str, 
     return {"service_id": str(shop.service_id), "staff_id": str(staff_id), "starts_at": start.isoformat()}
 
 
-async def uncontended(http: httpx.AsyncClient, shop: Shop, budget: Budget) -> tuple[dict[str, Any], int]:
-    """Bookings of distinct free slots, CONCURRENCY in flight, for a fixed time. A short
-    warm-up on the first slots comes first (its bookings count in the audit only)."""
+def booker(http: httpx.AsyncClient, shop: Shop, first: int) -> Callable[[int], Awaitable[str]]:
+    """op(i) books the (first + i)-th free slot; every call takes a slot no other took."""
     slots = list(free_slots(shop))
-    warmup = 2 * CONCURRENCY
 
     async def book(i: int) -> str:
-        staff_id, start = slots[i]
-        customer = shop.customers[i % len(shop.customers)]
+        staff_id, start = slots[first + i]
+        customer = shop.customers[(first + i) % len(shop.customers)]
         response = await http.post(
             f"{shop.url}/bookings", json=booking_body(shop, staff_id, start), headers=customer.headers
         )
         return str(response.status_code)
 
-    warm = await closed_loop(book, concurrency=CONCURRENCY, seconds=60, limit=warmup)
+    return book
+
+
+async def uncontended(http: httpx.AsyncClient, shop: Shop, budget: Budget) -> tuple[dict[str, Any], int, int]:
+    """Bookings of distinct free slots, CONCURRENCY in flight, for a fixed time. A short
+    warm-up on the first slots comes first (its bookings count in the audit only).
+    Returns the summary, the bookings made and the free slots used."""
+    warmup = 2 * CONCURRENCY
+    warm = await closed_loop(booker(http, shop, 0), concurrency=CONCURRENCY, seconds=60, limit=warmup)
     result = await closed_loop(
-        lambda i: book(warmup + i),
+        booker(http, shop, warmup),
         concurrency=CONCURRENCY,
         seconds=budget.uncontended_seconds,
-        limit=len(slots) - warmup,
+        limit=len(list(free_slots(shop))) - warmup,
     )
-    return result.summary("201"), warm.outcomes["201"] + result.outcomes["201"]
+    used = warmup + sum(result.outcomes.values())
+    return result.summary("201"), warm.outcomes["201"] + result.outcomes["201"], used
+
+
+async def interleaved(
+    http: httpx.AsyncClient, shop: Shop, stack_url: str, first_slot: int, budget: Budget
+) -> tuple[dict[str, Any], int]:
+    """(e) The booking/stack ratio again, from alternating slices of equal length (booking,
+    stack, booking, ...). The machine is shared: a job starting or stopping elsewhere moves
+    both figures alike, where (b) and (d) ran a minute apart. Returns the summary and the
+    bookings made."""
+    booked, stacked = LoopResult(elapsed=0.0), LoopResult(elapsed=0.0)
+    slot, row = first_slot, 3 * 10**8
+    limit = len(list(free_slots(shop)))
+    for _ in range(SLICES):
+        part = await closed_loop(
+            booker(http, shop, slot),
+            concurrency=CONCURRENCY,
+            seconds=budget.slice_seconds,
+            limit=limit - slot,
+        )
+        slot += sum(part.outcomes.values())
+
+        async def post(n: int, base: int = row) -> str:
+            return str((await http.post(f"{stack_url}/insert/{base + n}")).status_code)
+
+        ceiling = await closed_loop(post, concurrency=CONCURRENCY, seconds=budget.slice_seconds, limit=10**7)
+        row += 10**7
+        for total, piece in ((booked, part), (stacked, ceiling)):
+            total.elapsed += piece.elapsed
+            total.latencies += piece.latencies
+            total.outcomes.update(piece.outcomes)
+    booking, stack = booked.summary("201"), stacked.summary("201")
+    summary = {
+        "slices": SLICES,
+        "slice_seconds": budget.slice_seconds,
+        "booking": booking,
+        "stack": stack,
+        "booking_vs_stack": booking["per_second"] / stack["per_second"],
+    }
+    return summary, booked.outcomes["201"]
 
 
 async def contended(http: httpx.AsyncClient, shop: Shop) -> tuple[dict[str, Any], list[uuid.UUID]]:
@@ -822,13 +874,16 @@ async def phases(
         log(f"(a) availability: {case.label}")
         report["availability"].append(await measure_availability(db, http, shop, case, run.budget))
     log(f"(b) uncontended bookings for {run.budget.uncontended_seconds:.0f}s, {CONCURRENCY} in flight")
-    report["uncontended"], created = await uncontended(http, shop, run.budget)
+    report["uncontended"], created, used = await uncontended(http, shop, run.budget)
     log("(d) ceilings: database (app transaction, then bare), then stack (HTTP)")
     report["ceilings"] = {
         "db": await db_ceiling(db, 0, run.budget, bare=False),
         "db_bare": await db_ceiling(db, 10**8, run.budget, bare=True),
         "stack": await stack_ceiling(http, run.stack.base_url, 2 * 10**8, run.budget),
     }
+    log(f"(e) booking and stack ceiling in {SLICES} alternating rounds of {run.budget.slice_seconds:.1f}s")
+    report["interleaved"], booked = await interleaved(http, shop, run.stack.base_url, used, run.budget)
+    created += booked
     log(f"(c) contended: {RACE_CLIENTS} clients on {RACE_SLOTS} slots")
     report["contended"], winners = await contended(http, shop)
     created += len(winners)
@@ -892,6 +947,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             f"{report['ratios']['booking_vs_stack']:.1%}",
             report["ratios"]["booking_vs_stack"] >= 0.4,
         ),
+        (
+            "the same, from interleaved slices (e)",
+            ">= 40%",
+            f"{report['interleaved']['booking_vs_stack']:.1%}",
+            report["interleaved"]["booking_vs_stack"] >= 0.4,
+        ),
         ("double-bookings (overlaps + race slots not booked exactly once)", "0", str(double), double == 0),
         ("5xx responses, whole run", "0", str(fives), fives == 0),
     ]
@@ -903,6 +964,8 @@ def server_errors(report: dict[str, Any]) -> int:
         report["uncontended"]["outcomes"],
         report["contended"]["statuses"],
         report["ceilings"]["stack"]["outcomes"],
+        report["interleaved"]["booking"]["outcomes"],
+        report["interleaved"]["stack"]["outcomes"],
         *(a["http_statuses"] for a in report["availability"]),
     ]
     return sum(n for counter in counters for status, n in counter.items() if status.startswith("5"))
@@ -964,6 +1027,15 @@ def throughput_lines(report: dict[str, Any]) -> list[str]:
         "",
         f"Ratios: booking / stack ceiling = **{r['booking_vs_stack']:.1%}**, booking / DB ceiling = "
         f"**{r['booking_vs_db']:.1%}** (bare: {r['booking_vs_db_bare']:.1%}).",
+    ]
+    e = report["interleaved"]
+    booked, stacked = e["booking"], e["stack"]
+    lines += [
+        "",
+        f"(e) Interleaved, {e['slices']} rounds of {e['slice_seconds']:.1f} s each: booking "
+        f"{booked['per_second']:,.0f}/s (p50 {booked['p50_ms']:.1f} ms, {booked['outcomes']}), "
+        f"stack ceiling {stacked['per_second']:,.0f}/s ({stacked['outcomes']}): "
+        f"booking / stack ceiling = **{e['booking_vs_stack']:.1%}**.",
     ]
     return lines
 

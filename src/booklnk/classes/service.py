@@ -95,11 +95,11 @@ async def publish_series(
         version=1,
     )
     session.add(series)
-    created = await materialize(session, series, rule, ZoneInfo(ctx.time_zone), lane, rules.horizon_days, now)
-    if not created:
-        raise ValidationFailed.on(
-            "body.rrule", "no_occurrences", "The rule yields no session between now and the booking horizon."
-        )
+    zone = ZoneInfo(ctx.time_zone)
+    created = await materialize(session, series, rule, zone, lane, rules.horizon_days, now)
+    if not created and rule.after(datetime.combine(reading(now, zone).date(), time())) is None:
+        # (A rule whose first dates lie beyond the horizon is fine: the daily job adds them.)
+        raise ValidationFailed.on("body.rrule", "no_occurrences", "The rule yields no future session.")
     return series, created
 
 

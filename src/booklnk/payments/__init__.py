@@ -1,0 +1,1 @@
+"""Payments: gateway protocols (Kashier) kept apart from the booking domain that uses them."""

@@ -12,6 +12,7 @@ import enum
 import hashlib
 import hmac
 import math
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -36,6 +37,7 @@ REDIRECT_FIELDS: Final = (
     "currency",
 )
 
+_PLAIN_DECIMAL: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _UNRESERVED: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 # Beyond 2**53 a JSON integer is a rounded double in JavaScript; render it the way Node would.
 _JS_SAFE_INTEGER: Final = 2**53
@@ -61,10 +63,9 @@ def format_amount(minor: int, currency: str = "EGP") -> str:
 def parse_amount(text: str, currency: str = "EGP") -> int:
     """A decimal string in major units back to minor units; refuses more decimals than the
     currency has, signs, exponents and anything that is not a plain decimal number."""
-    body = text.strip()
-    if not body or not all(c.isascii() and (c.isdigit() or c == ".") for c in body) or body.count(".") > 1:
+    if not _PLAIN_DECIMAL.fullmatch(text):
         raise ValueError(f"not a plain decimal amount: {text!r}")
-    scaled = Decimal(body).scaleb(MINOR_UNITS[currency])
+    scaled = Decimal(text).scaleb(MINOR_UNITS[currency])
     if scaled != scaled.to_integral_value():
         raise ValueError(f"more decimals than {currency} has: {text!r}")
     return int(scaled)

@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +23,7 @@ from booklnk.db.database import Database
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import Actor
 from booklnk.tenancy.errors import BusinessNotFound
-from support import sign_up
+from support import FakeClock, sign_up
 
 TOMORROW = {"from": "2026-11-25T00:00:00+02:00", "to": "2026-11-26T00:00:00+02:00"}
 NEXT_DAY = {"from": "2026-11-26T00:00:00+02:00", "to": "2026-11-27T00:00:00+02:00"}
@@ -199,3 +200,19 @@ async def test_the_guard_enters_the_tenant_with_or_without_the_noted_user(
             tenancy.note_context_user(session, actor.user_id)
             with pytest.raises(BusinessNotFound):
                 await tenancy.access_business(session, actor, uuid.uuid4(), require=None)
+
+
+async def test_a_remembered_token_still_expires_and_a_tampered_one_is_refused(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    account = await sign_up(client)
+    for _ in range(2):  # the second time from the memo
+        assert (await client.get("/v1/me", headers=account.headers)).status_code == 200
+    token = account.headers["Authorization"].removeprefix("Bearer ")
+    head, body, signature = token.split(".")
+    tampered = f"{head}.{body}.{signature[:-2]}{'AA' if not signature.endswith('AA') else 'BB'}"
+    refused = await client.get("/v1/me", headers={"Authorization": f"Bearer {tampered}"})
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_token")
+    clock.advance(timedelta(minutes=16))
+    expired = await client.get("/v1/me", headers=account.headers)
+    assert (expired.status_code, expired.json()["code"]) == (401, "invalid_token")

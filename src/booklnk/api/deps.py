@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -61,12 +62,22 @@ async def optional_actor(
 ) -> Actor | None:
     if token is None:
         return None
-    claims = credentials.decode_access_token(
-        token.credentials, secret=settings.jwt_secret.get_secret_value(), now=now
-    )
-    if claims is None:
+    claims = _verified_claims(token.credentials, settings.jwt_secret.get_secret_value())
+    if claims is None or claims.expires_at <= now:
         raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
     return Actor(claims.user_id, claims.is_platform_admin)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=1024)
+def _verified_claims(token: str, secret: str) -> credentials.AccessClaims | None:
+    """A token's claims once its signature, audience and shape are verified (None if they
+    are not), memoized: a token's content never changes, and a client sends the same one
+    with every request. Expiry is NOT settled here (decoded as of the epoch): the caller
+    checks `expires_at` against the clock on every request."""
+    return credentials.decode_access_token(token, secret=secret, now=_EPOCH)
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

@@ -77,9 +77,12 @@ def server_env(database_url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def running_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     """`booklnk serve --workers 2` on the test database, for one test module."""
-    server = start_server(database_url, tmp_path_factory.mktemp("race-server") / "server.log", WORKERS)
+    log_path = tmp_path_factory.mktemp("race-server") / "server.log"
+    server = start_server(database_url, log_path, WORKERS, extra_env)
     try:
         yield server
     finally:
@@ -98,15 +101,22 @@ async def race_client(server: LiveServer, clients: int) -> AsyncIterator[httpx.A
         yield client
 
 
-def start_server(database_url: str, log_path: Path, workers: int) -> LiveServer:
+def start_server(
+    database_url: str, log_path: Path, workers: int, extra_env: dict[str, str] | None = None
+) -> LiveServer:
     port = free_port()
+    env = {
+        **server_env(database_url),
+        "BOOKLNK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
     command = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", str(workers), "--port", str(port)]
     with log_path.open("wb") as log:
         # A new session makes the server a process-group leader: teardown signals the
         # supervisor and its workers together, so nothing is orphaned.
         process = subprocess.Popen(
             command,
-            env=server_env(database_url),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -121,7 +131,9 @@ def start_server(database_url: str, log_path: Path, workers: int) -> LiveServer:
 
 
 @contextlib.contextmanager
-def running_job_workers(database_url: str, log_dir: Path, count: int) -> Iterator[list[LiveServer]]:
+def running_job_workers(
+    database_url: str, log_dir: Path, count: int, extra_env: dict[str, str] | None = None
+) -> Iterator[list[LiveServer]]:
     """`booklnk worker` processes on the test database (their own pools and clocks)."""
     workers = []
     try:
@@ -130,7 +142,7 @@ def running_job_workers(database_url: str, log_dir: Path, count: int) -> Iterato
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "booklnk.cli", "worker"],
-                    env=server_env(database_url),
+                    env={**server_env(database_url), **(extra_env or {})},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,

@@ -111,6 +111,11 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/businesses/{business_id}/staff/{staff_id}/calendar-feed"): Access.STAFF,
     ("DELETE", "/v1/businesses/{business_id}/staff/{staff_id}/calendar-feed"): Access.STAFF,
     ("GET", "/v1/calendar-feeds/{token}.ics"): Access.PUBLIC,
+    # Payments: checkout by the booking's customer or the business (service.get_booking);
+    # Kashier's webhook and the browser return are signed by Kashier, not by a token.
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/payments"): Access.SIGNED_IN,
+    ("POST", "/v1/webhooks/kashier"): Access.PUBLIC,
+    ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,
     # Classes (class mode). Seats and waitlists: customers act for themselves (staff may
     # name a customer); leaving a waitlist: its customer or the business (tests/classes).
     ("POST", "/v1/businesses/{business_id}/class-series"): Access.OWNER,

@@ -6,6 +6,7 @@ from booklnk.business_types import loader, service
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.embedded import embedded_database_url
+from booklnk.payments.kashier.config import KashierConfig
 from booklnk.tenancy.credentials import Passwords
 
 
@@ -21,6 +22,19 @@ def asyncpg_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
     return url
+
+
+def kashier_config(settings: Settings) -> KashierConfig:
+    """Real Kashier (test or live) or the simulator: only these values differ."""
+    return KashierConfig.create(
+        mid=settings.kashier_mid,
+        api_key=settings.kashier_api_key,
+        secret_key=settings.kashier_secret_key,
+        mode=settings.kashier_mode,
+        hpp_url=settings.kashier_hpp_url,
+        api_url=settings.kashier_api_url,
+        fep_url=settings.kashier_fep_url,
+    )
 
 
 def passwords_for(settings: Settings) -> Passwords:

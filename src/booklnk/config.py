@@ -50,7 +50,17 @@ class Settings(BaseSettings):
     # Extra business-type definition files (*.toml) loaded on start-up besides the built-ins.
     business_types_dir: Path | None = None
 
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = "http://127.0.0.1:8000"  # our webhook and return URLs start here
+
+    # Kashier (PROTOCOL.md). The defaults talk to `booklnk kashier-sim` on its default port;
+    # real Kashier (test or live) is a matter of these values only.
+    kashier_mid: str = "MID-0000-000"
+    kashier_api_key: SecretStr = SecretStr("sim-payment-api-key")
+    kashier_secret_key: SecretStr = SecretStr("sim-secret$key")
+    kashier_mode: Literal["test", "live"] = "test"
+    kashier_hpp_url: str = "http://127.0.0.1:8790"
+    kashier_api_url: str = "http://127.0.0.1:8790"
+    kashier_fep_url: str = "http://127.0.0.1:8790"
     # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle
     # counts per client address, so behind a load balancer name it here.
     trusted_proxies: str = "127.0.0.1"
@@ -61,6 +71,13 @@ class Settings(BaseSettings):
         if self.environment == "production" and (secret == _DEV_JWT_SECRET or len(secret) < 32):
             raise ValueError(
                 "BOOKLNK_JWT_SECRET must be set to a random value of 32+ characters in production"
+            )
+        if (
+            self.environment == "production"
+            and self.kashier_api_key.get_secret_value() == "sim-payment-api-key"
+        ):
+            raise ValueError(
+                "BOOKLNK_KASHIER_API_KEY (and the other Kashier settings) must be set in production"
             )
         return self
 

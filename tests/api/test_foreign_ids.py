@@ -32,6 +32,8 @@ OVERRIDE = {"date": "2027-01-11", "closed": True}
 def _body(method: str, path: str) -> dict[str, object] | None:
     if method == "PATCH":
         return {}
+    if method == "POST" and path.endswith("/payments"):
+        return {"method": "card"}
     if method == "POST" and path.endswith(("/waitlist", "/class-sessions/{session_id}/bookings")):
         return {"payment_method": "card"}
     if path.endswith("/reschedule"):

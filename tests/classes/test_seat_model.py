@@ -23,7 +23,7 @@ from booklnk.bootstrap import load_business_types
 from booklnk.classes import enrolment
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from booklnk.jobs.runtime import business_context
+from booklnk.tenancy.system import system_context
 from class_support import Gym, open_gym, publish, take_seat
 from support import Account, FakeClock, sign_up
 
@@ -104,7 +104,7 @@ async def _step(world: World, model: Model, op: Op) -> None:
         model.line.remove(leaver)
     elif kind == "promote":
         async with world.db.transaction(tenant_id=world.gym.business_id) as session:
-            ctx = await business_context(session, world.gym.business_id)
+            ctx = await system_context(session, world.gym.business_id)
             assert ctx is not None
             promoted = await enrolment.promote(session, ctx, uuid.UUID(world.session_id), now=_NOW)
         expected = model.line[: max(0, model.free)]

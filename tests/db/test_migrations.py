@@ -14,7 +14,18 @@ from booklnk.db.rls import APP_ROLE
 from booklnk.tables import metadata
 
 # Tables without a tenant key: accounts, credentials and platform-wide reference data.
-GLOBAL_TABLES = {"app_user", "refresh_token", "login_failure", "business_type", "business"}
+GLOBAL_TABLES = {
+    "app_user",
+    "refresh_token",
+    "login_failure",
+    "business_type",
+    "business",
+    # Payments arrive without a tenant: the order-id index routes them, deliveries wait there.
+    "payment_order",
+    "webhook_delivery",
+}
+# Money is never changed or deleted by the application, only added to.
+APPEND_ONLY = {"ledger_entry"}
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -49,3 +60,16 @@ async def test_every_tenant_table_is_keyed_by_business_first(owner_engine: Async
     """Tenant key first in the primary key: the shape a tenant-sharded PostgreSQL needs."""
     tenant_tables = [t for t in metadata.sorted_tables if t.name not in GLOBAL_TABLES]
     assert [t.name for t in tenant_tables if t.primary_key.columns.keys()[0] != "business_id"] == []
+
+
+async def test_the_ledger_is_append_only_for_the_app_role(owner_engine: AsyncEngine) -> None:
+    async with owner_engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT relname, has_table_privilege(:role, oid, 'INSERT'),"
+                " has_table_privilege(:role, oid, 'UPDATE'), has_table_privilege(:role, oid, 'DELETE')"
+                " FROM pg_class WHERE relname = ANY(:tables) AND relkind = 'r'"
+            ),
+            {"role": APP_ROLE, "tables": sorted(APPEND_ONLY)},
+        )
+        assert [tuple(r) for r in rows] == [(t, True, False, False) for t in sorted(APPEND_ONLY)]

@@ -57,6 +57,7 @@ def test_occurrences_are_the_rule_days_at_the_local_start(
             assert before.utcoffset() != wall.utcoffset()
             assert before.replace(tzinfo=None) < asked < wall.replace(tzinfo=None)
 
+
 def test_cairo_skipped_and_repeated_hours() -> None:
     rule = recurrence.parse("FREQ=DAILY", date(2026, 4, 23))
     spring = recurrence.occurrences(rule, time(0, 30), CAIRO, date(2026, 4, 24), date(2026, 4, 24))

@@ -14,7 +14,16 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
 from booklnk.api.problems import Problem, install_problem_handlers, problem_responses
-from booklnk.api.routes import auth, booking_lists, bookings, business_types, businesses, catalog, classes
+from booklnk.api.routes import (
+    auth,
+    booking_lists,
+    bookings,
+    business_types,
+    businesses,
+    catalog,
+    classes,
+    payments,
+)
 from booklnk.bootstrap import load_business_types, passwords_for
 from booklnk.config import Settings
 from booklnk.db.database import Database
@@ -59,7 +68,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
 
-    for module in (auth, businesses, business_types, catalog, bookings, classes, booking_lists):
+    for module in (auth, businesses, business_types, catalog, bookings, classes, payments, booking_lists):
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))
     app.include_router(operations_router)

@@ -434,3 +434,69 @@ async def sweep_session_holds(
     for booking_id in lapsed:
         expired += await expire_hold(session, business_id, booking_id, now=now)
     return expired
+
+
+async def settle_payment(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> str:
+    """A verified payment for the booking arrived; returns what became of the booking.
+
+    A held booking is confirmed (even if its hold has just lapsed: its time was never given
+    away while the hold stood). An expired one whose time or seat is still free is
+    confirmed again ("reconfirmed"); if someone took it meanwhile, "slot_taken": the money
+    must go back. Any other status is reported as is, for the caller to flag."""
+    for _ in range(MAX_CAS_TRIES):
+        booking = await repository.get_booking(session, business_id, booking_id)
+        if booking is None:
+            return "booking_missing"
+        if booking.status is BookingStatus.HELD:
+            if await _swap(session, booking, BookingStatus.CONFIRMED):
+                return "confirmed"
+        elif booking.status is BookingStatus.EXPIRED:
+            if not await _retake(session, booking):
+                return "slot_taken"
+            if (
+                await repository.compare_and_swap(session, booking, status=BookingStatus.CONFIRMED)
+                is not None
+            ):
+                return "reconfirmed"
+        else:
+            return f"booking_{booking.status.value}"
+        session.expunge(booking)
+    raise ConcurrentUpdate("The booking kept changing; the job will retry.")
+
+
+async def _retake(session: AsyncSession, booking: Booking) -> bool:
+    """The expired booking's time (its allocations) or seat, if nobody took it since."""
+    if booking.session_id is not None:
+        current = await seats.read(session, booking.business_id, booking.session_id)
+        return (
+            current is not None
+            and current.seats_taken < current.capacity
+            and await seats.take(session, current)
+        )
+    try:
+        async with session.begin_nested():
+            await repository.set_allocations_active(session, booking.business_id, booking.id, active=True)
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "ex_allocation_overlap":
+            raise
+        return False
+    return True
+
+
+async def extend_hold(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, until: datetime
+) -> bool:
+    """Keep a held booking held until `until` (Fawry: the reference was issued, the cash
+    comes later); never shortens a hold. True if the hold now lasts until then."""
+    for _ in range(MAX_CAS_TRIES):
+        booking = await repository.get_booking(session, business_id, booking_id)
+        if booking is None or booking.status is not BookingStatus.HELD:
+            return False
+        if booking.hold_expires_at is not None and booking.hold_expires_at >= until:
+            return True
+        if await repository.compare_and_swap(session, booking, hold_expires_at=until) is not None:
+            set_committed_value(booking, "hold_expires_at", until)
+            await schedule_expiry(session, booking)
+            return True
+        session.expunge(booking)
+    raise ConcurrentUpdate("The booking kept changing; the job will retry.")

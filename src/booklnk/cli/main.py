@@ -21,6 +21,7 @@ from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import create_job_app
 from booklnk.kernel.clock import SystemClock
 from booklnk.logging import configure_logging
+from booklnk.payments.kashier.simulator import serve as serve_simulator
 from booklnk.tenancy.auth import make_platform_admin
 from booklnk.tenancy.schemas import RegisterIn
 
@@ -111,6 +112,23 @@ async def _run_worker(settings: Settings, url: str, concurrency: int) -> None:
             )
     finally:
         await db.dispose()
+
+
+@app.command("kashier-sim")
+def kashier_sim(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (the default Kashier URLs point here).")] = 8790,
+) -> None:
+    """Run the local Kashier simulator with this deployment's Kashier keys."""
+    settings = _settings()
+    typer.echo(f"Kashier simulator on http://{host}:{port} (admin: /__sim/*)", err=True)
+    serve_simulator(
+        host,
+        port,
+        api_key=settings.kashier_api_key.get_secret_value(),
+        secret_key=settings.kashier_secret_key.get_secret_value(),
+        mid=settings.kashier_mid,
+    )
 
 
 @app.command("create-admin")

@@ -18,9 +18,11 @@ from sqlalchemy import make_url, select
 from booklnk.booking import service as bookings
 from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
-from booklnk.jobs.runtime import business_context, runtime_of
+from booklnk.jobs.runtime import runtime_of
+from booklnk.payments import settlement, webhooks
 from booklnk.tenancy import housekeeping
 from booklnk.tenancy.models import Business
+from booklnk.tenancy.system import system_context
 
 log = structlog.get_logger(__name__)
 RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
@@ -64,13 +66,20 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
         async with runtime.db.transaction(tenant_id=tenant) as session:
-            ctx = await business_context(session, tenant)
+            ctx = await system_context(session, tenant)
             if ctx is not None:
                 promoted = await enrolment.promote(
                     session, ctx, uuid.UUID(session_id), now=runtime.clock.now()
                 )
                 if promoted:
                     log.info("waitlist_promoted", session_id=session_id, bookings=[str(b) for b in promoted])
+
+    @app.task(name=webhooks.APPLY_WEBHOOK, pass_context=True, retry=RETRY)
+    async def apply_webhook(context: JobContext, delivery_id: int) -> None:
+        runtime = runtime_of(context)
+        applied = await settlement.apply(runtime.db, delivery_id, now=runtime.clock.now())
+        if applied is not None:
+            log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
 
     @app.periodic(cron="* * * * *", periodic_id="every-minute")
     @app.task(name=SWEEP_LAPSED_HOLDS, pass_context=True, queueing_lock=SWEEP_LAPSED_HOLDS)
@@ -88,7 +97,7 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
         for tenant in await _business_ids(context):
             async with runtime.db.transaction(tenant_id=tenant) as session:
-                ctx = await business_context(session, tenant)
+                ctx = await system_context(session, tenant)
                 if ctx is not None:
                     await classes.extend_series(session, ctx, now=runtime.clock.now())
 

@@ -1,0 +1,104 @@
+"""Kashier checkout, its server-to-server webhooks and the customer's browser return."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep, SettingsDep
+from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
+from booklnk.api.problems import problem_responses
+from booklnk.bootstrap import kashier_config
+from booklnk.payments import checkout, returns, webhooks
+from booklnk.payments.schemas import CheckoutIn, CheckoutOut, PaymentReturnOut, WebhookAck
+
+router = APIRouter(tags=["payments"])
+
+
+@router.post(
+    "/v1/businesses/{business_id}/bookings/{booking_id}/payments",
+    summary="Start paying for a held booking (Kashier hosted page)",
+    description="Writes a payment attempt with its own order id, then returns the hosted payment page's "
+    "URL. A booking that is not held, already paid or whose hold lapsed answers 409. `Idempotency-Key` "
+    "works as for bookings.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckoutOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def start_checkout(
+    booking_id: uuid.UUID,
+    body: CheckoutIn,
+    ctx: MemberOrCustomerCtx,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CheckoutOut | JSONResponse:
+    base = settings.public_base_url.rstrip("/")
+    callbacks = checkout.Callbacks(
+        redirect_url=f"{base}/v1/payments/kashier/return", webhook_url=f"{base}/v1/webhooks/kashier"
+    )
+
+    async def create() -> CheckoutOut:
+        started = await checkout.start(
+            session,
+            ctx,
+            booking_id,
+            body.method,
+            kashier=kashier_config(settings),
+            callbacks=callbacks,
+            now=now,
+        )
+        attempt = started.attempt
+        return CheckoutOut(
+            payment_id=attempt.id,
+            order_id=attempt.order_id,
+            booking_id=attempt.booking_id,
+            method=attempt.method,
+            amount_minor=attempt.amount_minor,
+            currency=attempt.currency,
+            status=attempt.status,
+            url=started.url,
+        )
+
+    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+
+
+@router.post(
+    "/v1/webhooks/kashier",
+    summary="Kashier's server-to-server webhook",
+    description="Verified against the Payment API key (`x-kashier-signature`), stored once per distinct "
+    "event and acknowledged; its effect is applied by the worker. Unsigned or wrongly signed: 401, "
+    "nothing recorded.",
+    response_model=WebhookAck,
+    responses=problem_responses(401, 422),
+    openapi_extra={"security": []},
+)
+async def receive_webhook(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    x_kashier_signature: Annotated[str | None, Header()] = None,
+) -> WebhookAck:
+    event, data = webhooks.parse(await request.body())
+    webhooks.verify(settings.kashier_api_key.get_secret_value(), data, x_kashier_signature)
+    received = await webhooks.record(session, event, data)
+    return WebhookAck(duplicate=received.delivery_id is None)
+
+
+@router.get(
+    "/v1/payments/kashier/return",
+    summary="Where Kashier sends the customer back",
+    description="Verifies the redirect's signature and shows the booking as it stands; it never "
+    "confirms anything (the webhook does).",
+    response_model=PaymentReturnOut,
+    responses=problem_responses(401, 404, 422),
+    openapi_extra={"security": []},
+)
+async def payment_return(request: Request, session: SessionDep, settings: SettingsDep) -> PaymentReturnOut:
+    return await returns.describe(session, settings.kashier_api_key.get_secret_value(), request.query_params)

@@ -1,0 +1,92 @@
+"""Starting a payment: an attempt row first, then the hosted payment page's URL."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.booking import service as bookings
+from booklnk.booking.models import BookingStatus
+from booklnk.kernel.errors import ValidationFailed
+from booklnk.payments.errors import BookingNotPayable
+from booklnk.payments.kashier.client import hosted_page_url
+from booklnk.payments.kashier.config import KashierConfig
+from booklnk.payments.models import AttemptStatus, PaymentAttempt, PaymentOrder
+from booklnk.payments.policy import amount_due
+from booklnk.tenancy import service as tenancy
+from booklnk.tenancy.context import BusinessContext
+
+
+@dataclass(frozen=True, slots=True)
+class Callbacks:
+    """Where Kashier sends the customer back and posts its webhooks."""
+
+    redirect_url: str
+    webhook_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    attempt: PaymentAttempt
+    url: str
+
+
+async def start(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    booking_id: uuid.UUID,
+    method: str,
+    *,
+    kashier: KashierConfig,
+    callbacks: Callbacks,
+    now: datetime,
+) -> Checkout:
+    """A new attempt (its own order id) for a held booking: 409 if the booking is not
+    held, its hold has lapsed, or it is already paid."""
+    booking = await bookings.get_booking(session, ctx, booking_id)
+    if booking.status is not BookingStatus.HELD:
+        raise BookingNotPayable(f"A {booking.status.value} booking takes no payment.")
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+        raise BookingNotPayable("The hold has expired; book again.")
+    if await _paid(session, ctx.business_id, booking_id):
+        raise BookingNotPayable("The booking is already paid.")
+    rules = await tenancy.business_rules(session, ctx)
+    if method not in rules.payment_methods:
+        allowed = ", ".join(rules.payment_methods) or "none"
+        raise ValidationFailed.on("body.method", "method_not_allowed", f"Choose one of: {allowed}.")
+    attempt = PaymentAttempt(
+        business_id=ctx.business_id,
+        id=uuid.uuid4(),
+        booking_id=booking_id,
+        order_id=f"bk-{uuid.uuid4().hex}",
+        method=method,
+        amount_minor=amount_due(rules, booking.price_minor),
+        currency=booking.currency,
+        status=AttemptStatus.STARTED,
+        version=1,
+    )
+    session.add_all([attempt, PaymentOrder(order_id=attempt.order_id, business_id=ctx.business_id)])
+    await session.flush()  # the attempt is stored before anyone sees its URL
+    url = hosted_page_url(
+        kashier,
+        attempt.order_id,
+        attempt.amount_minor,
+        attempt.currency,
+        [method],
+        callbacks.redirect_url,
+        callbacks.webhook_url,
+    )
+    return Checkout(attempt, url)
+
+
+async def _paid(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> bool:
+    stmt = select(PaymentAttempt.id).where(
+        PaymentAttempt.business_id == business_id,
+        PaymentAttempt.booking_id == booking_id,
+        PaymentAttempt.status == AttemptStatus.PAID,
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None

@@ -1,0 +1,135 @@
+"""Payment attempts, the webhook deliveries that report on them, and the money ledger."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booklnk.db.base import Base, Timestamped
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+class AttemptStatus(enum.StrEnum):
+    STARTED = "started"  # the hosted-page URL was handed out
+    PENDING = "pending"  # Fawry: a reference was issued, cash not yet paid
+    PAID = "paid"
+    FAILED = "failed"
+    FLAGGED = "flagged"  # money arrived that does not match: a person must look
+
+
+class PaymentAttempt(Timestamped, Base):
+    """One trip to the hosted payment page: its own order id, so a retried checkout never
+    collides with an earlier one. Written before the URL is returned."""
+
+    __tablename__ = "payment_attempt"
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["business_id", "booking_id"], ["booking.business_id", "booking.id"]),
+        UniqueConstraint("order_id"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index("ix_payment_attempt_booking", "business_id", "booking_id"),
+        Index("ix_payment_attempt_created", "business_id", "created_at"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID]
+    order_id: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus, "payment_attempt_status"))
+    gateway_order_id: Mapped[str | None] = mapped_column(String(100))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PaymentOrder(Base):
+    """Which business an order id belongs to. Webhooks arrive without a tenant; this global
+    index (no other data) lets the worker enter the right one."""
+
+    __tablename__ = "payment_order"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_id: Mapped[uuid.UUID]
+
+
+class WebhookDelivery(Base):
+    """Every verified webhook, stored before it is acknowledged; one row per distinct event
+    (Kashier has no event id: the unique key is event, transaction, status and, because a
+    transaction id was once seen on two refunds of one order, the amount)."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint(
+            "event", "transaction_id", "status", "amount_minor", name="uq_webhook_delivery_event"
+        ),
+        Index("ix_webhook_delivery_order", "merchant_order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    event: Mapped[str] = mapped_column(String(20))
+    transaction_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    merchant_order_id: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+
+class LedgerKind(enum.StrEnum):
+    CAPTURE = "capture"
+    REFUND = "refund"
+    FEE = "fee"
+
+
+class LedgerEntry(Base):
+    """An append-only money movement in integer minor units (the app role may only insert).
+    `source` names what caused it, unique per business, so applying one event twice cannot
+    move money twice."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["business_id", "attempt_id"], ["payment_attempt.business_id", "payment_attempt.id"]
+        ),
+        UniqueConstraint("business_id", "source"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index("ix_ledger_entry_booking", "business_id", "booking_id"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID]
+    attempt_id: Mapped[uuid.UUID]
+    kind: Mapped[LedgerKind] = mapped_column(_enum(LedgerKind, "ledger_kind"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

@@ -1,0 +1,44 @@
+"""API shapes for checkout, webhooks and the browser return."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from booklnk.booking.models import BookingStatus
+from booklnk.payments.models import AttemptStatus
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["card", "wallet", "fawry"] = Field(description="One of the business's payment methods.")
+
+
+class CheckoutOut(BaseModel):
+    payment_id: uuid.UUID
+    order_id: str = Field(description="Unique per attempt; Kashier echoes it as `merchantOrderId`.")
+    booking_id: uuid.UUID
+    method: str
+    amount_minor: int
+    currency: str
+    status: AttemptStatus
+    url: str = Field(description="Send the customer's browser here (Kashier's hosted payment page).")
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    duplicate: bool = Field(description="An identical event was stored before; nothing new to do.")
+
+
+class PaymentReturnOut(BaseModel):
+    """What the customer sees after the payment page: the booking as it stands now (the
+    redirect itself never confirms anything)."""
+
+    order_id: str
+    payment_status: str = Field(description="What Kashier's redirect said (informational).")
+    attempt_status: AttemptStatus
+    booking_id: uuid.UUID
+    booking_status: BookingStatus

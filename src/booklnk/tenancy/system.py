@@ -1,0 +1,28 @@
+"""The business acting for itself (jobs, webhooks): no user behind it."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.tenancy import repository
+from booklnk.tenancy.context import Actor, BusinessContext
+from booklnk.tenancy.models import Role
+
+SYSTEM = Actor(user_id=uuid.UUID(int=0))
+
+
+async def system_context(session: AsyncSession, business_id: uuid.UUID) -> BusinessContext | None:
+    """The business as its own owner, in a transaction already narrowed to its tenant;
+    None when it is gone (its jobs then have nothing left to do)."""
+    business = await repository.get_business(session, business_id)
+    if business is None:
+        return None
+    return BusinessContext(
+        actor=SYSTEM,
+        business_id=business.id,
+        time_zone=business.time_zone,
+        business_type_key=business.business_type_key,
+        role=Role.OWNER,
+    )

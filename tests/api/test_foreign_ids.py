@@ -34,6 +34,8 @@ def _body(method: str, path: str) -> dict[str, object] | None:
         return {}
     if method == "POST" and path.endswith("/payments"):
         return {"method": "card"}
+    if method == "POST" and path.endswith("/refunds"):
+        return {"amount_minor": 100}
     if method == "POST" and path.endswith(("/waitlist", "/class-sessions/{session_id}/bookings")):
         return {"payment_method": "card"}
     if path.endswith("/reschedule"):

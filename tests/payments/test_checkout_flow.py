@@ -282,3 +282,65 @@ async def test_fawry_pending_extends_the_hold_then_the_cash_confirms(
     )
     ledger, _, outcomes = await _money(owner_engine, checkout["order_id"])
     assert (ledger, outcomes) == ([("capture", 15_001)], ["hold_extended", "confirmed"])
+
+
+async def _paid_booking(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], simulator_url: str
+) -> tuple[Account, dict[str, Any], dict[str, Any]]:
+    customer, booking = await _held_booking(http, consultancy)
+    checkout = await _checkout(http, consultancy[0], customer, booking)
+    await _pay(simulator_url, checkout, **CARD)
+    status = await _until(lambda: _booking_status(http, consultancy[0], customer, booking["id"]), "confirmed")
+    assert status == "confirmed"
+    return customer, booking, checkout
+
+
+async def test_cancelling_a_paid_booking_refunds_it_through_kashier(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    base = consultancy[0]
+    customer, booking, checkout = await _paid_booking(http, consultancy, simulator_url)
+    cancelled = await _ok(http, customer, "POST", f"{base}/bookings/{booking['id']}/cancel")
+    assert cancelled["cancellation"]["refund_minor"] == 15_001
+
+    async def ledger() -> list[tuple[str, int]]:
+        return (await _money(owner_engine, checkout["order_id"]))[0]
+
+    expected = [("capture", 15_001), ("refund", 15_001)]
+    assert await _until(ledger, expected) == expected
+    async with httpx.AsyncClient() as sim:
+        order = (
+            await sim.get(
+                f"{simulator_url}/payments/orders/{checkout['order_id']}",
+                headers={"Authorization": SECRET_KEY},
+            )
+        ).json()["response"]
+    assert (order["totalCapturedAmount"], order["totalRefundedAmount"]) == (150.01, 150.01)
+
+
+async def test_an_owner_refunds_in_parts_never_beyond_the_capture(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    base, owner, _ = consultancy
+    _, booking, checkout = await _paid_booking(http, consultancy, simulator_url)
+    path = f"{base}/bookings/{booking['id']}/refunds"
+    first = await _ok(http, owner, "POST", path, {"amount_minor": 5_000, "reason": "goodwill"})
+    assert first["status"] == "requested"
+    too_much = await http.post(path, headers=owner.headers, json={"amount_minor": 10_002})
+    assert too_much.status_code == 422
+    assert too_much.json()["errors"][0]["rule"] == "exceeds_captured"
+    await _ok(http, owner, "POST", path, {"amount_minor": 10_001})
+
+    async def ledger() -> list[tuple[str, int]]:
+        return sorted((await _money(owner_engine, checkout["order_id"]))[0])
+
+    expected = sorted([("capture", 15_001), ("refund", 5_000), ("refund", 10_001)])
+    assert await _until(ledger, expected) == expected
+    nothing_left = await http.post(path, headers=owner.headers, json={"amount_minor": 1})
+    assert (nothing_left.status_code, nothing_left.json()["code"]) == (409, "nothing_to_refund")

@@ -58,6 +58,9 @@ class CancellationOut(BaseModel):
     by: Literal["customer", "business"]
     within_free_window: bool
     refundable: bool
+    refund_minor: int | None = Field(
+        default=None, description="What is being refunded to the customer's payment method (if it was paid)."
+    )
 
 
 class BookingOut(BaseModel):

@@ -16,10 +16,12 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from sqlalchemy import make_url, select
 
 from booklnk.booking import service as bookings
+from booklnk.bootstrap import kashier_config
 from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
-from booklnk.payments import settlement, webhooks
+from booklnk.payments import refunds, settlement, webhooks
+from booklnk.payments.kashier.client import KashierClient
 from booklnk.tenancy import housekeeping
 from booklnk.tenancy.models import Business
 from booklnk.tenancy.system import system_context
@@ -80,6 +82,13 @@ def _register(app: App) -> None:
         applied = await settlement.apply(runtime.db, delivery_id, now=runtime.clock.now())
         if applied is not None:
             log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
+
+    @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY)
+    async def send_refund(context: JobContext, business_id: str, intent_id: str) -> None:
+        runtime = runtime_of(context)
+        async with KashierClient(kashier_config(runtime.settings)) as client:
+            outcome = await refunds.send(runtime.db, client, uuid.UUID(business_id), uuid.UUID(intent_id))
+        log.info("refund_sent", intent_id=intent_id, outcome=outcome)
 
     @app.periodic(cron="* * * * *", periodic_id="every-minute")
     @app.task(name=SWEEP_LAPSED_HOLDS, pass_context=True, queueing_lock=SWEEP_LAPSED_HOLDS)

@@ -133,3 +133,36 @@ class LedgerEntry(Base):
     currency: Mapped[str] = mapped_column(String(3))
     source: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+
+class RefundStatus(enum.StrEnum):
+    REQUESTED = "requested"  # recorded; the call has not been made
+    SENDING = "sending"  # the call was (maybe) made: a retry looks the order up first
+    ACCEPTED = "accepted"  # Kashier said yes; its refund webhook settles the money
+    REFUSED = "refused"
+
+
+class RefundIntent(Timestamped, Base):
+    """A refund we decided on, recorded before Kashier is called, so the call is made at
+    most once per intent. Intents not refused never add up to more than was captured."""
+
+    __tablename__ = "refund_intent"
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["business_id", "attempt_id"], ["payment_attempt.business_id", "payment_attempt.id"]
+        ),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        Index("ix_refund_intent_attempt", "business_id", "attempt_id"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID]
+    attempt_id: Mapped[uuid.UUID]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(200))
+    status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus, "refund_status"))
+    gateway_transaction_id: Mapped[str | None] = mapped_column(String(100))
+    gateway_message: Mapped[str | None] = mapped_column(Text)

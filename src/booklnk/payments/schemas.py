@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from booklnk.booking.models import BookingStatus
-from booklnk.payments.models import AttemptStatus
+from booklnk.payments.models import AttemptStatus, RefundStatus
 
 
 class CheckoutIn(BaseModel):
@@ -42,3 +42,21 @@ class PaymentReturnOut(BaseModel):
     attempt_status: AttemptStatus
     booking_id: uuid.UUID
     booking_status: BookingStatus
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_minor: Annotated[int, Field(gt=0)] = Field(description="In minor units (piasters).")
+    reason: Annotated[str, Field(min_length=1, max_length=200)] = "refund"
+
+
+class RefundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    booking_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    reason: str
+    status: RefundStatus

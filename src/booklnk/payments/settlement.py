@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import service as bookings
 from booklnk.db.database import Database
+from booklnk.payments import refunds
 from booklnk.payments.models import (
     AttemptStatus,
     LedgerEntry,
@@ -102,7 +103,19 @@ async def _effect(
         await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
         attempt.status = AttemptStatus.PAID
         attempt.gateway_order_id = str(delivery.payload["data"].get("kashierOrderId") or "") or None
-        return await bookings.settle_payment(session, attempt.business_id, attempt.booking_id)
+        outcome = await bookings.settle_payment(session, attempt.business_id, attempt.booking_id)
+        if outcome not in ("confirmed", "reconfirmed"):
+            # Late money for a time someone else took, or for a booking no longer wanted:
+            # recorded above, and given back.
+            await refunds.request(
+                session,
+                attempt.business_id,
+                attempt.booking_id,
+                amount_minor=None,
+                reason=f"late_payment:{outcome}",
+            )
+            return f"refunded:{outcome}"
+        return outcome
     if delivery.status == "PENDING":
         if attempt.status is AttemptStatus.STARTED:
             attempt.status = AttemptStatus.PENDING

@@ -26,6 +26,7 @@ from booklnk.booking.schemas import (
 from booklnk.classes import service as classes
 from booklnk.classes.schemas import ClassAvailabilityOut
 from booklnk.kernel.errors import ValidationFailed
+from booklnk.payments import refunds
 from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
@@ -154,6 +155,16 @@ def _transition_route(action: Action, path: str, summary: str) -> None:
             session, ctx, booking_id, action, expected_version=parse_if_match(if_match), now=now
         )
         cancellation = CancellationOut.model_validate(decision, from_attributes=True) if decision else None
+        if cancellation is not None and cancellation.refundable:
+            # What was paid goes back: the intent is recorded with the cancellation.
+            intent = await refunds.request(
+                session,
+                ctx.business_id,
+                booking_id,
+                amount_minor=None,
+                reason=f"cancelled_by_{cancellation.by}",
+            )
+            cancellation.refund_minor = intent.amount_minor if intent else None
         return booking_out(view, response, cancellation)
 
     transition.__name__ = f"{action.value}_booking"

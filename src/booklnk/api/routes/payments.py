@@ -8,12 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep, SettingsDep
+from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
+from booklnk.booking import service as bookings
 from booklnk.bootstrap import kashier_config
-from booklnk.payments import checkout, returns, webhooks
-from booklnk.payments.schemas import CheckoutIn, CheckoutOut, PaymentReturnOut, WebhookAck
+from booklnk.payments import checkout, refunds, returns, webhooks
+from booklnk.payments.schemas import (
+    CheckoutIn,
+    CheckoutOut,
+    PaymentReturnOut,
+    RefundIn,
+    RefundOut,
+    WebhookAck,
+)
 
 router = APIRouter(tags=["payments"])
 
@@ -66,6 +74,26 @@ async def start_checkout(
         )
 
     return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+
+
+@router.post(
+    "/v1/businesses/{business_id}/bookings/{booking_id}/refunds",
+    summary="Refund a paid booking, in full or in part (owner)",
+    description="Recorded at once and sent to Kashier by the worker, never twice; Kashier's refund webhook "
+    "settles it. More than was captured (less what is already being refunded) answers 422.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefundOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def refund_booking(
+    booking_id: uuid.UUID, body: RefundIn, ctx: OwnerCtx, session: SessionDep
+) -> RefundOut:
+    await bookings.get_booking(session, ctx, booking_id)
+    intent = await refunds.request(
+        session, ctx.business_id, booking_id, amount_minor=body.amount_minor, reason=body.reason
+    )
+    assert intent is not None  # an explicit amount raises instead of finding nothing
+    return RefundOut.model_validate(intent)
 
 
 @router.post(

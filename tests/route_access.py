@@ -116,6 +116,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/payments"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/refunds"): Access.OWNER,
     ("POST", "/v1/webhooks/kashier"): Access.PUBLIC,
+    ("GET", "/v1/businesses/{business_id}/reconciliation-runs"): Access.OWNER,
+    ("GET", "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches"): Access.OWNER,
     ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,
     # Classes (class mode). Seats and waitlists: customers act for themselves (staff may
     # name a customer); leaving a waitlist: its customer or the business (tests/classes).

@@ -6,11 +6,14 @@ audited afterwards: one delivery row per distinct event, one ledger row per capt
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -18,10 +21,11 @@ from kashier_support import API_KEY, MID, SECRET_KEY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from race_support import LiveServer, running_job_workers, running_server
+from race_support import LiveServer, running_job_workers, running_server, server_env
 from support import Account, sign_up
 
 APPLY_SECONDS = 20
+CAIRO = ZoneInfo("Africa/Cairo")  # the businesses' default zone
 
 
 @pytest.fixture(scope="module")
@@ -344,3 +348,57 @@ async def test_an_owner_refunds_in_parts_never_beyond_the_capture(
     assert await _until(ledger, expected) == expected
     nothing_left = await http.post(path, headers=owner.headers, json={"amount_minor": 1})
     assert (nothing_left.status_code, nothing_left.json()["code"]) == (409, "nothing_to_refund")
+
+
+def _reconcile_cli(database_url: str, kashier_env: dict[str, str], day: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "booklnk.cli", "reconcile", "--date", day],
+        env={**server_env(database_url), **kashier_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+async def test_reconciliation_heals_a_dropped_webhook_and_a_second_run_adds_nothing(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+    database_url: str,
+    kashier_env: dict[str, str],
+) -> None:
+    base, owner, _ = consultancy
+    customer, booking = await _held_booking(http, consultancy)
+    checkout = await _checkout(http, base, customer, booking)
+    async with httpx.AsyncClient() as sim:
+        faults = {"merchantOrderId": checkout["order_id"], "drop": True}
+        assert (await sim.post(f"{simulator_url}/__sim/faults", json=faults)).status_code == 200
+    await _pay(simulator_url, checkout, **CARD)
+    await asyncio.sleep(1)
+    assert await _booking_status(http, base, customer, booking["id"]) == "held"  # only the gateway knows
+
+    day = datetime.now(CAIRO).date().isoformat()
+    first = await asyncio.to_thread(_reconcile_cli, database_url, kashier_env, day)
+    assert (
+        await _until(lambda: _booking_status(http, base, customer, booking["id"]), "confirmed") == "confirmed"
+    )
+    ledger, deliveries, outcomes = await _money(owner_engine, checkout["order_id"])
+    assert (ledger, deliveries, outcomes) == ([("capture", 15_001)], 1, ["confirmed"])
+    second = await asyncio.to_thread(_reconcile_cli, database_url, kashier_env, day)
+    # (The forged test's order is healed too: the gateway captured it, we never believed it.)
+    assert "0 new mismatches" not in first
+    assert "0 new mismatches, 0 healed" in second
+
+    runs = await _ok(http, owner, "GET", f"{base}/reconciliation-runs")
+    assert [r["day"] for r in runs] == [day]
+    path = f"{base}/reconciliation-runs/{runs[0]['id']}/mismatches"
+    found = await _ok(http, owner, "GET", path)
+    ours = [(m["kind"], m["healed"]) for m in found if m["order_id"] == checkout["order_id"]]
+    assert ours == [("captured_not_recorded", True)]
+    as_csv = await http.get(path, headers={**owner.headers, "Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert f"{checkout['order_id']},captured_not_recorded," in as_csv.text

@@ -7,23 +7,27 @@ import atexit
 import os
 import subprocess
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 
-from booklnk.bootstrap import database_url, load_business_types, open_database, passwords_for
+from booklnk.bootstrap import database_url, kashier_config, load_business_types, open_database, passwords_for
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
 from booklnk.demo.loader import Login, load_demo
 from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import create_job_app
-from booklnk.kernel.clock import SystemClock
+from booklnk.kernel.clock import SystemClock, utcnow
 from booklnk.logging import configure_logging
+from booklnk.payments import reconciliation
+from booklnk.payments.kashier.client import KashierClient
 from booklnk.payments.kashier.simulator import serve as serve_simulator
 from booklnk.tenancy.auth import make_platform_admin
 from booklnk.tenancy.schemas import RegisterIn
+from booklnk.tenancy.system import business_ids
 
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
 
@@ -110,6 +114,46 @@ async def _run_worker(settings: Settings, url: str, concurrency: int) -> None:
                 concurrency=concurrency,
                 additional_context={"runtime": Runtime(db, SystemClock(), settings)},
             )
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def reconcile(
+    day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD: each business's own local day.")],
+) -> None:
+    """Compare every payment attempt of the day with Kashier; store and print mismatches."""
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter("give the day as YYYY-MM-DD", param_hint="--date") from None
+    settings = _settings()
+    _migrate(settings)
+    asyncio.run(_reconcile(settings, parsed))
+
+
+async def _reconcile(settings: Settings, day: date) -> None:
+    db = open_database(settings)
+    try:
+        async with db.transaction() as session:
+            tenants = await business_ids(session)
+        async with KashierClient(kashier_config(settings)) as client:
+            for number, tenant in enumerate(tenants, 1):
+
+                def progress(done: int, total: int, number: int = number) -> None:
+                    typer.echo(
+                        f"\r  business {number}/{len(tenants)}: {done}/{total} orders", nl=False, err=True
+                    )
+
+                result = await reconciliation.reconcile(
+                    db, client, tenant, day, now=utcnow(), progress=progress
+                )
+                if result is not None and result.orders_checked:
+                    typer.echo(
+                        f"\r  business {tenant}: {result.orders_checked} orders, "
+                        f"{result.new_mismatches} new mismatches, {result.healed} healed",
+                        err=True,
+                    )
     finally:
         await db.dispose()
 

@@ -13,24 +13,24 @@ from datetime import datetime
 
 import structlog
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url
 
 from booklnk.booking import service as bookings
 from booklnk.bootstrap import kashier_config
 from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
-from booklnk.payments import refunds, settlement, webhooks
+from booklnk.payments import reconciliation, refunds, settlement, webhooks
 from booklnk.payments.kashier.client import KashierClient
 from booklnk.tenancy import housekeeping
-from booklnk.tenancy.models import Business
-from booklnk.tenancy.system import system_context
+from booklnk.tenancy.system import business_ids, system_context
 
 log = structlog.get_logger(__name__)
 RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
 SWEEP_LAPSED_HOLDS = "booking.sweep_lapsed_holds"
 EXTEND_SERIES = "classes.extend_series"
 PRUNE_ACCOUNTS = "tenancy.prune"
+RECONCILE = "payments.reconcile_yesterday"
 
 
 def psycopg_conninfo(database_url: str) -> str:
@@ -46,7 +46,7 @@ def create_job_app(database_url: str) -> App:
 
 async def _business_ids(context: JobContext) -> list[uuid.UUID]:
     async with runtime_of(context).db.transaction() as session:
-        return list((await session.execute(select(Business.id).order_by(Business.id))).scalars())
+        return await business_ids(session)
 
 
 def _register(app: App) -> None:
@@ -109,6 +109,21 @@ def _register(app: App) -> None:
                 ctx = await system_context(session, tenant)
                 if ctx is not None:
                     await classes.extend_series(session, ctx, now=runtime.clock.now())
+
+    @app.periodic(cron="30 1 * * *", periodic_id="nightly")
+    @app.task(name=RECONCILE, pass_context=True, queueing_lock=RECONCILE, retry=RETRY)
+    async def reconcile_yesterday(context: JobContext, timestamp: int) -> None:
+        """Each business's yesterday (in its own zone) against the gateway."""
+        runtime = runtime_of(context)
+        async with KashierClient(kashier_config(runtime.settings)) as client:
+            for tenant in await _business_ids(context):
+                result = await reconciliation.reconcile(
+                    runtime.db, client, tenant, None, now=runtime.clock.now()
+                )
+                if result is not None and result.new_mismatches:
+                    log.warning(
+                        "reconciliation_mismatches", business_id=str(tenant), new=result.new_mismatches
+                    )
 
     @app.periodic(cron="43 3 * * *", periodic_id="daily")
     @app.task(name=PRUNE_ACCOUNTS, pass_context=True, queueing_lock=PRUNE_ACCOUNTS)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKeyConstraint,
@@ -166,3 +167,53 @@ class RefundIntent(Timestamped, Base):
     status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus, "refund_status"))
     gateway_transaction_id: Mapped[str | None] = mapped_column(String(100))
     gateway_message: Mapped[str | None] = mapped_column(Text)
+
+
+class ReconciliationRun(Base):
+    """One business's check of one local day against the gateway; re-running the day
+    updates this row and adds only mismatches not found before."""
+
+    __tablename__ = "reconciliation_run"
+    __table_args__ = (
+        ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
+        UniqueConstraint("business_id", "day"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    day: Mapped[date] = mapped_column(Date)
+    orders_checked: Mapped[int] = mapped_column(Integer, default=0)
+    mismatches: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MismatchKind(enum.StrEnum):
+    CAPTURED_NOT_RECORDED = "captured_not_recorded"  # a lost webhook: healed by applying it
+    PAID_HERE_NOT_AT_GATEWAY = "paid_here_not_at_gateway"
+    AMOUNT_DIFFERS = "amount_differs"
+    CURRENCY_DIFFERS = "currency_differs"
+    REFUNDS_DIFFER = "refunds_differ"
+    STATUS_DIFFERS = "status_differs"
+
+
+class ReconciliationMismatch(Base):
+    __tablename__ = "reconciliation_mismatch"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["business_id", "run_id"],
+            ["reconciliation_run.business_id", "reconciliation_run.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("business_id", "run_id", "order_id", "kind"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    run_id: Mapped[uuid.UUID]
+    order_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[MismatchKind] = mapped_column(_enum(MismatchKind, "mismatch_kind"))
+    ours: Mapped[str] = mapped_column(Text)
+    gateway: Mapped[str] = mapped_column(Text)
+    healed: Mapped[bool] = mapped_column(default=False)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from booklnk.booking.models import BookingStatus
-from booklnk.payments.models import AttemptStatus, RefundStatus
+from booklnk.payments.models import AttemptStatus, MismatchKind, RefundStatus
 
 
 class CheckoutIn(BaseModel):
@@ -60,3 +61,26 @@ class RefundOut(BaseModel):
     currency: str
     reason: str
     status: RefundStatus
+
+
+class ReconciliationRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    day: date = Field(description="The business's local day that was checked.")
+    orders_checked: int
+    mismatches: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class MismatchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: str
+    kind: MismatchKind
+    ours: str
+    gateway: str
+    healed: bool = Field(description="A lost webhook, applied from what the gateway reported.")
+    found_at: datetime

@@ -65,17 +65,45 @@ async def record(session: AsyncSession, event: str, data: Mapping[str, Any]) -> 
         amount_minor = minor_from_major(data.get("amount"), currency)
     except (ValueError, KeyError):
         raise ValidationFailed.on("body.data.amount", "amount", "Not an amount in that currency.") from None
-    order_id = str(data.get("merchantOrderId", ""))
-    stmt = (
-        insert(WebhookDelivery)
-        .values(
+    return await store(
+        session,
+        Event(
             event=event,
             transaction_id=str(data.get("transactionId", "")),
             status=str(data.get("status", "")),
             amount_minor=amount_minor,
             currency=currency,
-            merchant_order_id=order_id,
-            payload={"event": event, "data": dict(data)},
+            merchant_order_id=str(data.get("merchantOrderId", "")),
+        ),
+        {"event": event, "data": dict(data)},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What a delivery says, in the fields its uniqueness and its effect depend on."""
+
+    event: str
+    transaction_id: str
+    status: str
+    amount_minor: int
+    currency: str
+    merchant_order_id: str
+
+
+async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any]) -> Received:
+    """Store an event once (a webhook, or one reconciliation found the gateway knows) and
+    enqueue its application in the same transaction."""
+    stmt = (
+        insert(WebhookDelivery)
+        .values(
+            event=event.event,
+            transaction_id=event.transaction_id,
+            status=event.status,
+            amount_minor=event.amount_minor,
+            currency=event.currency,
+            merchant_order_id=event.merchant_order_id,
+            payload=dict(payload),
         )
         .on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
         .returning(WebhookDelivery.id)
@@ -83,5 +111,6 @@ async def record(session: AsyncSession, event: str, data: Mapping[str, Any]) -> 
     delivery_id = (await session.execute(stmt)).scalar_one_or_none()
     if delivery_id is not None:
         # One application at a time per order, so out-of-order events settle in sequence.
-        await enqueue(session, Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=f"order:{order_id}"))
-    return Received(delivery_id, event, order_id)
+        order_lock = f"order:{event.merchant_order_id}"
+        await enqueue(session, Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=order_lock))
+    return Received(delivery_id, event.event, event.merchant_order_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.tenancy import repository
 from booklnk.tenancy.context import Actor, BusinessContext
-from booklnk.tenancy.models import Role
+from booklnk.tenancy.models import Business, Role
 
 SYSTEM = Actor(user_id=uuid.UUID(int=0))
 
@@ -26,3 +27,8 @@ async def system_context(session: AsyncSession, business_id: uuid.UUID) -> Busin
         business_type_key=business.business_type_key,
         role=Role.OWNER,
     )
+
+
+async def business_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every business, for jobs that visit each tenant in turn (businesses are public)."""
+    return list((await session.execute(select(Business.id).order_by(Business.id))).scalars())

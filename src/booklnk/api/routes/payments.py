@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from typing import Annotated
 
@@ -13,11 +15,13 @@ from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.booking import service as bookings
 from booklnk.bootstrap import kashier_config
-from booklnk.payments import checkout, refunds, returns, webhooks
+from booklnk.payments import checkout, reconciliation, refunds, returns, webhooks
 from booklnk.payments.schemas import (
     CheckoutIn,
     CheckoutOut,
+    MismatchOut,
     PaymentReturnOut,
+    ReconciliationRunOut,
     RefundIn,
     RefundOut,
     WebhookAck,
@@ -130,3 +134,47 @@ async def receive_webhook(
 )
 async def payment_return(request: Request, session: SessionDep, settings: SettingsDep) -> PaymentReturnOut:
     return await returns.describe(session, settings.kashier_api_key.get_secret_value(), request.query_params)
+
+
+@router.get(
+    "/v1/businesses/{business_id}/reconciliation-runs",
+    summary="Reconciliation runs, newest day first (owner)",
+    response_model=list[ReconciliationRunOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def list_reconciliation_runs(ctx: OwnerCtx, session: SessionDep) -> list[ReconciliationRunOut]:
+    return [
+        ReconciliationRunOut.model_validate(r) for r in await reconciliation.runs(session, ctx.business_id)
+    ]
+
+
+@router.get(
+    "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches",
+    summary="What a reconciliation run found (owner); `Accept: text/csv` for a spreadsheet",
+    response_model=list[MismatchOut],
+    responses={
+        **problem_responses(401, 403, 404),
+        200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}},
+    },
+)
+async def list_mismatches(
+    run_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep, accept: Annotated[str | None, Header()] = None
+) -> list[MismatchOut] | Response:
+    rows = [
+        MismatchOut.model_validate(m)
+        for m in await reconciliation.mismatches(session, ctx.business_id, run_id)
+    ]
+    if accept is not None and "text/csv" in accept:
+        return Response(_csv(rows), media_type="text/csv; charset=utf-8")
+    return rows
+
+
+def _csv(rows: list[MismatchOut]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["order_id", "kind", "ours", "gateway", "healed", "found_at"])
+    for row in rows:
+        writer.writerow(
+            [row.order_id, row.kind.value, row.ours, row.gateway, row.healed, row.found_at.isoformat()]
+        )
+    return out.getvalue()

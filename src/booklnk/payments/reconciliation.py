@@ -1,0 +1,273 @@
+"""Nightly reconciliation: every payment attempt of a business's local day, looked up at
+the gateway and compared with what we recorded.
+
+Kashier has no listing API, so the walk is over our own attempts. Each difference is
+stored with its kind. A transaction the gateway has and we never heard of (a lost
+webhook) is healed by storing it as if its webhook had come, so the same code applies it
+(and a late real webhook is then a duplicate). A run is one row per business and day:
+running the day again updates its counts and adds only what was not found before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.db.database import Database
+from booklnk.kernel.errors import NotFound
+from booklnk.payments import webhooks
+from booklnk.payments.kashier.client import KashierClient, OrderFound, OrderLookup
+from booklnk.payments.models import (
+    AttemptStatus,
+    LedgerEntry,
+    LedgerKind,
+    MismatchKind,
+    PaymentAttempt,
+    ReconciliationMismatch,
+    ReconciliationRun,
+    WebhookDelivery,
+)
+from booklnk.tenancy import repository as tenancy
+
+Key = tuple[str, str, str, int]  # event, transaction id, status, amount
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """What we hold for one order."""
+
+    order_id: str
+    status: AttemptStatus
+    amount_minor: int
+    currency: str
+    captured: int
+    refunded: int
+    known: frozenset[Key]  # every delivery stored for the order, applied or not
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: MismatchKind
+    ours: str
+    gateway: str
+    heal: tuple[webhooks.Event, ...] = field(default=())
+
+
+def compare(local: Local, remote: OrderLookup) -> list[Finding]:
+    """Pure: the differences between our record of an order and the gateway's."""
+    if not isinstance(remote, OrderFound):
+        if local.captured > 0:
+            return [
+                Finding(MismatchKind.PAID_HERE_NOT_AT_GATEWAY, f"captured {local.captured}", "unknown order")
+            ]
+        return []
+    findings: list[Finding] = []
+    if remote.currency != local.currency:
+        findings.append(Finding(MismatchKind.CURRENCY_DIFFERS, local.currency, remote.currency))
+    missing = [
+        webhooks.Event(
+            tx.operation, tx.transaction_id, tx.status, tx.amount_minor, tx.currency, local.order_id
+        )
+        for tx in remote.transactions
+        if tx.status == "SUCCESS"
+        and (tx.operation, tx.transaction_id, tx.status, tx.amount_minor) not in local.known
+    ]
+    lost_pays = tuple(e for e in missing if e.event == "pay")
+    lost_refunds = tuple(e for e in missing if e.event == "refund")
+    if lost_pays:
+        findings.append(
+            Finding(
+                MismatchKind.CAPTURED_NOT_RECORDED,
+                f"captured {local.captured}",
+                f"captured {remote.captured_minor}",
+                lost_pays,
+            )
+        )
+    elif remote.captured_minor != local.captured:
+        findings.append(
+            Finding(
+                MismatchKind.AMOUNT_DIFFERS, f"captured {local.captured}", f"captured {remote.captured_minor}"
+            )
+        )
+    if lost_refunds or remote.refunded_minor != local.refunded:
+        findings.append(
+            Finding(
+                MismatchKind.REFUNDS_DIFFER,
+                f"refunded {local.refunded}",
+                f"refunded {remote.refunded_minor}",
+                lost_refunds,
+            )
+        )
+    gateway_paid = remote.captured_minor > 0
+    if (local.status is AttemptStatus.PAID) != gateway_paid and not lost_pays:
+        findings.append(Finding(MismatchKind.STATUS_DIFFERS, local.status.value, remote.status))
+    return findings
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run_id: uuid.UUID
+    orders_checked: int
+    new_mismatches: int
+    healed: int
+
+
+def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    return start, datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+
+
+async def reconcile(
+    db: Database,
+    client: KashierClient,
+    business_id: uuid.UUID,
+    day: date | None,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult | None:
+    """Reconcile one business's local `day` (None: its yesterday), or None if the business
+    is gone. Lookups run outside any transaction; their findings are written in one at
+    the end. `progress(done, total)` is called after each order."""
+    async with db.transaction(tenant_id=business_id) as session:
+        business = await tenancy.get_business(session, business_id)
+        if business is None:
+            return None
+        zone = ZoneInfo(business.time_zone)
+        day = day or now.astimezone(zone).date() - timedelta(days=1)
+        start, end = day_window(day, zone)
+        orders = await _local_orders(session, business_id, start, end)
+    found: list[tuple[Local, list[Finding]]] = []
+    for done, order in enumerate(orders, 1):
+        found.append((order, compare(order, await client.lookup_order(order.order_id))))
+        if progress is not None:
+            progress(done, len(orders))
+    async with db.transaction(tenant_id=business_id) as session:
+        return await _record(session, business_id, day, now, found)
+
+
+async def _local_orders(
+    session: AsyncSession, business_id: uuid.UUID, start: datetime, end: datetime
+) -> list[Local]:
+    result = await session.execute(
+        select(PaymentAttempt)
+        .where(
+            PaymentAttempt.business_id == business_id,
+            PaymentAttempt.created_at >= start,
+            PaymentAttempt.created_at < end,
+        )
+        .order_by(PaymentAttempt.created_at)
+    )
+    attempts = list(result.scalars())
+    ids = [a.id for a in attempts]
+    sums: dict[tuple[uuid.UUID, LedgerKind], int] = {}
+    for attempt_id, kind, total in await session.execute(
+        select(LedgerEntry.attempt_id, LedgerEntry.kind, func.sum(LedgerEntry.amount_minor))
+        .where(LedgerEntry.business_id == business_id, LedgerEntry.attempt_id.in_(ids))
+        .group_by(LedgerEntry.attempt_id, LedgerEntry.kind)
+    ):
+        sums[(attempt_id, kind)] = int(total)
+    known: dict[str, set[Key]] = {}
+    for row in await session.execute(
+        select(
+            WebhookDelivery.merchant_order_id,
+            WebhookDelivery.event,
+            WebhookDelivery.transaction_id,
+            WebhookDelivery.status,
+            WebhookDelivery.amount_minor,
+        ).where(WebhookDelivery.merchant_order_id.in_([a.order_id for a in attempts]))
+    ):
+        known.setdefault(row[0], set()).add((row[1], row[2], row[3], row[4]))
+    return [
+        Local(
+            order_id=a.order_id,
+            status=a.status,
+            amount_minor=a.amount_minor,
+            currency=a.currency,
+            captured=sums.get((a.id, LedgerKind.CAPTURE), 0),
+            refunded=sums.get((a.id, LedgerKind.REFUND), 0),
+            known=frozenset(known.get(a.order_id, set())),
+        )
+        for a in attempts
+    ]
+
+
+async def _record(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    day: date,
+    now: datetime,
+    found: Sequence[tuple[Local, list[Finding]]],
+) -> RunResult:
+    run_id = await session.scalar(
+        insert(ReconciliationRun)
+        .values(business_id=business_id, id=uuid.uuid4(), day=day, started_at=now)
+        .on_conflict_do_update(
+            index_elements=["business_id", "day"], set_={"started_at": now, "finished_at": None}
+        )
+        .returning(ReconciliationRun.id)
+    )
+    assert run_id is not None
+    new, healed = 0, 0
+    for order, findings in found:
+        for finding in findings:
+            for event in finding.heal:
+                payload = {"event": event.event, "data": {"source": "reconciliation"}}
+                stored = await webhooks.store(session, event, payload)
+                healed += stored.delivery_id is not None
+            inserted = await session.scalar(
+                insert(ReconciliationMismatch)
+                .values(
+                    business_id=business_id,
+                    id=uuid.uuid4(),
+                    run_id=run_id,
+                    order_id=order.order_id,
+                    kind=finding.kind,
+                    ours=finding.ours,
+                    gateway=finding.gateway,
+                    healed=bool(finding.heal),
+                )
+                .on_conflict_do_nothing(index_elements=["business_id", "run_id", "order_id", "kind"])
+                .returning(ReconciliationMismatch.id)
+            )
+            new += inserted is not None
+    total = await session.scalar(
+        select(func.count()).where(
+            ReconciliationMismatch.business_id == business_id, ReconciliationMismatch.run_id == run_id
+        )
+    )
+    run = await session.get(ReconciliationRun, (business_id, run_id), populate_existing=True)
+    assert run is not None
+    run.orders_checked, run.mismatches, run.finished_at = len(found), int(total or 0), now
+    return RunResult(run_id, len(found), new, healed)
+
+
+async def runs(session: AsyncSession, business_id: uuid.UUID) -> list[ReconciliationRun]:
+    stmt = (
+        select(ReconciliationRun)
+        .where(ReconciliationRun.business_id == business_id)
+        .order_by(ReconciliationRun.day.desc())
+        .limit(366)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mismatches(
+    session: AsyncSession, business_id: uuid.UUID, run_id: uuid.UUID
+) -> list[ReconciliationMismatch]:
+    """A run's mismatches (NotFound for another business's run)."""
+    if await session.get(ReconciliationRun, (business_id, run_id)) is None:
+        raise NotFound("No such reconciliation run.")
+    stmt = (
+        select(ReconciliationMismatch)
+        .where(ReconciliationMismatch.business_id == business_id, ReconciliationMismatch.run_id == run_id)
+        .order_by(ReconciliationMismatch.found_at, ReconciliationMismatch.order_id)
+    )
+    return list((await session.execute(stmt)).scalars())

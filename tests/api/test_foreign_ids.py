@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 import httpx
 
+from booklnk.bootstrap import kashier_config
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.kernel.clock import utcnow
+from booklnk.payments import reconciliation
+from booklnk.payments.kashier.client import KashierClient
 from class_support import Gym, open_gym, publish, take_seat
 from route_access import ACCESS
 from support import Account, create_business, sign_up
@@ -140,11 +147,22 @@ async def _answers(
     return answers
 
 
-async def test_foreign_ids_under_own_business_are_not_found(client: httpx.AsyncClient) -> None:
+async def _reconciliation_run(db: Database, settings: Settings, business_id: uuid.UUID) -> str:
+    """A run of B's day (B has no payments, so Kashier is never called)."""
+    async with KashierClient(kashier_config(settings)) as kashier:
+        result = await reconciliation.reconcile(db, kashier, business_id, date(2026, 11, 23), now=utcnow())
+    assert result is not None
+    return str(result.run_id)
+
+
+async def test_foreign_ids_under_own_business_are_not_found(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
     assert len(APPOINTMENT_ROUTES) > 20
     owner_a, owner_b = await sign_up(client, "a"), await sign_up(client, "b")
     shop_a, shop_b = await create_business(client, owner_a), await create_business(client, owner_b)
     ids = await _foreign_ids(client, owner_b, shop_b)
+    ids["run_id"] = await _reconciliation_run(db, settings, shop_b)
     answers = await _answers(client, APPOINTMENT_ROUTES, owner_a, shop_a, ids)
     assert {route: status for route, status in answers.items() if status != 404} == {}
 

@@ -170,6 +170,7 @@ async def test_cancellation_policy(client: httpx.AsyncClient, clock: FakeClock) 
         "by": "customer",
         "within_free_window": True,
         "refundable": True,
+        "refund_minor": None,  # nothing was paid online
     }
     assert TOMORROW_10 in {s["starts_at"] for s in await _slots(client, shop, mona)}
 

@@ -3,14 +3,18 @@ thread, shared by the payments tests; the simulator is reset before each test.""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from flow_support import ok
 from kashier_support import API_KEY, MID, SECRET_KEY, Receiver, Sim
 
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.simulator import ServerThread, SimulatorSettings, create_app
+from race_support import LiveServer, running_job_workers, running_server
+from support import Account, sign_up
 
 # Kashier's schedule compressed: three retries within half a second.
 RETRY_DELAYS = (0.05, 0.1, 0.2)
@@ -55,3 +59,62 @@ async def sim(simulator_url: str, receiver: Receiver) -> AsyncIterator[Sim]:
         await http.post(f"{simulator_url}/__sim/reset")
         receiver.clear()
         yield Sim(simulator_url, config, f"{receiver.base_url}/hooks/kashier", http)
+
+
+# --- the live Booklnk stack (two API processes, two workers) wired to the simulator ---
+
+
+@pytest.fixture(scope="module")
+def kashier_env(simulator_url: str) -> dict[str, str]:
+    return {
+        "BOOKLNK_KASHIER_MID": MID,
+        "BOOKLNK_KASHIER_API_KEY": API_KEY,
+        "BOOKLNK_KASHIER_SECRET_KEY": SECRET_KEY,
+        "BOOKLNK_KASHIER_HPP_URL": simulator_url,
+        "BOOKLNK_KASHIER_API_URL": simulator_url,
+        "BOOKLNK_KASHIER_FEP_URL": simulator_url,
+    }
+
+
+@pytest.fixture(scope="module")
+def api(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, kashier_env: dict[str, str]
+) -> Iterator[LiveServer]:
+    with (
+        running_server(database_url, tmp_path_factory, kashier_env) as server,
+        running_job_workers(database_url, tmp_path_factory.mktemp("workers"), 2, kashier_env),
+    ):
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def http(api: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def consultancy(http: httpx.AsyncClient) -> tuple[str, Account, str]:
+    """A consultant (50% deposit, card or Fawry) open every day, all day."""
+    owner = await sign_up(http, "consultant")
+    slug = f"pay-{uuid.uuid4().hex[:8]}"
+    business = await ok(
+        http, owner, "POST", "/v1/businesses", {"name": "Pay", "slug": slug, "business_type": "consultant"}
+    )
+    base = f"/v1/businesses/{business['id']}"
+    staff = await ok(http, owner, "POST", f"{base}/staff", {"display_name": "Advisor"})
+    week = {"hours": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "breaks": []}
+    await ok(http, owner, "PUT", f"{base}/staff/{staff['id']}/weekly-schedule", week)
+    service = await ok(
+        http,
+        owner,
+        "POST",
+        f"{base}/services",
+        {
+            "name": "Session",
+            "price_minor": 30_001,
+            "duration_options_minutes": [60],
+            "staff_ids": [staff["id"]],
+        },
+    )
+    return base, owner, service["id"]

@@ -36,12 +36,18 @@ async def test_tokens_signed_otherwise_are_refused(client: httpx.AsyncClient) ->
         assert response.status_code == 401, token
 
 
-def test_production_refuses_the_development_jwt_secret() -> None:
+def test_production_refuses_the_development_secrets() -> None:
     with pytest.raises(ValidationError, match="BOOKLNK_JWT_SECRET"):
         Settings(environment="production")
     with pytest.raises(ValidationError, match="BOOKLNK_JWT_SECRET"):
         Settings(environment="production", jwt_secret="short")  # type: ignore[arg-type]
-    Settings(environment="production", jwt_secret="x" * 40)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="BOOKLNK_KASHIER_API_KEY"):
+        Settings(environment="production", jwt_secret="x" * 40)  # type: ignore[arg-type]
+    Settings(
+        environment="production",
+        jwt_secret="x" * 40,  # type: ignore[arg-type]
+        kashier_api_key="a-real-payment-api-key",  # type: ignore[arg-type]
+    )
 
 
 async def test_nul_character_is_422_not_500(client: httpx.AsyncClient) -> None:

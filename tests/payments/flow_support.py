@@ -1,0 +1,131 @@
+"""The live stack's side of the payment tests: booking, paying and auditing over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from race_support import server_env
+from support import Account, sign_up
+
+APPLY_SECONDS = 20
+CAIRO = ZoneInfo("Africa/Cairo")  # the businesses' default zone
+
+
+async def ok(http: httpx.AsyncClient, who: Account, method: str, path: str, body: Any = None) -> Any:
+    response = await http.request(method, path, headers=who.headers, json=body)
+    assert response.status_code in (200, 201), f"{path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+slots = iter(range(1000))
+
+
+async def held_booking(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], method: str = "card"
+) -> tuple[Account, dict[str, Any]]:
+    base, _, service_id = consultancy
+    customer = await sign_up(http, "customer")
+    start = datetime.combine(datetime.now(UTC).date() + timedelta(days=2), datetime.min.time(), UTC)
+    start += timedelta(hours=2 * next(slots))  # apart by more than the buffers
+    body = {
+        "service_id": service_id,
+        "starts_at": start.isoformat(),
+        "payment_method": method,
+        "extra_fields": {"topic": "Money"},
+    }
+    booking = await ok(http, customer, "POST", f"{base}/bookings", body)
+    assert booking["status"] == "held"
+    return customer, booking
+
+
+async def start_checkout(
+    http: httpx.AsyncClient, base: str, customer: Account, booking: dict[str, Any], method: str = "card"
+) -> dict[str, Any]:
+    started: dict[str, Any] = await ok(
+        http, customer, "POST", f"{base}/bookings/{booking['id']}/payments", {"method": method}
+    )
+    return started
+
+
+async def pay(simulator_url: str, checkout: dict[str, Any], **details: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10) as sim:
+        opened = await sim.get(checkout["url"])
+        assert opened.status_code == 200, opened.text
+        paid = await sim.post(
+            f"{simulator_url}/__sim/pay", json={"merchantOrderId": checkout["order_id"], **details}
+        )
+        assert paid.status_code == 200, paid.text
+        result: dict[str, Any] = paid.json()
+        return result
+
+
+CARD = {"method": "card", "cardNumber": "5123450000000008", "expiry": "12/39", "cvv": "100"}
+
+
+async def until(probe: Any, expected: Any) -> Any:
+    """Poll until the worker has applied what the webhook said (or time runs out)."""
+    deadline = time.monotonic() + APPLY_SECONDS
+    while True:
+        value = await probe()
+        if value == expected or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+async def booking_status(http: httpx.AsyncClient, base: str, who: Account, booking_id: str) -> str:
+    status: str = (await ok(http, who, "GET", f"{base}/bookings/{booking_id}"))["status"]
+    return status
+
+
+async def money(engine: AsyncEngine, order_id: str) -> tuple[list[tuple[str, int]], int, list[str]]:
+    async with engine.connect() as conn:
+        ledger = await conn.execute(
+            text(
+                "SELECT l.kind::text, l.amount_minor FROM ledger_entry l"
+                " JOIN payment_attempt a ON a.business_id = l.business_id AND a.id = l.attempt_id"
+                " WHERE a.order_id = :o ORDER BY l.created_at"
+            ),
+            {"o": order_id},
+        )
+        deliveries = await conn.scalar(
+            text("SELECT count(*) FROM webhook_delivery WHERE merchant_order_id = :o"), {"o": order_id}
+        )
+        outcomes = await conn.execute(
+            text("SELECT outcome FROM webhook_delivery WHERE merchant_order_id = :o ORDER BY id"),
+            {"o": order_id},
+        )
+        return [tuple(r) for r in ledger], int(deliveries or 0), [r[0] for r in outcomes]
+
+
+async def paid_booking(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], simulator_url: str
+) -> tuple[Account, dict[str, Any], dict[str, Any]]:
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, consultancy[0], customer, booking)
+    await pay(simulator_url, checkout, **CARD)
+    status = await until(lambda: booking_status(http, consultancy[0], customer, booking["id"]), "confirmed")
+    assert status == "confirmed"
+    return customer, booking, checkout
+
+
+def reconcile_cli(database_url: str, kashier_env: dict[str, str], day: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "booklnk.cli", "reconcile", "--date", day],
+        env={**server_env(database_url), **kashier_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr

@@ -115,7 +115,7 @@ async def _load_calendars(
         **{s.lane: ("staff", s.id) for s in staff},
         **{r.lane: ("resource", r.id) for r in resources},
     }
-    await repository._load_busy(session, business_id, lanes, span, now, calendars)
+    await repository.load_busy(session, business_id, lanes, span, now, calendars)
     return calendars
 
 

@@ -7,24 +7,18 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, any_, cast, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, Range
+from sqlalchemy import BigInteger, and_, any_, bindparam, delete, exists, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, TSTZRANGE, Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.models import Allocation, Booking, BookingStatus
 from booklnk.catalog.models import (
-    DateOverride,
-    DateOverrideInterval,
     Resource,
     Service,
-    ServiceStaff,
-    StaffMember,
-    TimeOff,
-    WeeklyInterval,
 )
-from booklnk.catalog.schedule_rules import DayOverride, Span, WeeklySchedule, WeeklySpan, from_db_time
+from booklnk.catalog.schedule_rules import DayOverride, WeeklySchedule
 from booklnk.scheduling.intervals import Interval
 
 OwnerKey = tuple[str, uuid.UUID | None]  # ("business", None) | ("staff", id) | ("resource", id)
@@ -40,33 +34,8 @@ class OwnerCalendar:
     busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # UTC (start, end) pairs
 
 
-def _key(row: WeeklyInterval | DateOverride | TimeOff) -> OwnerKey:
-    return (row.owner_kind, row.staff_id or row.resource_id)
-
-
 async def get_service(session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID) -> Service | None:
     return await session.get(Service, (business_id, service_id))
-
-
-async def qualified_staff(
-    session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID
-) -> Sequence[StaffMember]:
-    stmt = (
-        select(StaffMember)
-        .join(
-            ServiceStaff,
-            and_(
-                ServiceStaff.business_id == StaffMember.business_id, ServiceStaff.staff_id == StaffMember.id
-            ),
-        )
-        .where(
-            ServiceStaff.business_id == business_id,
-            ServiceStaff.service_id == service_id,
-            StaffMember.active.is_(True),
-        )
-        .order_by(StaffMember.display_name, StaffMember.id)
-    )
-    return (await session.execute(stmt)).scalars().all()
 
 
 async def resources_of_kinds(
@@ -82,85 +51,25 @@ async def resources_of_kinds(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def load_calendars(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    *,
-    lanes: dict[int, OwnerKey],
-    dates: tuple[date, date],
-    span: Interval,
-    now: datetime,
-) -> dict[OwnerKey, OwnerCalendar]:
-    """Weekly hours, overrides, time off and busy time of the business and the given
-    lanes' owners: four queries, independent of the window's length."""
-    calendars: dict[OwnerKey, OwnerCalendar] = defaultdict(OwnerCalendar)
-    await _load_weeks(session, business_id, calendars)
-    await _load_overrides(session, business_id, dates, calendars)
-    await _load_time_off(session, business_id, span, calendars)
-    await _load_busy(session, business_id, lanes, span, now, calendars)
-    return calendars
+# Lapsed holds block no more (even before the worker or a new booking releases them): an
+# anti-join on them is cheaper than joining every booking. Built once; bounds, not Range
+# objects, and one array parameter for the lanes: a busy "any staff" search returns
+# thousands of rows.
+_BUSY = select(Allocation.lane, func.lower(Allocation.period), func.upper(Allocation.period)).where(
+    Allocation.business_id == bindparam("business_id"),
+    Allocation.lane == any_(bindparam("lanes", type_=ARRAY(BigInteger))),
+    Allocation.active.is_(True),
+    Allocation.period.overlaps(bindparam("span", type_=TSTZRANGE)),
+    ~exists().where(
+        Booking.business_id == Allocation.business_id,
+        Booking.id == Allocation.booking_id,
+        Booking.status == BookingStatus.HELD,
+        Booking.hold_expires_at <= bindparam("now"),
+    ),
+)
 
 
-async def _load_weeks(
-    session: AsyncSession, business_id: uuid.UUID, out: dict[OwnerKey, OwnerCalendar]
-) -> None:
-    rows = (
-        await session.execute(select(WeeklyInterval).where(WeeklyInterval.business_id == business_id))
-    ).scalars()
-    hours: dict[OwnerKey, list[WeeklySpan]] = defaultdict(list)
-    breaks: dict[OwnerKey, list[WeeklySpan]] = defaultdict(list)
-    for row in rows:
-        target = hours if row.kind == "hours" else breaks
-        target[_key(row)].append(WeeklySpan(row.weekday, _span(row.start_time, row.end_time)))
-    for key in hours.keys() | breaks.keys():
-        out[key].week = WeeklySchedule(hours=hours[key], breaks=breaks[key])
-
-
-def _span(start: object, end: object) -> Span:
-    return Span(from_db_time(start, is_end=False), from_db_time(end, is_end=True))  # type: ignore[arg-type]
-
-
-async def _load_overrides(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    dates: tuple[date, date],
-    out: dict[OwnerKey, OwnerCalendar],
-) -> None:
-    stmt = (
-        select(DateOverride, DateOverrideInterval)
-        .outerjoin(
-            DateOverrideInterval,
-            and_(
-                DateOverrideInterval.business_id == DateOverride.business_id,
-                DateOverrideInterval.override_id == DateOverride.id,
-            ),
-        )
-        .where(DateOverride.business_id == business_id, DateOverride.override_date.between(*dates))
-        .order_by(DateOverride.id, DateOverrideInterval.position)
-    )
-    spans: dict[uuid.UUID, list[Span]] = defaultdict(list)
-    overrides: dict[uuid.UUID, DateOverride] = {}
-    for override, interval in (await session.execute(stmt)).all():
-        overrides[override.id] = override
-        if interval is not None:
-            spans[override.id].append(_span(interval.start_time, interval.end_time))
-    for override_id, override in overrides.items():
-        out[_key(override)].overrides.append(
-            DayOverride(override.override_date, override.closed, spans[override_id])
-        )
-
-
-async def _load_time_off(
-    session: AsyncSession, business_id: uuid.UUID, span: Interval, out: dict[OwnerKey, OwnerCalendar]
-) -> None:
-    stmt = select(TimeOff).where(
-        TimeOff.business_id == business_id, TimeOff.starts_at < span.end, TimeOff.ends_at > span.start
-    )
-    for row in (await session.execute(stmt)).scalars():
-        out[_key(row)].time_off.append(Interval(row.starts_at, row.ends_at))
-
-
-async def _load_busy(
+async def load_busy(
     session: AsyncSession,
     business_id: uuid.UUID,
     lanes: dict[int, OwnerKey],
@@ -168,26 +77,16 @@ async def _load_busy(
     now: datetime,
     out: dict[OwnerKey, OwnerCalendar],
 ) -> None:
-    """Active allocations, except holds already past their expiry (they block no more,
-    even before the worker or a new booking releases them)."""
+    """The blocked periods on `lanes` within `span`, added to each owner's calendar."""
     if not lanes:
         return
-    # Bounds, not Range objects, and one array parameter for the lanes: this query returns
-    # thousands of rows for a busy "any staff" search.
-    stmt = (
-        select(Allocation.lane, func.lower(Allocation.period), func.upper(Allocation.period))
-        .join(
-            Booking, and_(Booking.business_id == Allocation.business_id, Booking.id == Allocation.booking_id)
-        )
-        .where(
-            Allocation.business_id == business_id,
-            Allocation.lane == any_(cast(list(lanes), ARRAY(BigInteger))),
-            Allocation.active.is_(True),
-            Allocation.period.overlaps(Range(span.start, span.end)),
-            or_(Booking.status != BookingStatus.HELD, Booking.hold_expires_at > now),
-        )
-    )
-    for lane, start, end in (await session.execute(stmt)).all():
+    params = {
+        "business_id": business_id,
+        "lanes": list(lanes),
+        "span": Range(span.start, span.end),
+        "now": now,
+    }
+    for lane, start, end in await session.execute(_BUSY, params):
         out[lanes[lane]].busy.append((start, end))
 
 

@@ -114,6 +114,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     # Payments: checkout by the booking's customer or the business (service.get_booking);
     # Kashier's webhook and the browser return are signed by Kashier, not by a token.
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/payments"): Access.SIGNED_IN,
+    ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}/payments"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/refunds"): Access.OWNER,
     ("POST", "/v1/webhooks/kashier"): Access.PUBLIC,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs"): Access.OWNER,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     column,
     text,
 )
@@ -81,6 +82,8 @@ class Booking(Timestamped, Base):
     # A seat in a class session (class mode); its time is the session's, and it holds a
     # seat instead of allocations.
     session_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # Why the status is what it is, when that is not obvious (late money, refunds).
+    status_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Allocation(Base):

@@ -204,3 +204,12 @@ async def lapsed_holds(
     if session_id is not None:
         stmt = stmt.where(Booking.session_id == session_id)
     return list((await session.execute(stmt)).scalars())
+
+
+async def note_reason(session: AsyncSession, booking: Booking, reason: str) -> None:
+    await session.execute(
+        update(Booking)
+        .where(Booking.business_id == booking.business_id, Booking.id == booking.id)
+        .values(status_reason=reason, version=Booking.version + 1, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )

@@ -81,6 +81,9 @@ class BookingOut(BaseModel):
     currency: str
     extra_fields: dict[str, Any]
     session_id: uuid.UUID | None = Field(default=None, description="The class session (class mode).")
+    status_reason: str | None = Field(
+        default=None, description="Why the status is what it is, when not obvious."
+    )
     version: int
     created_at: datetime
     cancellation: CancellationOut | None = None

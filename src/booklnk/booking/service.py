@@ -500,3 +500,12 @@ async def extend_hold(
             return True
         session.expunge(booking)
     raise ConcurrentUpdate("The booking kept changing; the job will retry.")
+
+
+async def note_reason(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, reason: str
+) -> None:
+    """Say on the booking why it stands as it does (bumps its version: clients re-read)."""
+    booking = await repository.get_booking(session, business_id, booking_id)
+    if booking is not None:
+        await repository.note_reason(session, booking, reason)

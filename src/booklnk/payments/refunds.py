@@ -53,9 +53,10 @@ class Refundable:
 
 
 async def refundable(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, attempt_id: uuid.UUID | None = None
 ) -> Refundable | None:
-    """The booking's paid attempt, locked, with what it captured and what is promised back."""
+    """The booking's paid attempt (the given one, else its first), locked, with what it
+    captured and what is promised back."""
     stmt = (
         select(PaymentAttempt)
         .where(
@@ -67,6 +68,8 @@ async def refundable(
         .limit(1)
         .with_for_update()
     )
+    if attempt_id is not None:
+        stmt = stmt.where(PaymentAttempt.id == attempt_id)
     attempt = (await session.execute(stmt)).scalar_one_or_none()
     if attempt is None:
         return None
@@ -94,11 +97,12 @@ async def request(
     *,
     amount_minor: int | None,
     reason: str,
+    attempt_id: uuid.UUID | None = None,
     field: str = "body.amount_minor",
 ) -> RefundIntent | None:
     """Record a refund intent (all that is left when `amount_minor` is None) and enqueue
     its sending; None when the booking has nothing captured to give back."""
-    found = await refundable(session, business_id, booking_id)
+    found = await refundable(session, business_id, booking_id, attempt_id)
     if found is None or found.left <= 0:
         if amount_minor is None:
             return None

@@ -84,3 +84,26 @@ class MismatchOut(BaseModel):
     gateway: str
     healed: bool = Field(description="A lost webhook, applied from what the gateway reported.")
     found_at: datetime
+
+
+class AttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: str
+    method: str
+    amount_minor: int
+    currency: str
+    status: AttemptStatus
+    review_reason: str | None = Field(description="Why a person must look at it (flagged).")
+    created_at: datetime
+
+
+class BookingPaymentsOut(BaseModel):
+    booking_id: uuid.UUID
+    currency: str
+    captured_minor: int = Field(description="Sum of the ledger's captures for this booking.")
+    refunded_minor: int = Field(description="Sum of the ledger's refunds (settled by Kashier's webhook).")
+    paid_minor: int = Field(description="Captured less refunded: what the customer has paid, net.")
+    attempts: list[AttemptOut]
+    refunds: list[RefundOut]

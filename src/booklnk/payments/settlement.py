@@ -11,6 +11,7 @@ whether or not its payment has been seen yet.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +35,13 @@ from booklnk.tenancy.service import business_rules
 from booklnk.tenancy.system import system_context
 
 FAWRY_DEFAULT_HOLD = timedelta(hours=24)
+LATE_BUT_FREE = "Confirmed by a payment that arrived after the hold had expired; the time was still free."
+_REFUNDED = "A payment arrived {}; it is being refunded in full."
+LATE_REFUNDED: dict[str, str] = defaultdict(
+    lambda: _REFUNDED.format("for a booking that could not take it"),
+    slot_taken=_REFUNDED.format("after the hold had expired and the time was taken"),
+    booking_cancelled=_REFUNDED.format("after the booking was cancelled"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +112,17 @@ async def _effect(
         attempt.status = AttemptStatus.PAID
         attempt.gateway_order_id = str(delivery.payload["data"].get("kashierOrderId") or "") or None
         outcome = await bookings.settle_payment(session, attempt.business_id, attempt.booking_id)
-        if outcome not in ("confirmed", "reconfirmed"):
+        if outcome == "reconfirmed":
+            await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
+        elif outcome != "confirmed":
             # Late money for a time someone else took, or for a booking no longer wanted:
             # recorded above, and given back.
+            reason = f"late_payment:{outcome}"
             await refunds.request(
-                session,
-                attempt.business_id,
-                attempt.booking_id,
-                amount_minor=None,
-                reason=f"late_payment:{outcome}",
+                session, attempt.business_id, attempt.booking_id, amount_minor=None, reason=reason
+            )
+            await bookings.note_reason(
+                session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome]
             )
             return f"refunded:{outcome}"
         return outcome

@@ -15,8 +15,10 @@ from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.booking import service as bookings
 from booklnk.bootstrap import kashier_config
-from booklnk.payments import checkout, reconciliation, refunds, returns, webhooks
+from booklnk.payments import checkout, ledger, reconciliation, refunds, returns, webhooks
 from booklnk.payments.schemas import (
+    AttemptOut,
+    BookingPaymentsOut,
     CheckoutIn,
     CheckoutOut,
     MismatchOut,
@@ -78,6 +80,29 @@ async def start_checkout(
         )
 
     return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+
+
+@router.get(
+    "/v1/businesses/{business_id}/bookings/{booking_id}/payments",
+    summary="A booking's payments, refunds and balance (its customer, or the business)",
+    description="The amounts are sums over the append-only ledger, never a stored balance.",
+    response_model=BookingPaymentsOut,
+    responses=problem_responses(401, 403, 404),
+)
+async def booking_payments(
+    booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep
+) -> BookingPaymentsOut:
+    booking = await bookings.get_booking(session, ctx, booking_id)
+    found = await ledger.balance(session, ctx.business_id, booking_id)
+    return BookingPaymentsOut(
+        booking_id=booking_id,
+        currency=booking.currency,
+        captured_minor=found.captured_minor,
+        refunded_minor=found.refunded_minor,
+        paid_minor=found.paid_minor,
+        attempts=[AttemptOut.model_validate(a) for a in found.attempts],
+        refunds=[RefundOut.model_validate(r) for r in found.refunds],
+    )
 
 
 @router.post(

@@ -1,0 +1,133 @@
+"""Money that arrives late, for nobody, or not as asked: never lost, never applied silently.
+
+The hold's lapse is played by the database (the sweep's own update), since the live
+stack runs on the real clock."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+from flow_support import CARD, booking_status, held_booking, money, ok, pay, start_checkout, until
+from kashier_support import API_KEY
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booklnk.payments.kashier.signing import webhook_signature
+from support import Account, sign_up
+
+
+async def _lapse(engine: AsyncEngine, booking_id: str) -> None:
+    """What the expiry job does to a lapsed hold."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE booking SET status = 'expired', version = version + 1 WHERE id = :b"),
+            {"b": booking_id},
+        )
+        await conn.execute(
+            text("UPDATE allocation SET active = false WHERE booking_id = :b"), {"b": booking_id}
+        )
+
+
+async def _post_webhook(http: httpx.AsyncClient, data: dict[str, Any]) -> httpx.Response:
+    body = {"event": "pay", "data": data}
+    headers = {"content-type": "application/json", "x-kashier-signature": webhook_signature(API_KEY, data)}
+    return await http.post("/v1/webhooks/kashier", content=json.dumps(body), headers=headers)
+
+
+def _pay_data(order_id: str, amount: float) -> dict[str, Any]:
+    return {
+        "merchantOrderId": order_id,
+        "kashierOrderId": f"k-{uuid.uuid4().hex[:8]}",
+        "transactionId": f"TX-{uuid.uuid4().hex[:10]}",
+        "status": "SUCCESS",
+        "method": "card",
+        "amount": amount,
+        "currency": "EGP",
+        "signatureKeys": ["amount", "currency", "merchantOrderId", "status", "transactionId"],
+    }
+
+
+async def _outcomes(engine: AsyncEngine, order_id: str) -> list[str]:
+    return (await money(engine, order_id))[2]
+
+
+async def test_late_money_for_a_free_time_confirms_again_and_says_so(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    base = consultancy[0]
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, base, customer, booking)
+    await _lapse(owner_engine, booking["id"])
+    await pay(simulator_url, checkout, **CARD)
+
+    assert (
+        await until(lambda: booking_status(http, base, customer, booking["id"]), "confirmed") == "confirmed"
+    )
+    after = await ok(http, customer, "GET", f"{base}/bookings/{booking['id']}")
+    assert "after the hold had expired" in after["status_reason"]
+    assert await _outcomes(owner_engine, checkout["order_id"]) == ["reconfirmed"]
+
+
+async def test_late_money_for_a_taken_time_is_refunded_and_the_booking_says_why(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    base, _, service_id = consultancy
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, base, customer, booking)
+    await _lapse(owner_engine, booking["id"])
+    rival = await sign_up(http, "rival")
+    body = {
+        "service_id": service_id,
+        "starts_at": booking["starts_at"],
+        "payment_method": "card",
+        "extra_fields": {"topic": "Mine now"},
+    }
+    await ok(http, rival, "POST", f"{base}/bookings", body)
+    await pay(simulator_url, checkout, **CARD)
+
+    async def balance() -> tuple[int, int, int]:
+        found = await ok(http, customer, "GET", f"{base}/bookings/{booking['id']}/payments")
+        return found["captured_minor"], found["refunded_minor"], found["paid_minor"]
+
+    assert await until(balance, (15_001, 15_001, 0)) == (15_001, 15_001, 0)
+    after = await ok(http, customer, "GET", f"{base}/bookings/{booking['id']}")
+    assert after["status"] == "expired"
+    assert "refunded in full" in after["status_reason"]
+    assert await _outcomes(owner_engine, checkout["order_id"]) == ["refunded:slot_taken", "refund_recorded"]
+
+
+async def test_money_for_an_unknown_order_is_kept_and_flagged(
+    http: httpx.AsyncClient, owner_engine: AsyncEngine
+) -> None:
+    order_id = f"bk-nobody-{uuid.uuid4().hex[:8]}"
+    response = await _post_webhook(http, _pay_data(order_id, 99.5))
+    assert response.status_code == 200, response.text
+    assert await until(lambda: _outcomes(owner_engine, order_id), ["unknown_order"]) == ["unknown_order"]
+
+
+async def test_an_amount_that_does_not_match_is_flagged_not_applied(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], owner_engine: AsyncEngine
+) -> None:
+    base, owner, _ = consultancy
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, base, customer, booking)
+    response = await _post_webhook(http, _pay_data(checkout["order_id"], 1.0))
+    assert response.status_code == 200, response.text
+
+    assert await until(lambda: _outcomes(owner_engine, checkout["order_id"]), ["flagged_amount"]) == [
+        "flagged_amount"
+    ]
+    assert await booking_status(http, base, customer, booking["id"]) == "held"
+    found = await ok(http, owner, "GET", f"{base}/bookings/{booking['id']}/payments")
+    attempt = found["attempts"][0]
+    assert attempt["status"] == "flagged"
+    assert "expected 15001 EGP" in attempt["review_reason"]

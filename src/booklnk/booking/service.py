@@ -31,6 +31,7 @@ from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_
 from booklnk.booking.models import Allocation, Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
+from booklnk.catalog.models import Service
 from booklnk.classes import seats
 from booklnk.db.errors import violated_constraint
 from booklnk.db.jobs import Job, enqueue
@@ -80,8 +81,9 @@ async def create_booking(
         duration_minutes=new.duration_minutes,
         now=now,
     )
-    validate_booking_fields(offer.rules, new.extra_fields)
-    status, hold_expires_at, method = initial_state(offer.rules, new.payment_method, now)
+    rules = await rules_for_service(session, ctx, offer.service, offer.rules)
+    validate_booking_fields(rules, new.extra_fields)
+    status, hold_expires_at, method = initial_state(rules, new.payment_method, now)
     booking = Booking(
         business_id=ctx.business_id,
         id=uuid.uuid4(),
@@ -144,6 +146,19 @@ def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
     if not ctx.is_staff:
         raise ValidationFailed.on("body.customer_id", "not_allowed", "Only staff may book for someone else.")
     return new.customer_id
+
+
+async def rules_for_service(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    service: Service,
+    business_rules: EffectiveRules | None = None,
+) -> EffectiveRules:
+    """The rules a booking of `service` follows: the business's, with the service's own
+    payment overrides when it has any."""
+    if not service.payment_overrides and business_rules is not None:
+        return business_rules
+    return await tenancy.business_rules(session, ctx, service.payment_overrides)
 
 
 def initial_state(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import (
     CHAR,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booklnk.db.base import Base, Timestamped
@@ -153,6 +154,9 @@ class Service(Timestamped, Base):
     buffer_after_minutes: Mapped[int | None] = mapped_column(Integer)
     capacity: Mapped[int] = mapped_column(Integer)
     required_resource_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    # The business's payment rules changed for this service only (payment_policy,
+    # deposit_percent, payment_methods), within the type's bounds like the business's own.
+    payment_overrides: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -119,11 +119,25 @@ class ServiceCreate(_In):
         default_factory=list, description="The staff members who perform it (same business)."
     )
     active: bool = True
+    payment_overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="This service's own payment rules, within the business type's bounds: "
+        "`payment_policy`, `deposit_percent`, `payment_methods`.",
+        examples=[{"payment_policy": "deposit", "deposit_percent": 30}],
+    )
 
 
 class ServiceUpdate(_Patch):
     NOT_NULLABLE = frozenset(
-        {"name", "description", "price_minor", "required_resource_kinds", "staff_ids", "active"}
+        {
+            "name",
+            "description",
+            "price_minor",
+            "required_resource_kinds",
+            "staff_ids",
+            "active",
+            "payment_overrides",
+        }
     )
 
     name: Name | None = None
@@ -137,6 +151,7 @@ class ServiceUpdate(_Patch):
     required_resource_kinds: Annotated[list[ResourceKind], Field(max_length=10)] | None = None
     staff_ids: Annotated[list[uuid.UUID], Field(max_length=200)] | None = None
     active: bool | None = None
+    payment_overrides: dict[str, Any] | None = None
 
 
 class ServiceOut(_Out):
@@ -152,6 +167,7 @@ class ServiceOut(_Out):
     required_resource_kinds: list[str]
     staff_ids: list[uuid.UUID] = Field(default_factory=list)
     active: bool
+    payment_overrides: dict[str, Any]
     created_at: dt.datetime
 
 

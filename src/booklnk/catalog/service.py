@@ -41,6 +41,7 @@ class ServiceSpec:
     required_resource_kinds: Sequence[str] = ()
     staff_ids: Sequence[uuid.UUID] = ()
     active: bool = True
+    payment_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +134,13 @@ def _spec_of(view: ServiceView) -> ServiceSpec:
         required_resource_kinds=s.required_resource_kinds,
         staff_ids=view.staff_ids,
         active=s.active,
+        payment_overrides=s.payment_overrides,
     )
 
 
 async def _apply(session: AsyncSession, ctx: BusinessContext, service: Service, spec: ServiceSpec) -> None:
     """Check `spec` against the business's rules and write it, defaults resolved, onto `service`."""
-    rules = await tenancy.business_rules(session, ctx)
+    rules = await _rules_with(session, ctx, spec.payment_overrides)
     business = await tenancy.get_business(session, ctx.business_id)
     known = await repository.existing_staff_ids(session, ctx.business_id, spec.staff_ids)
     durations = list(spec.duration_options_minutes or rules.default_durations_minutes)
@@ -154,7 +156,34 @@ async def _apply(session: AsyncSession, ctx: BusinessContext, service: Service, 
     service.buffer_after_minutes = spec.buffer_after_minutes
     service.capacity = 1 if rules.mode == "appointment" else (spec.capacity or rules.default_capacity or 1)
     service.required_resource_kinds = list(spec.required_resource_kinds)
+    service.payment_overrides = dict(spec.payment_overrides)
     service.active = spec.active
+
+
+PAYMENT_RULES = frozenset({"payment_policy", "deposit_percent", "payment_methods"})
+
+
+async def _rules_with(
+    session: AsyncSession, ctx: BusinessContext, overrides: Mapping[str, Any]
+) -> EffectiveRules:
+    """The business's rules with the service's payment overrides, each checked against the
+    type's bounds exactly as the business's own are (a 422 names the override)."""
+    issues = [
+        FieldIssue(
+            f"body.payment_overrides.{name}", "not_a_payment_rule", f"Choose among {sorted(PAYMENT_RULES)}."
+        )
+        for name in overrides
+        if name not in PAYMENT_RULES
+    ]
+    if issues:
+        raise ValidationFailed("The service's payment overrides are invalid.", issues=issues)
+    try:
+        return await tenancy.business_rules(session, ctx, overrides)
+    except ValidationFailed as exc:
+        renamed = [
+            replace(i, field=i.field.replace("rules.", "body.payment_overrides.", 1)) for i in exc.issues
+        ]
+        raise ValidationFailed("The service's payment overrides are invalid.", issues=renamed) from None
 
 
 def check_service(

@@ -82,13 +82,26 @@ async def book_seat(
     else `confirmed`. Full (or the free seats promised to the waitlist): 409 `session_full`."""
     rules = await class_rules(session, ctx, "path.session_id")
     customer_id = _customer_of(ctx, request.customer_id)
+    payment_rules = await _payment_rules(session, ctx, session_id, rules)
     validate_booking_fields(rules, request.extra_fields)
-    status, hold_expires_at, method = bookings.initial_state(rules, request.payment_method, now)
+    status, hold_expires_at, method = bookings.initial_state(payment_rules, request.payment_method, now)
     waiting = await seats.waiting_count(session, ctx.business_id, session_id)
     current = await _take_seat(session, ctx.business_id, session_id, rules, now, promised=waiting)
     return await _new_booking(
         session, current, customer_id, status, hold_expires_at, method, request.extra_fields
     )
+
+
+async def _payment_rules(
+    session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID, rules: EffectiveRules
+) -> EffectiveRules:
+    """The business's rules, with the class's service's payment overrides if it has any."""
+    current = await seats.read(session, ctx.business_id, session_id)
+    if current is None:
+        raise SessionNotFound("No such class session.")
+    service = await catalog.get_service(session, ctx.business_id, current.service_id)
+    assert service is not None  # the session's foreign key guarantees it
+    return await bookings.rules_for_service(session, ctx, service, rules)
 
 
 async def _take_seat(
@@ -243,6 +256,7 @@ async def promote(
     if current.status is not SessionStatus.SCHEDULED or current.starts_at <= now:
         await _close_line(session, ctx.business_id, session_id)
         return []
+    payment_rules = await _payment_rules(session, ctx, session_id, rules)
     promoted: list[uuid.UUID] = []
     while (entry := await _first_in_line(session, ctx.business_id, session_id)) is not None:
         try:
@@ -251,7 +265,7 @@ async def promote(
             )
         except SessionFull:
             break
-        status, hold_expires_at, method = _promotion_state(rules, entry, now)
+        status, hold_expires_at, method = _promotion_state(payment_rules, entry, now)
         booking = await _new_booking(
             session, seat, entry.customer_id, status, hold_expires_at, method, entry.extra_fields
         )

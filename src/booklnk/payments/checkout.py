@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import service as bookings
 from booklnk.booking.models import BookingStatus
+from booklnk.catalog import repository as catalog
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.payments.errors import BookingNotPayable
 from booklnk.payments.kashier.client import hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.models import AttemptStatus, PaymentAttempt, PaymentOrder
 from booklnk.payments.policy import amount_due
-from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 
 
@@ -54,7 +54,9 @@ async def start(
         raise BookingNotPayable("The hold has expired; book again.")
     if await _paid(session, ctx.business_id, booking_id):
         raise BookingNotPayable("The booking is already paid.")
-    rules = await tenancy.business_rules(session, ctx)
+    service = await catalog.get_service(session, ctx.business_id, booking.service_id)
+    assert service is not None  # the booking's foreign key guarantees it
+    rules = await bookings.rules_for_service(session, ctx, service)
     if method not in rules.payment_methods:
         allowed = ", ".join(rules.payment_methods) or "none"
         raise ValidationFailed.on("body.method", "method_not_allowed", f"Choose one of: {allowed}.")

@@ -269,8 +269,11 @@ class _Entered:
 _ENTERED = "booklnk.tenancy.entered"
 
 
-async def business_rules(session: AsyncSession, ctx: BusinessContext) -> EffectiveRules:
-    """The business's effective rules: its type's defaults with its own overrides.
+async def business_rules(
+    session: AsyncSession, ctx: BusinessContext, service_overrides: Mapping[str, Any] | None = None
+) -> EffectiveRules:
+    """The business's effective rules: its type's defaults with its own overrides (and a
+    service's payment overrides on top, checked against the same bounds).
 
     After `access_business` in the same transaction this needs no query: the business is
     still in the session (as `session.get` returns it), and its type's definition, read
@@ -285,4 +288,6 @@ async def business_rules(session: AsyncSession, ctx: BusinessContext) -> Effecti
         definition = business_types.parse_stored(entered.definition)
     else:
         definition = await business_types.require_definition(session, business.business_type_key)
-    return business_types.check_overrides(definition, business.rule_overrides)
+    return business_types.check_overrides(
+        definition, {**business.rule_overrides, **(service_overrides or {})}
+    )

@@ -85,15 +85,16 @@ async def _step(world: World, model: Model, op: Op) -> None:
         model.seats.remove(booking_id)
     elif kind == "join":
         response = await world.client.post(f"{seat_path}/waitlist", headers=person.headers, json={})
-        if who in model.line:
+        # A free seat not promised to the line comes first (a promotion may be pending).
+        if len(model.seats) + len(model.line) < CAPACITY:
+            assert response.json()["code"] == "seats_available"
+        elif who in model.line:
             assert response.json()["code"] == "already_waiting"
-        elif len(model.seats) + len(model.line) >= CAPACITY:
+        else:
             assert response.status_code == 201, response.text
             assert response.json()["place"] == len(model.line) + 1
             model.line.append(who)
             world.entries[who] = response.json()["id"]
-        else:
-            assert response.json()["code"] == "seats_available"
     elif kind == "leave" and model.line:
         leaver = model.line[who % len(model.line)]
         entry = world.entries.pop(leaver)

@@ -69,6 +69,10 @@ def serve(
     with_worker: Annotated[
         bool, typer.Option("--worker", help="Also run the background worker, as a child process.")
     ] = False,
+    with_simulator: Annotated[
+        bool,
+        typer.Option("--kashier-sim", help="Also run the Kashier simulator (port 8790), as a child process."),
+    ] = False,
 ) -> None:
     """Migrate, then serve the HTTP API."""
     settings = _settings()
@@ -77,8 +81,9 @@ def serve(
         _print_demo(asyncio.run(_load_demo(settings)))
     # Worker processes re-read settings; hand them the resolved (maybe embedded) server.
     os.environ["DATABASE_URL"] = url
-    if with_worker:
-        child = subprocess.Popen([sys.executable, "-m", "booklnk.cli", "worker"])
+    children = [("worker", with_worker), ("kashier-sim", with_simulator)]
+    for command in (name for name, wanted in children if wanted):
+        child = subprocess.Popen([sys.executable, "-m", "booklnk.cli", command])
         atexit.register(child.terminate)
     base = f"http://{host}:{port}"
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)

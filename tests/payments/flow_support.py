@@ -129,3 +129,12 @@ def reconcile_cli(database_url: str, kashier_env: dict[str, str], day: str) -> s
     )
     assert done.returncode == 0, done.stderr
     return done.stderr
+
+
+async def set_faults(simulator_url: str, order_id: str, **faults: Any) -> None:
+    """Misbehaviour for one order's webhooks and lookups (the simulator's admin API)."""
+    async with httpx.AsyncClient() as sim:
+        response = await sim.post(
+            f"{simulator_url}/__sim/faults", json={"merchantOrderId": order_id, **faults}
+        )
+        assert response.status_code == 200, response.text

@@ -19,6 +19,7 @@ from flow_support import (
     paid_booking,
     pay,
     reconcile_cli,
+    set_faults,
     start_checkout,
     until,
 )
@@ -67,9 +68,7 @@ async def test_duplicated_webhooks_are_stored_and_applied_once(
     base = consultancy[0]
     customer, booking = await held_booking(http, consultancy)
     checkout = await start_checkout(http, base, customer, booking)
-    async with httpx.AsyncClient() as sim:
-        faults = {"merchantOrderId": checkout["order_id"], "duplicates": 3}
-        assert (await sim.post(f"{simulator_url}/__sim/faults", json=faults)).status_code == 200
+    await set_faults(simulator_url, checkout["order_id"], duplicates=3)
     await pay(simulator_url, checkout, **CARD)
     assert (
         await until(lambda: booking_status(http, base, customer, booking["id"]), "confirmed") == "confirmed"
@@ -88,9 +87,7 @@ async def test_a_forged_webhook_changes_nothing(
     base = consultancy[0]
     customer, booking = await held_booking(http, consultancy)
     checkout = await start_checkout(http, base, customer, booking)
-    async with httpx.AsyncClient() as sim:
-        faults = {"merchantOrderId": checkout["order_id"], "wrong_signature": True}
-        assert (await sim.post(f"{simulator_url}/__sim/faults", json=faults)).status_code == 200
+    await set_faults(simulator_url, checkout["order_id"], wrong_signature=True)
     await pay(simulator_url, checkout, **CARD)
     await asyncio.sleep(2)
     assert await booking_status(http, base, customer, booking["id"]) == "held"
@@ -208,9 +205,7 @@ async def test_reconciliation_heals_a_dropped_webhook_and_a_second_run_adds_noth
     base, owner, _ = consultancy
     customer, booking = await held_booking(http, consultancy)
     checkout = await start_checkout(http, base, customer, booking)
-    async with httpx.AsyncClient() as sim:
-        faults = {"merchantOrderId": checkout["order_id"], "drop": True}
-        assert (await sim.post(f"{simulator_url}/__sim/faults", json=faults)).status_code == 200
+    await set_faults(simulator_url, checkout["order_id"], drop=True)
     await pay(simulator_url, checkout, **CARD)
     await asyncio.sleep(1)
     assert await booking_status(http, base, customer, booking["id"]) == "held"  # only the gateway knows

@@ -23,6 +23,7 @@ from flow_support import (
     ok,
     pay,
     reconcile_cli,
+    set_faults,
     start_checkout,
     until,
 )
@@ -74,14 +75,6 @@ async def _ledger(engine: AsyncEngine, order_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def _set_faults(simulator_url: str, order_id: str, faults: dict[str, Any]) -> None:
-    async with httpx.AsyncClient() as sim:
-        response = await sim.post(
-            f"{simulator_url}/__sim/faults", json={"merchantOrderId": order_id, **faults}
-        )
-        assert response.status_code == 200, response.text
-
-
 async def _settle_simulator(simulator_url: str) -> None:
     """Held-back webhooks released, then nothing left to deliver."""
     async with httpx.AsyncClient() as sim:
@@ -113,7 +106,7 @@ async def test_each_fault_alone_ends_as_a_clean_delivery_would(
     base, owner, _ = consultancy
     customer, booking = await held_booking(http, consultancy)
     checkout = await start_checkout(http, base, customer, booking)
-    await _set_faults(simulator_url, checkout["order_id"], faults)
+    await set_faults(simulator_url, checkout["order_id"], **faults)
     await pay(simulator_url, checkout, **CARD)
     await _settle_and_reconcile(simulator_url, database_url, kashier_env)
     # Then a refund, through the same faults (its webhook may overtake a held-back one).
@@ -152,7 +145,7 @@ async def test_a_random_mix_of_faults_over_many_orders_ends_clean(
             "drop": rng.random() < 0.2,
             "wrong_signature": rng.random() < 0.1,
         }
-        await _set_faults(simulator_url, checkout["order_id"], faults)
+        await set_faults(simulator_url, checkout["order_id"], **faults)
         refund = rng.choice([0, 0, 1_000, 15_001])
         orders.append((customer, booking, checkout, refund))
     await asyncio.gather(*(pay(simulator_url, checkout, **CARD) for _, _, checkout, _ in orders))

@@ -3,6 +3,7 @@ rules answer 422 naming themselves; holds expire; statuses move along the graph 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -225,3 +226,15 @@ async def test_reschedule_is_atomic_and_may_overlap_its_own_old_time(client: htt
         url, headers={**mona.headers, "If-Match": '"1"'}, json={"starts_at": "2026-11-25T14:00:00+02:00"}
     )
     assert stale.status_code == 412
+
+
+async def test_staff_book_for_an_existing_account_only(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    mona = await customer(client)
+    unknown = await book(client, shop, shop.owner, TOMORROW_10, customer_id=str(uuid.uuid4()))
+    assert unknown.status_code == 422
+    issue = unknown.json()["errors"][0]
+    assert (issue["field"], issue["rule"]) == ("body.customer_id", "unknown_customer")
+    for_mona = await book(client, shop, shop.owner, TOMORROW_10, customer_id=str(mona.user_id))
+    assert for_mona.status_code == 201, for_mona.text
+    assert for_mona.json()["customer_id"] == str(mona.user_id)

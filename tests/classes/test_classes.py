@@ -3,6 +3,7 @@ cancellations, the waitlist and its promotion by the real worker."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -383,3 +384,14 @@ async def test_only_staff_book_a_seat_for_someone_else(client: httpx.AsyncClient
     assert booked.status_code == 201, booked.text
     mine = await client.get("/v1/me/bookings", headers=friend.headers)
     assert [b["id"] for b in mine.json()["items"]] == [booked.json()["id"]]
+
+
+async def test_a_seat_for_an_unknown_account_answers_422(client: httpx.AsyncClient) -> None:
+    gym = await open_gym(client, pay_at_venue=True)
+    session_id = (await publish(client, gym))["sessions"][1]["id"]
+    refused = await take_seat(client, gym, session_id, gym.owner, customer_id=str(uuid.uuid4()))
+    assert refused.status_code == 422
+    assert (refused.json()["errors"][0]["field"], refused.json()["errors"][0]["rule"]) == (
+        "body.customer_id",
+        "unknown_customer",
+    )

@@ -71,7 +71,7 @@ class NewBooking:
 async def create_booking(
     session: AsyncSession, ctx: BusinessContext, new: NewBooking, *, now: datetime
 ) -> BookingView:
-    customer_id = _customer_of(ctx, new)
+    customer_id = await tenancy.customer_for(session, ctx, new.customer_id)
     offer, slot = await _offer_at(
         session,
         ctx,
@@ -137,15 +137,6 @@ async def _offer_at(
         field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
         raise slot_error(verdict.rule, field=field_name)
     return offer, verdict
-
-
-def _customer_of(ctx: BusinessContext, new: NewBooking) -> uuid.UUID:
-    """Customers book for themselves; staff and owners may name the customer."""
-    if new.customer_id is None or new.customer_id == ctx.actor.user_id:
-        return ctx.actor.user_id
-    if not ctx.is_staff:
-        raise ValidationFailed.on("body.customer_id", "not_allowed", "Only staff may book for someone else.")
-    return new.customer_id
 
 
 async def rules_for_service(

@@ -39,6 +39,7 @@ from booklnk.classes.models import ClassSession, SessionStatus, WaitlistEntry, W
 from booklnk.classes.service import class_rules
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
+from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 
 MAX_SEAT_TRIES = 20  # CAS rounds: each lost round means another customer got a seat
@@ -49,14 +50,6 @@ class SeatRequest:
     payment_method: str | None = None
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
     customer_id: uuid.UUID | None = None  # staff booking on a customer's behalf
-
-
-def _customer_of(ctx: BusinessContext, customer_id: uuid.UUID | None) -> uuid.UUID:
-    if customer_id is None or customer_id == ctx.actor.user_id:
-        return ctx.actor.user_id
-    if not ctx.is_staff:
-        raise ValidationFailed.on("body.customer_id", "not_allowed", "Only staff may book for someone else.")
-    return customer_id
 
 
 def _check_bookable(rules: EffectiveRules, current: ClassSession, now: datetime, *, promotion: bool) -> None:
@@ -81,7 +74,7 @@ async def book_seat(
     """Take a seat for the customer: `held` until paid when the policy asks for payment,
     else `confirmed`. Full (or the free seats promised to the waitlist): 409 `session_full`."""
     rules = await class_rules(session, ctx, "path.session_id")
-    customer_id = _customer_of(ctx, request.customer_id)
+    customer_id = await tenancy.customer_for(session, ctx, request.customer_id)
     payment_rules = await _payment_rules(session, ctx, session_id, rules)
     validate_booking_fields(rules, request.extra_fields)
     status, hold_expires_at, method = bookings.initial_state(payment_rules, request.payment_method, now)
@@ -174,7 +167,7 @@ async def join_waitlist(
 ) -> tuple[WaitlistEntry, int]:
     """Get in line for a full session; returns the entry and its place (1 = next)."""
     rules = await class_rules(session, ctx, "path.session_id")
-    customer_id = _customer_of(ctx, request.customer_id)
+    customer_id = await tenancy.customer_for(session, ctx, request.customer_id)
     validate_booking_fields(rules, request.extra_fields)
     _, _, method = bookings.initial_state(rules, request.payment_method, now)
     current = await seats.read(session, ctx.business_id, session_id)

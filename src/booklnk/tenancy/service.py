@@ -151,6 +151,20 @@ def _check_overrides(definition: BusinessTypeDefinition, overrides: Mapping[str,
         raise
 
 
+async def customer_for(
+    session: AsyncSession, ctx: BusinessContext, customer_id: uuid.UUID | None
+) -> uuid.UUID:
+    """Whom a booking is for: customers book for themselves; staff and owners may name an
+    existing account (422 naming `body.customer_id` otherwise)."""
+    if customer_id is None or customer_id == ctx.actor.user_id:
+        return ctx.actor.user_id
+    if not ctx.is_staff:
+        raise ValidationFailed.on("body.customer_id", "not_allowed", "Only staff may book for someone else.")
+    if await repository.get_user(session, customer_id) is None:
+        raise ValidationFailed.on("body.customer_id", "unknown_customer", "No account has that id.")
+    return customer_id
+
+
 async def is_platform_admin(session: AsyncSession, actor: Actor) -> bool:
     user = await repository.get_user(session, actor.user_id)
     return user is not None and user.is_platform_admin

@@ -57,7 +57,7 @@ async def test_the_same_key_with_another_body_is_422(client: httpx.AsyncClient) 
     assert other.json()["errors"][0] == {
         "field": "header.Idempotency-Key",
         "rule": "key_reused",
-        "message": "This key was used with a different request body.",
+        "message": "This key was used with a different request.",
     }
 
 

@@ -373,6 +373,27 @@ async def test_a_seat_request_is_idempotent_by_key(client: httpx.AsyncClient) ->
     assert (await _session(client, gym, session_id))["seats_taken"] == 1
 
 
+async def test_a_key_reused_on_another_session_is_422_never_a_replay(client: httpx.AsyncClient) -> None:
+    gym = await open_gym(client, pay_at_venue=True)
+    created = await publish(client, gym)
+    first, second = created["sessions"][1]["id"], created["sessions"][2]["id"]
+    customer = await sign_up(client, "customer")
+    headers = {**customer.headers, "Idempotency-Key": "seat-on-a"}
+    booked = await client.post(f"{gym.base}/class-sessions/{first}/bookings", headers=headers, json={})
+    assert booked.status_code == 201, booked.text
+
+    elsewhere = await client.post(f"{gym.base}/class-sessions/{second}/bookings", headers=headers, json={})
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert "idempotent-replayed" not in elsewhere.headers
+    assert (elsewhere.json()["errors"][0]["field"], elsewhere.json()["errors"][0]["rule"]) == (
+        "header.Idempotency-Key",
+        "key_reused",
+    )
+    assert (await _session(client, gym, second))["seats_taken"] == 0
+    again = await client.post(f"{gym.base}/class-sessions/{first}/bookings", headers=headers, json={})
+    assert (again.status_code, again.json()["id"]) == (201, booked.json()["id"])
+
+
 async def test_only_staff_book_a_seat_for_someone_else(client: httpx.AsyncClient) -> None:
     gym = await open_gym(client, pay_at_venue=True)
     session_id = (await publish(client, gym))["sessions"][1]["id"]

@@ -1,15 +1,17 @@
-"""`Idempotency-Key` for creating routes: a retry with the same key and body gets the
-first response back; the same key with another body answers 422; while the first
-request runs, 409. The reservation is released if creation fails, so a retry may try
-again; the response is recorded in the creating transaction."""
+"""`Idempotency-Key` for creating routes: a retry with the same key and request (method,
+path with its parameters, body) gets the first response back; the same key with another
+request answers 422; while the first request runs, 409. The reservation is released if
+creation fails, so a retry may try again; the response is recorded in the creating
+transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +20,31 @@ from booklnk import idempotency
 from booklnk.db.database import Database
 from booklnk.tenancy.context import BusinessContext
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(min_length=1, max_length=200, description="Any unique string per intended booking (e.g. a UUID)."),
-]
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """The header's value and the request it came with (a key names one request)."""
+
+    value: str
+    method: str
+    path: str
+
+
+async def _idempotency_key(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1, max_length=200, description="Any unique string per intended request (e.g. a UUID)."
+        ),
+    ] = None,
+) -> IdempotencyKey | None:
+    if idempotency_key is None:
+        return None
+    return IdempotencyKey(idempotency_key, request.method, request.url.path)
+
+
+IdempotencyKeyHeader = Annotated[IdempotencyKey | None, Depends(_idempotency_key)]
 Out = TypeVar("Out", bound=BaseModel)
 
 
@@ -29,7 +52,7 @@ async def create_once(
     db: Database,
     session: AsyncSession,
     ctx: BusinessContext,
-    key: str | None,
+    key: IdempotencyKey | None,
     body: BaseModel,
     create: Callable[[], Awaitable[Out]],
     *,
@@ -37,8 +60,8 @@ async def create_once(
 ) -> Out | JSONResponse:
     if key is None:
         return await create()
-    scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key)
-    fingerprint = idempotency.fingerprint(body.model_dump(mode="json"))
+    scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key.value)
+    fingerprint = idempotency.fingerprint(key.method, key.path, body.model_dump(mode="json"))
     stored = await idempotency.reserve(db, scope, fingerprint, now=now)
     if stored is not None:
         return _replay(stored)

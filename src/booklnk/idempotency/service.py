@@ -43,9 +43,11 @@ class StoredResponse:
     body: dict[str, Any]
 
 
-def fingerprint(payload: Any) -> str:
-    """A stable digest of the request body (keys sorted), to tell a retry from a new request."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+def fingerprint(method: str, path: str, payload: Any) -> str:
+    """A stable digest of the request (method, path with its parameters, body with keys
+    sorted), to tell a retry from another request made with the same key."""
+    request = {"method": method.upper(), "path": path, "body": payload}
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
 async def reserve(db: Database, scope: Scope, digest: str, *, now: datetime) -> StoredResponse | None:
@@ -73,7 +75,7 @@ async def reserve(db: Database, scope: Scope, digest: str, *, now: datetime) -> 
             return None
         if record.fingerprint != digest:
             raise ValidationFailed.on(
-                "header.Idempotency-Key", "key_reused", "This key was used with a different request body."
+                "header.Idempotency-Key", "key_reused", "This key was used with a different request."
             )
         if record.status_code is not None and record.response_body is not None:
             return StoredResponse(record.status_code, record.response_body)

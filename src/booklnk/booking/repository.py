@@ -8,9 +8,24 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, delete, exists, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, TSTZRANGE, Range
+from sqlalchemy import (
+    BigInteger,
+    Executable,
+    Result,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.models import Allocation, Booking, BookingStatus
@@ -19,6 +34,7 @@ from booklnk.catalog.models import (
     Service,
 )
 from booklnk.catalog.schedule_rules import DayOverride, WeeklySchedule
+from booklnk.db.errors import violated_constraint
 from booklnk.scheduling.intervals import Interval
 
 OwnerKey = tuple[str, uuid.UUID | None]  # ("business", None) | ("staff", id) | ("resource", id)
@@ -125,6 +141,116 @@ async def release_expired_holds(
     return len(ids)
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The allocations one candidate combination needs over `blocked`: the staff member's
+    lane, then one per resource (`lanes` in that order)."""
+
+    business_id: uuid.UUID
+    booking_id: uuid.UUID
+    staff_id: uuid.UUID
+    resource_ids: list[uuid.UUID]
+    lanes: list[int]
+    blocked: Interval
+
+
+_ALLOCATIONS = """
+    INSERT INTO allocation (business_id, booking_id, lane, staff_id, resource_id, period, active)
+    SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), a.lane, a.staff_id, a.resource_id,
+           tstzrange(:blocked_start, :blocked_end), true
+    FROM unnest(CAST(:lanes AS bigint[]), CAST(:staff_ids AS uuid[]), CAST(:resource_ids AS uuid[]))
+         AS a(lane, staff_id, resource_id)
+"""
+_INSERT_ALLOCATIONS = text(_ALLOCATIONS)
+
+
+def _booking_after(allocations: str) -> str:
+    """The booking row, written in the statement that writes its allocations and only if
+    all of them went in (the allocations' foreign key is checked at the statement's end)."""
+    return f"""
+    WITH placed AS ({allocations} RETURNING 1)
+    INSERT INTO booking (business_id, id, customer_id, service_id, staff_id, status, starts_at, ends_at,
+                         hold_expires_at, payment_method, price_minor, currency, extra_fields, version)
+    SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:customer_id AS uuid),
+           CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:status AS booking_status),
+           :starts_at, :ends_at, :hold_expires_at, :payment_method, :price_minor, :currency,
+           :extra_fields, :version
+    WHERE (SELECT count(*) FROM placed) = cardinality(CAST(:lanes AS bigint[]))
+    RETURNING created_at, updated_at
+    """
+
+
+# One lane: a conflict inserts nothing and raises nothing, so no savepoint is needed.
+_PLACE_ONE_LANE = text(_booking_after(_ALLOCATIONS + " ON CONFLICT DO NOTHING")).bindparams(
+    bindparam("extra_fields", type_=JSONB)
+)
+# Several lanes could half-succeed with DO NOTHING; instead the constraint raises, inside a
+# savepoint that undoes the half.
+_PLACE_LANES = text(_booking_after(_ALLOCATIONS)).bindparams(bindparam("extra_fields", type_=JSONB))
+
+
+def _placement_params(placement: Placement) -> dict[str, object]:
+    return {
+        "business_id": placement.business_id,
+        "booking_id": placement.booking_id,
+        "lanes": placement.lanes,
+        "staff_ids": [placement.staff_id, *(None for _ in placement.resource_ids)],
+        "resource_ids": [None, *placement.resource_ids],
+        "blocked_start": placement.blocked.start,
+        "blocked_end": placement.blocked.end,
+    }
+
+
+async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement) -> bool:
+    """Write `booking` (not added to the session) with its allocations in one statement;
+    False, with nothing written and the transaction usable, when the exclusion constraint
+    refused the time. Its staff member and the row's timestamps are set on `booking`."""
+    params = {
+        **_placement_params(placement),
+        "customer_id": booking.customer_id,
+        "service_id": booking.service_id,
+        "staff_id": placement.staff_id,
+        "status": booking.status.value,
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
+        "hold_expires_at": booking.hold_expires_at,
+        "payment_method": booking.payment_method,
+        "price_minor": booking.price_minor,
+        "currency": booking.currency,
+        "extra_fields": booking.extra_fields,
+        "version": booking.version,
+    }
+    if len(placement.lanes) == 1:
+        row = (await session.execute(_PLACE_ONE_LANE, params)).first()
+    else:
+        result = await _in_savepoint(session, _PLACE_LANES, params)
+        row = result.first() if result is not None else None
+    if row is None:
+        return False
+    booking.staff_id = placement.staff_id
+    booking.created_at, booking.updated_at = row
+    return True
+
+
+async def insert_allocations(session: AsyncSession, placement: Placement) -> bool:
+    """An existing booking's allocations (a move); False, nothing written, if refused."""
+    return await _in_savepoint(session, _INSERT_ALLOCATIONS, _placement_params(placement)) is not None
+
+
+async def _in_savepoint(
+    session: AsyncSession, stmt: Executable, params: dict[str, object]
+) -> Result[Any] | None:
+    """`stmt` run in a savepoint; None when the exclusion constraint refused it, leaving
+    nothing written and the transaction usable."""
+    try:
+        async with session.begin_nested():
+            return await session.execute(stmt, params)
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "ex_allocation_overlap":
+            raise
+        return None
+
+
 async def get_booking(
     session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, *, for_update: bool = False
 ) -> Booking | None:
@@ -134,14 +260,26 @@ async def get_booking(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def set_allocations_active(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, *, active: bool
-) -> None:
-    await session.execute(
+def _set_active(business_id: uuid.UUID, booking_id: uuid.UUID, active: bool) -> Executable:
+    return (
         update(Allocation)
         .where(Allocation.business_id == business_id, Allocation.booking_id == booking_id)
         .values(active=active)
     )
+
+
+async def deactivate_allocations(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
+) -> None:
+    """Free a booking's time (it stopped blocking: cancelled, expired, …)."""
+    await session.execute(_set_active(business_id, booking_id, active=False))
+
+
+async def reactivate_allocations(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
+) -> bool:
+    """Block a booking's time again; False, nothing changed, if someone took it since."""
+    return await _in_savepoint(session, _set_active(business_id, booking_id, active=True), {}) is not None
 
 
 async def booking_resources(

@@ -9,14 +9,13 @@ concurrent booking takes the next. Status changes compare-and-swap on `version`.
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,12 +27,11 @@ from booklnk.booking.errors import (
     VersionMismatch,
 )
 from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_status
-from booklnk.booking.models import Allocation, Booking, BookingStatus
+from booklnk.booking.models import Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
 from booklnk.catalog.models import Service
 from booklnk.classes import seats
-from booklnk.db.errors import violated_constraint
 from booklnk.db.jobs import Job, enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
@@ -43,7 +41,7 @@ from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.errors import InsufficientRole
 
-MAX_PLACEMENT_TRIES = 8  # candidate combinations tried before answering 409
+MAX_PLACEMENT_TRIES = 32  # candidate combinations tried before answering 409
 MAX_CAS_TRIES = 3
 EXPIRE_HOLD = "booking.expire_hold"
 SWEEP_BATCH = 500
@@ -100,10 +98,8 @@ async def create_booking(
         version=1,
     )
 
-    async def write(staff_id: uuid.UUID) -> None:
-        booking.staff_id = staff_id
-        session.add(booking)
-        await session.flush()
+    async def write(placement: repository.Placement) -> bool:
+        return await repository.insert_booking(session, booking, placement)
 
     resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
     await schedule_expiry(session, booking)
@@ -166,7 +162,8 @@ def initial_state(
     return BookingStatus.HELD, now + timedelta(minutes=rules.hold_minutes[method]), method
 
 
-Writer = Callable[[uuid.UUID], Awaitable[None]]
+# Writes one candidate combination; False when the exclusion constraint refused its time.
+Writer = Callable[[repository.Placement], Awaitable[bool]]
 
 
 async def _place(
@@ -178,52 +175,37 @@ async def _place(
     *,
     now: datetime,
 ) -> list[uuid.UUID]:
-    """Try the engine's candidates in order, each in a savepoint: `write(staff_id)` stores
-    the booking's side, then its allocations go in. The first combination the exclusion
-    constraint accepts wins (its resources are returned); when every one loses to
-    concurrent bookings, 409."""
+    """Try the engine's candidates (staff x free resources) until the exclusion constraint
+    accepts one; its resources are returned. When every one loses to concurrent bookings,
+    409. Each request starts at a random place in the lists, so that simultaneous "any
+    staff" requests spread over the free staff instead of all fighting for the first."""
     blocked = offer.request.blocked(slot.start)
     kinds = offer.request.service.required_resource_kinds
     business_id = offer.service.business_id
-    combos = itertools.product(slot.staff_ids, *(slot.resource_ids[k] for k in kinds))
+    combos = itertools.product(_rotated(slot.staff_ids), *(_rotated(slot.resource_ids[k]) for k in kinds))
     for staff_id, *resource_ids in itertools.islice(combos, MAX_PLACEMENT_TRIES):
-        lanes = [offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)]
-        owners = [(staff_id, None), *((None, r) for r in resource_ids)]
-        rows = [
-            Allocation(
-                business_id=business_id,
-                booking_id=booking_id,
-                lane=lane,
-                staff_id=s,
-                resource_id=r,
-                period=Range(blocked.start, blocked.end),
-                active=True,
-            )
-            for lane, (s, r) in zip(lanes, owners, strict=True)
-        ]
-        if await _insert(session, write, staff_id, rows):
+        placement = repository.Placement(
+            business_id=business_id,
+            booking_id=booking_id,
+            staff_id=staff_id,
+            resource_ids=resource_ids,
+            lanes=[offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)],
+            blocked=blocked,
+        )
+        if await write(placement):
             return list(resource_ids)
         # Lapsed holds stay in the constraint until released: only when one may be in the
         # way (a conflict) are they swept, and the same candidate tried once more.
+        lanes = placement.lanes
         released = await repository.release_expired_holds(session, business_id, lanes, blocked, now)
-        if released and await _insert(session, write, staff_id, rows):
+        if released and await write(placement):
             return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
 
 
-async def _insert(session: AsyncSession, write: Writer, staff_id: uuid.UUID, rows: list[Allocation]) -> bool:
-    """The booking's side and its allocations in a savepoint; False when the exclusion
-    constraint refused them, leaving the transaction usable."""
-    try:
-        async with session.begin_nested():
-            await write(staff_id)
-            session.add_all(rows)
-            await session.flush()
-    except IntegrityError as exc:
-        if violated_constraint(exc) != "ex_allocation_overlap":
-            raise
-        return False
-    return True
+def _rotated(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    start = random.randrange(len(ids)) if ids else 0
+    return [*ids[start:], *ids[:start]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +340,7 @@ async def _swap(session: AsyncSession, booking: Booking, status: BookingStatus) 
         if booking.session_id is not None:
             await seats.release(session, booking.business_id, booking.session_id)
         else:
-            await repository.set_allocations_active(session, booking.business_id, booking.id, active=False)
+            await repository.deactivate_allocations(session, booking.business_id, booking.id)
     # Record what the database now holds without marking the object dirty again.
     set_committed_value(booking, "status", status)
     set_committed_value(booking, "version", new_version)
@@ -404,12 +386,15 @@ async def reschedule(
         now=now,
     )
 
-    async def write(staff_id: uuid.UUID) -> None:
+    async def write(placement: repository.Placement) -> bool:
+        if not await repository.insert_allocations(session, placement):
+            return False
         moved = await repository.compare_and_swap(
-            session, booking, staff_id=staff_id, starts_at=slot.start, ends_at=slot.end
+            session, booking, staff_id=placement.staff_id, starts_at=slot.start, ends_at=slot.end
         )
-        if moved is None:
+        if moved is None:  # the caller's rollback takes the new allocations back too
             raise ConcurrentUpdate("The booking changed meanwhile; read it again and retry.")
+        return True
 
     resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
     await session.refresh(booking)
@@ -479,14 +464,7 @@ async def _retake(session: AsyncSession, booking: Booking) -> bool:
             and current.seats_taken < current.capacity
             and await seats.take(session, current)
         )
-    try:
-        async with session.begin_nested():
-            await repository.set_allocations_active(session, booking.business_id, booking.id, active=True)
-    except IntegrityError as exc:
-        if violated_constraint(exc) != "ex_allocation_overlap":
-            raise
-        return False
-    return True
+    return await repository.reactivate_allocations(session, booking.business_id, booking.id)
 
 
 async def extend_hold(

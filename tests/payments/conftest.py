@@ -3,18 +3,17 @@ thread, shared by the payments tests; the simulator is reset before each test.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from flow_support import ok
+from flow_support import open_consultancy
 from kashier_support import API_KEY, MID, SECRET_KEY, Receiver, Sim
 
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.simulator import ServerThread, SimulatorSettings, create_app
 from race_support import LiveServer, running_job_workers, running_server
-from support import Account, sign_up
+from support import Account
 
 # Kashier's schedule compressed: three retries within half a second.
 RETRY_DELAYS = (0.05, 0.1, 0.2)
@@ -95,26 +94,4 @@ async def http(api: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="module")
 async def consultancy(http: httpx.AsyncClient) -> tuple[str, Account, str]:
-    """A consultant (50% deposit, card or Fawry) open every day, all day."""
-    owner = await sign_up(http, "consultant")
-    slug = f"pay-{uuid.uuid4().hex[:8]}"
-    business = await ok(
-        http, owner, "POST", "/v1/businesses", {"name": "Pay", "slug": slug, "business_type": "consultant"}
-    )
-    base = f"/v1/businesses/{business['id']}"
-    staff = await ok(http, owner, "POST", f"{base}/staff", {"display_name": "Advisor"})
-    week = {"hours": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "breaks": []}
-    await ok(http, owner, "PUT", f"{base}/staff/{staff['id']}/weekly-schedule", week)
-    service = await ok(
-        http,
-        owner,
-        "POST",
-        f"{base}/services",
-        {
-            "name": "Session",
-            "price_minor": 30_001,
-            "duration_options_minutes": [60],
-            "staff_ids": [staff["id"]],
-        },
-    )
-    return base, owner, service["id"]
+    return await open_consultancy(http)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +16,12 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.payments.kashier.client import major_number
+from booklnk.payments.kashier.signing import webhook_signature
 from race_support import server_env
 from support import Account, sign_up
+
+SIGNED = ["amount", "currency", "merchantOrderId", "method", "status", "transactionId"]
 
 APPLY_SECONDS = 20
 CAIRO = ZoneInfo("Africa/Cairo")  # the businesses' default zone
@@ -138,3 +144,64 @@ async def set_faults(simulator_url: str, order_id: str, **faults: Any) -> None:
             f"{simulator_url}/__sim/faults", json={"merchantOrderId": order_id, **faults}
         )
         assert response.status_code == 200, response.text
+
+
+def webhook_data(
+    order_id: str, transaction_id: str, amount: Any, *, status: str = "SUCCESS", **extra: Any
+) -> dict[str, Any]:
+    """A webhook's `data` as Kashier would send it (amount in major units, as given)."""
+    return {
+        "merchantOrderId": order_id,
+        "kashierOrderId": f"k-{uuid.uuid4().hex[:8]}",
+        "transactionId": transaction_id,
+        "status": status,
+        "method": "card",
+        "amount": amount,
+        "currency": "EGP",
+        "signatureKeys": SIGNED,
+        **extra,
+    }
+
+
+def major(amount_minor: int) -> int | float:
+    return major_number(amount_minor, "EGP")
+
+
+async def post_webhook(
+    http: httpx.AsyncClient, event: str, data: dict[str, Any], api_key: str
+) -> httpx.Response:
+    """POST a webhook signed with `api_key` (Kashier's signature covers `data` only)."""
+    body = json.dumps({"event": event, "data": data})
+    headers = {"content-type": "application/json", "x-kashier-signature": webhook_signature(api_key, data)}
+    return await http.post("/v1/webhooks/kashier", content=body, headers=headers)
+
+
+async def outcomes(engine: AsyncEngine, order_id: str) -> list[str]:
+    return (await money(engine, order_id))[2]
+
+
+async def open_consultancy(http: httpx.AsyncClient) -> tuple[str, Account, str]:
+    """A consultant (50% deposit, card or Fawry) open every day, all day: its base path,
+    its owner and its service."""
+    owner = await sign_up(http, "consultant")
+    slug = f"pay-{uuid.uuid4().hex[:8]}"
+    business = await ok(
+        http, owner, "POST", "/v1/businesses", {"name": "Pay", "slug": slug, "business_type": "consultant"}
+    )
+    base = f"/v1/businesses/{business['id']}"
+    staff = await ok(http, owner, "POST", f"{base}/staff", {"display_name": "Advisor"})
+    week = {"hours": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "breaks": []}
+    await ok(http, owner, "PUT", f"{base}/staff/{staff['id']}/weekly-schedule", week)
+    service = await ok(
+        http,
+        owner,
+        "POST",
+        f"{base}/services",
+        {
+            "name": "Session",
+            "price_minor": 30_001,
+            "duration_options_minutes": [60],
+            "staff_ids": [staff["id"]],
+        },
+    )
+    return base, owner, service["id"]

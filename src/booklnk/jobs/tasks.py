@@ -21,7 +21,7 @@ from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
 from booklnk.payments import reconciliation, refunds, settlement, webhooks
-from booklnk.payments.kashier.client import KashierClient
+from booklnk.payments.kashier.client import KashierClient, OrderLookup
 from booklnk.tenancy import housekeeping
 from booklnk.tenancy.system import business_ids, system_context
 
@@ -79,7 +79,13 @@ def _register(app: App) -> None:
     @app.task(name=webhooks.APPLY_WEBHOOK, pass_context=True, retry=RETRY)
     async def apply_webhook(context: JobContext, delivery_id: int) -> None:
         runtime = runtime_of(context)
-        applied = await settlement.apply(runtime.db, delivery_id, now=runtime.clock.now())
+
+        async def lookup(order_id: str) -> OrderLookup:
+            # Only a refund we did not ask for needs it: no client for the common case.
+            async with KashierClient(kashier_config(runtime.settings)) as client:
+                return await client.lookup_order(order_id)
+
+        applied = await settlement.apply(runtime.db, delivery_id, now=runtime.clock.now(), lookup=lookup)
         if applied is not None:
             log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
 

@@ -6,34 +6,45 @@ worker finds it applied and does nothing. Deliveries of one order are applied on
 time (the job's lock), in whatever order they arrived; each effect is defined so that
 any order ends in the same state: a FAILURE never undoes a payment, a refund is recorded
 whether or not its payment has been seen yet.
+
+Kashier's signature covers `data` but not `event`, so a signed payment can be replayed
+as a refund and the other way round. A refund that matches no refund we asked for is
+therefore checked against the gateway's order lookup first (outside any transaction; a
+failed lookup fails the job, which retries), and a payment whose transaction id is
+known as a refund is flagged, never applied.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import service as bookings
-from booklnk.db.database import Database
+from booklnk.db.database import Database, set_tenant
 from booklnk.payments import refunds
+from booklnk.payments.kashier.client import OrderFound, OrderLookup
 from booklnk.payments.models import (
     AttemptStatus,
     LedgerEntry,
     LedgerKind,
     PaymentAttempt,
     PaymentOrder,
+    RefundIntent,
     WebhookDelivery,
 )
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.service import business_rules
 from booklnk.tenancy.system import system_context
 
+log = structlog.get_logger(__name__)
 FAWRY_DEFAULT_HOLD = timedelta(hours=24)
 LATE_BUT_FREE = "Confirmed by a payment that arrived after the hold had expired; the time was still free."
 _REFUNDED = "A payment arrived {}; it is being refunded in full."
@@ -42,6 +53,12 @@ LATE_REFUNDED: dict[str, str] = defaultdict(
     slot_taken=_REFUNDED.format("after the hold had expired and the time was taken"),
     booking_cancelled=_REFUNDED.format("after the booking was cancelled"),
 )
+Lookup = Callable[[str], Awaitable[OrderLookup]]
+
+
+class RefundUnverified(Exception):
+    """A refund delivery reached its application without the lookup it needs: the job
+    fails and its retry looks the order up first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +67,33 @@ class Applied:
     outcome: str
 
 
-async def apply(db: Database, delivery_id: int, *, now: datetime) -> Applied | None:
-    """Apply one delivery; None if it was applied before (or is unknown)."""
+@dataclass(frozen=True, slots=True)
+class _Route:
+    business_id: uuid.UUID
+    order_id: str
+    verify: bool  # a refund no intent of ours accounts for: ask the gateway first
+
+
+async def apply(db: Database, delivery_id: int, *, now: datetime, lookup: Lookup) -> Applied | None:
+    """Apply one delivery; None if it was applied before (or is unknown). `lookup` is
+    called (outside any transaction) only for a refund we did not ask for."""
+    route = await _route(db, delivery_id, now)
+    if not isinstance(route, _Route):
+        return route
+    gateway = await lookup(route.order_id) if route.verify else None
+    async with db.transaction(tenant_id=route.business_id) as session:
+        locked = await session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
+        if locked is None or locked.applied_at is not None:
+            return None
+        attempt = await _attempt(session, route.business_id, locked.merchant_order_id)
+        ctx = await system_context(session, route.business_id)
+        outcome = await _effect(session, locked, attempt, ctx, now, gateway)
+        locked.applied_at, locked.outcome = now, outcome
+        return Applied(delivery_id, outcome)
+
+
+async def _route(db: Database, delivery_id: int, now: datetime) -> _Route | Applied | None:
+    """Which tenant the delivery belongs to and whether the gateway must vouch for it."""
     async with db.transaction() as session:
         delivery = await session.get(WebhookDelivery, delivery_id)
         if delivery is None or delivery.applied_at is not None:
@@ -61,26 +103,25 @@ async def apply(db: Database, delivery_id: int, *, now: datetime) -> Applied | N
             # Money for an order we never issued: kept, and flagged for a person.
             delivery.applied_at, delivery.outcome = now, "unknown_order"
             return Applied(delivery_id, "unknown_order")
-        business_id = order.business_id
-    async with db.transaction(tenant_id=business_id) as session:
-        locked = await session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
-        if locked is None or locked.applied_at is not None:
-            return None
-        attempt = await _attempt(session, business_id, locked.merchant_order_id)
-        ctx = await system_context(session, business_id)
-        outcome = await _effect(session, locked, attempt, ctx, now)
-        locked.applied_at, locked.outcome = now, outcome
-        return Applied(delivery_id, outcome)
+        await set_tenant(session, order.business_id)
+        attempt = await _attempt(session, order.business_id, order.order_id, lock=False)
+        verify = _is_refund(delivery) and await _intent_for(session, attempt, delivery) is None
+        return _Route(order.business_id, order.order_id, verify)
 
 
-async def _attempt(session: AsyncSession, business_id: uuid.UUID, order_id: str) -> PaymentAttempt:
+async def _attempt(
+    session: AsyncSession, business_id: uuid.UUID, order_id: str, *, lock: bool = True
+) -> PaymentAttempt:
     stmt = (
         select(PaymentAttempt)
         .where(PaymentAttempt.business_id == business_id, PaymentAttempt.order_id == order_id)
-        .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(stmt)).scalar_one()
+    return (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one()
+
+
+def _is_refund(delivery: WebhookDelivery) -> bool:
+    return delivery.event == "refund" and delivery.status == "SUCCESS"
 
 
 async def _effect(
@@ -89,52 +130,24 @@ async def _effect(
     attempt: PaymentAttempt,
     ctx: BusinessContext | None,
     now: datetime,
+    gateway: OrderLookup | None,
 ) -> str:
-    if (delivery.amount_minor, delivery.currency) != (attempt.amount_minor, attempt.currency) and (
-        delivery.event == "pay"
-    ):
+    if delivery.event == "refund":
+        return await _refund(session, delivery, attempt, gateway)
+    if await _known_refund(session, attempt.business_id, delivery):
+        # A refund's signed data replayed as a payment: the money went out, not in.
+        log.warning("kashier_refund_replayed_as_pay", order_id=attempt.order_id)
+        return "flagged_refund_as_pay"
+    if (delivery.amount_minor, delivery.currency) != (attempt.amount_minor, attempt.currency):
         # Never applied silently: the payment waits for a person.
-        attempt.status = AttemptStatus.FLAGGED
-        attempt.review_reason = (
-            f"{delivery.event} {delivery.status}: {delivery.amount_minor} {delivery.currency},"
-            f" expected {attempt.amount_minor} {attempt.currency}"
-        )
+        _flag(attempt, f"pay {delivery.status}: {delivery.amount_minor} {delivery.currency}")
         if delivery.status == "SUCCESS":
             await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
         return "flagged_amount"
-    if delivery.event == "refund":
-        if delivery.status != "SUCCESS":
-            return f"refund_{delivery.status.lower()}"
-        await _ledger(session, attempt, delivery, LedgerKind.REFUND)
-        return "refund_recorded"
     if delivery.status == "SUCCESS":
-        await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
-        attempt.status = AttemptStatus.PAID
-        attempt.gateway_order_id = str(delivery.payload["data"].get("kashierOrderId") or "") or None
-        outcome = await bookings.settle_payment(session, attempt.business_id, attempt.booking_id)
-        if outcome == "reconfirmed":
-            await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
-        elif outcome != "confirmed":
-            # Late money for a time someone else took, or for a booking no longer wanted:
-            # recorded above, and given back.
-            reason = f"late_payment:{outcome}"
-            await refunds.request(
-                session, attempt.business_id, attempt.booking_id, amount_minor=None, reason=reason
-            )
-            await bookings.note_reason(
-                session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome]
-            )
-            return f"refunded:{outcome}"
-        return outcome
+        return await _capture(session, delivery, attempt)
     if delivery.status == "PENDING":
-        if attempt.status is AttemptStatus.STARTED:
-            attempt.status = AttemptStatus.PENDING
-        hold = FAWRY_DEFAULT_HOLD
-        if ctx is not None:
-            minutes = (await business_rules(session, ctx)).hold_minutes.get("fawry")
-            hold = timedelta(minutes=minutes) if minutes else hold
-        extended = await bookings.extend_hold(session, attempt.business_id, attempt.booking_id, now + hold)
-        return "hold_extended" if extended else "pending_not_held"
+        return await _pending(session, attempt, ctx, now)
     # FAILURE (or anything else): the attempt failed, unless money was already taken; the
     # hold stays until its expiry so the customer can try again.
     if attempt.status in (AttemptStatus.STARTED, AttemptStatus.PENDING):
@@ -142,10 +155,107 @@ async def _effect(
     return f"pay_{delivery.status.lower()}"
 
 
+def _flag(attempt: PaymentAttempt, what: str) -> None:
+    attempt.status = AttemptStatus.FLAGGED
+    attempt.review_reason = f"{what}, expected {attempt.amount_minor} {attempt.currency}"
+
+
+async def _capture(session: AsyncSession, delivery: WebhookDelivery, attempt: PaymentAttempt) -> str:
+    await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
+    attempt.status = AttemptStatus.PAID
+    attempt.gateway_order_id = _gateway_order_id(delivery)
+    outcome = await bookings.settle_payment(session, attempt.business_id, attempt.booking_id)
+    if outcome == "reconfirmed":
+        await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
+    elif outcome != "confirmed":
+        # Late money for a time someone else took, or for a booking no longer wanted:
+        # recorded above, and given back.
+        reason = f"late_payment:{outcome}"
+        await refunds.request(
+            session, attempt.business_id, attempt.booking_id, amount_minor=None, reason=reason
+        )
+        await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome])
+        return f"refunded:{outcome}"
+    return outcome
+
+
+def _gateway_order_id(delivery: WebhookDelivery) -> str | None:
+    value = delivery.payload["data"].get("kashierOrderId")
+    return value if isinstance(value, str) and 0 < len(value) <= 100 else None
+
+
+async def _pending(
+    session: AsyncSession, attempt: PaymentAttempt, ctx: BusinessContext | None, now: datetime
+) -> str:
+    if attempt.status is AttemptStatus.STARTED:
+        attempt.status = AttemptStatus.PENDING
+    hold = FAWRY_DEFAULT_HOLD
+    if ctx is not None:
+        minutes = (await business_rules(session, ctx)).hold_minutes.get("fawry")
+        hold = timedelta(minutes=minutes) if minutes else hold
+    extended = await bookings.extend_hold(session, attempt.business_id, attempt.booking_id, now + hold)
+    return "hold_extended" if extended else "pending_not_held"
+
+
+async def _refund(
+    session: AsyncSession, delivery: WebhookDelivery, attempt: PaymentAttempt, gateway: OrderLookup | None
+) -> str:
+    if not _is_refund(delivery):
+        return f"refund_{delivery.status.lower()}"
+    intent = await _intent_for(session, attempt, delivery)
+    if intent is None:
+        if gateway is None:
+            raise RefundUnverified(f"delivery {delivery.id} needs the order lookup")
+        if not _gateway_refunded(gateway, delivery):
+            # Not a refund at the gateway: most likely a payment's signed data re-sent.
+            log.warning("kashier_refund_not_at_gateway", order_id=attempt.order_id)
+            return "flagged_unverified_refund"
+    await _ledger(session, attempt, delivery, LedgerKind.REFUND)
+    return "refund_recorded"
+
+
+async def _intent_for(
+    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery
+) -> RefundIntent | None:
+    """The refund we asked for that this delivery reports: same gateway id and amount."""
+    stmt = select(RefundIntent).where(
+        RefundIntent.business_id == attempt.business_id,
+        RefundIntent.attempt_id == attempt.id,
+        RefundIntent.gateway_transaction_id == delivery.transaction_id,
+        RefundIntent.amount_minor == delivery.amount_minor,
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+def _gateway_refunded(gateway: OrderLookup, delivery: WebhookDelivery) -> bool:
+    """The gateway lists this very refund: its id, operation, amount and currency."""
+    return isinstance(gateway, OrderFound) and any(
+        (tx.transaction_id, tx.operation, tx.status, tx.amount_minor, tx.currency)
+        == (delivery.transaction_id, "refund", "SUCCESS", delivery.amount_minor, delivery.currency)
+        for tx in gateway.transactions
+    )
+
+
+async def _known_refund(session: AsyncSession, business_id: uuid.UUID, delivery: WebhookDelivery) -> bool:
+    """The delivery's transaction id is one of our refunds (recorded, or asked for)."""
+    recorded = select(LedgerEntry.id).where(
+        LedgerEntry.business_id == business_id,
+        LedgerEntry.source == _source("refund", delivery),
+    )
+    asked = select(RefundIntent.id).where(
+        RefundIntent.business_id == business_id,
+        RefundIntent.gateway_transaction_id == delivery.transaction_id,
+    )
+    return (await session.execute(union_all(recorded, asked).limit(1))).first() is not None
+
+
+def _source(event: str, delivery: WebhookDelivery) -> str:
+    return f"kashier:{event}:{delivery.transaction_id}:{delivery.amount_minor}"
+
+
 async def _ledger(
     session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, kind: LedgerKind
 ) -> None:
-    source = f"kashier:{delivery.event}:{delivery.transaction_id}:{delivery.amount_minor}"
     await session.execute(
         insert(LedgerEntry)
         .values(
@@ -156,7 +266,7 @@ async def _ledger(
             kind=kind,
             amount_minor=delivery.amount_minor,
             currency=delivery.currency,
-            source=source,
+            source=_source(delivery.event, delivery),
         )
         .on_conflict_do_nothing(index_elements=["business_id", "source"])
     )

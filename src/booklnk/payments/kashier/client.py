@@ -179,7 +179,11 @@ class KashierClient:
         body = await self._call("GET", url, None)
         if body.get("status") != "SUCCESS" or not isinstance(body.get("response"), Mapping):
             return OrderNotFound(merchant_order_id, _message(body))
-        return _order_found(merchant_order_id, body["response"])
+        try:
+            return _order_found(merchant_order_id, body["response"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # An amount or currency we cannot read: an answer we do not understand.
+            raise KashierUnavailable(f"GET {url}: an order we cannot read") from None
 
     async def refund(
         self, merchant_order_id: str, amount_minor: int, currency: str, *, reason: str = "refund"

@@ -1,8 +1,11 @@
 """`Idempotency-Key` for creating routes: a retry with the same key and request (method,
-path with its parameters, body) gets the first response back; the same key with another
-request answers 422; while the first request runs, 409. The reservation is released if
-creation fails, so a retry may try again; the response is recorded in the creating
-transaction."""
+path with its parameters, body) gets the first response back for 24 hours; the same key
+with another request answers 422; while the first request runs, 409.
+
+Everything happens in the request's own transaction (one pooled connection per request,
+however many keyed requests are in flight): the key is claimed there, the response is
+recorded there, and a failed request's rollback leaves the key free for a retry.
+"""
 
 from __future__ import annotations
 
@@ -58,19 +61,18 @@ async def create_once(
     *,
     now: datetime,
 ) -> Out | JSONResponse:
+    """`create()` once per key and request; its 201 is replayed to retries. (`db` is not
+    used: claiming and recording go through the request's `session`.)"""
     if key is None:
         return await create()
     scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key.value)
     fingerprint = idempotency.fingerprint(key.method, key.path, body.model_dump(mode="json"))
-    stored = await idempotency.reserve(db, scope, fingerprint, now=now)
+    stored = await idempotency.claim(session, scope, fingerprint, now=now)
     if stored is not None:
         return _replay(stored)
-    try:
-        out = await create()
-    except Exception:
-        await idempotency.release(db, scope)
-        raise
-    await idempotency.record(session, scope, idempotency.StoredResponse(201, out.model_dump(mode="json")))
+    out = await create()  # if it raises, the request's rollback frees the key
+    response = idempotency.StoredResponse(201, out.model_dump(mode="json"))
+    await idempotency.record(session, scope, fingerprint, response, now=now)
     return out
 
 

@@ -1,5 +1,5 @@
 """Idempotency keys: a retried POST returns the original response instead of acting twice."""
 
-from booklnk.idempotency.service import Scope, StoredResponse, fingerprint, record, release, reserve
+from booklnk.idempotency.service import KeyInFlight, Scope, StoredResponse, claim, fingerprint, record
 
-__all__ = ["Scope", "StoredResponse", "fingerprint", "record", "release", "reserve"]
+__all__ = ["KeyInFlight", "Scope", "StoredResponse", "claim", "fingerprint", "record"]

@@ -1,4 +1,4 @@
-"""One record per (business, user, key): the request's fingerprint and, once done, its response."""
+"""One record per (business, user, key): the request's fingerprint and its response."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # While the first request runs, others with the key wait for this instant (409 until
-    # then); a request that died without answering is taken over after it.
+    # Inert: a key in flight is held by its transaction's advisory lock (service.claim),
+    # and a record exists only once its response is committed. Written as created_at.
     locked_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -1,8 +1,11 @@
-"""Reserve a key before acting, record the response in the acting transaction, release
-the key when the action failed (a failed attempt may be retried with the same key).
+"""Claim a key in the request's own transaction, record the response in that same
+transaction, and let a rollback free the key.
 
-The reservation commits in its own short transaction so that a concurrent request with the
-same key sees it at once and answers 409 instead of acting a second time.
+A keyed request needs one connection only: the key is held by a transaction-scoped
+advisory lock on its scope (taken without waiting, so a concurrent request with the same
+key answers 409 at once) and its record is written by the transaction that does the work.
+Both end with that transaction: a commit stores the response for replays, a rollback (the
+work failed) leaves no trace, so the key may be used again.
 """
 
 from __future__ import annotations
@@ -14,16 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.db.database import Database
 from booklnk.idempotency.models import IdempotencyRecord
 from booklnk.kernel.errors import Conflict, ValidationFailed
 
 RETENTION = timedelta(hours=24)
-LOCK = timedelta(seconds=60)  # longer than any request may take
+FIELD = "header.Idempotency-Key"
 
 
 class KeyInFlight(Conflict):
@@ -35,6 +37,10 @@ class Scope:
     business_id: uuid.UUID
     user_id: uuid.UUID
     key: str
+
+    @property
+    def lock_name(self) -> str:
+        return f"idempotency:{self.business_id}:{self.user_id}:{self.key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,42 +56,24 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def reserve(db: Database, scope: Scope, digest: str, *, now: datetime) -> StoredResponse | None:
-    """None: go ahead (the key is now held). A response: replay it. Raises 422 when the key
-    came with another body, 409 while the first request with it is still running."""
-    async with db.transaction(user_id=scope.user_id, tenant_id=scope.business_id) as session:
-        inserted = await session.execute(
-            insert(IdempotencyRecord)
-            .values(
-                business_id=scope.business_id,
-                user_id=scope.user_id,
-                key=scope.key,
-                fingerprint=digest,
-                created_at=now,
-                locked_until=now + LOCK,
-            )
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.key)
-        )
-        if inserted.scalar_one_or_none() is not None:
-            return None
-        record = await _locked(session, scope)
-        if record.created_at <= now - RETENTION:
-            _restart(record, digest, now)  # an old key: a new request
-            return None
-        if record.fingerprint != digest:
-            raise ValidationFailed.on(
-                "header.Idempotency-Key", "key_reused", "This key was used with a different request."
-            )
-        if record.status_code is not None and record.response_body is not None:
-            return StoredResponse(record.status_code, record.response_body)
-        if record.locked_until > now:
-            raise KeyInFlight("A request with this Idempotency-Key is still being processed; retry shortly.")
-        _restart(record, digest, now)  # its first request died without answering
-        return None
+async def claim(session: AsyncSession, scope: Scope, digest: str, *, now: datetime) -> StoredResponse | None:
+    """None: go ahead (the key is held until this transaction ends). A response: replay
+    it. 409 while another transaction holds the key, 422 when it came with another request."""
+    # 64-bit hash of the scope: a collision could only answer a spurious 409, never replay.
+    held = await session.scalar(
+        select(func.pg_try_advisory_xact_lock(func.hashtextextended(scope.lock_name, 0)))
+    )
+    if not held:
+        raise KeyInFlight("A request with this Idempotency-Key is still being processed; retry shortly.")
+    found = await _find(session, scope)
+    if found is None or found.created_at <= now - RETENTION or found.status_code is None:
+        return None  # new, expired (a new request), or left unanswered by an older release
+    if found.fingerprint != digest:
+        raise ValidationFailed.on(FIELD, "key_reused", "This key was used with a different request.")
+    return StoredResponse(found.status_code, found.response_body or {})
 
 
-async def _locked(session: AsyncSession, scope: Scope) -> IdempotencyRecord:
+async def _find(session: AsyncSession, scope: Scope) -> IdempotencyRecord | None:
     stmt = (
         select(IdempotencyRecord)
         .where(
@@ -93,37 +81,25 @@ async def _locked(session: AsyncSession, scope: Scope) -> IdempotencyRecord:
             IdempotencyRecord.user_id == scope.user_id,
             IdempotencyRecord.key == scope.key,
         )
-        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    return (await session.execute(stmt)).scalar_one()
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _restart(record: IdempotencyRecord, digest: str, now: datetime) -> None:
-    record.fingerprint, record.created_at, record.locked_until = digest, now, now + LOCK
-    record.status_code, record.response_body = None, None
-
-
-async def record(session: AsyncSession, scope: Scope, response: StoredResponse) -> None:
-    """Store the response in the transaction that did the work: both commit, or neither."""
+async def record(
+    session: AsyncSession, scope: Scope, digest: str, response: StoredResponse, *, now: datetime
+) -> None:
+    """Store the response in the transaction that did the work (after `claim`): both
+    commit, or neither. An expired record of the key is replaced."""
+    values = {
+        "fingerprint": digest,
+        "created_at": now,
+        "locked_until": now,  # the advisory lock holds the key now; this column is inert
+        "status_code": response.status_code,
+        "response_body": response.body,
+    }
     await session.execute(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.business_id == scope.business_id,
-            IdempotencyRecord.user_id == scope.user_id,
-            IdempotencyRecord.key == scope.key,
-        )
-        .values(status_code=response.status_code, response_body=response.body)
+        insert(IdempotencyRecord)
+        .values(business_id=scope.business_id, user_id=scope.user_id, key=scope.key, **values)
+        .on_conflict_do_update(index_elements=["business_id", "user_id", "key"], set_=values)
     )
-
-
-async def release(db: Database, scope: Scope) -> None:
-    """Free the key after a failed attempt, unless a response was recorded."""
-    async with db.transaction(user_id=scope.user_id, tenant_id=scope.business_id) as session:
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.business_id == scope.business_id,
-                IdempotencyRecord.user_id == scope.user_id,
-                IdempotencyRecord.key == scope.key,
-                IdempotencyRecord.status_code.is_(None),
-            )
-        )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,3 +103,15 @@ async def record(
         .values(business_id=scope.business_id, user_id=scope.user_id, key=scope.key, **values)
         .on_conflict_do_update(index_elements=["business_id", "user_id", "key"], set_=values)
     )
+
+
+async def prune_expired(session: AsyncSession, business_id: uuid.UUID, *, now: datetime) -> int:
+    """Delete the business's records past the replay window; returns how many went.
+    (Row-level security: the transaction must be narrowed to `business_id`.)"""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.business_id == business_id,
+            IdempotencyRecord.created_at <= now - RETENTION,
+        )
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -1,13 +1,19 @@
-"""Deleting account records that can no longer matter (the daily job)."""
+"""Deleting records that can no longer matter (the daily job)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk import idempotency
+from booklnk.db.database import set_tenant
 from booklnk.tenancy.models import LoginFailure, RefreshToken
+from booklnk.tenancy.system import business_ids
+
+log = structlog.get_logger(__name__)
 
 # A refresh token is kept this long past its expiry, so a late replay of a rotated
 # token is still recognised as reuse (and revokes its family) instead of "unknown".
@@ -15,12 +21,25 @@ REFRESH_TOKEN_GRACE = timedelta(days=7)
 
 
 async def prune(session: AsyncSession, *, now: datetime, login_window_seconds: int) -> tuple[int, int]:
-    """Delete login-throttle windows that have closed and long-expired refresh tokens;
-    returns how many of each went."""
+    """Delete login-throttle windows that have closed, long-expired refresh tokens and
+    idempotency records past their replay window; returns how many windows and tokens
+    went (the idempotency records are counted in a log line)."""
     windows = await session.execute(
         delete(LoginFailure).where(LoginFailure.window_start < now - timedelta(seconds=login_window_seconds))
     )
     tokens = await session.execute(
         delete(RefreshToken).where(RefreshToken.expires_at < now - REFRESH_TOKEN_GRACE)
     )
+    records = await _prune_idempotency(session, now=now)
+    log.info("idempotency_records_pruned", records=records)
     return windows.rowcount or 0, tokens.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def _prune_idempotency(session: AsyncSession, *, now: datetime) -> int:
+    """Tenant by tenant: row-level security shows a transaction one tenant's records.
+    (Last in `prune`: it leaves the transaction narrowed to the last business.)"""
+    pruned = 0
+    for business_id in await business_ids(session):
+        await set_tenant(session, business_id)
+        pruned += await idempotency.prune_expired(session, business_id, now=now)
+    return pruned

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -36,9 +36,10 @@ from booklnk.classes.errors import (
     WaitlistEntryNotFound,
 )
 from booklnk.classes.models import ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
-from booklnk.classes.service import class_rules
+from booklnk.classes.service import booking_time, class_rules
 from booklnk.db.errors import violated_constraint
-from booklnk.kernel.errors import ValidationFailed
+from booklnk.scheduling.errors import slot_error
+from booklnk.scheduling.rules import BookingTime
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 
@@ -52,20 +53,14 @@ class SeatRequest:
     customer_id: uuid.UUID | None = None  # staff booking on a customer's behalf
 
 
-def _check_bookable(rules: EffectiveRules, current: ClassSession, now: datetime, *, promotion: bool) -> None:
-    """Customers book within notice and horizon; a promotion only needs the session open."""
+def _check_bookable(current: ClassSession, now: datetime, timing: BookingTime | None) -> None:
+    """An open session; for a customer, also a start the appointment timing rules accept
+    (`BookingTime`: grid, minimum notice, horizon in whole local days), the very rule the
+    session listing filters with. A promotion (no `timing`) only needs the session open."""
     if current.status is not SessionStatus.SCHEDULED or current.starts_at <= now:
         raise SessionClosed("The session was cancelled or has started.")
-    if promotion:
-        return
-    if current.starts_at < now + timedelta(minutes=rules.min_notice_minutes):
-        raise ValidationFailed.on(
-            "path.session_id", "min_notice", f"Book at least {rules.min_notice_minutes} minutes ahead."
-        )
-    if current.starts_at > now + timedelta(days=rules.horizon_days):
-        raise ValidationFailed.on(
-            "path.session_id", "horizon", f"Sessions open {rules.horizon_days} days ahead."
-        )
+    if timing is not None and (rule := timing.rejection(current.starts_at)) is not None:
+        raise slot_error(rule, field="path.session_id")
 
 
 async def book_seat(
@@ -79,7 +74,8 @@ async def book_seat(
     validate_booking_fields(rules, request.extra_fields)
     status, hold_expires_at, method = bookings.initial_state(payment_rules, request.payment_method, now)
     waiting = await seats.waiting_count(session, ctx.business_id, session_id)
-    current = await _take_seat(session, ctx.business_id, session_id, rules, now, promised=waiting)
+    timing = booking_time(rules, ctx, now)
+    current = await _take_seat(session, ctx.business_id, session_id, timing, now, promised=waiting)
     return await _new_booking(
         session, current, customer_id, status, hold_expires_at, method, request.extra_fields
     )
@@ -101,20 +97,20 @@ async def _take_seat(
     session: AsyncSession,
     business_id: uuid.UUID,
     session_id: uuid.UUID,
-    rules: EffectiveRules,
+    timing: BookingTime | None,
     now: datetime,
     *,
     promised: int,
-    promotion: bool = False,
 ) -> ClassSession:
-    """Compare-and-swap one seat; a lost round re-reads. Lapsed holds are swept (in this
-    transaction) only when they may stand between the customer and a seat."""
+    """Compare-and-swap one seat (`timing` None: a promotion); a lost round re-reads.
+    Lapsed holds are swept (in this transaction) only when they may stand between the
+    customer and a seat."""
     swept = False
     for _ in range(MAX_SEAT_TRIES):
         current = await seats.read(session, business_id, session_id)
         if current is None:
             raise SessionNotFound("No such class session.")
-        _check_bookable(rules, current, now, promotion=promotion)
+        _check_bookable(current, now, timing)
         if current.capacity - current.seats_taken <= promised:
             if not swept and await bookings.sweep_session_holds(session, business_id, session_id, now=now):
                 swept = True
@@ -173,7 +169,7 @@ async def join_waitlist(
     current = await seats.read(session, ctx.business_id, session_id)
     if current is None:
         raise SessionNotFound("No such class session.")
-    _check_bookable(rules, current, now, promotion=False)
+    _check_bookable(current, now, booking_time(rules, ctx, now))
     waiting = await seats.waiting_count(session, ctx.business_id, session_id)
     if current.seats_taken + waiting < current.capacity:
         raise SeatsAvailable("A seat is free: book it instead.")
@@ -253,9 +249,7 @@ async def promote(
     promoted: list[uuid.UUID] = []
     while (entry := await _first_in_line(session, ctx.business_id, session_id)) is not None:
         try:
-            seat = await _take_seat(
-                session, ctx.business_id, session_id, rules, now, promised=0, promotion=True
-            )
+            seat = await _take_seat(session, ctx.business_id, session_id, None, now, promised=0)
         except SessionFull:
             break
         status, hold_expires_at, method = _promotion_state(payment_rules, entry, now)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from booklnk.classes.models import ClassSeries, ClassSession, SessionStatus, Wai
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.localtime import reading
+from booklnk.scheduling.rules import BookingTime, SlotRules
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 
@@ -62,6 +63,12 @@ async def class_rules(session: AsyncSession, ctx: BusinessContext, field: str) -
     if rules.mode != "class":
         raise ValidationFailed.on(field, "class_mode_only", "This business books appointments, not classes.")
     return rules
+
+
+def booking_time(rules: EffectiveRules, ctx: BusinessContext, now: datetime) -> BookingTime:
+    """The timing rules appointments follow, for session starts: the session listing
+    offers, and a seat booking accepts, exactly the starts its `rejection` lets through."""
+    return BookingTime(SlotRules.from_effective(rules), ZoneInfo(ctx.time_zone), now)
 
 
 async def publish_series(
@@ -169,11 +176,35 @@ async def list_sessions(
     end: datetime,
     service_id: uuid.UUID | None = None,
     include_cancelled: bool = False,
+    bookable_at: datetime | None = None,
 ) -> list[SessionView]:
+    """Sessions starting in [start, end). With `bookable_at`, only the scheduled ones a
+    customer may book at that instant (the seat booking's own timing rule), full or not."""
     if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
         raise ValidationFailed.on(
             "query.to", "valid_window", f"Give `from` < `to`, at most {MAX_WINDOW_DAYS} days."
         )
+    timing = None
+    if bookable_at is not None:
+        timing = booking_time(await tenancy.business_rules(session, ctx), ctx, bookable_at)
+        start, end = max(start, timing.earliest), min(end, timing.horizon_end)
+        include_cancelled = False
+    if end <= start:
+        return []
+    stmt = _sessions_in(ctx.business_id, start, end, service_id, include_cancelled)
+    views = [SessionView(row, count) for row, count in (await session.execute(stmt)).all()]
+    if timing is None:
+        return views
+    return [v for v in views if timing.rejection(v.session.starts_at) is None]
+
+
+def _sessions_in(
+    business_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    service_id: uuid.UUID | None,
+    include_cancelled: bool,
+) -> Select[ClassSession, int]:
     waiting = (
         select(func.count())
         .where(
@@ -186,7 +217,7 @@ async def list_sessions(
     stmt = (
         select(ClassSession, waiting)
         .where(
-            ClassSession.business_id == ctx.business_id,
+            ClassSession.business_id == business_id,
             ClassSession.starts_at >= start,
             ClassSession.starts_at < end,
         )
@@ -196,7 +227,7 @@ async def list_sessions(
         stmt = stmt.where(ClassSession.service_id == service_id)
     if not include_cancelled:
         stmt = stmt.where(ClassSession.status == SessionStatus.SCHEDULED)
-    return [SessionView(row, count) for row, count in (await session.execute(stmt)).all()]
+    return stmt
 
 
 async def get_session(session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID) -> SessionView:

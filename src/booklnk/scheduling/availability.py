@@ -16,7 +16,8 @@ then, per free interval, takes by bisection the run of grid starts s with
 free.end - duration - after]. For coalesced sets "inside available and clear of busy" is
 exactly "inside one free interval", and the property tests hold the two to it.
 
-Class mode (sessions with seats) will sit beside this module, reusing `BookingTime`.
+Class mode does not use this engine (a session's time and seats are stored rows, see
+`classes/`), but judges each session's start with the same `BookingTime.rejection`.
 """
 
 from __future__ import annotations

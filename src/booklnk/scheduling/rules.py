@@ -3,8 +3,10 @@
 One object, `BookingTime`, answers both questions the engine asks: "which starts in this
 window may be offered?" (for a listing) and "which rule, if any, does this start break?"
 (for a booking). Both are derived from the same three predicates, so a listing and a
-booking can never disagree on the grid, the minimum notice or the horizon. A class-session
-listing uses the same object for its session starts.
+booking can never disagree on the grid, the minimum notice or the horizon. Class mode
+judges a session's start with the same `rejection`: a seat booking (and a waitlist join)
+refuses what it refuses, and the customer's session listing leaves out exactly those
+(`classes.service.list_sessions(bookable_at=...)`).
 
 Horizon semantics (a decision; issue 3 leaves it open): the horizon is counted in whole
 LOCAL days. With `horizon_days = N`, a start is bookable when its local date is at most

@@ -89,20 +89,31 @@ async def cancel_series(series_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep
 @router.get(
     "/class-sessions",
     summary="Class sessions in a window, with seats left",
+    description="Customers see the sessions they may book now (the timing rules of appointments: grid, "
+    "minimum notice, horizon in whole local days), full ones included (they offer a waitlist); staff see "
+    "every session, cancelled ones too.",
     response_model=list[SessionOut],
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_sessions(
     ctx: MemberOrCustomerCtx,
     session: SessionDep,
+    now: NowDep,
     from_: Annotated[datetime, Query(alias="from", description="Window start, with offset.")],
     to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],
     service_id: uuid.UUID | None = None,
 ) -> list[SessionOut]:
     if from_.tzinfo is None or to.tzinfo is None:
         raise ValidationFailed.on("query.to", "valid_window", "Give `from` and `to` with a UTC offset.")
+    # Staff see every session (cancelled too); customers, those they may book now.
     views = await classes.list_sessions(
-        session, ctx, start=from_, end=to, service_id=service_id, include_cancelled=ctx.is_staff
+        session,
+        ctx,
+        start=from_,
+        end=to,
+        service_id=service_id,
+        include_cancelled=ctx.is_staff,
+        bookable_at=None if ctx.is_staff else now,
     )
     return [session_out(v, ctx) for v in views]
 

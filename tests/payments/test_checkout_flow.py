@@ -190,6 +190,13 @@ async def test_an_owner_refunds_in_parts_never_beyond_the_capture(
 
     expected = sorted([("capture", 15_001), ("refund", 5_000), ("refund", 10_001)])
     assert await until(ledger, expected) == expected
+
+    async def refunds() -> list[tuple[int, str]]:
+        found = await ok(http, owner, "GET", f"{base}/bookings/{booking['id']}/payments")
+        return sorted((r["amount_minor"], r["status"]) for r in found["refunds"])
+
+    settled = [(5_000, "settled"), (10_001, "settled")]  # each by its own refund webhook
+    assert await until(refunds, settled) == settled
     nothing_left = await http.post(path, headers=owner.headers, json={"amount_minor": 1})
     assert (nothing_left.status_code, nothing_left.json()["code"]) == (409, "nothing_to_refund")
 

@@ -141,6 +141,7 @@ class RefundStatus(enum.StrEnum):
     SENDING = "sending"  # the call was (maybe) made: a retry looks the order up first
     ACCEPTED = "accepted"  # Kashier said yes; its refund webhook settles the money
     REFUSED = "refused"
+    SETTLED = "settled"  # its refund webhook came: the money is in the ledger
 
 
 class RefundIntent(Timestamped, Base):

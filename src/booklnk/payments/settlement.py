@@ -11,7 +11,9 @@ Kashier's signature covers `data` but not `event`, so a signed payment can be re
 as a refund and the other way round. A refund that matches no refund we asked for is
 therefore checked against the gateway's order lookup first (outside any transaction; a
 failed lookup fails the job, which retries), and a payment whose transaction id is
-known as a refund is flagged, never applied.
+known as a refund is flagged, never applied. A refund is recorded only in the payment's
+currency and never beyond what was captured (else the attempt is flagged for a person);
+the intent it reports (same gateway id and amount) is then settled.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +40,7 @@ from booklnk.payments.models import (
     PaymentAttempt,
     PaymentOrder,
     RefundIntent,
+    RefundStatus,
     WebhookDelivery,
 )
 from booklnk.tenancy.context import BusinessContext
@@ -202,20 +205,55 @@ async def _refund(
 ) -> str:
     if not _is_refund(delivery):
         return f"refund_{delivery.status.lower()}"
-    intent = await _intent_for(session, attempt, delivery)
-    if intent is None:
-        if gateway is None:
-            raise RefundUnverified(f"delivery {delivery.id} needs the order lookup")
-        if not _gateway_refunded(gateway, delivery):
-            # Not a refund at the gateway: most likely a payment's signed data re-sent.
-            log.warning("kashier_refund_not_at_gateway", order_id=attempt.order_id)
-            return "flagged_unverified_refund"
+    intent = await _intent_for(session, attempt, delivery, lock=True)
+    if intent is not None:
+        captured = await _total(session, attempt, LedgerKind.CAPTURE)
+    elif gateway is None:
+        raise RefundUnverified(f"delivery {delivery.id} needs the order lookup")
+    elif isinstance(gateway, OrderFound) and _gateway_refunded(gateway, delivery):
+        # The gateway's own total: this refund may overtake its payment's webhook.
+        captured = gateway.captured_minor
+    else:
+        # Not a refund at the gateway: most likely a payment's signed data re-sent.
+        log.warning("kashier_refund_not_at_gateway", order_id=attempt.order_id)
+        return "flagged_unverified_refund"
+    problem = await _refund_problem(session, attempt, delivery, captured)
+    if problem is not None:
+        attempt.status = AttemptStatus.FLAGGED
+        attempt.review_reason = f"refund {delivery.amount_minor} {delivery.currency}: {problem}"
+        return "flagged_refund"
     await _ledger(session, attempt, delivery, LedgerKind.REFUND)
+    if intent is not None:
+        intent.status = RefundStatus.SETTLED
     return "refund_recorded"
 
 
+async def _refund_problem(
+    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, captured: int
+) -> str | None:
+    """Why a refund cannot be recorded as it stands: another currency, or more given
+    back than was taken."""
+    if delivery.currency != attempt.currency:
+        return f"the payment was in {attempt.currency}"
+    after = await _total(session, attempt, LedgerKind.REFUND) + delivery.amount_minor
+    if after > captured:
+        return f"refunds would reach {after}, above the {captured} captured"
+    return None
+
+
+async def _total(session: AsyncSession, attempt: PaymentAttempt, kind: LedgerKind) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+            LedgerEntry.business_id == attempt.business_id,
+            LedgerEntry.attempt_id == attempt.id,
+            LedgerEntry.kind == kind,
+        )
+    )
+    return int(total or 0)
+
+
 async def _intent_for(
-    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery
+    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, *, lock: bool = False
 ) -> RefundIntent | None:
     """The refund we asked for that this delivery reports: same gateway id and amount."""
     stmt = select(RefundIntent).where(
@@ -224,12 +262,13 @@ async def _intent_for(
         RefundIntent.gateway_transaction_id == delivery.transaction_id,
         RefundIntent.amount_minor == delivery.amount_minor,
     )
-    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+    stmt = stmt.limit(1).with_for_update() if lock else stmt.limit(1)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _gateway_refunded(gateway: OrderLookup, delivery: WebhookDelivery) -> bool:
+def _gateway_refunded(gateway: OrderFound, delivery: WebhookDelivery) -> bool:
     """The gateway lists this very refund: its id, operation, amount and currency."""
-    return isinstance(gateway, OrderFound) and any(
+    return any(
         (tx.transaction_id, tx.operation, tx.status, tx.amount_minor, tx.currency)
         == (delivery.transaction_id, "refund", "SUCCESS", delivery.amount_minor, delivery.currency)
         for tx in gateway.transactions

@@ -19,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -211,15 +212,28 @@ async def _owner_call(http: httpx.AsyncClient, owner: Account, method: str, path
     return response.json()
 
 
-async def _create_business(http: httpx.AsyncClient, owner: Account) -> uuid.UUID:
+async def _create_business(
+    http: httpx.AsyncClient, owner: Account, rule_overrides: dict[str, Any] | None
+) -> uuid.UUID:
     slug = f"race-{uuid.uuid4().hex[:8]}"
-    body = {"name": "Race Cuts", "slug": slug, "business_type": "barbershop"}
+    body: dict[str, Any] = {"name": "Race Cuts", "slug": slug, "business_type": "barbershop"}
+    if rule_overrides:
+        body["rule_overrides"] = rule_overrides
     return uuid.UUID((await _owner_call(http, owner, "POST", "/v1/businesses", body))["id"])
 
 
-async def seed_shop(http: httpx.AsyncClient, *, barbers: int, chairs: int, customers: int) -> Shop:
+async def seed_shop(
+    http: httpx.AsyncClient,
+    *,
+    barbers: int,
+    chairs: int,
+    customers: int | list[Account],
+    rule_overrides: dict[str, Any] | None = None,
+) -> Shop:
+    """A barbershop open all week; its service needs a chair when `chairs` > 0. `customers`
+    is how many to sign up, or accounts already signed up (customers may book anywhere)."""
     owner = await sign_up(http, "owner")
-    business_id = await _create_business(http, owner)
+    business_id = await _create_business(http, owner, rule_overrides)
     url = f"/v1/businesses/{business_id}"
     await _owner_call(http, owner, "PUT", f"{url}/weekly-schedule", ALL_WEEK)
     staff_ids, chair_ids = [], []
@@ -238,10 +252,10 @@ async def seed_shop(http: httpx.AsyncClient, *, barbers: int, chairs: int, custo
         "price_minor": 15000,
         "duration_options_minutes": [30, 45, 60],
         "staff_ids": [str(s) for s in staff_ids],
-        "required_resource_kinds": ["chair"],
+        "required_resource_kinds": ["chair"] if chairs else [],
     }
     created = await _owner_call(http, owner, "POST", f"{url}/services", service)
-    people = await sign_up_many(http, customers)
+    people = await sign_up_many(http, customers) if isinstance(customers, int) else customers
     return Shop(business_id, owner, staff_ids, chair_ids, uuid.UUID(created["id"]), people)
 
 
@@ -315,3 +329,38 @@ async def active_allocations(
     async with engine.connect() as conn:
         found = {row[0]: (int(row[1]), int(row[2])) for row in await conn.execute(query, {"ids": list(ids)})}
     return {i: found.get(i, (0, 0)) for i in ids}
+
+
+async def database_clock(engine: AsyncEngine) -> datetime:
+    """The database server's wall clock now (the clock `pg_stat_activity` is kept by)."""
+    async with engine.connect() as conn:
+        now: datetime = (await conn.execute(text("SELECT clock_timestamp()"))).scalar_one()
+        return now
+
+
+# Every application connection is named `booklnk-<pid>` (booklnk.db.database); a backend's
+# `state_change` moves whenever it starts or finishes a statement.
+SERVED_SQL = text(
+    """
+    SELECT DISTINCT application_name FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name LIKE 'booklnk-%' AND state_change >= :since
+    """
+)
+
+
+async def processes_active_since(engine: AsyncEngine, since: datetime) -> set[int]:
+    """The pids of the application processes whose connections ran a statement since `since`."""
+    async with engine.connect() as conn:
+        names = (await conn.execute(SERVED_SQL, {"since": since})).scalars()
+        return {int(m[1]) for m in map(re.compile(r"booklnk-(\d+)").fullmatch, names) if m}
+
+
+async def assert_every_worker_served(engine: AsyncEngine, server: LiveServer, since: datetime) -> set[int]:
+    """Both (all) uvicorn workers ran statements for the round that began at `since`: nothing
+    else talks to the server during a round, so the race really crossed processes. (Pooled
+    connections stay open after a round, so each worker's shows its last statement.)"""
+    workers = server.worker_pids()
+    active = await processes_active_since(engine, since)
+    assert len(workers) == WORKERS, server.log_tail()
+    assert workers <= active, f"workers {sorted(workers)}, active since the round began {sorted(active)}"
+    return active & workers

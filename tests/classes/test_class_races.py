@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from race_support import (
     WORKERS,
     LiveServer,
+    assert_every_worker_served,
     booking_copies,
+    database_clock,
     race_client,
     running_job_workers,
     running_server,
@@ -147,6 +149,7 @@ async def test_the_last_seats_of_a_class_go_to_exactly_that_many_customers(
     for regular in regulars:
         await _call(http, regular, path, {})
 
+    since = await database_clock(owner_engine)
     outcomes = await asyncio.gather(
         *(http.post(path, headers=c.headers, json={}) for c in itertools.islice(racers, CLIENTS)),
         return_exceptions=True,
@@ -158,6 +161,8 @@ async def test_the_last_seats_of_a_class_go_to_exactly_that_many_customers(
     print(f"class race: {dict(counts)}")
     left = CAPACITY - PREFILLED
     assert counts == Counter({201: left, 409: CLIENTS - left}), counts
+    served = await assert_every_worker_served(owner_engine, live_server, since)
+    print(f"served by the processes {sorted(served)}")
     losers = [r for r in responses if r.status_code == 409]
     assert {(r.headers["content-type"], r.json()["code"]) for r in losers} == {
         ("application/problem+json", "session_full")

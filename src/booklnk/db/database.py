@@ -8,11 +8,13 @@ forgets its ``business_id`` filter still cannot see another tenant's rows.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _CONTEXT_SQL = text(
@@ -21,6 +23,12 @@ _CONTEXT_SQL = text(
     " set_config('app.tenant_id', :tenant_id, true)"
 )
 _TENANT_SQL = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
+
+
+def application_name(prefix: str = "booklnk") -> str:
+    """What this process's connections call themselves (`pg_stat_activity.application_name`):
+    the prefix and the pid, so an operator can tell the processes of a deployment apart."""
+    return f"{prefix}-{os.getpid()}"
 
 
 class Database:
@@ -35,6 +43,9 @@ class Database:
             # Errors would otherwise quote bound values (password hashes, emails) in logs.
             hide_parameters=True,
         )
+        # Named at connect time, not here: a process forked after this engine was made
+        # still names its own connections by its own pid.
+        event.listen(self.engine.sync_engine, "do_connect", _name_connection)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -55,6 +66,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _name_connection(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    # `params` is the engine's own (shared by every connect): set the name each time.
+    params["server_settings"] = {**params.get("server_settings", {}), "application_name": application_name()}
 
 
 async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:

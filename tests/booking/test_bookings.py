@@ -170,6 +170,7 @@ async def test_cancellation_policy(client: httpx.AsyncClient, clock: FakeClock) 
     assert cancelled.json()["cancellation"] == {
         "by": "customer",
         "within_free_window": True,
+        "refund_percent": 100,
         "refundable": True,
         "refund_minor": None,  # nothing was paid online
     }
@@ -183,6 +184,37 @@ async def test_cancellation_policy(client: httpx.AsyncClient, clock: FakeClock) 
     assert too_late.json()["code"] == "cancellation_window_passed"
     by_shop = await client.post(f"{shop.url}/bookings/{late['id']}/cancel", headers=shop_owner.headers)
     assert by_shop.json()["cancellation"]["by"] == "business"
+    assert by_shop.json()["cancellation"]["refund_percent"] == 100
+
+
+async def test_a_type_allowing_late_cancellation_says_what_it_gives_back(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    allowed = await client.patch(
+        shop.url, headers=shop.owner.headers, json={"rule_overrides": {"late_cancellation_refund_percent": 0}}
+    )
+    assert allowed.status_code == 200, allowed.text
+    mona = await customer(client)
+    booking = (await book(client, shop, mona, TOMORROW_10)).json()
+    clock.advance(timedelta(hours=23, minutes=30))  # inside the 60-minute window before 10:00
+    mona = await log_in(client, mona.email, mona.user_id)
+    cancelled = await client.post(f"{shop.url}/bookings/{booking['id']}/cancel", headers=mona.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["cancellation"] == {
+        "by": "customer",
+        "within_free_window": False,
+        "refund_percent": 0,
+        "refundable": False,
+        "refund_minor": None,
+    }
+    moved = await client.post(
+        f"{shop.url}/bookings/{booking['id']}/reschedule",
+        headers=mona.headers,
+        json={"starts_at": TOMORROW_10},
+    )
+    assert moved.status_code == 409  # cancelled; and a late move is refused like a late free cancel
 
 
 async def test_a_customer_cannot_see_anothers_booking(client: httpx.AsyncClient) -> None:
@@ -238,3 +270,26 @@ async def test_staff_book_for_an_existing_account_only(client: httpx.AsyncClient
     for_mona = await book(client, shop, shop.owner, TOMORROW_10, customer_id=str(mona.user_id))
     assert for_mona.status_code == 201, for_mona.text
     assert for_mona.json()["customer_id"] == str(mona.user_id)
+
+
+async def test_a_booking_that_needs_payment_is_never_confirmed_by_hand(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client, business_type="consultant", barbers=1, durations=[60])
+    mona = await customer(client)
+    start = "2026-11-26T10:00:00+02:00"
+    held = await book(client, shop, mona, start, payment_method="card", extra_fields={"topic": "Growth"})
+    assert held.json()["status"] == "held"
+    url = f"{shop.url}/bookings/{held.json()['id']}"
+    by_hand = await client.post(f"{url}/confirm", headers=shop.owner.headers)
+    assert by_hand.status_code == 409
+    assert by_hand.json()["code"] == "payment_required"
+    assert (await client.get(url, headers=mona.headers)).json()["status"] == "held"
+
+    clock.advance(timedelta(minutes=16))  # the card hold lapses
+    owner = await log_in(client, shop.owner.email, shop.owner.user_id)
+    moved = await client.post(
+        f"{url}/reschedule", headers=owner.headers, json={"starts_at": "2026-11-26T12:00:00+02:00"}
+    )
+    assert moved.status_code == 409
+    assert moved.json()["code"] == "invalid_transition"

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -101,6 +101,54 @@ async def test_a_staff_member_who_does_not_perform_the_service_is_unknown(
     query = {"service_id": str(uuid.uuid4()), **TOMORROW, "staff_id": shop.staff_ids[0]}
     response = await client.get(f"{shop.url}/availability", headers=mona.headers, params=query)
     assert response.json()["errors"][0]["rule"] == "unknown_service"
+
+
+async def test_a_search_sends_the_same_statements_whatever_its_window_and_staff(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    shop = await open_bookable_shop(client, barbers=3)
+    mona = await customer(client)
+    window = {"from": "2026-11-25T00:00:00+02:00"}
+    counts = {}
+    for days, staff in ((1, shop.staff_ids[0]), (62, shop.staff_ids[0]), (1, None), (62, None)):
+        query = {"service_id": shop.service_id, **window, "to": f"{_day(25 + days)}T00:00:00+02:00"}
+        with statements(db) as sent:
+            starts = await _starts(client, shop.url, mona, **query, **({"staff_id": staff} if staff else {}))
+        assert starts
+        counts[(days, staff is None)] = len(sent)
+    assert len(set(counts.values())) == 1, counts
+
+
+def _day(november: int) -> str:
+    """Day `november` counted from 1 November 2026 (past 30: into December and beyond)."""
+    return (date(2026, 11, 1) + timedelta(days=november - 1)).isoformat()
+
+
+async def test_a_window_beyond_62_days_or_outside_sane_years_is_refused(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    mona = await customer(client)
+    cases = [
+        ({"from": "2026-11-25T00:00:00+02:00", "to": "2027-01-26T00:00:01+02:00"}, "query.to", "max_window"),
+        (
+            {"from": "0001-01-01T00:00:00+00:00", "to": "0001-01-02T00:00:00+00:00"},
+            "query.from",
+            "out_of_range",
+        ),
+        (
+            {"from": "9999-12-30T00:00:00+00:00", "to": "9999-12-31T00:00:00+00:00"},
+            "query.from",
+            "out_of_range",
+        ),
+    ]
+    for window, field, rule in cases:
+        query = {"service_id": shop.service_id, **window}
+        response = await client.get(f"{shop.url}/availability", headers=mona.headers, params=query)
+        assert response.status_code == 422, response.text
+        assert (response.json()["errors"][0]["field"], response.json()["errors"][0]["rule"]) == (field, rule)
+    far = {"service_id": shop.service_id, "starts_at": "9999-12-31T23:59:00+00:00"}
+    booked = await client.post(f"{shop.url}/bookings", headers=mona.headers, json=far)
+    assert booked.status_code == 422, booked.text
+    assert booked.json()["errors"][0]["field"] == "body.starts_at"
 
 
 def test_a_definition_is_parsed_once_per_stored_text() -> None:

@@ -19,3 +19,7 @@ class VersionMismatch(PreconditionFailed):
 
 class ConcurrentUpdate(Conflict):
     code = "concurrent_update"
+
+
+class PaymentRequired(Conflict):
+    code = "payment_required"

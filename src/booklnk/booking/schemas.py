@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from booklnk.booking.models import BookingStatus
+from booklnk.catalog.schemas import Instant
 
 
 class SlotOut(BaseModel):
@@ -32,7 +33,7 @@ class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_id: uuid.UUID
-    starts_at: AwareDatetime = Field(description="A start offered by the availability search.")
+    starts_at: Instant = Field(description="A start offered by the availability search.")
     staff_id: uuid.UUID | None = Field(default=None, description="Omit for any qualified staff member.")
     duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
         default=None, description="One of the service's options; default its first."
@@ -47,7 +48,7 @@ class BookingCreate(BaseModel):
 class BookingMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime = Field(description="The new start, as offered by the availability search.")
+    starts_at: Instant = Field(description="The new start, as offered by the availability search.")
     staff_id: uuid.UUID | None = Field(default=None, description="Omit for any qualified staff member.")
     duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
         default=None, description="Default: the booking's current length."
@@ -57,6 +58,10 @@ class BookingMove(BaseModel):
 class CancellationOut(BaseModel):
     by: Literal["customer", "business"]
     within_free_window: bool
+    refund_percent: int = Field(
+        description="The share of what was paid that the policy gives back: 100 within the free window or "
+        "when the business cancels; the type's late-cancellation share after the window."
+    )
     refundable: bool
     refund_minor: int | None = Field(
         default=None, description="What is being refunded to the customer's payment method (if it was paid)."

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -24,6 +24,7 @@ from booklnk.booking.errors import (
     BookingNotFound,
     CancellationWindowPassed,
     ConcurrentUpdate,
+    PaymentRequired,
     VersionMismatch,
 )
 from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_status
@@ -210,11 +211,16 @@ def _rotated(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
 
 @dataclass(frozen=True, slots=True)
 class CancellationDecision:
-    """What the policy decided when a booking was cancelled."""
+    """What the policy decided when a booking was cancelled: who cancelled, and which
+    share of what was paid goes back."""
 
     by: str  # "customer" | "business"
     within_free_window: bool
-    refundable: bool
+    refund_percent: int
+
+    @property
+    def refundable(self) -> bool:
+        return self.refund_percent > 0
 
 
 async def get_booking(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Booking:
@@ -249,14 +255,16 @@ async def change_status(
 
     With `expected_version` (HTTP If-Match) a stale version answers 412 at once; without,
     a lost race re-reads and retries a bounded number of times, then answers 409."""
-    window = None
+    rules = None
     if action is Action.CANCEL:  # only cancelling consults the business's policy
-        window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
+        rules = await tenancy.business_rules(session, ctx)
     for _ in range(MAX_CAS_TRIES):
         booking = await get_booking(session, ctx, booking_id)
         _check_version(booking, expected_version)
         _check_may(ctx, booking, action)
-        decision = _cancellation(ctx, booking, window, now) if window is not None else None
+        if action is Action.CONFIRM and booking.status is BookingStatus.HELD:
+            await _check_confirmable_by_hand(session, ctx, booking)
+        decision = _cancellation(ctx, booking, rules, now) if rules is not None else None
         status = next_status(booking.status, action)
         if await _swap(session, booking, status):
             return await view(session, booking), decision
@@ -271,21 +279,40 @@ def _check_may(ctx: BusinessContext, booking: Booking, action: Action) -> None:
     raise InsufficientRole(f"Only the business can {action.value.replace('_', ' ')} a booking.")
 
 
+async def _check_confirmable_by_hand(session: AsyncSession, ctx: BusinessContext, booking: Booking) -> None:
+    """A booking whose policy asks for payment is confirmed by its verified payment, never
+    by hand (staff confirm a hold paid at the venue only where payment is not required)."""
+    service = await repository.get_service(session, ctx.business_id, booking.service_id)
+    if service is not None and (await rules_for_service(session, ctx, service)).requires_payment_to_confirm:
+        raise PaymentRequired("This booking is confirmed by its payment; start a checkout for it.")
+
+
+def _free_until(booking: Booking, rules: EffectiveRules) -> datetime:
+    return booking.starts_at - timedelta(minutes=rules.cancellation_window_minutes)
+
+
 def _cancellation(
-    ctx: BusinessContext, booking: Booking, window_minutes: int, now: datetime
+    ctx: BusinessContext, booking: Booking, rules: EffectiveRules, now: datetime
 ) -> CancellationDecision:
-    """Customers cancel free until the type's window before the start, and not after;
-    the business may cancel any time, and then the customer is always owed a refund."""
-    free_until = booking.starts_at - timedelta(minutes=window_minutes)
-    within = now <= free_until
+    """Customers cancel free until the type's window before the start; after it, only if
+    the type allows late cancellation, for its share back. The business may cancel any
+    time, and then the customer is always owed everything they paid."""
+    within = now <= _free_until(booking, rules)
     if ctx.is_staff:
-        return CancellationDecision("business", within, refundable=True)
-    if not within:
-        raise CancellationWindowPassed(
-            f"Free cancellation ended at {free_until.isoformat()}; contact the business.",
-            extra={"free_until": free_until.isoformat()},
-        )
-    return CancellationDecision("customer", within, refundable=True)
+        return CancellationDecision("business", within, refund_percent=100)
+    if within:
+        return CancellationDecision("customer", within, refund_percent=100)
+    if rules.late_cancellation_refund_percent is None:
+        _refuse_late(booking, rules)
+    return CancellationDecision("customer", within, refund_percent=rules.late_cancellation_refund_percent)
+
+
+def _refuse_late(booking: Booking, rules: EffectiveRules) -> NoReturn:
+    free_until = _free_until(booking, rules)
+    raise CancellationWindowPassed(
+        f"Free cancellation ended at {free_until.isoformat()}; contact the business.",
+        extra={"free_until": free_until.isoformat()},
+    )
 
 
 async def schedule_expiry(session: AsyncSession, booking: Booking) -> None:
@@ -372,9 +399,12 @@ async def reschedule(
         raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
     if booking.session_id is not None:
         raise InvalidTransition("A class seat moves by cancelling it and booking another session.")
-    if not ctx.is_staff:
-        window = (await tenancy.business_rules(session, ctx)).cancellation_window_minutes
-        _cancellation(ctx, booking, window, now)  # customers move only while they could cancel
+    if booking.status is BookingStatus.HELD and booking.hold_expires_at and booking.hold_expires_at <= now:
+        raise InvalidTransition("The hold has lapsed; book the new time instead.")
+    if not ctx.is_staff:  # customers move only while they could cancel for free
+        rules = await tenancy.business_rules(session, ctx)
+        if now > _free_until(booking, rules):
+            _refuse_late(booking, rules)
     await repository.delete_allocations(session, ctx.business_id, booking.id)
     offer, slot = await _offer_at(
         session,

@@ -44,6 +44,7 @@ INTEGER_RULE_LIMITS: Final[Mapping[str, tuple[int, int]]] = {
     "min_notice_minutes": (0, 43_200),
     "horizon_days": (1, 730),
     "cancellation_window_minutes": (0, 43_200),
+    "late_cancellation_refund_percent": (0, 100),
     "deposit_percent": (1, 99),
     "default_capacity": (1, 1000),
 }
@@ -172,6 +173,7 @@ class Overridable(_Frozen):
     min_notice_minutes: IntBounds | None = None
     horizon_days: IntBounds | None = None
     cancellation_window_minutes: IntBounds | None = None
+    late_cancellation_refund_percent: IntBounds | None = None
     deposit_percent: IntBounds | None = None
     default_capacity: IntBounds | None = None
     payment_policy: PolicyBounds | None = None
@@ -246,6 +248,11 @@ class BusinessTypeDefinition(_Frozen):
     min_notice_minutes: Annotated[int, _limited("min_notice_minutes")] = 0
     horizon_days: Annotated[int, _limited("horizon_days")]
     cancellation_window_minutes: Annotated[int, _limited("cancellation_window_minutes")]
+    # After the free window: absent, customers cannot cancel (only the business can);
+    # else they may, and get this share of what they paid back (0: nothing).
+    late_cancellation_refund_percent: Annotated[int, _limited("late_cancellation_refund_percent")] | None = (
+        None
+    )
     payment: PaymentRules
     class_settings: ClassSettings | None = None
     booking_fields: Annotated[dict[str, Any], AfterValidator(_check_booking_fields)] = Field(
@@ -274,6 +281,7 @@ class BusinessTypeDefinition(_Frozen):
             min_notice_minutes=self.min_notice_minutes,
             horizon_days=self.horizon_days,
             cancellation_window_minutes=self.cancellation_window_minutes,
+            late_cancellation_refund_percent=self.late_cancellation_refund_percent,
             payment_policy=self.payment.policy,
             deposit_percent=self.payment.deposit_percent,
             payment_methods=self.payment.methods,
@@ -380,6 +388,7 @@ class EffectiveRules:
     min_notice_minutes: int
     horizon_days: int
     cancellation_window_minutes: int
+    late_cancellation_refund_percent: int | None
     payment_policy: PaymentPolicy
     deposit_percent: int | None
     payment_methods: tuple[PaymentMethod, ...]

@@ -60,11 +60,13 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)
 # datetime range (year 1 or 9999 plus an offset); keep them within sane years.
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
 CalendarDate = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)]
+EARLIEST_INSTANT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST_INSTANT = dt.datetime(2199, 12, 31, tzinfo=dt.UTC)
 Instant = Annotated[
     AwareDatetime,
     Field(
-        ge=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
-        le=dt.datetime(2199, 12, 31, tzinfo=dt.UTC),
+        ge=EARLIEST_INSTANT,
+        le=LATEST_INSTANT,
         description="An instant with its UTC offset, between 2000 and 2199.",
     ),
 ]

@@ -23,10 +23,11 @@ from booklnk.booking.schemas import (
     CancellationOut,
     SlotOut,
 )
+from booklnk.catalog.schemas import EARLIEST_INSTANT, LATEST_INSTANT
 from booklnk.classes import service as classes
 from booklnk.classes.schemas import ClassAvailabilityOut
 from booklnk.kernel.errors import ValidationFailed
-from booklnk.payments import refunds
+from booklnk.payments import cancellations
 from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
@@ -54,6 +55,11 @@ async def search_availability(
 ) -> AvailabilityOut | ClassAvailabilityOut:
     if from_.tzinfo is None or to.tzinfo is None or to <= from_:
         raise ValidationFailed.on("query.to", "valid_window", "Give `from` < `to`, both with a UTC offset.")
+    for name, instant in (("from", from_), ("to", to)):
+        if not EARLIEST_INSTANT <= instant <= LATEST_INSTANT:
+            raise ValidationFailed.on(
+                f"query.{name}", "out_of_range", "Search between the years 2000 and 2199."
+            )
     try:
         offer, slots = await availability.search(
             session,
@@ -155,14 +161,14 @@ def _transition_route(action: Action, path: str, summary: str) -> None:
             session, ctx, booking_id, action, expected_version=parse_if_match(if_match), now=now
         )
         cancellation = CancellationOut.model_validate(decision, from_attributes=True) if decision else None
-        if cancellation is not None and cancellation.refundable:
-            # What was paid goes back: the intent is recorded with the cancellation.
-            intent = await refunds.request(
+        if cancellation is not None:
+            # The policy's share of what was paid goes back, recorded with the cancellation.
+            intent = await cancellations.refund_cancellation(
                 session,
                 ctx.business_id,
                 booking_id,
-                amount_minor=None,
-                reason=f"cancelled_by_{cancellation.by}",
+                by=cancellation.by,
+                refund_percent=cancellation.refund_percent,
             )
             cancellation.refund_minor = intent.amount_minor if intent else None
         return booking_out(view, response, cancellation)
@@ -203,7 +209,7 @@ async def reschedule_booking(
 
 
 for _action, _path, _summary in (
-    (Action.CONFIRM, "confirm", "Confirm a held booking (pay at venue)"),
+    (Action.CONFIRM, "confirm", "Confirm a held booking paid at the venue (not one that needs payment)"),
     (Action.CANCEL, "cancel", "Cancel a booking; the response says what the policy decided"),
     (Action.CHECK_IN, "check-in", "Check the customer in"),
     (Action.COMPLETE, "complete", "Mark the booking completed"),

@@ -11,10 +11,11 @@ from typing import Any
 
 import httpx
 from flow_support import CARD, booking_status, held_booking, money, ok, pay, start_checkout, until
-from kashier_support import API_KEY
+from kashier_support import API_KEY, SECRET_KEY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.payments import settlement
 from booklnk.payments.kashier.signing import webhook_signature
 from support import Account, sign_up
 
@@ -131,3 +132,43 @@ async def test_an_amount_that_does_not_match_is_flagged_not_applied(
     attempt = found["attempts"][0]
     assert attempt["status"] == "flagged"
     assert "expected 15001 EGP" in attempt["review_reason"]
+
+
+async def _gateway_refunded(simulator_url: str, order_id: str) -> float:
+    async with httpx.AsyncClient() as sim:
+        found = await sim.get(
+            f"{simulator_url}/payments/orders/{order_id}", headers={"Authorization": SECRET_KEY}
+        )
+    refunded: float = found.json()["response"]["totalRefundedAmount"]
+    return refunded
+
+
+async def test_a_second_payment_is_refunded_from_its_own_attempt(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    """Two hosted pages opened for one booking and both paid: the first confirms it, the
+    second is late money for a booking already paid, given back from that second order."""
+    base = consultancy[0]
+    customer, booking = await held_booking(http, consultancy)
+    first = await start_checkout(http, base, customer, booking)
+    second = await start_checkout(http, base, customer, booking)
+    await pay(simulator_url, first, **CARD)
+    assert (
+        await until(lambda: booking_status(http, base, customer, booking["id"]), "confirmed") == "confirmed"
+    )
+    await pay(simulator_url, second, **CARD)
+
+    refunded = ["refunded:booking_confirmed", "refund_recorded"]
+    assert await until(lambda: _outcomes(owner_engine, second["order_id"]), refunded) == refunded
+    assert (await money(owner_engine, second["order_id"]))[0] == [("capture", 15_001), ("refund", 15_001)]
+    assert (await money(owner_engine, first["order_id"]))[0] == [("capture", 15_001)]
+    assert await _gateway_refunded(simulator_url, first["order_id"]) == 0
+    assert await _gateway_refunded(simulator_url, second["order_id"]) == 150.01
+    after = await ok(http, customer, "GET", f"{base}/bookings/{booking['id']}")
+    assert (after["status"], after["status_reason"]) == (
+        "confirmed",
+        settlement.LATE_REFUNDED["booking_confirmed"],
+    )

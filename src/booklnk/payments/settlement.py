@@ -55,6 +55,7 @@ LATE_REFUNDED: dict[str, str] = defaultdict(
     lambda: _REFUNDED.format("for a booking that could not take it"),
     slot_taken=_REFUNDED.format("after the hold had expired and the time was taken"),
     booking_cancelled=_REFUNDED.format("after the booking was cancelled"),
+    booking_confirmed=_REFUNDED.format("for a booking already paid"),
 )
 Lookup = Callable[[str], Awaitable[OrderLookup]]
 
@@ -173,9 +174,15 @@ async def _capture(session: AsyncSession, delivery: WebhookDelivery, attempt: Pa
     elif outcome != "confirmed":
         # Late money for a time someone else took, or for a booking no longer wanted:
         # recorded above, and given back.
+        # From this very attempt: the booking's first paid attempt may be another one.
         reason = f"late_payment:{outcome}"
         await refunds.request(
-            session, attempt.business_id, attempt.booking_id, amount_minor=None, reason=reason
+            session,
+            attempt.business_id,
+            attempt.booking_id,
+            amount_minor=None,
+            reason=reason,
+            attempt_id=attempt.id,
         )
         await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome])
         return f"refunded:{outcome}"

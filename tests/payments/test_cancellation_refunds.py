@@ -50,7 +50,10 @@ async def test_a_late_cancellation_with_no_share_refunds_nothing_but_the_busines
     customer, booking, checkout = await paid_booking(http, consultancy, simulator_url)
     cancelled = await ok(http, customer, "POST", f"{base}/bookings/{booking['id']}/cancel")
     assert cancelled["status"] == "cancelled"
-    assert (cancelled["cancellation"]["refund_percent"], cancelled["cancellation"]["refund_minor"]) == (0, None)
+    assert (cancelled["cancellation"]["refund_percent"], cancelled["cancellation"]["refund_minor"]) == (
+        0,
+        None,
+    )
 
     _, other, other_checkout = await paid_booking(http, consultancy, simulator_url)
     by_business = await ok(http, owner, "POST", f"{base}/bookings/{other['id']}/cancel")

@@ -87,7 +87,8 @@ MIN_SAMPLES = 5  # taken even when a case's time budget has run out
 assert DURATION + BUFFER_AFTER <= BLOCK, "seeded bookings must not overlap on a lane"
 assert STAFF * SEED_DAYS * BOOKED_BLOCKS == 20_000
 
-CEILING_INSERT = text("INSERT INTO bench_ceiling (span) VALUES (int8range(:lo, :hi))")
+CEILING_INSERT = text("INSERT INTO bench_ceiling (lane, period) VALUES (:lane, tstzrange(:lo, :hi))")
+CEILING_EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 CEILING_ACTOR = uuid.UUID(int=1)  # app.user_id of the ceiling transactions (no row behind it)
 
 
@@ -319,9 +320,10 @@ def serve_ceiling(port: int) -> None:
     )
 
 
-def span_of(n: int) -> dict[str, int]:
-    """Row n's span: disjoint from every other row's, so no insert ever conflicts."""
-    return {"lo": n * 10, "hi": n * 10 + 5}
+def span_of(n: int) -> dict[str, Any]:
+    """Row n's period: disjoint from every other row's, so no insert ever conflicts."""
+    lo = CEILING_EPOCH + timedelta(minutes=10 * n)
+    return {"lane": 1, "lo": lo, "hi": lo + timedelta(minutes=5)}
 
 
 # ---------------------------------------------------------------------------- database set-up
@@ -342,11 +344,14 @@ async def create_database(server_url: str, name: str, bench_url: str) -> None:
     engine = create_async_engine(bench_url)
     try:
         async with engine.begin() as conn:
-            # The ceilings' scratch table: one column, guarded like allocation.span.
+            # The ceilings' scratch table: guarded exactly like allocation (the same stored
+            # lane-folded span, the same exclusion constraint on active rows).
             await conn.execute(
                 text(
-                    "CREATE TABLE bench_ceiling (span int8range NOT NULL,"
-                    " CONSTRAINT ex_bench_ceiling EXCLUDE USING gist (span WITH &&))"
+                    "CREATE TABLE bench_ceiling (lane bigint NOT NULL, period tstzrange NOT NULL,"
+                    " active boolean NOT NULL DEFAULT true,"
+                    " span int8range GENERATED ALWAYS AS (booklnk_span(lane, period)) STORED,"
+                    " CONSTRAINT ex_bench_ceiling EXCLUDE USING gist (span WITH &&) WHERE (active))"
                 )
             )
             await conn.execute(text(f"GRANT SELECT, INSERT ON bench_ceiling TO {APP_ROLE}"))

@@ -335,23 +335,25 @@ async def cancel_session(
     *,
     expected_version: int | None,
     now: datetime,
-) -> SessionView:
-    """Cancel one occurrence: its bookings are cancelled by the business (refundable) and
-    its waitlist closed, in the same transaction."""
+) -> tuple[SessionView, list[uuid.UUID]]:
+    """Cancel one occurrence: its bookings are cancelled by the business and its waitlist
+    closed, in the same transaction. Returns the session and the cancelled bookings (the
+    caller refunds what they paid, in this transaction)."""
     current = (await get_session(session, ctx, session_id)).session
     _check_open(current, now)
     _check_expected(current, expected_version)
-    await _cancel(session, [current])
-    return await get_session(session, ctx, session_id)
+    cancelled = await _cancel(session, [current])
+    return await get_session(session, ctx, session_id), cancelled
 
 
-async def _cancel(session: AsyncSession, sessions: Sequence[ClassSession]) -> None:
+async def _cancel(session: AsyncSession, sessions: Sequence[ClassSession]) -> list[uuid.UUID]:
+    """Cancel the sessions, their active bookings and their lines; returns the bookings."""
     for current in sessions:
         if not await _swap(session, current, {"status": SessionStatus.CANCELLED}):
             raise _stale()
     ids = [s.id for s in sessions]
     if not ids:
-        return
+        return []
     business_id = sessions[0].business_id
     cancelled = await session.execute(
         update(Booking)
@@ -361,10 +363,12 @@ async def _cancel(session: AsyncSession, sessions: Sequence[ClassSession]) -> No
             Booking.status.in_([BookingStatus.HELD, BookingStatus.CONFIRMED]),
         )
         .values(status=BookingStatus.CANCELLED, version=Booking.version + 1, updated_at=func.now())
-        .returning(Booking.session_id)
+        .returning(Booking.id, Booking.session_id)
     )
+    booking_ids: list[uuid.UUID] = []
     freed: dict[uuid.UUID, int] = {}
-    for freed_session in cancelled.scalars():
+    for booking_id, freed_session in cancelled:
+        booking_ids.append(booking_id)
         if freed_session is not None:
             freed[freed_session] = freed.get(freed_session, 0) + 1
     for freed_session, count in freed.items():
@@ -382,6 +386,7 @@ async def _cancel(session: AsyncSession, sessions: Sequence[ClassSession]) -> No
         )
         .values(status=WaitlistStatus.CLOSED)
     )
+    return booking_ids
 
 
 async def get_series(session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID) -> ClassSeries:
@@ -448,16 +453,17 @@ async def edit_series(
 
 async def cancel_series(
     session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID, *, now: datetime
-) -> ClassSeries:
-    """Cancel the series and every future occurrence, edited alone or not."""
+) -> tuple[ClassSeries, list[uuid.UUID]]:
+    """Cancel the series and every future occurrence, edited alone or not. Returns the
+    series and the cancelled bookings (the caller refunds them, in this transaction)."""
     series = await get_series(session, ctx, series_id)
     if series.status is not SessionStatus.SCHEDULED:
         raise SessionClosed("The series was cancelled.")
-    await _cancel(session, await _future_sessions(session, series, now, attached_only=False))
+    cancelled = await _cancel(session, await _future_sessions(session, series, now, attached_only=False))
     series.status = SessionStatus.CANCELLED
     series.version += 1
     await session.flush()
-    return series
+    return series, cancelled
 
 
 async def extend_series(session: AsyncSession, ctx: BusinessContext, *, now: datetime) -> int:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
@@ -29,6 +30,7 @@ from booklnk.classes.schemas import (
     WaitlistJoined,
 )
 from booklnk.kernel.errors import ValidationFailed
+from booklnk.payments import refunds
 from booklnk.tenancy.context import BusinessContext
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["classes"])
@@ -78,12 +80,15 @@ async def edit_series(
 @router.post(
     "/class-series/{series_id}/cancel",
     summary="Cancel a series and all its future sessions (owner)",
-    description="Their bookings are cancelled by the business (refundable) and their waitlists closed.",
+    description="Their bookings are cancelled by the business and their waitlists closed; whatever a "
+    "booking paid is refunded in full.",
     response_model=SeriesOut,
     responses=problem_responses(401, 403, 404, 409),
 )
 async def cancel_series(series_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep, now: NowDep) -> SeriesOut:
-    return SeriesOut.model_validate(await classes.cancel_series(session, ctx, series_id, now=now))
+    series, cancelled = await classes.cancel_series(session, ctx, series_id, now=now)
+    await _refund_in_full(session, ctx, cancelled)
+    return SeriesOut.model_validate(series)
 
 
 @router.get(
@@ -156,7 +161,8 @@ async def edit_session(
 @router.post(
     "/class-sessions/{session_id}/cancel",
     summary="Cancel one occurrence (owner)",
-    description="Its bookings are cancelled by the business (refundable) and its waitlist closed.",
+    description="Its bookings are cancelled by the business and its waitlist closed; whatever a booking "
+    "paid is refunded in full.",
     response_model=SessionOut,
     responses=problem_responses(401, 403, 404, 409, 412),
 )
@@ -168,10 +174,20 @@ async def cancel_session(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionOut:
-    view = await classes.cancel_session(
+    view, cancelled = await classes.cancel_session(
         session, ctx, session_id, expected_version=parse_if_match(if_match), now=now
     )
+    await _refund_in_full(session, ctx, cancelled)
     return _with_etag(view, ctx, response)
+
+
+async def _refund_in_full(session: AsyncSession, ctx: BusinessContext, booking_ids: list[uuid.UUID]) -> None:
+    """The business called the class off: what each booking paid goes back in full, its
+    refund intent recorded in the cancelling transaction (bookings paid nothing: none)."""
+    for booking_id in booking_ids:
+        await refunds.request(
+            session, ctx.business_id, booking_id, amount_minor=None, reason="cancelled_by_business"
+        )
 
 
 @router.post(

@@ -6,6 +6,7 @@ audited afterwards: one delivery row per distinct event, one ledger row per capt
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -238,3 +239,32 @@ async def test_reconciliation_heals_a_dropped_webhook_and_a_second_run_adds_noth
     as_csv = await http.get(path, headers={**owner.headers, "Accept": "text/csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert f"{checkout['order_id']},captured_not_recorded," in as_csv.text
+
+
+async def test_a_retried_owner_refund_with_its_idempotency_key_refunds_once(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    base, owner, _ = consultancy
+    _, booking, checkout = await paid_booking(http, consultancy, simulator_url)
+    path = f"{base}/bookings/{booking['id']}/refunds"
+    headers = {**owner.headers, "Idempotency-Key": f"refund-{uuid.uuid4()}"}
+    first = await http.post(path, headers=headers, json={"amount_minor": 3_000})
+    again = await http.post(path, headers=headers, json={"amount_minor": 3_000})
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    other = await http.post(path, headers=headers, json={"amount_minor": 3_001})
+    assert (other.status_code, other.json()["errors"][0]["rule"]) == (422, "key_reused")
+
+    async def ledger() -> list[tuple[str, int]]:
+        return (await money(owner_engine, checkout["order_id"]))[0]
+
+    expected = [("capture", 15_001), ("refund", 3_000)]
+    assert await until(ledger, expected) == expected
+    await asyncio.sleep(1)  # room for a second refund to show
+    assert await ledger() == expected
+    found = await ok(http, owner, "GET", f"{base}/bookings/{booking['id']}/payments")
+    assert [r["id"] for r in found["refunds"]] == [first.json()["id"]]

@@ -109,20 +109,30 @@ async def booking_payments(
     "/v1/businesses/{business_id}/bookings/{booking_id}/refunds",
     summary="Refund a paid booking, in full or in part (owner)",
     description="Recorded at once and sent to Kashier by the worker, never twice; Kashier's refund webhook "
-    "settles it. More than was captured (less what is already being refunded) answers 422.",
+    "settles it. More than was captured (less what is already being refunded) answers 422. "
+    "`Idempotency-Key` works as for checkout: a retried request refunds once.",
     status_code=status.HTTP_201_CREATED,
     response_model=RefundOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def refund_booking(
-    booking_id: uuid.UUID, body: RefundIn, ctx: OwnerCtx, session: SessionDep
-) -> RefundOut:
-    await bookings.get_booking(session, ctx, booking_id)
-    intent = await refunds.request(
-        session, ctx.business_id, booking_id, amount_minor=body.amount_minor, reason=body.reason
-    )
-    assert intent is not None  # an explicit amount raises instead of finding nothing
-    return RefundOut.model_validate(intent)
+    booking_id: uuid.UUID,
+    body: RefundIn,
+    ctx: OwnerCtx,
+    session: SessionDep,
+    db: DatabaseDep,
+    now: NowDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> RefundOut | JSONResponse:
+    async def create() -> RefundOut:
+        await bookings.get_booking(session, ctx, booking_id)
+        intent = await refunds.request(
+            session, ctx.business_id, booking_id, amount_minor=body.amount_minor, reason=body.reason
+        )
+        assert intent is not None  # an explicit amount raises instead of finding nothing
+        return RefundOut.model_validate(intent)
+
+    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
 
 
 @router.post(

@@ -1,0 +1,216 @@
+"""Bookings as a state machine, against a model (hypothesis).
+
+Random sequences of bookings, status changes (by the customer or the owner, sometimes
+with a stale If-Match), and reschedules go through the real API on PostgreSQL. After
+every step the answer, the database and the availability list must agree with a few
+lines of model, whose state graph is written out here again (not imported) from
+DESIGN.md: statuses and versions, one active allocation exactly while a booking
+blocks time, and a slot offered exactly when no blocking booking is in its way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from booking_support import BookableShop, open_bookable_shop
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from booklnk.api.app import create_app
+from booklnk.bootstrap import load_business_types
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from support import Account, FakeClock, sign_up
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 11:00 in Cairo
+# Tomorrow in Cairo; 10:00 and 10:15 overlap (30 minutes plus the 5-minute buffer).
+STARTS = ["2026-11-25T10:00:00+02:00", "2026-11-25T10:15:00+02:00", "2026-11-25T11:00:00+02:00"]
+BLOCK = timedelta(minutes=35)
+BARBERS = 2
+
+GRAPH = {
+    ("held", "confirm"): "confirmed",
+    ("held", "cancel"): "cancelled",
+    ("confirmed", "check-in"): "checked_in",
+    ("confirmed", "cancel"): "cancelled",
+    ("confirmed", "no-show"): "no_show",
+    ("checked_in", "complete"): "completed",
+}
+BLOCKING = {"held", "confirmed", "checked_in", "completed"}
+ACTIONS = ["confirm", "cancel", "check-in", "complete", "no-show"]
+
+Op = tuple[str, int, int, bool, bool]  # kind, index, start or action, by owner, stale If-Match
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["book", "book", "act", "act", "act", "move"]),
+        st.integers(0, 7),
+        st.integers(0, 7),
+        st.booleans(),
+        st.booleans() | st.just(False),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@dataclass
+class Held:
+    id: str
+    staff: int
+    start: int
+    status: str = "confirmed"  # a barbershop is paid at the venue
+    version: int = 1
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    db: Database
+    shop: BookableShop
+    customer: Account
+    bookings: list[Held] = field(default_factory=list)
+
+    def who(self, by_owner: bool) -> Account:
+        return self.shop.owner if by_owner else self.customer
+
+    def free(self, staff: int, start: int, *, ignoring: str | None = None) -> bool:
+        at = datetime.fromisoformat(STARTS[start])
+        for b in self.bookings:
+            other = datetime.fromisoformat(STARTS[b.start])
+            overlaps = at < other + BLOCK and other < at + BLOCK
+            if b.id != ignoring and b.staff == staff and b.status in BLOCKING and overlaps:
+                return False
+        return True
+
+
+async def _book(world: World, staff: int, start: int, by_owner: bool) -> None:
+    body = {"service_id": world.shop.service_id, "starts_at": STARTS[start]}
+    body["staff_id"] = world.shop.staff_ids[staff]
+    if by_owner:
+        body["customer_id"] = str(world.customer.user_id)
+    response = await world.client.post(
+        f"{world.shop.url}/bookings", headers=world.who(by_owner).headers, json=body
+    )
+    if world.free(staff, start):
+        assert response.status_code == 201, response.text
+        assert (response.json()["status"], response.headers["etag"]) == ("confirmed", '"1"')
+        world.bookings.append(Held(response.json()["id"], staff, start))
+    else:
+        assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
+
+
+def _if_match(booking: Held, stale: bool) -> dict[str, str]:
+    return {"If-Match": f'"{booking.version + 1}"'} if stale else {}
+
+
+async def _act(world: World, booking: Held, action: str, by_owner: bool, stale: bool) -> None:
+    headers = {**world.who(by_owner).headers, **_if_match(booking, stale)}
+    response = await world.client.post(f"{world.shop.url}/bookings/{booking.id}/{action}", headers=headers)
+    if stale:
+        assert response.status_code == 412, response.text
+    elif not by_owner and action != "cancel":
+        assert response.status_code == 403, response.text
+    elif (booking.status, action) not in GRAPH:
+        assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
+    else:
+        assert response.status_code == 200, response.text
+        booking.status, booking.version = GRAPH[(booking.status, action)], booking.version + 1
+        assert (response.json()["status"], response.json()["version"]) == (booking.status, booking.version)
+
+
+async def _move(world: World, booking: Held, start: int, by_owner: bool, stale: bool) -> None:
+    headers = {**world.who(by_owner).headers, **_if_match(booking, stale)}
+    path = f"{world.shop.url}/bookings/{booking.id}/reschedule"
+    response = await world.client.post(path, headers=headers, json={"starts_at": STARTS[start]})
+    free = [s for s in range(BARBERS) if world.free(s, start, ignoring=booking.id)]
+    if stale:
+        assert response.status_code == 412, response.text
+    elif booking.status not in ("held", "confirmed"):
+        assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
+    elif not free:
+        assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
+    else:
+        assert response.status_code == 200, response.text
+        staff = world.shop.staff_ids.index(response.json()["staff_id"])
+        assert staff in free  # "any staff": one who was free then
+        booking.staff, booking.start, booking.version = staff, start, booking.version + 1
+        assert response.json()["version"] == booking.version
+
+
+async def _step(world: World, op: Op) -> None:
+    kind, index, value, by_owner, stale = op
+    if kind == "book":
+        await _book(world, index % BARBERS, value % len(STARTS), by_owner)
+    elif world.bookings:
+        booking = world.bookings[index % len(world.bookings)]
+        if kind == "act":
+            await _act(world, booking, ACTIONS[value % len(ACTIONS)], by_owner, stale)
+        else:
+            await _move(world, booking, value % len(STARTS), by_owner, stale)
+    await _check(world)
+
+
+async def _check(world: World) -> None:
+    async with world.db.transaction(tenant_id=world.shop.business_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT b.id::text, b.status::text, b.version, b.staff_id::text, b.starts_at,"
+                " (SELECT count(*) FROM allocation a WHERE a.booking_id = b.id AND a.active),"
+                " (SELECT count(*) FROM allocation a WHERE a.booking_id = b.id AND a.active"
+                "  AND a.staff_id = b.staff_id"
+                "  AND a.period = tstzrange(b.starts_at, b.ends_at + interval '5 min'))"
+                " FROM booking b"
+            )
+        )
+        stored = {row[0]: row[1:] for row in rows}
+    assert set(stored) == {b.id for b in world.bookings}
+    for b in world.bookings:
+        status, version, staff_id, starts_at, active, matching = stored[b.id]
+        expected = (
+            b.status,
+            b.version,
+            world.shop.staff_ids[b.staff],
+            datetime.fromisoformat(STARTS[b.start]),
+        )
+        assert (status, version, staff_id, starts_at) == expected
+        blocks = int(b.status in BLOCKING)
+        assert (active, matching) == (blocks, blocks)
+    for staff in range(BARBERS):
+        query = {
+            "service_id": world.shop.service_id,
+            "staff_id": world.shop.staff_ids[staff],
+            "from": "2026-11-25T00:00:00+02:00",
+            "to": "2026-11-26T00:00:00+02:00",
+        }
+        listed = await world.client.get(
+            f"{world.shop.url}/availability", headers=world.customer.headers, params=query
+        )
+        offered = {slot["starts_at"] for slot in listed.json()["slots"]}
+        assert {s for s in STARTS if s in offered} == {
+            s for i, s in enumerate(STARTS) if world.free(staff, i)
+        }
+
+
+async def _run(database_url: str, app_settings: Settings, sequence: list[Op]) -> None:
+    db = Database(database_url, app_role=app_settings.db_app_role, pool_size=2)
+    try:
+        await load_business_types(db, app_settings)
+        app = create_app(app_settings, db, clock=FakeClock(NOW))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            shop = await open_bookable_shop(client, barbers=BARBERS)
+            world = World(client, db, shop, await sign_up(client, "customer"))
+            for op in sequence:
+                await _step(world, op)
+    finally:
+        await db.dispose()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=ops)
+def test_bookings_follow_the_model(database_url: str, settings: Settings, sequence: list[Op]) -> None:
+    asyncio.run(_run(database_url, settings, sequence))

@@ -50,12 +50,36 @@ async def test_no_job_is_left_behind_by_a_booking_that_failed(
         client, shop, await customer(client), START, payment_method="card", extra_fields={"topic": "A"}
     )
     assert first.status_code == 201
-    # The second loses the slot after its own insert was tried: its transaction (and any
-    # job it might have enqueued) is rolled back.
-    lost = await book(
-        client, shop, await customer(client), START, payment_method="card", extra_fields={"topic": "B"}
-    )
-    assert lost.status_code == 409
+    # A booking whose commit fails (a deferred trigger refuses the topic "B" at COMMIT, after
+    # the hold and its expiry job were written): its job goes with it.
+    async with owner_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "CREATE FUNCTION test_refuse_b() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN IF NEW.extra_fields->>'topic' = 'B' THEN RAISE EXCEPTION 'refused'; END IF;"
+                " RETURN NULL; END $$"
+            )
+        )
+        await conn.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER test_refuse_b AFTER INSERT ON booking"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_b()"
+            )
+        )
+    try:
+        failed = await book(
+            client,
+            shop,
+            await customer(client),
+            "2026-11-26T14:00:00+02:00",
+            payment_method="card",
+            extra_fields={"topic": "B"},
+        )
+    finally:
+        async with owner_engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER test_refuse_b ON booking"))
+            await conn.execute(text("DROP FUNCTION test_refuse_b()"))
+    assert failed.status_code == 500
     confirmed = await book(
         client,
         shop,
@@ -66,3 +90,5 @@ async def test_no_job_is_left_behind_by_a_booking_that_failed(
     )
     assert confirmed.status_code == 201
     assert sorted(await _expiry_jobs(owner_engine)) == sorted([first.json()["id"], confirmed.json()["id"]])
+    async with owner_engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM booking WHERE extra_fields->>'topic' = 'B'")) == 0

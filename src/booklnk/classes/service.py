@@ -24,11 +24,12 @@ from booklnk.booking.models import Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.errors import ServiceNotFound, StaffNotFound
-from booklnk.classes import recurrence, seats
+from booklnk.classes import placement, recurrence, seats
 from booklnk.classes.errors import InstructorBusy, SeriesNotFound, SessionClosed, SessionNotFound
 from booklnk.classes.models import ClassSeries, ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
+from booklnk.scheduling.intervals import Interval
 from booklnk.scheduling.localtime import reading
 from booklnk.scheduling.rules import BookingTime, SlotRules
 from booklnk.tenancy import service as tenancy
@@ -76,6 +77,7 @@ async def publish_series(
 ) -> tuple[ClassSeries, list[ClassSession]]:
     rules = await class_rules(session, ctx, "body.service_id")
     rule = recurrence.parse(spec.rrule, spec.starts_on)
+    placement.check_start_time(spec.start_time, rules.slot_grid_minutes, "body.start_time")
     service = await catalog.get_service(session, ctx.business_id, spec.service_id)
     if service is None or not service.active:
         raise ServiceNotFound("No such active service.")
@@ -104,10 +106,21 @@ async def publish_series(
     session.add(series)
     zone = ZoneInfo(ctx.time_zone)
     created = await materialize(session, series, rule, zone, lane, rules.horizon_days, now)
+    await _check_opening_hours(session, ctx, zone, created)
     if not created and rule.after(datetime.combine(reading(now, zone).date(), time())) is None:
         # (A rule whose first dates lie beyond the horizon is fine: the daily job adds them.)
         raise ValidationFailed.on("body.rrule", "no_occurrences", "The rule yields no future session.")
     return series, created
+
+
+async def _check_opening_hours(
+    session: AsyncSession, ctx: BusinessContext, zone: ZoneInfo, sessions: Sequence[ClassSession]
+) -> None:
+    """Every stored occurrence lies inside the business's opening hours (if it sets any)."""
+    spans = [Interval(s.starts_at, s.ends_at) for s in sessions]
+    opening = await placement.opening_hours(session, ctx.business_id, zone, spans)
+    for span in spans:
+        placement.check_open(opening, span, zone, "body.start_time")
 
 
 async def materialize(
@@ -266,10 +279,8 @@ async def edit_session(
         values["staff_id"] = change.staff_id
         values["lane"] = await _instructor_lane(session, ctx, change.staff_id)
     if change.starts_at is not None:
-        if change.starts_at <= now:
-            raise ValidationFailed.on("body.starts_at", "in_the_past", "A session cannot move into the past.")
-        values["starts_at"] = change.starts_at
-        values["ends_at"] = change.starts_at + (current.ends_at - current.starts_at)
+        moved = await _moved_span(session, ctx, current, change.starts_at, now)
+        values["starts_at"], values["ends_at"] = moved.start, moved.end
     if not await _swap(session, current, values):
         raise _stale()
     if change.starts_at is not None:
@@ -281,6 +292,22 @@ async def edit_session(
     if change.capacity is not None and change.capacity > current.capacity:
         await seats.promote_later(session, ctx.business_id, session_id)
     return await get_session(session, ctx, session_id)
+
+
+async def _moved_span(
+    session: AsyncSession, ctx: BusinessContext, current: ClassSession, starts_at: datetime, now: datetime
+) -> Interval:
+    """The occurrence's new time, placed by the rules a published one follows (the grid,
+    the business's opening hours), keeping its duration."""
+    if starts_at <= now:
+        raise ValidationFailed.on("body.starts_at", "in_the_past", "A session cannot move into the past.")
+    rules = await class_rules(session, ctx, "body.starts_at")
+    zone = ZoneInfo(ctx.time_zone)
+    placement.check_moved_start(starts_at, zone, rules.slot_grid_minutes, "body.starts_at")
+    span = Interval(starts_at, starts_at + (current.ends_at - current.starts_at))
+    opening = await placement.opening_hours(session, ctx.business_id, zone, [span])
+    placement.check_open(opening, span, zone, "body.starts_at")
+    return span
 
 
 async def _swap(session: AsyncSession, current: ClassSession, values: dict[str, object]) -> bool:
@@ -422,13 +449,18 @@ class SeriesChange:
 
 
 async def edit_series(
-    session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID, change: SeriesChange, *, now: datetime
+    session: AsyncSession,
+    ctx: BusinessContext,
+    series_id: uuid.UUID,
+    change: SeriesChange,
+    *,
+    expected_version: int | None,
+    now: datetime,
 ) -> ClassSeries:
     """Change the instructor or capacity of the series and of its future occurrences not
-    edited alone. (A new time or rule is a new series: cancel this one and publish.)"""
-    series = await get_series(session, ctx, series_id)
-    if series.status is not SessionStatus.SCHEDULED:
-        raise SessionClosed("The series was cancelled.")
+    edited alone: compare-and-swap on the series' version (and on each occurrence's).
+    (A new time or rule is a new series: cancel this one and publish.)"""
+    series = await _open_series(session, ctx, series_id, expected_version)
     values: dict[str, object] = {}
     if change.capacity is not None:
         values["capacity"] = change.capacity
@@ -442,28 +474,53 @@ async def edit_series(
             raise _stale()
         if change.capacity is not None and change.capacity > occurrence.capacity:
             await seats.promote_later(session, ctx.business_id, occurrence.id)
-    if change.capacity is not None:
-        series.capacity = change.capacity
-    if change.staff_id is not None:
-        series.staff_id = change.staff_id
-    series.version += 1
-    await session.flush()
-    return series
+    series_values = {k: v for k, v in values.items() if k in ("capacity", "staff_id")}
+    return await _swap_series(session, series, series_values)
 
 
 async def cancel_series(
-    session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID, *, now: datetime
+    session: AsyncSession,
+    ctx: BusinessContext,
+    series_id: uuid.UUID,
+    *,
+    expected_version: int | None,
+    now: datetime,
 ) -> tuple[ClassSeries, list[uuid.UUID]]:
     """Cancel the series and every future occurrence, edited alone or not. Returns the
     series and the cancelled bookings (the caller refunds them, in this transaction)."""
+    series = await _open_series(session, ctx, series_id, expected_version)
+    cancelled = await _cancel(session, await _future_sessions(session, series, now, attached_only=False))
+    return await _swap_series(session, series, {"status": SessionStatus.CANCELLED}), cancelled
+
+
+async def _open_series(
+    session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID, expected_version: int | None
+) -> ClassSeries:
     series = await get_series(session, ctx, series_id)
     if series.status is not SessionStatus.SCHEDULED:
         raise SessionClosed("The series was cancelled.")
-    cancelled = await _cancel(session, await _future_sessions(session, series, now, attached_only=False))
-    series.status = SessionStatus.CANCELLED
-    series.version += 1
-    await session.flush()
-    return series, cancelled
+    if expected_version is not None and series.version != expected_version:
+        raise VersionMismatch(f"The series is at version {series.version}, not {expected_version}.")
+    return series
+
+
+async def _swap_series(session: AsyncSession, series: ClassSeries, values: dict[str, object]) -> ClassSeries:
+    """Write the series if it is still at the version it was read at (else 409)."""
+    stmt = (
+        update(ClassSeries)
+        .where(
+            ClassSeries.business_id == series.business_id,
+            ClassSeries.id == series.id,
+            ClassSeries.version == series.version,
+        )
+        .values(**values, version=ClassSeries.version + 1, updated_at=func.now())
+        .returning(ClassSeries)
+        .execution_options(populate_existing=True)
+    )
+    swapped = (await session.execute(stmt)).scalar_one_or_none()
+    if swapped is None:
+        raise ConcurrentUpdate("The series changed meanwhile; read it again and retry.")
+    return swapped
 
 
 async def extend_series(session: AsyncSession, ctx: BusinessContext, *, now: datetime) -> int:

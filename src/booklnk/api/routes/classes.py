@@ -18,6 +18,7 @@ from booklnk.booking import service as bookings
 from booklnk.booking.schemas import BookingOut
 from booklnk.classes import enrolment
 from booklnk.classes import service as classes
+from booklnk.classes.models import ClassSeries
 from booklnk.classes.schemas import (
     SeatCreate,
     SeriesChange,
@@ -35,11 +36,19 @@ from booklnk.tenancy.context import BusinessContext
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["classes"])
 IfMatchHeader = Annotated[str | None, Header(description="The session's ETag; 412 if it changed.")]
+SeriesIfMatchHeader = Annotated[
+    str | None, Header(description="The series' ETag (its `version`); 412 if it changed.")
+]
 
 
 def _with_etag(view: classes.SessionView, ctx: BusinessContext, response: Response) -> SessionOut:
     response.headers["ETag"] = f'"{view.session.version}"'
     return session_out(view, ctx)
+
+
+def _series_with_etag(series: ClassSeries, response: Response) -> SeriesOut:
+    response.headers["ETag"] = f'"{series.version}"'
+    return SeriesOut.model_validate(series)
 
 
 @router.post(
@@ -66,29 +75,47 @@ async def publish_series(
     "/class-series/{series_id}",
     summary="Change a series' instructor or capacity (owner)",
     description="Applies to its future sessions that were not edited alone. A capacity below the seats "
-    "already taken in any of them answers 422.",
+    "already taken in any of them answers 422. `If-Match` honoured (the series' `version`).",
     response_model=SeriesOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def edit_series(
-    series_id: uuid.UUID, body: SeriesChange, ctx: OwnerCtx, session: SessionDep, now: NowDep
+    series_id: uuid.UUID,
+    body: SeriesChange,
+    ctx: OwnerCtx,
+    session: SessionDep,
+    now: NowDep,
+    response: Response,
+    if_match: SeriesIfMatchHeader = None,
 ) -> SeriesOut:
     change = classes.SeriesChange(**body.model_dump(exclude_unset=True))
-    return SeriesOut.model_validate(await classes.edit_series(session, ctx, series_id, change, now=now))
+    series = await classes.edit_series(
+        session, ctx, series_id, change, expected_version=parse_if_match(if_match), now=now
+    )
+    return _series_with_etag(series, response)
 
 
 @router.post(
     "/class-series/{series_id}/cancel",
     summary="Cancel a series and all its future sessions (owner)",
     description="Their bookings are cancelled by the business and their waitlists closed; whatever a "
-    "booking paid is refunded in full.",
+    "booking paid is refunded in full. `If-Match` honoured (the series' `version`).",
     response_model=SeriesOut,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
-async def cancel_series(series_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep, now: NowDep) -> SeriesOut:
-    series, cancelled = await classes.cancel_series(session, ctx, series_id, now=now)
+async def cancel_series(
+    series_id: uuid.UUID,
+    ctx: OwnerCtx,
+    session: SessionDep,
+    now: NowDep,
+    response: Response,
+    if_match: SeriesIfMatchHeader = None,
+) -> SeriesOut:
+    series, cancelled = await classes.cancel_series(
+        session, ctx, series_id, expected_version=parse_if_match(if_match), now=now
+    )
     await _refund_in_full(session, ctx, cancelled)
-    return SeriesOut.model_validate(series)
+    return _series_with_etag(series, response)
 
 
 @router.get(
@@ -138,7 +165,9 @@ async def get_session(
 @router.patch(
     "/class-sessions/{session_id}",
     summary="Edit one occurrence (owner)",
-    description="Moves its bookings with it; it is detached from later series edits. `If-Match` honoured.",
+    description="Moves its bookings with it; it is detached from later series edits. A new start follows "
+    "the rules a published one does: on the slot grid, inside the business's opening hours (if it sets "
+    "any). `If-Match` honoured.",
     response_model=SessionOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )

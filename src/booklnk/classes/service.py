@@ -20,11 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.errors import ConcurrentUpdate, VersionMismatch
-from booklnk.booking.models import Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.errors import ServiceNotFound, StaffNotFound
-from booklnk.classes import placement, recurrence, seats
+from booklnk.classes import occurrences, placement, recurrence, seats
 from booklnk.classes.errors import InstructorBusy, SeriesNotFound, SessionClosed, SessionNotFound
 from booklnk.classes.models import ClassSeries, ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
 from booklnk.db.errors import violated_constraint
@@ -269,11 +268,11 @@ async def edit_session(
     """Edit one occurrence (it leaves its series' edits): compare-and-swap on its version;
     its bookings move with it; a larger capacity goes to the waitlist first."""
     current = (await get_session(session, ctx, session_id)).session
-    _check_open(current, now)
-    _check_expected(current, expected_version)
+    occurrences.check_not_started(current, now)
+    occurrences.check_expected(current, expected_version)
     values: dict[str, object] = {"detached": True}
     if change.capacity is not None:
-        _check_capacity(current, change.capacity, "body.capacity")
+        occurrences.check_capacity(current, change.capacity, "body.capacity")
         values["capacity"] = change.capacity
     if change.staff_id is not None:
         values["staff_id"] = change.staff_id
@@ -281,14 +280,10 @@ async def edit_session(
     if change.starts_at is not None:
         moved = await _moved_span(session, ctx, current, change.starts_at, now)
         values["starts_at"], values["ends_at"] = moved.start, moved.end
-    if not await _swap(session, current, values):
-        raise _stale()
+    if not await occurrences.swap(session, current, values):
+        raise occurrences.stale()
     if change.starts_at is not None:
-        await session.execute(
-            update(Booking)
-            .where(Booking.business_id == ctx.business_id, Booking.session_id == session_id)
-            .values(starts_at=values["starts_at"], ends_at=values["ends_at"], version=Booking.version + 1)
-        )
+        await occurrences.move_bookings(session, current, moved)
     if change.capacity is not None and change.capacity > current.capacity:
         await seats.promote_later(session, ctx.business_id, session_id)
     return await get_session(session, ctx, session_id)
@@ -310,51 +305,6 @@ async def _moved_span(
     return span
 
 
-async def _swap(session: AsyncSession, current: ClassSession, values: dict[str, object]) -> bool:
-    try:
-        async with session.begin_nested():
-            result = await session.execute(
-                update(ClassSession)
-                .where(
-                    ClassSession.business_id == current.business_id,
-                    ClassSession.id == current.id,
-                    ClassSession.version == current.version,
-                )
-                .values(**values, version=ClassSession.version + 1, updated_at=func.now())
-                .returning(ClassSession.version)
-                .execution_options(synchronize_session=False)
-            )
-            return result.scalar_one_or_none() is not None
-    except IntegrityError as exc:
-        if violated_constraint(exc) == "ex_class_session_instructor":
-            raise InstructorBusy("The instructor already teaches a session at an overlapping time.") from None
-        raise
-
-
-def _check_open(current: ClassSession, now: datetime) -> None:
-    if current.status is not SessionStatus.SCHEDULED or current.starts_at <= now:
-        raise SessionClosed("The session was cancelled or has started.")
-
-
-def _check_expected(current: ClassSession, expected_version: int | None) -> None:
-    if expected_version is not None and current.version != expected_version:
-        raise VersionMismatch(f"The session is at version {current.version}, not {expected_version}.")
-
-
-def _check_capacity(current: ClassSession, capacity: int, field: str) -> None:
-    if capacity < current.seats_taken:
-        raise ValidationFailed.on(
-            field,
-            "capacity_below_seats_taken",
-            f"{current.seats_taken} seats are taken on {current.starts_at.isoformat()}; "
-            "cancel bookings first or choose a larger capacity.",
-        )
-
-
-def _stale() -> ConcurrentUpdate:
-    return ConcurrentUpdate("The session changed meanwhile; read it again and retry.")
-
-
 async def cancel_session(
     session: AsyncSession,
     ctx: BusinessContext,
@@ -367,53 +317,10 @@ async def cancel_session(
     closed, in the same transaction. Returns the session and the cancelled bookings (the
     caller refunds what they paid, in this transaction)."""
     current = (await get_session(session, ctx, session_id)).session
-    _check_open(current, now)
-    _check_expected(current, expected_version)
-    cancelled = await _cancel(session, [current])
+    occurrences.check_not_started(current, now)
+    occurrences.check_expected(current, expected_version)
+    cancelled = await occurrences.cancel_all(session, [current])
     return await get_session(session, ctx, session_id), cancelled
-
-
-async def _cancel(session: AsyncSession, sessions: Sequence[ClassSession]) -> list[uuid.UUID]:
-    """Cancel the sessions, their active bookings and their lines; returns the bookings."""
-    for current in sessions:
-        if not await _swap(session, current, {"status": SessionStatus.CANCELLED}):
-            raise _stale()
-    ids = [s.id for s in sessions]
-    if not ids:
-        return []
-    business_id = sessions[0].business_id
-    cancelled = await session.execute(
-        update(Booking)
-        .where(
-            Booking.business_id == business_id,
-            Booking.session_id.in_(ids),
-            Booking.status.in_([BookingStatus.HELD, BookingStatus.CONFIRMED]),
-        )
-        .values(status=BookingStatus.CANCELLED, version=Booking.version + 1, updated_at=func.now())
-        .returning(Booking.id, Booking.session_id)
-    )
-    booking_ids: list[uuid.UUID] = []
-    freed: dict[uuid.UUID, int] = {}
-    for booking_id, freed_session in cancelled:
-        booking_ids.append(booking_id)
-        if freed_session is not None:
-            freed[freed_session] = freed.get(freed_session, 0) + 1
-    for freed_session, count in freed.items():
-        await session.execute(
-            update(ClassSession)
-            .where(ClassSession.business_id == business_id, ClassSession.id == freed_session)
-            .values(seats_taken=ClassSession.seats_taken - count, version=ClassSession.version + 1)
-        )
-    await session.execute(
-        update(WaitlistEntry)
-        .where(
-            WaitlistEntry.business_id == business_id,
-            WaitlistEntry.session_id.in_(ids),
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-        )
-        .values(status=WaitlistStatus.CLOSED)
-    )
-    return booking_ids
 
 
 async def get_series(session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID) -> ClassSeries:
@@ -469,9 +376,9 @@ async def edit_series(
         values["lane"] = await _instructor_lane(session, ctx, change.staff_id)
     for occurrence in await _future_sessions(session, series, now, attached_only=True):
         if change.capacity is not None:
-            _check_capacity(occurrence, change.capacity, "body.capacity")
-        if not await _swap(session, occurrence, values):
-            raise _stale()
+            occurrences.check_capacity(occurrence, change.capacity, "body.capacity")
+        if not await occurrences.swap(session, occurrence, values):
+            raise occurrences.stale()
         if change.capacity is not None and change.capacity > occurrence.capacity:
             await seats.promote_later(session, ctx.business_id, occurrence.id)
     series_values = {k: v for k, v in values.items() if k in ("capacity", "staff_id")}
@@ -489,7 +396,9 @@ async def cancel_series(
     """Cancel the series and every future occurrence, edited alone or not. Returns the
     series and the cancelled bookings (the caller refunds them, in this transaction)."""
     series = await _open_series(session, ctx, series_id, expected_version)
-    cancelled = await _cancel(session, await _future_sessions(session, series, now, attached_only=False))
+    cancelled = await occurrences.cancel_all(
+        session, await _future_sessions(session, series, now, attached_only=False)
+    )
     return await _swap_series(session, series, {"status": SessionStatus.CANCELLED}), cancelled
 
 

@@ -13,10 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from kashier_support import API_KEY, MID, SECRET_KEY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from booklnk.payments.kashier.client import major_number
+from booklnk.db.database import Database
+from booklnk.payments import reconciliation
+from booklnk.payments.kashier.client import KashierClient, major_number
+from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import webhook_signature
 from race_support import server_env
 from support import Account, sign_up
@@ -205,3 +209,24 @@ async def open_consultancy(http: httpx.AsyncClient) -> tuple[str, Account, str]:
         },
     )
     return base, owner, service["id"]
+
+
+async def reconcile_here(db: Database, simulator_url: str, base: str) -> reconciliation.RunResult:
+    """Today's reconciliation of the business at `base`, in this process, with a client
+    that gives up after a second (the CLI's waits 15 s)."""
+    config = KashierConfig.create(
+        mid=MID,
+        api_key=API_KEY,
+        secret_key=SECRET_KEY,
+        hpp_url=simulator_url,
+        api_url=simulator_url,
+        fep_url=simulator_url,
+        timeout_seconds=1.0,
+    )
+    business_id = uuid.UUID(base.rsplit("/", 1)[1])
+    async with KashierClient(config) as kashier:
+        result = await reconciliation.reconcile(
+            db, kashier, business_id, datetime.now(CAIRO).date(), now=datetime.now(UTC)
+        )
+    assert result is not None
+    return result

@@ -20,13 +20,16 @@ from flow_support import (
     paid_booking,
     pay,
     reconcile_cli,
+    reconcile_here,
     set_faults,
     start_checkout,
     until,
 )
 from kashier_support import SECRET_KEY
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.db.database import Database
 from support import Account
 
 
@@ -268,3 +271,60 @@ async def test_a_retried_owner_refund_with_its_idempotency_key_refunds_once(
     assert await ledger() == expected
     found = await ok(http, owner, "GET", f"{base}/bookings/{booking['id']}/payments")
     assert [r["id"] for r in found["refunds"]] == [first.json()["id"]]
+
+
+async def test_a_lookup_timeout_is_recorded_the_walk_goes_on_and_a_rerun_retries_it(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+    shared_db: Database,
+) -> None:
+    base, owner, _ = consultancy
+    slow_customer, slow_booking = await held_booking(http, consultancy)
+    slow = await start_checkout(http, base, slow_customer, slow_booking)
+    dropped_customer, dropped_booking = await held_booking(http, consultancy)
+    dropped = await start_checkout(http, base, dropped_customer, dropped_booking)
+    await set_faults(simulator_url, dropped["order_id"], drop=True)
+    await pay(simulator_url, dropped, **CARD)
+    await pay(simulator_url, slow, **CARD)
+    await until(lambda: booking_status(http, base, slow_customer, slow_booking["id"]), "confirmed")
+    await set_faults(simulator_url, slow["order_id"], lookup_delay_seconds=3)  # the client waits 1 s
+
+    first = await reconcile_here(shared_db, simulator_url, base)
+    assert first.lookups_failed == 1
+    # The walk went on past the timeout: the dropped webhook was healed in the same run.
+    assert (
+        await until(lambda: booking_status(http, base, dropped_customer, dropped_booking["id"]), "confirmed")
+        == "confirmed"
+    )
+    path = f"{base}/reconciliation-runs/{first.run_id}/mismatches"
+
+    async def kinds(order_id: str) -> list[tuple[str, bool]]:
+        found = await ok(http, owner, "GET", path)
+        return [(m["kind"], m["resolved_at"] is None) for m in found if m["order_id"] == order_id]
+
+    assert await kinds(slow["order_id"]) == [("lookup_failed", True)]
+    assert await kinds(dropped["order_id"]) == [("captured_not_recorded", True)]
+
+    await set_faults(simulator_url, slow["order_id"])  # Kashier answers again
+    again = await reconcile_here(shared_db, simulator_url, base)
+    assert (again.run_id, again.lookups_failed, again.new_mismatches) == (first.run_id, 0, 0)
+    # Both orders were looked up and now agree: what the first run found is resolved.
+    assert await kinds(slow["order_id"]) == [("lookup_failed", False)]
+    assert await kinds(dropped["order_id"]) == [("captured_not_recorded", False)]
+    run = next(
+        r for r in await ok(http, owner, "GET", f"{base}/reconciliation-runs") if r["id"] == str(first.run_id)
+    )
+    as_csv = await http.get(path, headers={**owner.headers, "Accept": "text/csv"})
+    assert f"{slow['order_id']},lookup_failed," in as_csv.text
+    assert run["mismatches"] == await _open_mismatches(owner_engine, first.run_id)
+
+
+async def _open_mismatches(engine: AsyncEngine, run_id: object) -> int:
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT count(*) FROM reconciliation_mismatch WHERE run_id = :r AND resolved_at IS NULL"),
+            {"r": run_id},
+        )
+    return int(found or 0)

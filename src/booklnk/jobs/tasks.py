@@ -9,7 +9,7 @@ backoff.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
@@ -31,6 +31,10 @@ SWEEP_LAPSED_HOLDS = "booking.sweep_lapsed_holds"
 EXTEND_SERIES = "classes.extend_series"
 PRUNE_ACCOUNTS = "tenancy.prune"
 RECONCILE = "payments.reconcile_yesterday"
+
+
+class LookupsFailed(Exception):
+    """Kashier did not answer for some orders: the reconciliation job is retried."""
 
 
 def psycopg_conninfo(database_url: str) -> str:
@@ -119,17 +123,26 @@ def _register(app: App) -> None:
     @app.periodic(cron="30 1 * * *", periodic_id="nightly")
     @app.task(name=RECONCILE, pass_context=True, queueing_lock=RECONCILE, retry=RETRY)
     async def reconcile_yesterday(context: JobContext, timestamp: int) -> None:
-        """Each business's yesterday (in its own zone) against the gateway."""
+        """Each business's yesterday (in its own zone) against the gateway, as one job per
+        business: a business whose reconciliation fails is retried alone."""
         runtime = runtime_of(context)
+        async with runtime.db.transaction() as session:
+            tenants = await business_ids(session)
+            await reconciliation.schedule(session, tenants, as_of=datetime.fromtimestamp(timestamp, UTC))
+
+    @app.task(name=reconciliation.RECONCILE_BUSINESS, pass_context=True, retry=RETRY)
+    async def reconcile_business(context: JobContext, business_id: str, as_of: str) -> None:
+        runtime = runtime_of(context)
+        tenant = uuid.UUID(business_id)
         async with KashierClient(kashier_config(runtime.settings)) as client:
-            for tenant in await _business_ids(context):
-                result = await reconciliation.reconcile(
-                    runtime.db, client, tenant, None, now=runtime.clock.now()
-                )
-                if result is not None and result.new_mismatches:
-                    log.warning(
-                        "reconciliation_mismatches", business_id=str(tenant), new=result.new_mismatches
-                    )
+            result = await reconciliation.reconcile(
+                runtime.db, client, tenant, None, now=runtime.clock.now(), as_of=datetime.fromisoformat(as_of)
+            )
+        if result is not None and result.new_mismatches:
+            log.warning("reconciliation_mismatches", business_id=business_id, new=result.new_mismatches)
+        if result is not None and result.lookups_failed:
+            # What was found is stored; the retry runs the day again and looks those up.
+            raise LookupsFailed(f"{result.lookups_failed} order lookups failed for business {business_id}")
 
     @app.periodic(cron="43 3 * * *", periodic_id="daily")
     @app.task(name=PRUNE_ACCOUNTS, pass_context=True, queueing_lock=PRUNE_ACCOUNTS)

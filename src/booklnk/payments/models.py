@@ -172,7 +172,8 @@ class RefundIntent(Timestamped, Base):
 
 class ReconciliationRun(Base):
     """One business's check of one local day against the gateway; re-running the day
-    updates this row and adds only mismatches not found before."""
+    updates this row, adds only mismatches not found before and resolves those it no
+    longer finds (a failed lookup is looked up again)."""
 
     __tablename__ = "reconciliation_run"
     __table_args__ = (
@@ -184,7 +185,7 @@ class ReconciliationRun(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     day: Mapped[date] = mapped_column(Date)
     orders_checked: Mapped[int] = mapped_column(Integer, default=0)
-    mismatches: Mapped[int] = mapped_column(Integer, default=0)
+    mismatches: Mapped[int] = mapped_column(Integer, default=0)  # still open
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -196,6 +197,7 @@ class MismatchKind(enum.StrEnum):
     CURRENCY_DIFFERS = "currency_differs"
     REFUNDS_DIFFER = "refunds_differ"
     STATUS_DIFFERS = "status_differs"
+    LOOKUP_FAILED = "lookup_failed"  # the gateway did not answer: nothing was compared
 
 
 class ReconciliationMismatch(Base):
@@ -218,3 +220,5 @@ class ReconciliationMismatch(Base):
     gateway: Mapped[str] = mapped_column(Text)
     healed: Mapped[bool] = mapped_column(default=False)
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    # A later run of the day looked the order up and no longer found it.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -4,8 +4,14 @@ the gateway and compared with what we recorded.
 Kashier has no listing API, so the walk is over our own attempts. Each difference is
 stored with its kind. A transaction the gateway has and we never heard of (a lost
 webhook) is healed by storing it as if its webhook had come, so the same code applies it
-(and a late real webhook is then a duplicate). A run is one row per business and day:
-running the day again updates its counts and adds only what was not found before.
+(and a late real webhook is then a duplicate). A lookup that fails (a timeout, Kashier
+down) is stored as a `lookup_failed` mismatch and the walk goes on.
+
+A run is one row per business and day, and running the day again re-checks every order:
+it adds only what was not found before (so a rerun of a clean day adds nothing), and it
+resolves what an order's successful lookup no longer shows, a failed lookup included.
+So a rerun is how a failed lookup is retried, and the run's open mismatches are what is
+still wrong; the rows stay, with when they were resolved.
 """
 
 from __future__ import annotations
@@ -16,14 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
+from booklnk.db.jobs import Job, enqueue
 from booklnk.kernel.errors import NotFound
 from booklnk.payments import webhooks
-from booklnk.payments.kashier.client import KashierClient, OrderFound, OrderLookup
+from booklnk.payments.kashier.client import KashierClient, KashierError, OrderFound, OrderLookup
 from booklnk.payments.models import (
     AttemptStatus,
     LedgerEntry,
@@ -37,6 +44,7 @@ from booklnk.payments.models import (
 from booklnk.tenancy import repository as tenancy
 
 Key = tuple[str, str, str, int]  # event, transaction id, status, amount
+RECONCILE_BUSINESS = "payments.reconcile_business"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +120,31 @@ def compare(local: Local, remote: OrderLookup) -> list[Finding]:
 
 
 @dataclass(frozen=True, slots=True)
+class Checked:
+    """One order's outcome: what differs, and whether the gateway answered at all."""
+
+    order_id: str
+    findings: tuple[Finding, ...]
+    looked_up: bool
+
+
+async def check(client: KashierClient, order: Local) -> Checked:
+    try:
+        remote = await client.lookup_order(order.order_id)
+    except KashierError as exc:
+        # Nothing could be compared; stored, so a person (or a rerun) sees the gap.
+        failed = Finding(MismatchKind.LOOKUP_FAILED, order.status.value, f"{type(exc).__name__}: {exc}")
+        return Checked(order.order_id, (failed,), looked_up=False)
+    return Checked(order.order_id, tuple(compare(order, remote)), looked_up=True)
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     run_id: uuid.UUID
     orders_checked: int
     new_mismatches: int
     healed: int
+    lookups_failed: int = 0
 
 
 def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -131,26 +159,36 @@ async def reconcile(
     day: date | None,
     *,
     now: datetime,
+    as_of: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult | None:
-    """Reconcile one business's local `day` (None: its yesterday), or None if the business
-    is gone. Lookups run outside any transaction; their findings are written in one at
-    the end. `progress(done, total)` is called after each order."""
+    """Reconcile one business's local `day` (None: the day before `as_of`, else before
+    `now`, in its zone), or None if the business is gone. Lookups run outside any
+    transaction, one failing never stops the others; their findings are written in one
+    transaction at the end. `progress(done, total)` is called after each order."""
     async with db.transaction(tenant_id=business_id) as session:
         business = await tenancy.get_business(session, business_id)
         if business is None:
             return None
         zone = ZoneInfo(business.time_zone)
-        day = day or now.astimezone(zone).date() - timedelta(days=1)
+        day = day or (as_of or now).astimezone(zone).date() - timedelta(days=1)
         start, end = day_window(day, zone)
         orders = await _local_orders(session, business_id, start, end)
-    found: list[tuple[Local, list[Finding]]] = []
+    checked: list[Checked] = []
     for done, order in enumerate(orders, 1):
-        found.append((order, compare(order, await client.lookup_order(order.order_id))))
+        checked.append(await check(client, order))
         if progress is not None:
             progress(done, len(orders))
     async with db.transaction(tenant_id=business_id) as session:
-        return await _record(session, business_id, day, now, found)
+        return await _record(session, business_id, day, now, checked)
+
+
+async def schedule(session: AsyncSession, business_ids: Sequence[uuid.UUID], *, as_of: datetime) -> None:
+    """One reconciliation job per business (each its own day before `as_of`): a business
+    whose job fails is retried alone."""
+    for business_id in business_ids:
+        args = {"business_id": str(business_id), "as_of": as_of.isoformat()}
+        await enqueue(session, Job(RECONCILE_BUSINESS, args, lock=f"reconcile:{business_id}"))
 
 
 async def _local_orders(
@@ -200,11 +238,7 @@ async def _local_orders(
 
 
 async def _record(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    day: date,
-    now: datetime,
-    found: Sequence[tuple[Local, list[Finding]]],
+    session: AsyncSession, business_id: uuid.UUID, day: date, now: datetime, checked: Sequence[Checked]
 ) -> RunResult:
     run_id = await session.scalar(
         insert(ReconciliationRun)
@@ -216,37 +250,66 @@ async def _record(
     )
     assert run_id is not None
     new, healed = 0, 0
-    for order, findings in found:
-        for finding in findings:
+    for order in checked:
+        for finding in order.findings:
             for event in finding.heal:
                 payload = {"event": event.event, "data": {"source": "reconciliation"}}
                 stored = await webhooks.store(session, event, payload)
                 healed += stored.delivery_id is not None
-            inserted = await session.scalar(
-                insert(ReconciliationMismatch)
-                .values(
-                    business_id=business_id,
-                    id=uuid.uuid4(),
-                    run_id=run_id,
-                    order_id=order.order_id,
-                    kind=finding.kind,
-                    ours=finding.ours,
-                    gateway=finding.gateway,
-                    healed=bool(finding.heal),
-                )
-                .on_conflict_do_nothing(index_elements=["business_id", "run_id", "order_id", "kind"])
-                .returning(ReconciliationMismatch.id)
-            )
-            new += inserted is not None
-    total = await session.scalar(
+            new += await _store_mismatch(session, business_id, run_id, order.order_id, finding)
+        if order.looked_up:
+            await _resolve(session, business_id, run_id, order, now)
+    still_open = await session.scalar(
         select(func.count()).where(
-            ReconciliationMismatch.business_id == business_id, ReconciliationMismatch.run_id == run_id
+            ReconciliationMismatch.business_id == business_id,
+            ReconciliationMismatch.run_id == run_id,
+            ReconciliationMismatch.resolved_at.is_(None),
         )
     )
     run = await session.get(ReconciliationRun, (business_id, run_id), populate_existing=True)
     assert run is not None
-    run.orders_checked, run.mismatches, run.finished_at = len(found), int(total or 0), now
-    return RunResult(run_id, len(found), new, healed)
+    run.orders_checked, run.mismatches, run.finished_at = len(checked), int(still_open or 0), now
+    failed = sum(not order.looked_up for order in checked)
+    return RunResult(run_id, len(checked), new, healed, failed)
+
+
+async def _store_mismatch(
+    session: AsyncSession, business_id: uuid.UUID, run_id: uuid.UUID, order_id: str, finding: Finding
+) -> bool:
+    """Add a finding to the run, or reopen it if a rerun had resolved it; True if either."""
+    stmt = insert(ReconciliationMismatch).values(
+        business_id=business_id,
+        id=uuid.uuid4(),
+        run_id=run_id,
+        order_id=order_id,
+        kind=finding.kind,
+        ours=finding.ours,
+        gateway=finding.gateway,
+        healed=bool(finding.heal),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["business_id", "run_id", "order_id", "kind"],
+        set_={"resolved_at": None, "ours": stmt.excluded.ours, "gateway": stmt.excluded.gateway},
+        where=ReconciliationMismatch.resolved_at.is_not(None),
+    )
+    return await session.scalar(stmt.returning(ReconciliationMismatch.id)) is not None
+
+
+async def _resolve(
+    session: AsyncSession, business_id: uuid.UUID, run_id: uuid.UUID, order: Checked, now: datetime
+) -> None:
+    """The order was looked up: what was found before and not now is resolved."""
+    await session.execute(
+        update(ReconciliationMismatch)
+        .where(
+            ReconciliationMismatch.business_id == business_id,
+            ReconciliationMismatch.run_id == run_id,
+            ReconciliationMismatch.order_id == order.order_id,
+            ReconciliationMismatch.resolved_at.is_(None),
+            ReconciliationMismatch.kind.not_in([f.kind for f in order.findings]),
+        )
+        .values(resolved_at=now)
+    )
 
 
 async def runs(session: AsyncSession, business_id: uuid.UUID) -> list[ReconciliationRun]:

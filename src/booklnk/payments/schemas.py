@@ -69,7 +69,7 @@ class ReconciliationRunOut(BaseModel):
     id: uuid.UUID
     day: date = Field(description="The business's local day that was checked.")
     orders_checked: int
-    mismatches: int
+    mismatches: int = Field(description="Still open: found, and not resolved by a later run of the day.")
     started_at: datetime
     finished_at: datetime | None
 
@@ -84,6 +84,9 @@ class MismatchOut(BaseModel):
     gateway: str
     healed: bool = Field(description="A lost webhook, applied from what the gateway reported.")
     found_at: datetime
+    resolved_at: datetime | None = Field(
+        description="When a later run of the day looked the order up and no longer found this."
+    )
 
 
 class AttemptOut(BaseModel):

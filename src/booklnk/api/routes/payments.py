@@ -207,9 +207,18 @@ async def list_mismatches(
 def _csv(rows: list[MismatchOut]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["order_id", "kind", "ours", "gateway", "healed", "found_at"])
+    writer.writerow(["order_id", "kind", "ours", "gateway", "healed", "found_at", "resolved_at"])
     for row in rows:
+        resolved = row.resolved_at.isoformat() if row.resolved_at else ""
         writer.writerow(
-            [row.order_id, row.kind.value, row.ours, row.gateway, row.healed, row.found_at.isoformat()]
+            [
+                row.order_id,
+                row.kind.value,
+                row.ours,
+                row.gateway,
+                row.healed,
+                row.found_at.isoformat(),
+                resolved,
+            ]
         )
     return out.getvalue()

@@ -1,0 +1,102 @@
+"""The nightly reconciliation runs as one job per business: a business whose lookups fail
+keeps what its run found and is retried alone, the others finish. The real worker
+(procrastinate) in this process on the test database, the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from flow_support import held_booking, open_consultancy, start_checkout
+from kashier_support import API_KEY, MID, SECRET_KEY, Sim
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.jobs.runtime import Runtime
+from booklnk.jobs.tasks import RECONCILE, create_job_app
+from support import FakeClock
+
+
+@pytest.fixture
+def worker_settings(settings: Settings, sim: Sim) -> Settings:
+    """The suite's settings, with Kashier at the simulator."""
+    return settings.model_copy(
+        update={
+            "kashier_mid": MID,
+            "kashier_api_key": SecretStr(API_KEY),
+            "kashier_secret_key": SecretStr(SECRET_KEY),
+            "kashier_hpp_url": sim.url,
+            "kashier_api_url": sim.url,
+            "kashier_fep_url": sim.url,
+        }
+    )
+
+
+async def _paid_at_the_gateway(client: httpx.AsyncClient, sim: Sim) -> tuple[uuid.UUID, str]:
+    """A business with one order paid at Kashier whose webhook never reached us."""
+    consultancy = await open_consultancy(client)
+    customer, booking = await held_booking(client, consultancy)
+    checkout = await start_checkout(client, consultancy[0], customer, booking)
+    await sim.pay(checkout["order_id"], checkout["amount_minor"])
+    return uuid.UUID(consultancy[0].rsplit("/", 1)[1]), checkout["order_id"]
+
+
+async def _run_nightly(database_url: str, runtime: Runtime, timestamp: int) -> None:
+    job_app = create_job_app(database_url)
+    async with job_app.open_async():
+        await job_app.configure_task(RECONCILE).defer_async(timestamp=timestamp)
+        await job_app.run_worker_async(
+            wait=False,
+            install_signal_handlers=False,
+            listen_notify=False,
+            additional_context={"runtime": runtime},
+        )
+
+
+async def _rows(engine: AsyncEngine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        return [tuple(r) for r in await conn.execute(text(sql), params)]
+
+
+async def test_a_business_whose_lookups_time_out_is_retried_alone(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FakeClock,
+    sim: Sim,
+    worker_settings: Settings,
+    database_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    slow_business, slow_order = await _paid_at_the_gateway(client, sim)
+    fine_business, fine_order = await _paid_at_the_gateway(client, sim)
+    await sim.faults(slow_order, lookup_delay_seconds=16)  # beyond the worker's 15 s timeout
+    tomorrow = int((datetime.now(UTC) + timedelta(days=1)).timestamp())  # its "yesterday" is today
+
+    await _run_nightly(database_url, Runtime(db, clock, worker_settings), tomorrow)
+
+    found = await _rows(
+        owner_engine,
+        "SELECT m.business_id, m.order_id, m.kind::text, m.resolved_at IS NULL FROM reconciliation_mismatch m"
+        " ORDER BY m.order_id",
+    )
+    assert sorted(found) == sorted(
+        [
+            (slow_business, slow_order, "lookup_failed", True),
+            (fine_business, fine_order, "captured_not_recorded", True),
+        ]
+    )
+    jobs = await _rows(
+        owner_engine,
+        "SELECT args->>'business_id', status::text, attempts FROM procrastinate_jobs"
+        " WHERE task_name = 'payments.reconcile_business'",
+    )
+    # The slow business's job failed after storing its run and waits for its retry.
+    assert sorted(jobs) == sorted([(str(slow_business), "todo", 1), (str(fine_business), "succeeded", 1)])
+    outcomes = await _rows(owner_engine, "SELECT merchant_order_id, outcome FROM webhook_delivery")
+    assert outcomes == [(fine_order, "confirmed")]  # healed and applied by the same worker

@@ -1,7 +1,8 @@
 """Where a class may be placed, and series edits under optimistic concurrency.
 
 A moved occurrence follows the rules a published one does (the slot grid, the business's
-opening hours when it sets any); a series carries a version: `ETag` on its answers,
+opening hours when it sets any), and so do the sessions a series start-time edit moves
+(with their bookings); a series carries a version: `ETag` on its answers,
 `If-Match` honoured with 412 on a stale one, like occurrences."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from class_support import Gym, open_gym, publish
+from class_support import Gym, open_gym, publish, take_seat
+from support import sign_up
 
 # The suite's clock: Tuesday 2026-11-24, 11:00 in Cairo. The gym's grid is 30 minutes.
 TWO_DAYS_ON = "2026-11-26"
@@ -20,6 +22,13 @@ async def _open_from_8_to_21(client: httpx.AsyncClient, gym: Gym) -> None:
     week = {"hours": [{"weekday": d, "start": "08:00", "end": "21:00"} for d in range(7)], "breaks": []}
     response = await client.put(f"{gym.base}/weekly-schedule", headers=gym.owner.headers, json=week)
     assert response.status_code == 200, response.text
+
+
+async def _session(client: httpx.AsyncClient, gym: Gym, session_id: str) -> dict[str, Any]:
+    response = await client.get(f"{gym.base}/class-sessions/{session_id}", headers=gym.owner.headers)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
 
 
 def _issue(response: httpx.Response) -> tuple[int, str, str]:
@@ -102,3 +111,45 @@ async def test_series_edits_and_cancellation_honour_if_match(client: httpx.Async
     ended = await client.post(f"{path}/cancel", headers=current)
     assert (ended.status_code, ended.json()["status"]) == (200, "cancelled")
     assert ended.headers["ETag"] == f'"{first_version + 2}"'
+
+
+async def test_a_series_start_time_edit_moves_its_future_sessions_and_their_bookings(
+    client: httpx.AsyncClient,
+) -> None:
+    gym = await open_gym(client, pay_at_venue=True)
+    created = await publish(client, gym)  # Tue/Thu 18:00 from today (Tuesday), six sessions
+    ids = [s["id"] for s in created["sessions"]]
+    customer = await sign_up(client, "member")
+    seat = await take_seat(client, gym, ids[1], customer)
+    assert seat.status_code == 201, seat.text
+    alone = await client.patch(
+        f"{gym.base}/class-sessions/{ids[2]}", headers=gym.owner.headers, json={"capacity": 9}
+    )
+    assert alone.status_code == 200, alone.text
+    path = f"{gym.base}/class-series/{created['series']['id']}"
+
+    off_grid = await client.patch(path, headers=gym.owner.headers, json={"start_time": "19:45"})
+    assert _issue(off_grid) == (422, "body.start_time", "off_grid")
+    past = await client.patch(
+        path, headers=gym.owner.headers, json={"start_time": "10:00"}
+    )  # today's at 10:00
+    assert _issue(past) == (422, "body.start_time", "in_the_past")
+    moved = await client.patch(path, headers=gym.owner.headers, json={"start_time": "19:30"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["start_time"] == "19:30:00"
+
+    starts = [(await _session(client, gym, i))["starts_at"][5:16] for i in ids]
+    assert starts == [
+        "11-24T19:30",
+        "11-26T19:30",
+        "12-01T18:00",
+        "12-03T19:30",
+        "12-08T19:30",
+        "12-10T19:30",
+    ]
+    booking = await client.get(f"{gym.base}/bookings/{seat.json()['id']}", headers=customer.headers)
+    assert (booking.json()["starts_at"], booking.json()["ends_at"]) == (
+        "2026-11-26T17:30:00Z",
+        "2026-11-26T18:30:00Z",
+    )
+    assert booking.json()["version"] == seat.json()["version"] + 1

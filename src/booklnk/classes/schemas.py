@@ -37,6 +37,11 @@ class SeriesCreate(_In):
 class SeriesChange(_In):
     staff_id: uuid.UUID | None = None
     capacity: Capacity | None = None
+    start_time: time | None = Field(
+        default=None,
+        description="New local start, e.g. `19:00`: the future sessions not edited alone move to it on "
+        "their own dates, with their bookings.",
+    )
 
 
 class SessionChange(_In):

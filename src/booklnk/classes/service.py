@@ -29,7 +29,7 @@ from booklnk.classes.models import ClassSeries, ClassSession, SessionStatus, Wai
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.intervals import Interval
-from booklnk.scheduling.localtime import reading
+from booklnk.scheduling.localtime import first_instant, reading
 from booklnk.scheduling.rules import BookingTime, SlotRules
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
@@ -353,6 +353,7 @@ async def _future_sessions(
 class SeriesChange:
     staff_id: uuid.UUID | None = None
     capacity: int | None = None
+    start_time: time | None = None
 
 
 async def edit_series(
@@ -364,9 +365,9 @@ async def edit_series(
     expected_version: int | None,
     now: datetime,
 ) -> ClassSeries:
-    """Change the instructor or capacity of the series and of its future occurrences not
-    edited alone: compare-and-swap on the series' version (and on each occurrence's).
-    (A new time or rule is a new series: cancel this one and publish.)"""
+    """Change the instructor, capacity or local start time of the series and of its future
+    occurrences not edited alone (a moved one takes its bookings along): compare-and-swap
+    on the series' version and on each occurrence's. (A new rule is a new series.)"""
     series = await _open_series(session, ctx, series_id, expected_version)
     values: dict[str, object] = {}
     if change.capacity is not None:
@@ -374,15 +375,67 @@ async def edit_series(
     if change.staff_id is not None:
         values["staff_id"] = change.staff_id
         values["lane"] = await _instructor_lane(session, ctx, change.staff_id)
-    for occurrence in await _future_sessions(session, series, now, attached_only=True):
-        if change.capacity is not None:
-            occurrences.check_capacity(occurrence, change.capacity, "body.capacity")
-        if not await occurrences.swap(session, occurrence, values):
-            raise occurrences.stale()
-        if change.capacity is not None and change.capacity > occurrence.capacity:
-            await seats.promote_later(session, ctx.business_id, occurrence.id)
+    future = await _future_sessions(session, series, now, attached_only=True)
+    moves = {} if change.start_time is None else await _retimed(session, ctx, future, change.start_time, now)
+    for occurrence in future:
+        await _edit_occurrence(session, occurrence, values, moves.get(occurrence.id), change.capacity)
     series_values = {k: v for k, v in values.items() if k in ("capacity", "staff_id")}
+    if change.start_time is not None:
+        series_values["start_time"] = change.start_time
     return await _swap_series(session, series, series_values)
+
+
+async def _edit_occurrence(
+    session: AsyncSession,
+    occurrence: ClassSession,
+    values: dict[str, object],
+    moved: Interval | None,
+    capacity: int | None,
+) -> None:
+    """One attached occurrence takes the series' change (and its new time, if any)."""
+    if capacity is not None:
+        occurrences.check_capacity(occurrence, capacity, "body.capacity")
+    own = dict(values)
+    if moved is not None:
+        own.update(starts_at=moved.start, ends_at=moved.end, occurrence=moved.start)
+    if not await occurrences.swap(session, occurrence, own):
+        raise occurrences.stale()
+    if moved is not None:
+        await occurrences.move_bookings(session, occurrence, moved)
+    if capacity is not None and capacity > occurrence.capacity:
+        await seats.promote_later(session, occurrence.business_id, occurrence.id)
+
+
+async def _retimed(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    future: Sequence[ClassSession],
+    start_time: time,
+    now: datetime,
+) -> dict[uuid.UUID, Interval]:
+    """Each occurrence's time at `start_time` on its own local date (a skipped or repeated
+    hour resolved as when publishing), keeping its duration, placed by the rules a
+    published occurrence follows; none may fall in the past."""
+    rules = await class_rules(session, ctx, "body.start_time")
+    placement.check_start_time(start_time, rules.slot_grid_minutes, "body.start_time")
+    zone = ZoneInfo(ctx.time_zone)
+    minute = start_time.hour * 60 + start_time.minute
+    moves: dict[uuid.UUID, Interval] = {}
+    for occurrence in future:
+        day = reading(occurrence.starts_at, zone).date()
+        start = first_instant(day, minute, zone)
+        if start <= now:
+            raise ValidationFailed.on(
+                "body.start_time",
+                "in_the_past",
+                f"The session on {day} would start in the past; edit it alone.",
+            )
+        moves[occurrence.id] = Interval(start, start + (occurrence.ends_at - occurrence.starts_at))
+    spans = sorted(moves.values(), key=lambda span: span.start)
+    opening = await placement.opening_hours(session, ctx.business_id, zone, spans)
+    for span in spans:
+        placement.check_open(opening, span, zone, "body.start_time")
+    return moves
 
 
 async def cancel_series(

@@ -73,9 +73,11 @@ async def publish_series(
 
 @router.patch(
     "/class-series/{series_id}",
-    summary="Change a series' instructor or capacity (owner)",
-    description="Applies to its future sessions that were not edited alone. A capacity below the seats "
-    "already taken in any of them answers 422. `If-Match` honoured (the series' `version`).",
+    summary="Change a series' instructor, capacity or start time (owner)",
+    description="Applies to its future sessions that were not edited alone; a new start time moves them "
+    "(on their own dates, with their bookings) and follows the rules of publishing (slot grid, opening "
+    "hours). A capacity below the seats already taken in any of them answers 422. `If-Match` honoured "
+    "(the series' `version`).",
     response_model=SeriesOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )

@@ -60,6 +60,10 @@ async def test_every_offered_session_is_bookable_and_no_other(
     stored = await _sessions(client, gym, owner)
     offered = await _sessions(client, gym, customer)
     assert (offered[0]["starts_at"][:10], offered[-1]["starts_at"][:10]) == (first_offered, last_offered)
+    listed = await client.get(
+        f"{gym.base}/availability", headers=customer.headers, params={"service_id": gym.service_id, **WINDOW}
+    )
+    assert [s["id"] for s in listed.json()["sessions"]] == [s["id"] for s in offered]
 
     accepted: list[str] = []
     refused: dict[str, str] = {}

@@ -75,7 +75,9 @@ async def search_availability(
         # (Asking the engine first keeps appointment searches at their query count.)
         if [issue.rule for issue in exc.issues] != ["class_mode"]:
             raise
-        views = await classes.list_sessions(session, ctx, start=from_, end=to, service_id=service_id)
+        views = await classes.list_sessions(
+            session, ctx, start=from_, end=to, service_id=service_id, bookable_at=now
+        )
         return ClassAvailabilityOut(
             time_zone=ctx.time_zone, service_id=service_id, sessions=[session_out(v, ctx) for v in views]
         )

@@ -11,31 +11,21 @@ from typing import Any
 import httpx
 import pytest
 from flow_support import held_booking, open_consultancy, start_checkout
-from kashier_support import API_KEY, MID, SECRET_KEY, Sim
-from pydantic import SecretStr
+from kashier_support import Sim
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from worker_support import run_worker, with_kashier_at
 
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.jobs.runtime import Runtime
-from booklnk.jobs.tasks import RECONCILE, create_job_app
+from booklnk.jobs.tasks import RECONCILE
 from support import FakeClock
 
 
 @pytest.fixture
 def worker_settings(settings: Settings, sim: Sim) -> Settings:
-    """The suite's settings, with Kashier at the simulator."""
-    return settings.model_copy(
-        update={
-            "kashier_mid": MID,
-            "kashier_api_key": SecretStr(API_KEY),
-            "kashier_secret_key": SecretStr(SECRET_KEY),
-            "kashier_hpp_url": sim.url,
-            "kashier_api_url": sim.url,
-            "kashier_fep_url": sim.url,
-        }
-    )
+    return with_kashier_at(settings, sim.url)
 
 
 async def _paid_at_the_gateway(client: httpx.AsyncClient, sim: Sim) -> tuple[uuid.UUID, str]:
@@ -45,18 +35,6 @@ async def _paid_at_the_gateway(client: httpx.AsyncClient, sim: Sim) -> tuple[uui
     checkout = await start_checkout(client, consultancy[0], customer, booking)
     await sim.pay(checkout["order_id"], checkout["amount_minor"])
     return uuid.UUID(consultancy[0].rsplit("/", 1)[1]), checkout["order_id"]
-
-
-async def _run_nightly(database_url: str, runtime: Runtime, timestamp: int) -> None:
-    job_app = create_job_app(database_url)
-    async with job_app.open_async():
-        await job_app.configure_task(RECONCILE).defer_async(timestamp=timestamp)
-        await job_app.run_worker_async(
-            wait=False,
-            install_signal_handlers=False,
-            listen_notify=False,
-            additional_context={"runtime": runtime},
-        )
 
 
 async def _rows(engine: AsyncEngine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -78,7 +56,9 @@ async def test_a_business_whose_lookups_time_out_is_retried_alone(
     await sim.faults(slow_order, lookup_delay_seconds=16)  # beyond the worker's 15 s timeout
     tomorrow = int((datetime.now(UTC) + timedelta(days=1)).timestamp())  # its "yesterday" is today
 
-    await _run_nightly(database_url, Runtime(db, clock, worker_settings), tomorrow)
+    await run_worker(
+        database_url, Runtime(db, clock, worker_settings), [(RECONCILE, {"timestamp": tomorrow})]
+    )
 
     found = await _rows(
         owner_engine,

@@ -20,7 +20,7 @@ from booklnk.bootstrap import kashier_config
 from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
-from booklnk.payments import reconciliation, refunds, settlement, webhooks
+from booklnk.payments import reconciliation, refunds, settlement, sweeps, webhooks
 from booklnk.payments.kashier.client import KashierClient, OrderLookup
 from booklnk.tenancy import housekeeping
 from booklnk.tenancy.system import business_ids, system_context
@@ -31,6 +31,7 @@ SWEEP_LAPSED_HOLDS = "booking.sweep_lapsed_holds"
 EXTEND_SERIES = "classes.extend_series"
 PRUNE_ACCOUNTS = "tenancy.prune"
 RECONCILE = "payments.reconcile_yesterday"
+SWEEP_STUCK_PAYMENTS = "payments.sweep_stuck"
 
 
 class LookupsFailed(Exception):
@@ -108,6 +109,21 @@ def _register(app: App) -> None:
         for tenant in await _business_ids(context):
             async with runtime.db.transaction(tenant_id=tenant) as session:
                 await bookings.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
+
+    @app.periodic(cron="*/5 * * * *", periodic_id="every-five-minutes")
+    @app.task(name=SWEEP_STUCK_PAYMENTS, pass_context=True, queueing_lock=SWEEP_STUCK_PAYMENTS)
+    async def sweep_stuck_payments(context: JobContext, timestamp: int) -> None:
+        """Deliveries and refund intents whose job is gone (out of retries, or died) get a
+        new one; the jobs re-read state, so requeueing is harmless."""
+        runtime = runtime_of(context)
+        async with runtime.db.transaction() as session:
+            deliveries = await sweeps.requeue_deliveries(session)
+        intents = 0
+        for tenant in await _business_ids(context):
+            async with runtime.db.transaction(tenant_id=tenant) as session:
+                intents += await sweeps.requeue_refunds(session, tenant)
+        if deliveries or intents:
+            log.warning("payments_requeued", deliveries=deliveries, refund_intents=intents)
 
     @app.periodic(cron="17 3 * * *", periodic_id="daily")
     @app.task(name=EXTEND_SERIES, pass_context=True, queueing_lock=EXTEND_SERIES)

@@ -57,7 +57,7 @@ class Local:
     currency: str
     captured: int
     refunded: int
-    known: frozenset[Key]  # every delivery stored for the order, applied or not
+    known: frozenset[Key]  # the order's deliveries that were applied (stored is not enough)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +220,12 @@ async def _local_orders(
             WebhookDelivery.transaction_id,
             WebhookDelivery.status,
             WebhookDelivery.amount_minor,
-        ).where(WebhookDelivery.merchant_order_id.in_([a.order_id for a in attempts]))
+        ).where(
+            WebhookDelivery.merchant_order_id.in_([a.order_id for a in attempts]),
+            # A delivery whose application never ran recorded nothing: it is healed (queued
+            # again) like a lost webhook, not counted as known.
+            WebhookDelivery.applied_at.is_not(None),
+        )
     ):
         known.setdefault(row[0], set()).add((row[1], row[2], row[3], row[4]))
     return [
@@ -253,9 +258,7 @@ async def _record(
     for order in checked:
         for finding in order.findings:
             for event in finding.heal:
-                payload = {"event": event.event, "data": {"source": "reconciliation"}}
-                stored = await webhooks.store(session, event, payload)
-                healed += stored.delivery_id is not None
+                healed += await webhooks.heal(session, event)
             new += await _store_mismatch(session, business_id, run_id, order.order_id, finding)
         if order.looked_up:
             await _resolve(session, business_id, run_id, order, now)

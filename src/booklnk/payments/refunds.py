@@ -126,15 +126,14 @@ async def request(
     )
     session.add(intent)
     await session.flush()
-    await enqueue(
-        session,
-        Job(
-            SEND_REFUND,
-            {"business_id": str(business_id), "intent_id": str(intent.id)},
-            lock=f"order:{found.attempt.order_id}",
-        ),
-    )
+    await enqueue_sending(session, intent, found.attempt.order_id)
     return intent
+
+
+async def enqueue_sending(session: AsyncSession, intent: RefundIntent, order_id: str) -> None:
+    # The order's lock: a refund is sent in turn with the order's webhook applications.
+    args = {"business_id": str(intent.business_id), "intent_id": str(intent.id)}
+    await enqueue(session, Job(SEND_REFUND, args, lock=f"order:{order_id}"))
 
 
 async def send(db: Database, client: KashierClient, business_id: uuid.UUID, intent_id: uuid.UUID) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,7 +111,33 @@ async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any])
     )
     delivery_id = (await session.execute(stmt)).scalar_one_or_none()
     if delivery_id is not None:
-        # One application at a time per order, so out-of-order events settle in sequence.
-        order_lock = f"order:{event.merchant_order_id}"
-        await enqueue(session, Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=order_lock))
+        await enqueue_application(session, delivery_id, event.merchant_order_id)
     return Received(delivery_id, event.event, event.merchant_order_id)
+
+
+async def enqueue_application(session: AsyncSession, delivery_id: int, merchant_order_id: str) -> None:
+    # One application at a time per order, so out-of-order events settle in sequence.
+    job = Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=f"order:{merchant_order_id}")
+    await enqueue(session, job)
+
+
+async def heal(session: AsyncSession, event: Event) -> bool:
+    """Store an event the gateway knows and we have not applied (reconciliation): a new
+    delivery, or one stored before whose application never happened, queued again.
+    True if something was queued."""
+    received = await store(session, event, {"event": event.event, "data": {"source": "reconciliation"}})
+    if received.delivery_id is not None:
+        return True
+    unapplied = await session.scalar(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.event == event.event,
+            WebhookDelivery.transaction_id == event.transaction_id,
+            WebhookDelivery.status == event.status,
+            WebhookDelivery.amount_minor == event.amount_minor,
+            WebhookDelivery.applied_at.is_(None),
+        )
+    )
+    if unapplied is None:
+        return False
+    await enqueue_application(session, unapplied, event.merchant_order_id)
+    return True

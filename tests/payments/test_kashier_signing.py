@@ -235,6 +235,10 @@ def test_js_number_is_positional_in_javascripts_range(value: float) -> None:
     assert Decimal(text) == Decimal(repr(value))
 
 
+def test_js_number_of_an_integer_beyond_every_double_is_infinity() -> None:
+    assert (js_number(10**400), js_number(-(10**400))) == ("Infinity", "-Infinity")
+
+
 @given(st.integers(min_value=0, max_value=2**64))
 def test_js_number_of_an_integer_matches_its_double(value: int) -> None:
     # A JSON integer becomes a double in Node; the bit pattern shows which one.

@@ -95,7 +95,10 @@ def js_number(value: float | int) -> str:
     if isinstance(value, int):
         if abs(value) < _JS_SAFE_INTEGER:
             return str(value)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # beyond any double: JavaScript reads such a literal as Infinity
+            return "Infinity" if value > 0 else "-Infinity"
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):

@@ -132,6 +132,11 @@ async def test_an_amount_that_does_not_match_is_flagged_not_applied(
     attempt = found["attempts"][0]
     assert attempt["status"] == "flagged"
     assert "expected 15001 EGP" in attempt["review_reason"]
+    # Money was taken, if not the right amount: no second payment until a person has looked.
+    again = await http.post(
+        f"{base}/bookings/{booking['id']}/payments", headers=customer.headers, json={"method": "card"}
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "booking_not_payable")
 
 
 async def _gateway_refunded(simulator_url: str, order_id: str) -> float:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import service as bookings
@@ -16,7 +16,7 @@ from booklnk.kernel.errors import ValidationFailed
 from booklnk.payments.errors import BookingNotPayable
 from booklnk.payments.kashier.client import hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
-from booklnk.payments.models import AttemptStatus, PaymentAttempt, PaymentOrder
+from booklnk.payments.models import AttemptStatus, LedgerEntry, LedgerKind, PaymentAttempt, PaymentOrder
 from booklnk.payments.policy import amount_due
 from booklnk.tenancy.context import BusinessContext
 
@@ -86,9 +86,23 @@ async def start(
 
 
 async def _paid(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> bool:
+    """A paid attempt, or money captured and not all given back on any attempt (a flagged
+    one too): another payment would take the customer's money twice."""
     stmt = select(PaymentAttempt.id).where(
         PaymentAttempt.business_id == business_id,
         PaymentAttempt.booking_id == booking_id,
         PaymentAttempt.status == AttemptStatus.PAID,
     )
-    return (await session.execute(stmt.limit(1))).first() is not None
+    if (await session.execute(stmt.limit(1))).first() is not None:
+        return True
+    signed = case(
+        (LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_minor), else_=LedgerEntry.amount_minor
+    )
+    net = await session.scalar(
+        select(func.coalesce(func.sum(signed), 0)).where(
+            LedgerEntry.business_id == business_id,
+            LedgerEntry.booking_id == booking_id,
+            LedgerEntry.kind.in_([LedgerKind.CAPTURE, LedgerKind.REFUND]),
+        )
+    )
+    return int(net or 0) > 0

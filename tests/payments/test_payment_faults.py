@@ -2,13 +2,17 @@
 webhooks settle and a reconciliation runs, every order ends as a fault-free delivery
 would have left it, and the ledger's sums equal the gateway's totals, order by order.
 
-Runs against two server processes and two worker processes (the `api` fixture)."""
+The random mix plays one seeded scenario twice, without faults and with them, and
+compares the two end states order by order. Runs against two server processes and two
+worker processes (the `api` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import random
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,9 +24,11 @@ from flow_support import (
     CARD,
     booking_status,
     held_booking,
+    money,
     ok,
     pay,
     reconcile_cli,
+    reconcile_here,
     set_faults,
     start_checkout,
     until,
@@ -31,6 +37,7 @@ from kashier_support import SECRET_KEY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.db.database import Database
 from support import Account
 
 ORDERS = 12
@@ -122,48 +129,203 @@ async def test_each_fault_alone_ends_as_a_clean_delivery_would(
     assert await until(lambda: _ledger(owner_engine, checkout["order_id"]), gateway) == gateway
 
 
-async def test_a_random_mix_of_faults_over_many_orders_ends_clean(
-    http: httpx.AsyncClient,
-    consultancy: tuple[str, Account, str],
-    simulator_url: str,
-    owner_engine: AsyncEngine,
-    database_url: str,
-    kashier_env: dict[str, str],
-) -> None:
-    seed = int(os.environ.get("BOOKLNK_FAULT_SEED") or random.randrange(2**32))
-    print(f"fault seed: {seed}  (BOOKLNK_FAULT_SEED={seed} replays it)")
+# --- the random mix, against a fault-free run of the same scenario ---------------------------
+
+DECLINED = {**CARD, "expiry": "02/39"}  # the simulator's declining expiry month
+SLOW_LOOKUP = {"lookup_delay_seconds": 3}  # reconcile_here's client gives up after 1 s
+QUIET_SECONDS = 40
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One order of the scenario: how it is paid, what goes wrong, what is refunded."""
+
+    kind: str  # card | declined | failure_then_success | fawry
+    faults: dict[str, Any] = field(default_factory=dict)  # the simulator's webhook faults
+    slow_lookup: bool = False
+    refund: int = 0
+
+    @property
+    def paid(self) -> bool:
+        return self.kind != "declined"
+
+
+def scenario(seed: int) -> list[Plan]:
+    """The seed's orders: one of each thing that must work, then a random mix."""
     rng = random.Random(seed)
-    base, owner, _ = consultancy
-    orders = []
-    for _ in range(ORDERS):
-        customer, booking = await held_booking(http, consultancy)
-        checkout = await start_checkout(http, base, customer, booking)
-        faults = {
+
+    def faults() -> dict[str, Any]:
+        return {
             "duplicates": rng.choice([0, 0, 1, 3]),
             "hold": rng.random() < 0.3,
             "delay_seconds": rng.choice([0, 0, 0.2, 0.6]),
             "drop": rng.random() < 0.2,
             "wrong_signature": rng.random() < 0.1,
         }
-        await set_faults(simulator_url, checkout["order_id"], **faults)
-        refund = rng.choice([0, 0, 1_000, 15_001])
-        orders.append((customer, booking, checkout, refund))
-    await asyncio.gather(*(pay(simulator_url, checkout, **CARD) for _, _, checkout, _ in orders))
-    await _settle_and_reconcile(simulator_url, database_url, kashier_env)
-    for customer, booking, _, refund in orders:
-        await until(lambda b=booking, c=customer: booking_status(http, base, c, b["id"]), "confirmed")
-        if refund:
-            path = f"{base}/bookings/{booking['id']}/refunds"
-            await ok(http, owner, "POST", path, {"amount_minor": refund})
-    await asyncio.sleep(1.5)
-    await _settle_and_reconcile(simulator_url, database_url, kashier_env)
 
-    for customer, booking, checkout, refund in orders:
-        status = await until(
-            lambda b=booking, c=customer: booking_status(http, base, c, b["id"]), "confirmed"
+    plans = [
+        Plan("card", {"hold": True}, refund=1_000),  # its refund overtakes the held-back payment
+        Plan("failure_then_success", {"hold": True}),  # FAILURE delivered after SUCCESS
+        Plan("declined", {**faults(), "drop": True}),  # only the lookup knows it failed
+        Plan(
+            "fawry", {**faults(), "wrong_signature": True}, refund=rng.choice([0, 1_000])
+        ),  # PENDING, then paid
+        Plan("card", {"drop": True}, slow_lookup=True, refund=15_001),  # only a slow lookup knows
+    ]
+    kinds = ["card", "card", "declined", "failure_then_success", "fawry"]
+    for _ in range(ORDERS - len(plans)):
+        kind = rng.choice(kinds)
+        refund = 0 if kind == "declined" else rng.choice([0, 0, 1_000, 15_001])
+        plans.append(Plan(kind, faults(), slow_lookup=rng.random() < 0.2, refund=refund))
+    return plans
+
+
+@dataclass(frozen=True)
+class Placed:
+    plan: Plan
+    customer: Account
+    booking_id: str
+    checkout: dict[str, Any]
+
+    @property
+    def order_id(self) -> str:
+        return str(self.checkout["order_id"])
+
+
+class Mix:
+    """Plays a scenario against the live stack, with or without its faults."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, consultancy: tuple[str, Account, str], simulator_url: str, db: Database
+    ) -> None:
+        self.http, self.consultancy, self.sim, self.db = http, consultancy, simulator_url, db
+        self.base, self.owner = consultancy[0], consultancy[1]
+
+    async def play(self, plans: list[Plan], engine: AsyncEngine, *, faulty: bool) -> list[Placed]:
+        placed = [await self._place(plan) for plan in plans]
+        if faulty:
+            for order in placed:
+                slow = SLOW_LOOKUP if order.plan.slow_lookup else {}
+                await set_faults(self.sim, order.order_id, **order.plan.faults, **slow)
+        await asyncio.gather(*(self._pay(order) for order in placed))
+        await self._reconcile(placed, engine)  # what was lost is healed; slow lookups fail
+        if faulty:
+            for order in placed:  # Kashier's lookup answers again
+                await set_faults(self.sim, order.order_id, **order.plan.faults)
+        await self._reconcile(placed, engine)
+        for order in placed:
+            if order.plan.paid:
+                await until(lambda o=order: self._status(o), "confirmed")
+        # Refunds go out while held-back webhooks still wait: refund before pay reaches us.
+        for order in placed:
+            if order.plan.refund:
+                path = f"{self.base}/bookings/{order.booking_id}/refunds"
+                await ok(self.http, self.owner, "POST", path, {"amount_minor": order.plan.refund})
+        await _quiet(self.sim, engine, placed)
+        await _settle_simulator(self.sim)
+        await self._reconcile(placed, engine)  # refund webhooks dropped or refused
+        await self._reconcile(placed, engine)  # after healing: only what is still wrong stays open
+        return placed
+
+    async def _place(self, plan: Plan) -> Placed:
+        method = "fawry" if plan.kind == "fawry" else "card"
+        customer, booking = await held_booking(self.http, self.consultancy, method=method)
+        checkout = await start_checkout(self.http, self.base, customer, booking, method=method)
+        return Placed(plan, customer, booking["id"], checkout)
+
+    async def _pay(self, order: Placed) -> None:
+        kind = order.plan.kind
+        if kind in ("declined", "failure_then_success"):
+            await pay(self.sim, order.checkout, **DECLINED)
+        if kind in ("card", "failure_then_success"):
+            await pay(self.sim, order.checkout, **CARD)  # the same order again, as the hosted page allows
+        if kind == "fawry":
+            await pay(self.sim, order.checkout, method="fawry")
+            async with httpx.AsyncClient() as sim:
+                paid = await sim.post(f"{self.sim}/__sim/orders/{order.order_id}/fawry/paid")
+                assert paid.status_code == 200, paid.text
+
+    async def _status(self, order: Placed) -> str:
+        return await booking_status(self.http, self.base, order.customer, order.booking_id)
+
+    async def _reconcile(self, placed: list[Placed], engine: AsyncEngine) -> None:
+        await _quiet(self.sim, engine, placed)
+        await reconcile_here(self.db, self.sim, self.base)
+        await _quiet(self.sim, engine, placed)
+
+    async def end_state(self, order: Placed, engine: AsyncEngine) -> dict[str, Any]:
+        """What the order ended as, in every place it shows."""
+        found = await ok(self.http, self.owner, "GET", f"{self.base}/bookings/{order.booking_id}/payments")
+        return {
+            "attempt": [a["status"] for a in found["attempts"]],
+            "booking": await self._status(order),
+            "ledger": sorted((await money(engine, order.order_id))[0]),
+            "refunds": sorted((r["amount_minor"], r["status"]) for r in found["refunds"]),
+            "open_mismatches": await _open_mismatches(engine, order.order_id),
+        }
+
+
+async def _quiet(simulator_url: str, engine: AsyncEngine, placed: list[Placed]) -> None:
+    """Nothing left to deliver (held-back webhooks aside), to apply, or to send."""
+    ids = [order.order_id for order in placed]
+    deadline = time.monotonic() + QUIET_SECONDS
+    async with httpx.AsyncClient() as sim:
+        while time.monotonic() < deadline:
+            pending = (await sim.get(f"{simulator_url}/__sim/outbox")).json()["pending"]
+            if pending == 0 and await _busy(engine, ids) == 0:
+                return
+            await asyncio.sleep(0.1)
+    pytest.fail("the payments did not settle")
+
+
+async def _busy(engine: AsyncEngine, order_ids: list[str]) -> int:
+    """Deliveries not yet applied and refunds not yet sent, for these orders."""
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text(
+                "SELECT (SELECT count(*) FROM webhook_delivery WHERE applied_at IS NULL"
+                "   AND merchant_order_id = ANY(:o))"
+                " + (SELECT count(*) FROM refund_intent i JOIN payment_attempt a"
+                "   ON a.business_id = i.business_id AND a.id = i.attempt_id"
+                "   WHERE a.order_id = ANY(:o) AND i.status IN ('requested', 'sending'))"
+            ),
+            {"o": order_ids},
         )
-        assert status == "confirmed", (seed, checkout["order_id"])
-        gateway = await _gateway_totals(simulator_url, checkout["order_id"])
-        assert gateway == (15_001, refund), seed
-        ledger = await until(lambda c=checkout: _ledger(owner_engine, c["order_id"]), gateway)
-        assert ledger == gateway, (seed, checkout["order_id"])
+    return int(found or 0)
+
+
+async def _open_mismatches(engine: AsyncEngine, order_id: str) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT kind::text FROM reconciliation_mismatch"
+                " WHERE order_id = :o AND resolved_at IS NULL ORDER BY kind"
+            ),
+            {"o": order_id},
+        )
+        return [r[0] for r in rows]
+
+
+async def test_a_random_mix_of_faults_ends_as_the_same_scenario_without_faults(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+    shared_db: Database,
+) -> None:
+    seed = int(os.environ.get("BOOKLNK_FAULT_SEED") or random.randrange(2**32))
+    print(f"fault seed: {seed}  (BOOKLNK_FAULT_SEED={seed} replays it)")
+    plans = scenario(seed)
+    mix = Mix(http, consultancy, simulator_url, shared_db)
+
+    clean = await mix.play(plans, owner_engine, faulty=False)
+    faulty = await mix.play(plans, owner_engine, faulty=True)
+
+    for plan, without, with_faults in zip(plans, clean, faulty, strict=True):
+        expected = await mix.end_state(without, owner_engine)
+        assert expected["open_mismatches"] == [], (seed, plan)
+        assert await mix.end_state(with_faults, owner_engine) == expected, (seed, plan)
+        for order in (without, with_faults):
+            gateway = await _gateway_totals(simulator_url, order.order_id)
+            assert gateway == (15_001 if plan.paid else 0, plan.refund), (seed, plan)
+            assert await _ledger(owner_engine, order.order_id) == gateway, (seed, plan, order.order_id)

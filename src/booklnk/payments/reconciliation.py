@@ -2,10 +2,11 @@
 the gateway and compared with what we recorded.
 
 Kashier has no listing API, so the walk is over our own attempts. Each difference is
-stored with its kind. A transaction the gateway has and we never heard of (a lost
-webhook) is healed by storing it as if its webhook had come, so the same code applies it
-(and a late real webhook is then a duplicate). A lookup that fails (a timeout, Kashier
-down) is stored as a `lookup_failed` mismatch and the walk goes on.
+stored with its kind. A transaction the gateway has and we never applied (a lost
+webhook: a capture, a refund, or the failure of an attempt still open here) is healed by
+storing it as if its webhook had come, so the same code applies it (and a late real
+webhook is then a duplicate). A lookup that fails (a timeout, Kashier down) is stored
+as a `lookup_failed` mismatch and the walk goes on.
 
 A run is one row per business and day, and running the day again re-checks every order:
 it adds only what was not found before (so a rerun of a clean day adds nothing), and it
@@ -45,6 +46,7 @@ from booklnk.tenancy import repository as tenancy
 
 Key = tuple[str, str, str, int]  # event, transaction id, status, amount
 RECONCILE_BUSINESS = "payments.reconcile_business"
+_UNSETTLED = (AttemptStatus.STARTED, AttemptStatus.PENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +86,12 @@ def compare(local: Local, remote: OrderLookup) -> list[Finding]:
             tx.operation, tx.transaction_id, tx.status, tx.amount_minor, tx.currency, local.order_id
         )
         for tx in remote.transactions
-        if tx.status == "SUCCESS"
+        if tx.status in ("SUCCESS", "FAILURE")
         and (tx.operation, tx.transaction_id, tx.status, tx.amount_minor) not in local.known
     ]
-    lost_pays = tuple(e for e in missing if e.event == "pay")
-    lost_refunds = tuple(e for e in missing if e.event == "refund")
+    lost_pays = tuple(e for e in missing if e.event == "pay" and e.status == "SUCCESS")
+    lost_refunds = tuple(e for e in missing if e.event == "refund" and e.status == "SUCCESS")
+    lost_failures = tuple(e for e in missing if e.event == "pay" and e.status == "FAILURE")
     if lost_pays:
         findings.append(
             Finding(
@@ -116,6 +119,12 @@ def compare(local: Local, remote: OrderLookup) -> list[Finding]:
     gateway_paid = remote.captured_minor > 0
     if (local.status is AttemptStatus.PAID) != gateway_paid and not lost_pays:
         findings.append(Finding(MismatchKind.STATUS_DIFFERS, local.status.value, remote.status))
+    elif lost_failures and not gateway_paid and local.status in _UNSETTLED:
+        # A lost FAILURE (a declined card, a lapsed Fawry reference): healed too, so the
+        # attempt fails here as it did there; after a capture it would change nothing.
+        findings.append(
+            Finding(MismatchKind.STATUS_DIFFERS, local.status.value, remote.status, lost_failures)
+        )
     return findings
 
 

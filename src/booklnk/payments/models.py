@@ -106,6 +106,9 @@ class WebhookDelivery(Base):
 class LedgerKind(enum.StrEnum):
     CAPTURE = "capture"
     REFUND = "refund"
+    # Nothing writes one: no webhook, lookup or refund answer known of Kashier reports a fee
+    # (PROTOCOL.md). Kept for the day a settlement report does, so adding it is no migration;
+    # balances and reconciliation count captures and refunds only.
     FEE = "fee"
 
 

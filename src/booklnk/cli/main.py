@@ -111,16 +111,14 @@ def worker(
 
 
 async def _run_worker(settings: Settings, url: str, concurrency: int) -> None:
-    db = open_database(settings)
+    runtime = Runtime(open_database(settings), SystemClock(), settings)
     job_app = create_job_app(url)
     try:
         async with job_app.open_async():
-            await job_app.run_worker_async(
-                concurrency=concurrency,
-                additional_context={"runtime": Runtime(db, SystemClock(), settings)},
-            )
+            await job_app.run_worker_async(concurrency=concurrency, additional_context={"runtime": runtime})
     finally:
-        await db.dispose()
+        await runtime.aclose()
+        await runtime.db.dispose()
 
 
 @app.command()

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from procrastinate import JobContext
 
+from booklnk.bootstrap import kashier_config
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock
+from booklnk.payments.kashier.client import KashierClient
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Runtime:
     db: Database
     clock: Clock
     settings: Settings
+    _kashier: KashierClient | None = field(default=None, repr=False)
+
+    def kashier(self) -> KashierClient:
+        """The process's one Kashier client, made on first use: its connections (and the TLS
+        set-up, which costs more than a lookup) serve every job instead of one each."""
+        if self._kashier is None:
+            self._kashier = KashierClient(kashier_config(self.settings))
+        return self._kashier
+
+    async def aclose(self) -> None:
+        if self._kashier is not None:
+            await self._kashier.aclose()
 
 
 def runtime_of(context: JobContext) -> Runtime:

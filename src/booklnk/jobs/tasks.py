@@ -16,12 +16,11 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from sqlalchemy import make_url
 
 from booklnk.booking import service as bookings
-from booklnk.bootstrap import kashier_config
 from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
 from booklnk.payments import reconciliation, refunds, settlement, sweeps, webhooks
-from booklnk.payments.kashier.client import KashierClient, OrderLookup
+from booklnk.payments.kashier.client import OrderLookup
 from booklnk.tenancy import housekeeping
 from booklnk.tenancy.system import business_ids, system_context
 
@@ -86,9 +85,8 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
 
         async def lookup(order_id: str) -> OrderLookup:
-            # Only a refund we did not ask for needs it: no client for the common case.
-            async with KashierClient(kashier_config(runtime.settings)) as client:
-                return await client.lookup_order(order_id)
+            # Only a refund we did not ask for needs it.
+            return await runtime.kashier().lookup_order(order_id)
 
         applied = await settlement.apply(runtime.db, delivery_id, now=runtime.clock.now(), lookup=lookup)
         if applied is not None:
@@ -97,8 +95,9 @@ def _register(app: App) -> None:
     @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY)
     async def send_refund(context: JobContext, business_id: str, intent_id: str) -> None:
         runtime = runtime_of(context)
-        async with KashierClient(kashier_config(runtime.settings)) as client:
-            outcome = await refunds.send(runtime.db, client, uuid.UUID(business_id), uuid.UUID(intent_id))
+        outcome = await refunds.send(
+            runtime.db, runtime.kashier(), uuid.UUID(business_id), uuid.UUID(intent_id)
+        )
         log.info("refund_sent", intent_id=intent_id, outcome=outcome)
 
     @app.periodic(cron="* * * * *", periodic_id="every-minute")
@@ -150,10 +149,14 @@ def _register(app: App) -> None:
     async def reconcile_business(context: JobContext, business_id: str, as_of: str) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
-        async with KashierClient(kashier_config(runtime.settings)) as client:
-            result = await reconciliation.reconcile(
-                runtime.db, client, tenant, None, now=runtime.clock.now(), as_of=datetime.fromisoformat(as_of)
-            )
+        result = await reconciliation.reconcile(
+            runtime.db,
+            runtime.kashier(),
+            tenant,
+            None,
+            now=runtime.clock.now(),
+            as_of=datetime.fromisoformat(as_of),
+        )
         if result is not None and result.new_mismatches:
             log.warning("reconciliation_mismatches", business_id=business_id, new=result.new_mismatches)
         if result is not None and result.lookups_failed:

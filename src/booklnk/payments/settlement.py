@@ -43,7 +43,6 @@ from booklnk.payments.models import (
     RefundStatus,
     WebhookDelivery,
 )
-from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.service import business_rules
 from booklnk.tenancy.system import system_context
 
@@ -60,11 +59,6 @@ LATE_REFUNDED: dict[str, str] = defaultdict(
 Lookup = Callable[[str], Awaitable[OrderLookup]]
 
 
-class RefundUnverified(Exception):
-    """A refund delivery reached its application without the lookup it needs: the job
-    fails and its retry looks the order up first."""
-
-
 @dataclass(frozen=True, slots=True)
 class Applied:
     delivery_id: int
@@ -72,56 +66,56 @@ class Applied:
 
 
 @dataclass(frozen=True, slots=True)
-class _Route:
-    business_id: uuid.UUID
+class _NeedsLookup:
+    """A refund no intent of ours accounts for: the gateway must vouch for it first."""
+
     order_id: str
-    verify: bool  # a refund no intent of ours accounts for: ask the gateway first
 
 
 async def apply(db: Database, delivery_id: int, *, now: datetime, lookup: Lookup) -> Applied | None:
-    """Apply one delivery; None if it was applied before (or is unknown). `lookup` is
-    called (outside any transaction) only for a refund we did not ask for."""
-    route = await _route(db, delivery_id, now)
-    if not isinstance(route, _Route):
-        return route
-    gateway = await lookup(route.order_id) if route.verify else None
-    async with db.transaction(tenant_id=route.business_id) as session:
-        locked = await session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
-        if locked is None or locked.applied_at is not None:
-            return None
-        attempt = await _attempt(session, route.business_id, locked.merchant_order_id)
-        ctx = await system_context(session, route.business_id)
-        outcome = await _effect(session, locked, attempt, ctx, now, gateway)
-        locked.applied_at, locked.outcome = now, outcome
-        return Applied(delivery_id, outcome)
-
-
-async def _route(db: Database, delivery_id: int, now: datetime) -> _Route | Applied | None:
-    """Which tenant the delivery belongs to and whether the gateway must vouch for it."""
+    """Apply one delivery; None if it was applied before (or is unknown). One transaction,
+    but for a refund we did not ask for: then `lookup` is called between two (never
+    inside one), and its answer judges the refund."""
     async with db.transaction() as session:
-        delivery = await session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.applied_at is not None:
-            return None
-        order = await session.get(PaymentOrder, delivery.merchant_order_id)
-        if order is None:
-            # Money for an order we never issued: kept, and flagged for a person.
-            delivery.applied_at, delivery.outcome = now, "unknown_order"
-            return Applied(delivery_id, "unknown_order")
-        await set_tenant(session, order.business_id)
-        attempt = await _attempt(session, order.business_id, order.order_id, lock=False)
-        verify = _is_refund(delivery) and await _intent_for(session, attempt, delivery) is None
-        return _Route(order.business_id, order.order_id, verify)
+        done = await _apply_in(session, delivery_id, now, gateway=None)
+    if not isinstance(done, _NeedsLookup):
+        return done
+    gateway = await lookup(done.order_id)
+    async with db.transaction() as session:
+        again = await _apply_in(session, delivery_id, now, gateway=gateway)
+    assert not isinstance(again, _NeedsLookup)  # with the gateway's answer, nothing is missing
+    return again
 
 
-async def _attempt(
-    session: AsyncSession, business_id: uuid.UUID, order_id: str, *, lock: bool = True
-) -> PaymentAttempt:
+async def _apply_in(
+    session: AsyncSession, delivery_id: int, now: datetime, *, gateway: OrderLookup | None
+) -> Applied | _NeedsLookup | None:
+    locked = await session.get(WebhookDelivery, delivery_id, with_for_update=True, populate_existing=True)
+    if locked is None or locked.applied_at is not None:
+        return None
+    order = await session.get(PaymentOrder, locked.merchant_order_id)
+    if order is None:
+        # Money for an order we never issued: kept, and flagged for a person.
+        locked.applied_at, locked.outcome = now, "unknown_order"
+        return Applied(delivery_id, "unknown_order")
+    await set_tenant(session, order.business_id)
+    attempt = await _attempt(session, order.business_id, order.order_id)
+    intent = await _intent_for(session, attempt, locked) if _is_refund(locked) else None
+    if _is_refund(locked) and intent is None and gateway is None:
+        return _NeedsLookup(order.order_id)
+    outcome = await _effect(session, locked, attempt, intent, now, gateway)
+    locked.applied_at, locked.outcome = now, outcome
+    return Applied(delivery_id, outcome)
+
+
+async def _attempt(session: AsyncSession, business_id: uuid.UUID, order_id: str) -> PaymentAttempt:
     stmt = (
         select(PaymentAttempt)
         .where(PaymentAttempt.business_id == business_id, PaymentAttempt.order_id == order_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one()
+    return (await session.execute(stmt)).scalar_one()
 
 
 def _is_refund(delivery: WebhookDelivery) -> bool:
@@ -132,12 +126,12 @@ async def _effect(
     session: AsyncSession,
     delivery: WebhookDelivery,
     attempt: PaymentAttempt,
-    ctx: BusinessContext | None,
+    intent: RefundIntent | None,
     now: datetime,
     gateway: OrderLookup | None,
 ) -> str:
     if delivery.event == "refund":
-        return await _refund(session, delivery, attempt, gateway)
+        return await _refund(session, delivery, attempt, intent, gateway)
     if await _known_refund(session, attempt.business_id, delivery):
         # A refund's signed data replayed as a payment: the money went out, not in.
         log.warning("kashier_refund_replayed_as_pay", order_id=attempt.order_id)
@@ -151,7 +145,7 @@ async def _effect(
     if delivery.status == "SUCCESS":
         return await _capture(session, delivery, attempt)
     if delivery.status == "PENDING":
-        return await _pending(session, attempt, ctx, now)
+        return await _pending(session, attempt, now)
     # FAILURE (or anything else): the attempt failed, unless money was already taken; the
     # hold stays until its expiry so the customer can try again.
     if attempt.status in (AttemptStatus.STARTED, AttemptStatus.PENDING):
@@ -194,12 +188,11 @@ def _gateway_order_id(delivery: WebhookDelivery) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 100 else None
 
 
-async def _pending(
-    session: AsyncSession, attempt: PaymentAttempt, ctx: BusinessContext | None, now: datetime
-) -> str:
+async def _pending(session: AsyncSession, attempt: PaymentAttempt, now: datetime) -> str:
     if attempt.status is AttemptStatus.STARTED:
         attempt.status = AttemptStatus.PENDING
     hold = FAWRY_DEFAULT_HOLD
+    ctx = await system_context(session, attempt.business_id)
     if ctx is not None:
         minutes = (await business_rules(session, ctx)).hold_minutes.get("fawry")
         hold = timedelta(minutes=minutes) if minutes else hold
@@ -208,15 +201,16 @@ async def _pending(
 
 
 async def _refund(
-    session: AsyncSession, delivery: WebhookDelivery, attempt: PaymentAttempt, gateway: OrderLookup | None
+    session: AsyncSession,
+    delivery: WebhookDelivery,
+    attempt: PaymentAttempt,
+    intent: RefundIntent | None,
+    gateway: OrderLookup | None,
 ) -> str:
     if not _is_refund(delivery):
         return f"refund_{delivery.status.lower()}"
-    intent = await _intent_for(session, attempt, delivery, lock=True)
     if intent is not None:
         captured = await _total(session, attempt, LedgerKind.CAPTURE)
-    elif gateway is None:
-        raise RefundUnverified(f"delivery {delivery.id} needs the order lookup")
     elif isinstance(gateway, OrderFound) and _gateway_refunded(gateway, delivery):
         # The gateway's own total: this refund may overtake its payment's webhook.
         captured = gateway.captured_minor
@@ -260,17 +254,17 @@ async def _total(session: AsyncSession, attempt: PaymentAttempt, kind: LedgerKin
 
 
 async def _intent_for(
-    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, *, lock: bool = False
+    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery
 ) -> RefundIntent | None:
-    """The refund we asked for that this delivery reports: same gateway id and amount."""
+    """The refund we asked for that this delivery reports (same gateway id and amount),
+    locked: it is settled by this delivery."""
     stmt = select(RefundIntent).where(
         RefundIntent.business_id == attempt.business_id,
         RefundIntent.attempt_id == attempt.id,
         RefundIntent.gateway_transaction_id == delivery.transaction_id,
         RefundIntent.amount_minor == delivery.amount_minor,
     )
-    stmt = stmt.limit(1).with_for_update() if lock else stmt.limit(1)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(stmt.limit(1).with_for_update())).scalar_one_or_none()
 
 
 def _gateway_refunded(gateway: OrderFound, delivery: WebhookDelivery) -> bool:

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk import idempotency
-from booklnk.db.database import Database
 from booklnk.tenancy.context import BusinessContext
 
 
@@ -52,7 +51,6 @@ Out = TypeVar("Out", bound=BaseModel)
 
 
 async def create_once(
-    db: Database,
     session: AsyncSession,
     ctx: BusinessContext,
     key: IdempotencyKey | None,
@@ -61,8 +59,7 @@ async def create_once(
     *,
     now: datetime,
 ) -> Out | JSONResponse:
-    """`create()` once per key and request; its 201 is replayed to retries. (`db` is not
-    used: claiming and recording go through the request's `session`.)"""
+    """`create()` once per key and request; its 201 is replayed to retries."""
     if key is None:
         return await create()
     scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key.value)

@@ -22,8 +22,7 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # Inert: a key in flight is held by its transaction's advisory lock (service.claim),
-    # and a record exists only once its response is committed. Written as created_at.
-    locked_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # A key in flight is held by its transaction's advisory lock (service.claim); a record
+    # exists only once its response is committed with the work.
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -66,11 +66,11 @@ async def claim(session: AsyncSession, scope: Scope, digest: str, *, now: dateti
     if not held:
         raise KeyInFlight("A request with this Idempotency-Key is still being processed; retry shortly.")
     found = await _find(session, scope)
-    if found is None or found.created_at <= now - RETENTION or found.status_code is None:
+    if found is None or found.created_at <= now - RETENTION:
         return None  # new, expired (a new request), or left unanswered by an older release
     if found.fingerprint != digest:
         raise ValidationFailed.on(FIELD, "key_reused", "This key was used with a different request.")
-    return StoredResponse(found.status_code, found.response_body or {})
+    return StoredResponse(found.status_code, found.response_body)
 
 
 async def _find(session: AsyncSession, scope: Scope) -> IdempotencyRecord | None:
@@ -94,7 +94,6 @@ async def record(
     values = {
         "fingerprint": digest,
         "created_at": now,
-        "locked_until": now,  # the advisory lock holds the key now; this column is inert
         "status_code": response.status_code,
         "response_body": response.body,
     }

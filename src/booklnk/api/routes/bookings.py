@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, SessionDep
+from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
@@ -115,7 +115,6 @@ async def create_booking(
     body: BookingCreate,
     ctx: MemberOrCustomerCtx,
     session: SessionDep,
-    db: DatabaseDep,
     now: NowDep,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -133,7 +132,7 @@ async def create_booking(
     async def create() -> BookingOut:
         return booking_out(await service.create_booking(session, ctx, new, now=now), response)
 
-    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+    return await create_once(session, ctx, idempotency_key, body, create, now=now)
 
 
 @router.get(

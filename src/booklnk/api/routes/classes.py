@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, StaffCtx
+from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
@@ -236,7 +236,6 @@ async def book_seat(
     body: SeatCreate,
     ctx: MemberOrCustomerCtx,
     session: SessionDep,
-    db: DatabaseDep,
     now: NowDep,
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -247,7 +246,7 @@ async def book_seat(
         booking = await enrolment.book_seat(session, ctx, session_id, request, now=now)
         return booking_out(bookings.BookingView(booking, []), response)
 
-    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+    return await create_once(session, ctx, idempotency_key, body, create, now=now)
 
 
 @router.post(

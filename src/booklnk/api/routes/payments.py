@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from booklnk.api.deps import DatabaseDep, MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
+from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.booking import service as bookings
@@ -47,7 +47,6 @@ async def start_checkout(
     body: CheckoutIn,
     ctx: MemberOrCustomerCtx,
     session: SessionDep,
-    db: DatabaseDep,
     settings: SettingsDep,
     now: NowDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -79,7 +78,7 @@ async def start_checkout(
             url=started.url,
         )
 
-    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+    return await create_once(session, ctx, idempotency_key, body, create, now=now)
 
 
 @router.get(
@@ -120,7 +119,6 @@ async def refund_booking(
     body: RefundIn,
     ctx: OwnerCtx,
     session: SessionDep,
-    db: DatabaseDep,
     now: NowDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RefundOut | JSONResponse:
@@ -132,7 +130,7 @@ async def refund_booking(
         assert intent is not None  # an explicit amount raises instead of finding nothing
         return RefundOut.model_validate(intent)
 
-    return await create_once(db, session, ctx, idempotency_key, body, create, now=now)
+    return await create_once(session, ctx, idempotency_key, body, create, now=now)
 
 
 @router.post(

@@ -34,6 +34,7 @@ def kashier_config(settings: Settings) -> KashierConfig:
         hpp_url=settings.kashier_hpp_url,
         api_url=settings.kashier_api_url,
         fep_url=settings.kashier_fep_url,
+        timeout_seconds=settings.kashier_timeout_seconds,
     )
 
 

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     kashier_hpp_url: str = "http://127.0.0.1:8790"
     kashier_api_url: str = "http://127.0.0.1:8790"
     kashier_fep_url: str = "http://127.0.0.1:8790"
+    kashier_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle
     # counts per client address, so behind a load balancer name it here.
     trusted_proxies: str = "127.0.0.1"

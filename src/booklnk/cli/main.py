@@ -152,9 +152,11 @@ async def _reconcile(settings: Settings, day: date) -> None:
                     db, client, tenant, day, now=utcnow(), progress=progress
                 )
                 if result is not None and result.orders_checked:
+                    retry = " (run the day again to retry them)" if result.lookups_failed else ""
                     typer.echo(
                         f"\r  business {tenant}: {result.orders_checked} orders, "
-                        f"{result.new_mismatches} new mismatches, {result.healed} healed",
+                        f"{result.new_mismatches} new mismatches, {result.healed} healed, "
+                        f"{result.lookups_failed} lookups failed{retry}",
                         err=True,
                     )
     finally:

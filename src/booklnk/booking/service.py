@@ -1,8 +1,9 @@
-"""Booking use cases: create (held or confirmed), and every later change of status.
+"""Booking use cases: create (held or confirmed), change of status, reschedule, and the
+cancellation policy. (Hold expiry and what payments do to holds: `holds`.)
 
 Concurrency: PostgreSQL's exclusion constraint on allocations is the guarantee; the
-engine's answer is only the plan. Creation tries the engine's candidates in order, each
-inside a savepoint, so an "any staff" request that loses its first candidate to a
+engine's answer is only the plan. Creation tries the engine's candidates until the
+constraint accepts one, so an "any staff" request that loses its first candidate to a
 concurrent booking takes the next. Status changes compare-and-swap on `version`.
 """
 
@@ -17,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from booklnk.booking import availability, repository
 from booklnk.booking.errors import (
@@ -27,13 +27,13 @@ from booklnk.booking.errors import (
     PaymentRequired,
     VersionMismatch,
 )
-from booklnk.booking.lifecycle import BLOCKING, Action, InvalidTransition, next_status
+from booklnk.booking.holds import schedule_expiry
+from booklnk.booking.lifecycle import Action, InvalidTransition, next_status
 from booklnk.booking.models import Booking, BookingStatus
+from booklnk.booking.status import MAX_CAS_TRIES, swap_status
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
 from booklnk.catalog.models import Service
-from booklnk.classes import seats
-from booklnk.db.jobs import Job, enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
 from booklnk.scheduling.errors import SlotUnavailable, slot_error
@@ -43,9 +43,6 @@ from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.errors import InsufficientRole
 
 MAX_PLACEMENT_TRIES = 32  # candidate combinations tried before answering 409
-MAX_CAS_TRIES = 3
-EXPIRE_HOLD = "booking.expire_hold"
-SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +263,7 @@ async def change_status(
             await _check_confirmable_by_hand(session, ctx, booking)
         decision = _cancellation(ctx, booking, rules, now) if rules is not None else None
         status = next_status(booking.status, action)
-        if await _swap(session, booking, status):
+        if await swap_status(session, booking, status):
             return await view(session, booking), decision
         session.expunge(booking)  # re-read the winner's version
     raise ConcurrentUpdate("The booking kept changing; read it again and retry.")
@@ -313,65 +310,6 @@ def _refuse_late(booking: Booking, rules: EffectiveRules) -> NoReturn:
         f"Free cancellation ended at {free_until.isoformat()}; contact the business.",
         extra={"free_until": free_until.isoformat()},
     )
-
-
-async def schedule_expiry(session: AsyncSession, booking: Booking) -> None:
-    """A held booking gets its expiry job in the transaction that creates it."""
-    if booking.status is BookingStatus.HELD and booking.hold_expires_at is not None:
-        await enqueue(
-            session,
-            Job(
-                EXPIRE_HOLD,
-                {
-                    "business_id": str(booking.business_id),
-                    "booking_id": str(booking.id),
-                    "expires_at": booking.hold_expires_at.isoformat(),
-                },
-                scheduled_at=booking.hold_expires_at,
-            ),
-        )
-
-
-async def expire_hold(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    booking_id: uuid.UUID,
-    *,
-    now: datetime,
-    scheduled_for: datetime | None = None,
-) -> bool:
-    """Expire a lapsed hold (its time or seat freed). True if it expired.
-
-    The expiry job passes the expiry it was `scheduled_for`: a hold extended since gets a
-    new job at its new expiry; one not lapsed yet by our clock (the job ran early) is
-    left to the periodic sweep, so a job never re-enqueues itself in a loop."""
-    for _ in range(MAX_CAS_TRIES):
-        booking = await repository.get_booking(session, business_id, booking_id)
-        if booking is None or booking.status is not BookingStatus.HELD or booking.hold_expires_at is None:
-            return False
-        if booking.hold_expires_at > now:
-            if scheduled_for is not None and booking.hold_expires_at > scheduled_for:
-                await schedule_expiry(session, booking)
-            return False
-        if await _swap(session, booking, BookingStatus.EXPIRED):
-            return True
-        session.expunge(booking)
-    raise ConcurrentUpdate("The booking kept changing; the job will retry.")
-
-
-async def _swap(session: AsyncSession, booking: Booking, status: BookingStatus) -> bool:
-    new_version = await repository.compare_and_swap(session, booking, status=status)
-    if new_version is None:
-        return False
-    if status not in BLOCKING:
-        if booking.session_id is not None:
-            await seats.release(session, booking.business_id, booking.session_id)
-        else:
-            await repository.deactivate_allocations(session, booking.business_id, booking.id)
-    # Record what the database now holds without marking the object dirty again.
-    set_committed_value(booking, "status", status)
-    set_committed_value(booking, "version", new_version)
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,93 +371,3 @@ async def reschedule(
 
 def _minutes(booking: Booking) -> int:
     return int((booking.ends_at - booking.starts_at).total_seconds() // 60)
-
-
-async def sweep_lapsed_holds(session: AsyncSession, business_id: uuid.UUID, *, now: datetime) -> int:
-    """The periodic safety net behind the expiry jobs: expire every lapsed hold of one
-    business (at most a batch per run). Returns how many expired."""
-    expired = 0
-    for booking_id in await repository.lapsed_holds(session, business_id, now, limit=SWEEP_BATCH):
-        expired += await expire_hold(session, business_id, booking_id, now=now)
-    return expired
-
-
-async def sweep_session_holds(
-    session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime
-) -> int:
-    """Expire the lapsed holds on one class session's seats (a full session's last look)."""
-    expired = 0
-    lapsed = await repository.lapsed_holds(
-        session, business_id, now, limit=SWEEP_BATCH, session_id=session_id
-    )
-    for booking_id in lapsed:
-        expired += await expire_hold(session, business_id, booking_id, now=now)
-    return expired
-
-
-async def settle_payment(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> str:
-    """A verified payment for the booking arrived; returns what became of the booking.
-
-    A held booking is confirmed (even if its hold has just lapsed: its time was never given
-    away while the hold stood). An expired one whose time or seat is still free is
-    confirmed again ("reconfirmed"); if someone took it meanwhile, "slot_taken": the money
-    must go back. Any other status is reported as is, for the caller to flag."""
-    for _ in range(MAX_CAS_TRIES):
-        booking = await repository.get_booking(session, business_id, booking_id)
-        if booking is None:
-            return "booking_missing"
-        if booking.status is BookingStatus.HELD:
-            if await _swap(session, booking, BookingStatus.CONFIRMED):
-                return "confirmed"
-        elif booking.status is BookingStatus.EXPIRED:
-            if not await _retake(session, booking):
-                return "slot_taken"
-            if (
-                await repository.compare_and_swap(session, booking, status=BookingStatus.CONFIRMED)
-                is not None
-            ):
-                return "reconfirmed"
-        else:
-            return f"booking_{booking.status.value}"
-        session.expunge(booking)
-    raise ConcurrentUpdate("The booking kept changing; the job will retry.")
-
-
-async def _retake(session: AsyncSession, booking: Booking) -> bool:
-    """The expired booking's time (its allocations) or seat, if nobody took it since."""
-    if booking.session_id is not None:
-        current = await seats.read(session, booking.business_id, booking.session_id)
-        return (
-            current is not None
-            and current.seats_taken < current.capacity
-            and await seats.take(session, current)
-        )
-    return await repository.reactivate_allocations(session, booking.business_id, booking.id)
-
-
-async def extend_hold(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, until: datetime
-) -> bool:
-    """Keep a held booking held until `until` (Fawry: the reference was issued, the cash
-    comes later); never shortens a hold. True if the hold now lasts until then."""
-    for _ in range(MAX_CAS_TRIES):
-        booking = await repository.get_booking(session, business_id, booking_id)
-        if booking is None or booking.status is not BookingStatus.HELD:
-            return False
-        if booking.hold_expires_at is not None and booking.hold_expires_at >= until:
-            return True
-        if await repository.compare_and_swap(session, booking, hold_expires_at=until) is not None:
-            set_committed_value(booking, "hold_expires_at", until)
-            await schedule_expiry(session, booking)
-            return True
-        session.expunge(booking)
-    raise ConcurrentUpdate("The booking kept changing; the job will retry.")
-
-
-async def note_reason(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, reason: str
-) -> None:
-    """Say on the booking why it stands as it does (bumps its version: clients re-read)."""
-    booking = await repository.get_booking(session, business_id, booking_id)
-    if booking is not None:
-        await repository.note_reason(session, booking, reason)

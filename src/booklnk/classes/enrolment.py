@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.booking import holds
 from booklnk.booking import service as bookings
 from booklnk.booking.errors import ConcurrentUpdate
 from booklnk.booking.models import Booking, BookingStatus
@@ -112,7 +113,7 @@ async def _take_seat(
             raise SessionNotFound("No such class session.")
         _check_bookable(current, now, timing)
         if current.capacity - current.seats_taken <= promised:
-            if not swept and await bookings.sweep_session_holds(session, business_id, session_id, now=now):
+            if not swept and await holds.sweep_session_holds(session, business_id, session_id, now=now):
                 swept = True
                 continue
             raise SessionFull(
@@ -154,7 +155,7 @@ async def _new_booking(
     )
     session.add(booking)
     await session.flush()
-    await bookings.schedule_expiry(session, booking)
+    await holds.schedule_expiry(session, booking)
     return booking
 
 

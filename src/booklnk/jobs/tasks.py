@@ -15,7 +15,7 @@ import structlog
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from sqlalchemy import make_url
 
-from booklnk.booking import service as bookings
+from booklnk.booking import holds
 from booklnk.classes import enrolment, seats
 from booklnk.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
@@ -54,12 +54,12 @@ async def _business_ids(context: JobContext) -> list[uuid.UUID]:
 
 
 def _register(app: App) -> None:
-    @app.task(name=bookings.EXPIRE_HOLD, pass_context=True, retry=RETRY)
+    @app.task(name=holds.EXPIRE_HOLD, pass_context=True, retry=RETRY)
     async def expire_hold(context: JobContext, business_id: str, booking_id: str, expires_at: str) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
         async with runtime.db.transaction(tenant_id=tenant) as session:
-            await bookings.expire_hold(
+            await holds.expire_hold(
                 session,
                 tenant,
                 uuid.UUID(booking_id),
@@ -107,7 +107,7 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
         for tenant in await _business_ids(context):
             async with runtime.db.transaction(tenant_id=tenant) as session:
-                await bookings.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
+                await holds.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
 
     @app.periodic(cron="*/5 * * * *", periodic_id="every-five-minutes")
     @app.task(name=SWEEP_STUCK_PAYMENTS, pass_context=True, queueing_lock=SWEEP_STUCK_PAYMENTS)

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import service as bookings
+from booklnk.booking import holds
 from booklnk.db.database import Database, set_tenant
 from booklnk.payments import refunds
 from booklnk.payments.kashier.client import OrderFound, OrderLookup
@@ -162,9 +162,9 @@ async def _capture(session: AsyncSession, delivery: WebhookDelivery, attempt: Pa
     await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
     attempt.status = AttemptStatus.PAID
     attempt.gateway_order_id = _gateway_order_id(delivery)
-    outcome = await bookings.settle_payment(session, attempt.business_id, attempt.booking_id)
+    outcome = await holds.settle_payment(session, attempt.business_id, attempt.booking_id)
     if outcome == "reconfirmed":
-        await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
+        await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
     elif outcome != "confirmed":
         # Late money for a time someone else took, or for a booking no longer wanted:
         # recorded above, and given back.
@@ -178,7 +178,7 @@ async def _capture(session: AsyncSession, delivery: WebhookDelivery, attempt: Pa
             reason=reason,
             attempt_id=attempt.id,
         )
-        await bookings.note_reason(session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome])
+        await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome])
         return f"refunded:{outcome}"
     return outcome
 
@@ -196,7 +196,7 @@ async def _pending(session: AsyncSession, attempt: PaymentAttempt, now: datetime
     if ctx is not None:
         minutes = (await business_rules(session, ctx)).hold_minutes.get("fawry")
         hold = timedelta(minutes=minutes) if minutes else hold
-    extended = await bookings.extend_hold(session, attempt.business_id, attempt.booking_id, now + hold)
+    extended = await holds.extend_hold(session, attempt.business_id, attempt.booking_id, now + hold)
     return "hold_extended" if extended else "pending_not_held"
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Executable,
-    Result,
     and_,
     any_,
     bindparam,
@@ -25,7 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.models import Allocation, Booking, BookingStatus
@@ -34,7 +32,7 @@ from booklnk.catalog.models import (
     Service,
 )
 from booklnk.catalog.schedule_rules import DayOverride, WeeklySchedule
-from booklnk.db.errors import violated_constraint
+from booklnk.db.errors import sqlstate, violated_constraint
 from booklnk.scheduling.intervals import Interval
 
 OwnerKey = tuple[str, uuid.UUID | None]  # ("business", None) | ("staff", id) | ("resource", id)
@@ -164,29 +162,22 @@ _ALLOCATIONS = """
 _INSERT_ALLOCATIONS = text(_ALLOCATIONS)
 
 
-def _booking_after(allocations: str) -> str:
-    """The booking row, written in the statement that writes its allocations and only if
-    all of them went in (the allocations' foreign key is checked at the statement's end)."""
-    return f"""
-    WITH placed AS ({allocations} RETURNING 1)
+# The booking row is written in the statement that writes its allocations: if the exclusion
+# constraint refuses one, the statement (booking included) fails; the allocations' foreign
+# key to the booking is checked at the statement's end.
+_PLACE = text(
+    f"""
+    WITH placed AS ({_ALLOCATIONS})
     INSERT INTO booking (business_id, id, customer_id, service_id, staff_id, status, starts_at, ends_at,
                          hold_expires_at, payment_method, price_minor, currency, extra_fields, version)
     SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:customer_id AS uuid),
            CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:status AS booking_status),
            :starts_at, :ends_at, :hold_expires_at, :payment_method, :price_minor, :currency,
            :extra_fields, :version
-    WHERE (SELECT count(*) FROM placed) = cardinality(CAST(:lanes AS bigint[]))
     RETURNING created_at, updated_at
     """
-
-
-# One lane: a conflict inserts nothing and raises nothing, so no savepoint is needed.
-_PLACE_ONE_LANE = text(_booking_after(_ALLOCATIONS + " ON CONFLICT DO NOTHING")).bindparams(
-    bindparam("extra_fields", type_=JSONB)
-)
-# Several lanes could half-succeed with DO NOTHING; instead the constraint raises, inside a
-# savepoint that undoes the half.
-_PLACE_LANES = text(_booking_after(_ALLOCATIONS)).bindparams(bindparam("extra_fields", type_=JSONB))
+).bindparams(bindparam("extra_fields", type_=JSONB))
+DEADLOCK_DETECTED = "40P01"
 
 
 def _placement_params(placement: Placement) -> dict[str, object]:
@@ -202,9 +193,8 @@ def _placement_params(placement: Placement) -> dict[str, object]:
 
 
 async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement) -> bool:
-    """Write `booking` (not added to the session) with its allocations in one statement;
-    False, with nothing written and the transaction usable, when the exclusion constraint
-    refused the time. Its staff member and the row's timestamps are set on `booking`."""
+    """Write `booking` (not added to the session) with its allocations, in one statement
+    (run it through `placed`). Its staff member and the row's timestamps are set on it."""
     params = {
         **_placement_params(placement),
         "customer_id": booking.customer_id,
@@ -220,35 +210,34 @@ async def insert_booking(session: AsyncSession, booking: Booking, placement: Pla
         "extra_fields": booking.extra_fields,
         "version": booking.version,
     }
-    if len(placement.lanes) == 1:
-        row = (await session.execute(_PLACE_ONE_LANE, params)).first()
-    else:
-        result = await _in_savepoint(session, _PLACE_LANES, params)
-        row = result.first() if result is not None else None
-    if row is None:
-        return False
+    booking.created_at, booking.updated_at = (await session.execute(_PLACE, params)).one()
     booking.staff_id = placement.staff_id
-    booking.created_at, booking.updated_at = row
     return True
 
 
 async def insert_allocations(session: AsyncSession, placement: Placement) -> bool:
-    """An existing booking's allocations (a move); False, nothing written, if refused."""
-    return await _in_savepoint(session, _INSERT_ALLOCATIONS, _placement_params(placement)) is not None
+    """An existing booking's allocations (a move; run it through `placed`)."""
+    await session.execute(_INSERT_ALLOCATIONS, _placement_params(placement))
+    return True
 
 
-async def _in_savepoint(
-    session: AsyncSession, stmt: Executable, params: dict[str, object]
-) -> Result[Any] | None:
-    """`stmt` run in a savepoint; None when the exclusion constraint refused it, leaving
-    nothing written and the transaction usable."""
+async def placed(session: AsyncSession, write: Callable[[], Awaitable[bool]]) -> bool:
+    """Run `write` in a savepoint: what it answers (True: it went in), or False when it lost
+    the time to a concurrent booking, leaving nothing written and the transaction usable.
+    Losing is the exclusion constraint refusing it, or a deadlock: transactions inserting
+    allocations that overlap wait for each other (one that has just released a lapsed hold
+    holds its rows), and PostgreSQL cancels one of them."""
     try:
         async with session.begin_nested():
-            return await session.execute(stmt, params)
+            return await write()
     except IntegrityError as exc:
         if violated_constraint(exc) != "ex_allocation_overlap":
             raise
-        return None
+        return False
+    except DBAPIError as exc:
+        if sqlstate(exc) != DEADLOCK_DETECTED:
+            raise
+        return False
 
 
 async def get_booking(
@@ -279,7 +268,12 @@ async def reactivate_allocations(
     session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
 ) -> bool:
     """Block a booking's time again; False, nothing changed, if someone took it since."""
-    return await _in_savepoint(session, _set_active(business_id, booking_id, active=True), {}) is not None
+
+    async def reactivate() -> bool:
+        await session.execute(_set_active(business_id, booking_id, active=True))
+        return True
+
+    return await placed(session, reactivate)
 
 
 async def booking_resources(

@@ -9,6 +9,7 @@ concurrent booking takes the next. Status changes compare-and-swap on `version`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import uuid
@@ -160,7 +161,7 @@ def initial_state(
     return BookingStatus.HELD, now + timedelta(minutes=rules.hold_minutes[method]), method
 
 
-# Writes one candidate combination; False when the exclusion constraint refused its time.
+# Writes one candidate combination (the exclusion constraint decides whether it goes in).
 Writer = Callable[[repository.Placement], Awaitable[bool]]
 
 
@@ -190,15 +191,24 @@ async def _place(
             lanes=[offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)],
             blocked=blocked,
         )
-        if await write(placement):
+        if await repository.placed(session, functools.partial(write, placement)):
             return list(resource_ids)
         # Lapsed holds stay in the constraint until released: only when one may be in the
-        # way (a conflict) are they swept, and the same candidate tried once more.
-        lanes = placement.lanes
-        released = await repository.release_expired_holds(session, business_id, lanes, blocked, now)
-        if released and await write(placement):
+        # way (a conflict) are they swept, and the same candidate tried once more; both in
+        # one savepoint, so that losing the retry gives their rows back to the next comer.
+        retry = functools.partial(_release_and_write, session, placement, write, now)
+        if await repository.placed(session, retry):
             return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
+
+
+async def _release_and_write(
+    session: AsyncSession, placement: repository.Placement, write: Writer, now: datetime
+) -> bool:
+    lanes, blocked = placement.lanes, placement.blocked
+    if not await repository.release_expired_holds(session, placement.business_id, lanes, blocked, now):
+        return False  # no lapsed hold was in the way: the same candidate would lose again
+    return await write(placement)
 
 
 def _rotated(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
@@ -355,8 +365,7 @@ async def reschedule(
     )
 
     async def write(placement: repository.Placement) -> bool:
-        if not await repository.insert_allocations(session, placement):
-            return False
+        await repository.insert_allocations(session, placement)
         moved = await repository.compare_and_swap(
             session, booking, staff_id=placement.staff_id, starts_at=slot.start, ends_at=slot.end
         )

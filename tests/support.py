@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -11,6 +12,11 @@ from typing import Protocol
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from booklnk.api.app import create_app
+from booklnk.bootstrap import load_business_types
+from booklnk.config import Settings
+from booklnk.db.database import Database
 
 PASSWORD = "correct-horse-battery"
 
@@ -99,3 +105,21 @@ class JobRunner(Protocol):
     """The `run_jobs` fixture: runs the real worker until no job is due."""
 
     def __call__(self, *, sweep: bool = False) -> Awaitable[None]: ...
+
+
+@asynccontextmanager
+async def in_process_api(
+    database_url: str, settings: Settings, now: datetime
+) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
+    """The app on a pool of its own, its clock stopped at `now`: one per hypothesis example
+    (function-scoped fixtures are not set up again between examples)."""
+    db = Database(database_url, app_role=settings.db_app_role, pool_size=2)
+    try:
+        await load_business_types(db, settings)
+        transport = httpx.ASGITransport(
+            app=create_app(settings, db, clock=FakeClock(now)), raise_app_exceptions=False
+        )
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client, db
+    finally:
+        await db.dispose()

@@ -20,11 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from booklnk.api.app import create_app
-from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from support import Account, FakeClock, sign_up
+from support import Account, in_process_api, sign_up
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 11:00 in Cairo
 # Tomorrow in Cairo; 10:00 and 10:15 overlap (30 minutes plus the 5-minute buffer).
@@ -196,18 +194,11 @@ async def _check(world: World) -> None:
 
 
 async def _run(database_url: str, app_settings: Settings, sequence: list[Op]) -> None:
-    db = Database(database_url, app_role=app_settings.db_app_role, pool_size=2)
-    try:
-        await load_business_types(db, app_settings)
-        app = create_app(app_settings, db, clock=FakeClock(NOW))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            shop = await open_bookable_shop(client, barbers=BARBERS)
-            world = World(client, db, shop, await sign_up(client, "customer"))
-            for op in sequence:
-                await _step(world, op)
-    finally:
-        await db.dispose()
+    async with in_process_api(database_url, app_settings, NOW) as (client, db):
+        shop = await open_bookable_shop(client, barbers=BARBERS)
+        world = World(client, db, shop, await sign_up(client, "customer"))
+        for op in sequence:
+            await _step(world, op)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

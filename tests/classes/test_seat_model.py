@@ -18,14 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from booklnk.api.app import create_app
-from booklnk.bootstrap import load_business_types
 from booklnk.classes import enrolment
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.tenancy.system import system_context
 from class_support import Gym, open_gym, publish, take_seat
-from support import Account, FakeClock, sign_up
+from support import Account, in_process_api, sign_up
 
 CAPACITY = 2
 PEOPLE = 5
@@ -142,21 +140,14 @@ _NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 async def _run(database_url: str, app_settings: Settings, sequence: list[Op]) -> None:
-    db = Database(database_url, app_role=app_settings.db_app_role, pool_size=2)
-    try:
-        await load_business_types(db, app_settings)
-        app = create_app(app_settings, db, clock=FakeClock(_NOW))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            gym = await open_gym(client, pay_at_venue=True, capacity=CAPACITY)
-            session_id = (await publish(client, gym))["sessions"][1]["id"]
-            people = [await sign_up(client, f"p{i}") for i in range(PEOPLE)]
-            world = World(client, db, gym, session_id, people)
-            model = Model()
-            for op in sequence:
-                await _step(world, model, op)
-    finally:
-        await db.dispose()
+    async with in_process_api(database_url, app_settings, _NOW) as (client, db):
+        gym = await open_gym(client, pay_at_venue=True, capacity=CAPACITY)
+        session_id = (await publish(client, gym))["sessions"][1]["id"]
+        people = [await sign_up(client, f"p{i}") for i in range(PEOPLE)]
+        world = World(client, db, gym, session_id, people)
+        model = Model()
+        for op in sequence:
+            await _step(world, model, op)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

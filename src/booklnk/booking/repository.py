@@ -3,6 +3,7 @@ queries (whatever the window), and the writes that the exclusion constraint guar
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -104,11 +105,10 @@ async def load_busy(
         out[lanes[lane]].busy.append((start, end))
 
 
-async def release_expired_holds(
+async def lapsed_holds_in_the_way(
     session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[int], period: Interval, now: datetime
-) -> int:
-    """Expire the lapsed holds that block `period` on `lanes`, in the caller's transaction,
-    so a new booking may take their time. Returns how many were released."""
+) -> list[uuid.UUID]:
+    """The lapsed holds whose allocations still block `period` on `lanes`."""
     lapsed = (
         select(Allocation.booking_id)
         .join(
@@ -123,20 +123,28 @@ async def release_expired_holds(
             Booking.hold_expires_at <= now,
         )
     )
-    ids = list((await session.execute(lapsed)).scalars())
-    if not ids:
-        return 0
+    return list((await session.execute(lapsed)).scalars())
+
+
+async def expire_holds(
+    session: AsyncSession, business_id: uuid.UUID, booking_ids: Sequence[uuid.UUID]
+) -> None:
+    """Expire these lapsed holds and free their time, in the caller's transaction, so a new
+    booking may take it."""
     await session.execute(
         update(Booking)
-        .where(Booking.business_id == business_id, Booking.id.in_(ids), Booking.status == BookingStatus.HELD)
+        .where(
+            Booking.business_id == business_id,
+            Booking.id.in_(list(booking_ids)),
+            Booking.status == BookingStatus.HELD,
+        )
         .values(status=BookingStatus.EXPIRED, version=Booking.version + 1, updated_at=func.now())
     )
     await session.execute(
         update(Allocation)
-        .where(Allocation.business_id == business_id, Allocation.booking_id.in_(ids))
+        .where(Allocation.business_id == business_id, Allocation.booking_id.in_(list(booking_ids)))
         .values(active=False)
     )
-    return len(ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +200,7 @@ def _placement_params(placement: Placement) -> dict[str, object]:
     }
 
 
-async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement) -> bool:
+async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement) -> None:
     """Write `booking` (not added to the session) with its allocations, in one statement
     (run it through `placed`). Its staff member and the row's timestamps are set on it."""
     params = {
@@ -212,24 +220,22 @@ async def insert_booking(session: AsyncSession, booking: Booking, placement: Pla
     }
     booking.created_at, booking.updated_at = (await session.execute(_PLACE, params)).one()
     booking.staff_id = placement.staff_id
-    return True
 
 
-async def insert_allocations(session: AsyncSession, placement: Placement) -> bool:
+async def insert_allocations(session: AsyncSession, placement: Placement) -> None:
     """An existing booking's allocations (a move; run it through `placed`)."""
     await session.execute(_INSERT_ALLOCATIONS, _placement_params(placement))
-    return True
 
 
-async def placed(session: AsyncSession, write: Callable[[], Awaitable[bool]]) -> bool:
-    """Run `write` in a savepoint: what it answers (True: it went in), or False when it lost
-    the time to a concurrent booking, leaving nothing written and the transaction usable.
+async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) -> bool:
+    """Run `write` in a savepoint: True if it went in, False when it lost the time to a
+    concurrent booking, leaving nothing written and the transaction usable.
     Losing is the exclusion constraint refusing it, or a deadlock: transactions inserting
     allocations that overlap wait for each other (one that has just released a lapsed hold
     holds its rows), and PostgreSQL cancels one of them."""
     try:
         async with session.begin_nested():
-            return await write()
+            await write()
     except IntegrityError as exc:
         if violated_constraint(exc) != "ex_allocation_overlap":
             raise
@@ -238,6 +244,7 @@ async def placed(session: AsyncSession, write: Callable[[], Awaitable[bool]]) ->
         if sqlstate(exc) != DEADLOCK_DETECTED:
             raise
         return False
+    return True
 
 
 async def get_booking(
@@ -268,12 +275,9 @@ async def reactivate_allocations(
     session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
 ) -> bool:
     """Block a booking's time again; False, nothing changed, if someone took it since."""
-
-    async def reactivate() -> bool:
-        await session.execute(_set_active(business_id, booking_id, active=True))
-        return True
-
-    return await placed(session, reactivate)
+    return await placed(
+        session, functools.partial(session.execute, _set_active(business_id, booking_id, True))
+    )
 
 
 async def booking_resources(

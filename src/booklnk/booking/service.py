@@ -97,8 +97,8 @@ async def create_booking(
         version=1,
     )
 
-    async def write(placement: repository.Placement) -> bool:
-        return await repository.insert_booking(session, booking, placement)
+    async def write(placement: repository.Placement) -> None:
+        await repository.insert_booking(session, booking, placement)
 
     resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
     await schedule_expiry(session, booking)
@@ -162,7 +162,7 @@ def initial_state(
 
 
 # Writes one candidate combination (the exclusion constraint decides whether it goes in).
-Writer = Callable[[repository.Placement], Awaitable[bool]]
+Writer = Callable[[repository.Placement], Awaitable[None]]
 
 
 async def _place(
@@ -196,19 +196,18 @@ async def _place(
         # Lapsed holds stay in the constraint until released: only when one may be in the
         # way (a conflict) are they swept, and the same candidate tried once more; both in
         # one savepoint, so that losing the retry gives their rows back to the next comer.
-        retry = functools.partial(_release_and_write, session, placement, write, now)
-        if await repository.placed(session, retry):
+        lapsed = await repository.lapsed_holds_in_the_way(session, business_id, placement.lanes, blocked, now)
+        retry = functools.partial(_expire_and_write, session, lapsed, write, placement)
+        if lapsed and await repository.placed(session, retry):
             return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
 
 
-async def _release_and_write(
-    session: AsyncSession, placement: repository.Placement, write: Writer, now: datetime
-) -> bool:
-    lanes, blocked = placement.lanes, placement.blocked
-    if not await repository.release_expired_holds(session, placement.business_id, lanes, blocked, now):
-        return False  # no lapsed hold was in the way: the same candidate would lose again
-    return await write(placement)
+async def _expire_and_write(
+    session: AsyncSession, lapsed: list[uuid.UUID], write: Writer, placement: repository.Placement
+) -> None:
+    await repository.expire_holds(session, placement.business_id, lapsed)
+    await write(placement)
 
 
 def _rotated(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
@@ -364,14 +363,13 @@ async def reschedule(
         now=now,
     )
 
-    async def write(placement: repository.Placement) -> bool:
+    async def write(placement: repository.Placement) -> None:
         await repository.insert_allocations(session, placement)
         moved = await repository.compare_and_swap(
             session, booking, staff_id=placement.staff_id, starts_at=slot.start, ends_at=slot.end
         )
         if moved is None:  # the caller's rollback takes the new allocations back too
             raise ConcurrentUpdate("The booking changed meanwhile; read it again and retry.")
-        return True
 
     resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
     await session.refresh(booking)

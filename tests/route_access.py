@@ -121,7 +121,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches"): Access.OWNER,
     ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,
     # Classes (class mode). Seats and waitlists: customers act for themselves (staff may
-    # name a customer); leaving a waitlist: its customer or the business (tests/classes).
+    # name a customer); leaving a waitlist: its customer or the business (tests/booking/classes).
     ("POST", "/v1/businesses/{business_id}/class-series"): Access.OWNER,
     ("PATCH", "/v1/businesses/{business_id}/class-series/{series_id}"): Access.OWNER,
     ("POST", "/v1/businesses/{business_id}/class-series/{series_id}/cancel"): Access.OWNER,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from booklnk.booking import feed_models as _booking_feeds  # noqa: F401
 from booklnk.booking import models as _booking  # noqa: F401
+from booklnk.booking.classes import models as _classes  # noqa: F401
 from booklnk.business_types import models as _business_types  # noqa: F401
 from booklnk.catalog import models as _catalog  # noqa: F401
-from booklnk.classes import models as _classes  # noqa: F401
 from booklnk.db.base import Base
 from booklnk.idempotency import models as _idempotency  # noqa: F401
 from booklnk.payments import models as _payments  # noqa: F401

@@ -8,7 +8,7 @@ Each round also shows, from `pg_stat_activity`, that every server process ran st
 for it. Besides the three races of the issue (one slot, overlapping lengths, any staff):
 the one slot under Idempotency-Key with retries, held bookings of a prepaid shop (and a
 lapsed hold raced for again), and "any staff" over more barbers than one request used to
-try. (Class seats, the fourth race, are in tests/classes/test_class_races.py.)
+try. (Class seats, the fourth race, are in tests/booking/classes/test_class_races.py.)
 """
 
 from __future__ import annotations

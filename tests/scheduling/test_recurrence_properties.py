@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scheduling_support import CAIRO, TRANSITIONS, ZONES
 
-from booklnk.classes import recurrence
+from booklnk.booking.classes import recurrence
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 

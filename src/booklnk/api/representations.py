@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Response
 
+from booklnk.booking.classes.schemas import SessionOut
+from booklnk.booking.classes.service import SessionView
 from booklnk.booking.schemas import BookingOut, CancellationOut
 from booklnk.booking.service import BookingView
-from booklnk.classes.schemas import SessionOut
-from booklnk.classes.service import SessionView
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.context import BusinessContext
 

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booklnk.booking import repository
+from booklnk.booking.classes import seats
 from booklnk.booking.errors import ConcurrentUpdate
 from booklnk.booking.models import Booking, BookingStatus
 from booklnk.booking.status import MAX_CAS_TRIES, swap_status
-from booklnk.classes import seats
 from booklnk.db.jobs import Job, enqueue
 
 EXPIRE_HOLD = "booking.expire_hold"

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booklnk.booking import repository
+from booklnk.booking.classes import seats
 from booklnk.booking.lifecycle import BLOCKING
 from booklnk.booking.models import Booking, BookingStatus
-from booklnk.classes import seats
 
 MAX_CAS_TRIES = 3  # a lost compare-and-swap re-reads and tries again, this many times in all
 

@@ -7,10 +7,10 @@ from datetime import date, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.booking.classes import service as classes
 from booklnk.catalog import schedules, service
 from booklnk.catalog.owner import ScheduleOwner
 from booklnk.catalog.schedule_rules import DayOverride, Span, WeeklySchedule, WeeklySpan, parse_wall_clock
-from booklnk.classes import service as classes
 from booklnk.kernel.clock import utcnow
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.models import User

@@ -16,8 +16,8 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from sqlalchemy import make_url
 
 from booklnk.booking import holds
-from booklnk.classes import enrolment, seats
-from booklnk.classes import service as classes
+from booklnk.booking.classes import enrolment, seats
+from booklnk.booking.classes import service as classes
 from booklnk.jobs.runtime import runtime_of
 from booklnk.payments import reconciliation, refunds, settlement, sweeps, webhooks
 from booklnk.payments.kashier.client import OrderLookup

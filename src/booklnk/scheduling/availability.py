@@ -17,7 +17,7 @@ free.end - duration - after]. For coalesced sets "inside available and clear of 
 exactly "inside one free interval", and the property tests hold the two to it.
 
 Class mode does not use this engine (a session's time and seats are stored rows, see
-`classes/`), but judges each session's start with the same `BookingTime.rejection`.
+`booking/classes/`), but judges each session's start with the same `BookingTime.rejection`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
 from booklnk.booking import availability, service
+from booklnk.booking.classes import service as classes
+from booklnk.booking.classes.schemas import ClassAvailabilityOut
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.schemas import (
     AvailabilityOut,
@@ -24,8 +26,6 @@ from booklnk.booking.schemas import (
     SlotOut,
 )
 from booklnk.catalog.schemas import EARLIEST_INSTANT, LATEST_INSTANT
-from booklnk.classes import service as classes
-from booklnk.classes.schemas import ClassAvailabilityOut
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.payments import cancellations
 from booklnk.scheduling.intervals import Interval

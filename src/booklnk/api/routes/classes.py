@@ -15,11 +15,10 @@ from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
 from booklnk.booking import service as bookings
-from booklnk.booking.schemas import BookingOut
-from booklnk.classes import enrolment
-from booklnk.classes import service as classes
-from booklnk.classes.models import ClassSeries
-from booklnk.classes.schemas import (
+from booklnk.booking.classes import enrolment
+from booklnk.booking.classes import service as classes
+from booklnk.booking.classes.models import ClassSeries
+from booklnk.booking.classes.schemas import (
     SeatCreate,
     SeriesChange,
     SeriesCreate,
@@ -30,6 +29,7 @@ from booklnk.classes.schemas import (
     WaitlistEntryOut,
     WaitlistJoined,
 )
+from booklnk.booking.schemas import BookingOut
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.payments import refunds
 from booklnk.tenancy.context import BusinessContext

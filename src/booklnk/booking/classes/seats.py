@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.classes.models import ClassSession, WaitlistEntry, WaitlistStatus
+from booklnk.booking.classes.models import ClassSession, WaitlistEntry, WaitlistStatus
 from booklnk.db.jobs import Job, enqueue
 
 PROMOTE_WAITLIST = "classes.promote_waitlist"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from booklnk.classes import enrolment
+from booklnk.booking.classes import enrolment
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.tenancy.system import system_context

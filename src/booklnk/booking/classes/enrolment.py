@@ -22,13 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import holds
 from booklnk.booking import service as bookings
-from booklnk.booking.errors import ConcurrentUpdate
-from booklnk.booking.models import Booking, BookingStatus
-from booklnk.business_types.definition import EffectiveRules
-from booklnk.business_types.rules import validate_booking_fields
-from booklnk.catalog import repository as catalog
-from booklnk.classes import seats
-from booklnk.classes.errors import (
+from booklnk.booking.classes import seats
+from booklnk.booking.classes.errors import (
     AlreadyWaiting,
     SeatsAvailable,
     SessionClosed,
@@ -36,8 +31,13 @@ from booklnk.classes.errors import (
     SessionNotFound,
     WaitlistEntryNotFound,
 )
-from booklnk.classes.models import ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
-from booklnk.classes.service import booking_time, class_rules
+from booklnk.booking.classes.models import ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
+from booklnk.booking.classes.service import booking_time, class_rules
+from booklnk.booking.errors import ConcurrentUpdate
+from booklnk.booking.models import Booking, BookingStatus
+from booklnk.business_types.definition import EffectiveRules
+from booklnk.business_types.rules import validate_booking_fields
+from booklnk.catalog import repository as catalog
 from booklnk.db.errors import violated_constraint
 from booklnk.scheduling.errors import slot_error
 from booklnk.scheduling.rules import BookingTime

@@ -19,13 +19,19 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.booking.classes import occurrences, placement, recurrence, seats
+from booklnk.booking.classes.errors import InstructorBusy, SeriesNotFound, SessionClosed, SessionNotFound
+from booklnk.booking.classes.models import (
+    ClassSeries,
+    ClassSession,
+    SessionStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from booklnk.booking.errors import ConcurrentUpdate, VersionMismatch
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.errors import ServiceNotFound, StaffNotFound
-from booklnk.classes import occurrences, placement, recurrence, seats
-from booklnk.classes.errors import InstructorBusy, SeriesNotFound, SessionClosed, SessionNotFound
-from booklnk.classes.models import ClassSeries, ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.intervals import Interval

@@ -11,10 +11,10 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.booking.classes.errors import InstructorBusy, SessionClosed
+from booklnk.booking.classes.models import ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
 from booklnk.booking.errors import ConcurrentUpdate, VersionMismatch
 from booklnk.booking.models import Booking, BookingStatus
-from booklnk.classes.errors import InstructorBusy, SessionClosed
-from booklnk.classes.models import ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.intervals import Interval

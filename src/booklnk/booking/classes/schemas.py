@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from booklnk.classes.models import SessionStatus, WaitlistStatus
+from booklnk.booking.classes.models import SessionStatus, WaitlistStatus
 
 Capacity = Annotated[int, Field(ge=1, le=1000)]
 PaymentMethodIn = Literal["card", "wallet", "fawry"]

@@ -39,22 +39,16 @@ import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from booking import (
-    Server,
-    admin,
-    create_database,
-    free_port,
-    latency,
-    log,
-    start_server,
-    stop_server,
-    wait_ready,
-)
 from booklnk.bootstrap import database_url
 from booklnk.config import Settings
 from booklnk.payments.kashier.client import KashierClient, RefundAccepted, hosted_page_url, major_number
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import webhook_signature
+
+from benchlib.database import admin, create_database
+from benchlib.output import RESULTS_DIR, log
+from benchlib.processes import Server, free_port, start_server, stop_server, wait_ready
+from benchlib.stats import latency
 
 API_KEY = "bench-payment-api-key"
 SECRET_KEY = "bench$secret$key"
@@ -62,7 +56,6 @@ MID = "MID-BENCH-001"
 SETUP_CONCURRENCY = 32
 PRICE = 20_000  # piasters per order
 REFUND = 5_000
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SIGNED_KEYS = ["amount", "currency", "merchantOrderId", "status", "transactionId", "method", "kashierOrderId"]
 
 
@@ -327,7 +320,7 @@ async def audit(engine: AsyncEngine, the_plan: Plan, sent: Sent) -> dict[str, An
     new once, stored once, applied once with its outcome, one ledger row each."""
     async with engine.connect() as conn:
         row = (await conn.execute(AUDIT_SQL)).one()
-        outcomes = dict(
+        outcomes: dict[str, int] = dict(
             (
                 await conn.execute(
                     text("SELECT coalesce(outcome, 'unapplied'), count(*) FROM webhook_delivery GROUP BY 1")

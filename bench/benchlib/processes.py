@@ -1,0 +1,81 @@
+"""Servers as separate processes: a free port, start in a process group of its own, wait
+until every worker is up, stop (SIGTERM, then SIGKILL) by the pid that was started."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import make_url
+
+WORKERS = 2  # uvicorn processes, for the API and for the stack-ceiling app alike
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A uvicorn supervisor and its workers, in their own process group."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_server(name: str, command: list[str], env: dict[str, str], log_dir: Path, port: int) -> Server:
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as out:
+        # A session of its own: stopping signals the supervisor and its workers together.
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return Server(name, process, f"http://127.0.0.1:{port}", log_path)
+
+
+def wait_ready(server: Server, timeout: float = 120.0) -> None:
+    """Until every worker has started its app and one of them answers /readyz."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited ({server.process.returncode}):\n{server.log_tail()}")
+        started = server.log_path.read_text(errors="replace").count("Application startup complete.")
+        with contextlib.suppress(httpx.HTTPError):
+            if started >= WORKERS and httpx.get(f"{server.base_url}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{server.name} not ready in {timeout:.0f}s:\n{server.log_tail()}")
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM the group (by the pid we started), then SIGKILL what is left; bounded waits."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.process.wait(timeout=10)
+
+
+def server_env(bench_url: str) -> dict[str, str]:
+    libpq = make_url(bench_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return {
+        **os.environ,
+        "DATABASE_URL": libpq,
+        "BOOKLNK_PASSWORD_TIME_COST": "1",
+        "BOOKLNK_PASSWORD_MEMORY_KIB": "1024",
+    }

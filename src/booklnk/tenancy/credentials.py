@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 import jwt
@@ -72,7 +72,10 @@ def issue_access_token(
 
 
 def decode_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims | None:
-    """The token's claims, or None when it is malformed, forged or expired."""
+    """The token's claims, or None when it is malformed, forged, expired, or carries a claim
+    the app never mints (a NumericDate that is not an integer of the supported range, an
+    `adm` that is not a boolean): a signature vouches for who wrote the claims, not for
+    their shape, and a shape the app cannot read must not become a 500."""
     try:
         claims = jwt.decode(
             token,
@@ -81,14 +84,44 @@ def decode_access_token(token: str, *, secret: str, now: datetime) -> AccessClai
             audience=_JWT_AUDIENCE,
             options={"require": ["sub", "exp", "iat", "aud"], "verify_exp": False, "verify_iat": False},
         )
-        user_id = uuid.UUID(claims["sub"])
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except jwt.PyJWTError:
+        return None
+    user_id = _user_id(claims["sub"])
+    issued_at, expires_at = _numeric_date(claims["iat"]), _numeric_date(claims["exp"])
+    is_admin = claims.get("adm", False)
+    if user_id is None or issued_at is None or expires_at is None or not isinstance(is_admin, bool):
+        return None
+    if issued_at > expires_at:
         return None
     # Expiry is checked against the injected clock rather than PyJWT's wall clock.
-    if expires_at <= now:
+    expiry = datetime.fromtimestamp(expires_at, tz=now.tzinfo)
+    if expiry <= now:
         return None
-    return AccessClaims(user_id, bool(claims.get("adm", False)), expires_at)
+    return AccessClaims(user_id, is_admin, expiry)
+
+
+def _user_id(value: object) -> uuid.UUID | None:
+    if not isinstance(value, str):  # UUID() of a number fails with AttributeError, not ValueError
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+# NumericDates are accepted from the epoch up to the end of the supported years (the
+# catalog's 2000..2199): well inside what `datetime` holds, so converting one cannot
+# overflow, and far beyond any lifetime the app mints.
+_LATEST_NUMERIC_DATE = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp())
+
+
+def _numeric_date(value: object) -> int | None:
+    """Seconds since the epoch as the app mints them (a JSON integer), else None: a string,
+    a boolean, a float (NaN and infinity included) or an integer out of range is refused
+    rather than coerced."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value < _LATEST_NUMERIC_DATE else None
 
 
 def new_opaque_token() -> tuple[str, str]:

@@ -8,14 +8,17 @@ default (a service's buffers, capacity, durations and currency) and is refused (
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -33,17 +36,29 @@ from booklnk.catalog.schedule_rules import (
     parse_wall_clock,
 )
 
+# FastAPI validates a body in pydantic's Python mode (over the parsed JSON), where a lax
+# int takes "100", true and 100.0 and a lax bool takes "yes", "off", 0 and 1: the numbers
+# and flags of input bodies are Strict (a JSON integer, a JSON boolean) so a wrong type is
+# a 422 naming the field, never a silent conversion. Only these types are strict, not the
+# models: a strict model would also refuse the UUID, date and datetime strings of the JSON.
+# Query parameters arrive as strings and keep the lax types.
+Flag = Annotated[bool, Strict()]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
-Minutes = Annotated[int, Field(le=1440, description="Minutes; a positive multiple of the type's slot grid.")]
+Minutes = Annotated[
+    int, Strict(), Field(le=1440, description="Minutes; a positive multiple of the type's slot grid.")
+]
 BufferMinutes = Annotated[
     int,
+    Strict(),
     Field(
         ge=INTEGER_RULE_LIMITS["buffer_before_minutes"][0], le=INTEGER_RULE_LIMITS["buffer_before_minutes"][1]
     ),
 ]
-Capacity = Annotated[int, Field(ge=1, le=INTEGER_RULE_LIMITS["default_capacity"][1])]
-PriceMinor = Annotated[int, Field(ge=0, le=10**12, description="Integer minor units (piasters for EGP).")]
+Capacity = Annotated[int, Strict(), Field(ge=1, le=INTEGER_RULE_LIMITS["default_capacity"][1])]
+PriceMinor = Annotated[
+    int, Strict(), Field(ge=0, le=10**12, description="Integer minor units (piasters for EGP).")
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EGP"])]
 ResourceKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$", examples=["chair"])]
 WallClock = Annotated[
@@ -54,16 +69,40 @@ WallClock = Annotated[
         description="Local wall-clock HH:MM; 24:00 ends a day.",
     ),
 ]
-Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday.")]
+Weekday = Annotated[int, Strict(), Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday.")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 # Calendars far outside any booking horizon only invite overflow at the edges of the
 # datetime range (year 1 or 9999 plus an offset); keep them within sane years.
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
-CalendarDate = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST)]
 EARLIEST_INSTANT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST_INSTANT = dt.datetime(2199, 12, 31, tzinfo=dt.UTC)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+# Pydantic's lax date and datetime also read a number, or a string of digits, as Unix time
+# (1798761600 becomes 2027-01-01): dates and instants are accepted as ISO text only.
+def _iso_date(value: object) -> object:
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date as YYYY-MM-DD")
+
+
+def _iso_instant(value: object) -> object:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError(
+        "datetime_type", "Input should be an ISO 8601 date-time with its UTC offset, e.g. 2027-01-01T09:00Z"
+    )
+
+
+CalendarDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    Field(ge=EARLIEST, le=LATEST, description="A calendar date (YYYY-MM-DD) between 2000 and 2199."),
+]
 Instant = Annotated[
     AwareDatetime,
+    BeforeValidator(_iso_instant),
     Field(
         ge=EARLIEST_INSTANT,
         le=LATEST_INSTANT,
@@ -120,7 +159,7 @@ class ServiceCreate(_In):
     staff_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(
         default_factory=list, description="The staff members who perform it (same business)."
     )
-    active: bool = True
+    active: Flag = True
     payment_overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="This service's own payment rules, within the business type's bounds: "
@@ -152,7 +191,7 @@ class ServiceUpdate(_Patch):
     capacity: Capacity | None = None
     required_resource_kinds: Annotated[list[ResourceKind], Field(max_length=10)] | None = None
     staff_ids: Annotated[list[uuid.UUID], Field(max_length=200)] | None = None
-    active: bool | None = None
+    active: Flag | None = None
     payment_overrides: dict[str, Any] | None = None
 
 
@@ -176,7 +215,7 @@ class ServiceOut(_Out):
 class StaffCreate(_In):
     display_name: Name
     user_id: uuid.UUID | None = Field(default=None, description="A member of this business to link.")
-    active: bool = True
+    active: Flag = True
 
 
 class StaffUpdate(_Patch):
@@ -184,7 +223,7 @@ class StaffUpdate(_Patch):
 
     display_name: Name | None = None
     user_id: uuid.UUID | None = Field(default=None, description="Null unlinks the user account.")
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class StaffOut(_Out):
@@ -198,7 +237,7 @@ class StaffOut(_Out):
 class ResourceCreate(_In):
     name: Name
     kind: ResourceKind
-    active: bool = True
+    active: Flag = True
 
 
 class ResourceUpdate(_Patch):
@@ -206,7 +245,7 @@ class ResourceUpdate(_Patch):
 
     name: Name | None = None
     kind: ResourceKind | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class ResourceOut(_Out):
@@ -280,8 +319,8 @@ class DateOverrideBody(_In):
     """One local date: closed all day, or open only during `hours` (which replace that
     day's weekly hours and breaks)."""
 
-    date: dt.date
-    closed: bool = False
+    date: CalendarDate
+    closed: Flag = False
     hours: Annotated[list[DayInterval], Field(max_length=24)] = Field(default_factory=list)
 
     def to_domain(self) -> DayOverride:

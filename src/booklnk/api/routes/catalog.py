@@ -12,7 +12,6 @@ against module globals.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
@@ -23,6 +22,7 @@ from booklnk.api.problems import problem_responses
 from booklnk.catalog import schedules, service
 from booklnk.catalog.owner import ScheduleOwner
 from booklnk.catalog.schemas import (
+    CalendarDate,
     DateOverrideBody,
     DateOverrideOut,
     DayInterval,
@@ -280,8 +280,9 @@ def _override_out(view: schedules.OverrideView) -> DateOverrideOut:
 
 
 OverrideId = Annotated[uuid.UUID, Path(description="A date override.")]
-FromDate = Annotated[date | None, Query(description="Only overrides on or after this local date.")]
-ToDate = Annotated[date | None, Query(description="Only overrides on or before this local date.")]
+# Bounded to the supported years like the dates of the bodies (a query is still lax: text).
+FromDate = Annotated[CalendarDate | None, Query(description="Only overrides on or after this local date.")]
+ToDate = Annotated[CalendarDate | None, Query(description="Only overrides on or before this local date.")]
 CONFLICTING_WRITE = problem_responses(401, 403, 404, 409, 422)
 
 

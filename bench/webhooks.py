@@ -209,10 +209,10 @@ async def seed(engine: AsyncEngine, orders: list[str]) -> None:
         ]
         await conn.execute(
             text(
-                "INSERT INTO booking (business_id, id, customer_id, service_id, staff_id, status, starts_at,"
-                " ends_at, hold_expires_at, payment_method, price_minor, currency, extra_fields, version,"
-                " created_at, updated_at) VALUES (:b, :id, :c, :sv, :st, 'held', :s, :e, :h, 'card', 20000,"
-                " 'EGP', '{}', 1, now(), now())"
+                "INSERT INTO booking (business_id, id, customer_id, service_id, staff_id, status,"
+                " starts_at, ends_at, hold_expires_at, payment_method, price_minor, deposit_minor,"
+                " currency, extra_fields, version, created_at, updated_at) VALUES (:b, :id, :c, :sv,"
+                " :st, 'held', :s, :e, :h, 'card', 20000, 20000, 'EGP', '{}', 1, now(), now())"
             ),
             bookings,
         )

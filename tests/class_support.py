@@ -26,9 +26,13 @@ class Gym:
         return f"/v1/businesses/{self.business_id}"
 
 
-async def open_gym(client: httpx.AsyncClient, *, pay_at_venue: bool = False, capacity: int = 3) -> Gym:
+async def open_gym(
+    client: httpx.AsyncClient, *, pay_at_venue: bool = False, capacity: int = 3, **rules: object
+) -> Gym:
+    """A gym with one coach and a class service; `rules`: the business's rule overrides."""
     owner = await sign_up(client, "gym-owner")
-    overrides = {"payment_policy": "pay_at_venue"} if pay_at_venue else {}
+    overrides: dict[str, object] = {"payment_policy": "pay_at_venue"} if pay_at_venue else {}
+    overrides |= rules
     business_id = await create_business(client, owner, "gym", rule_overrides=overrides)
     base = f"/v1/businesses/{business_id}"
     staff = await client.post(f"{base}/staff", headers=owner.headers, json={"display_name": "Coach"})

@@ -28,7 +28,7 @@ from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import SWEEP_LAPSED_HOLDS, create_job_app
 from booklnk.tables import metadata
 from booklnk.tenancy.credentials import Passwords
-from support import FakeClock, JobRunner
+from support import FakeClock, JobRunner, audit_status_changes
 
 # Tables whose rows survive between tests: reference data re-synced from files.
 KEPT_TABLES = {"business_type"}
@@ -90,13 +90,15 @@ async def shared_db(database_url: str, settings: Settings) -> AsyncIterator[Data
 
 
 @pytest.fixture
-async def db(shared_db: Database, owner_engine: AsyncEngine) -> Database:
-    """The application's database, emptied of every row a previous test left."""
+async def db(shared_db: Database, owner_engine: AsyncEngine) -> AsyncIterator[Database]:
+    """The application's database, emptied of every row a previous test left. Afterwards,
+    every status a booking took in the test is held to the state graph the code runs."""
     tables = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT_TABLES)
     async with owner_engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables}, procrastinate_jobs CASCADE"))
         await conn.execute(text("DELETE FROM business_type WHERE source <> 'builtin'"))
-    return shared_db
+    yield shared_db
+    await audit_status_changes(owner_engine)
 
 
 @pytest.fixture(scope="session")

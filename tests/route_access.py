@@ -89,17 +89,22 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
     ("PUT", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
     ("DELETE", "/v1/businesses/{business_id}/resources/{resource_id}/time-off/{time_off_id}"): Access.STAFF,
-    # Bookings. Customers pass the guard everywhere; past it they see and cancel only their
-    # own bookings, and the other status changes are the business's (tests/booking).
+    # Bookings. Customers pass the guard to book, read, move and cancel; past it they see
+    # and change only their own bookings. Every other status change, and money taken at the
+    # desk, is the business's: refused at the guard (tests/booking).
     ("GET", "/v1/businesses/{business_id}/availability"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/reschedule"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/confirm"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/confirm"): Access.STAFF,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/cancel"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/check-in"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/complete"): Access.SIGNED_IN,
-    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/no-show"): Access.SIGNED_IN,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/check-in"): Access.STAFF,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/complete"): Access.STAFF,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/no-show"): Access.STAFF,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/undo-check-in"): Access.STAFF,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/undo-no-show"): Access.STAFF,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/desk-payments"): Access.STAFF,
+    ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/desk-refunds"): Access.STAFF,
     # Lists and calendars (booking/listing.py). The business list is staff-only; the .ics
     # export passes any signed-in user, then only the booking's customer or the business's
     # staff get past service.get_booking (404 otherwise). Feed tokens: staff pass the guard,

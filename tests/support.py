@@ -14,6 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.api.app import create_app
+from booklnk.booking.lifecycle import INITIAL, TRANSITIONS
+from booklnk.booking.models import BookingStatus
+from booklnk.booking.repository import CREATED
 from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
 from booklnk.db.database import Database
@@ -109,17 +112,52 @@ class JobRunner(Protocol):
 
 @asynccontextmanager
 async def in_process_api(
-    database_url: str, settings: Settings, now: datetime
+    database_url: str, settings: Settings, now: datetime | FakeClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
-    """The app on a pool of its own, its clock stopped at `now`: one per hypothesis example
-    (function-scoped fixtures are not set up again between examples)."""
+    """The app on a pool of its own, its clock stopped at `now` (or the given clock, for
+    the caller to move): one per hypothesis example (function-scoped fixtures are not set
+    up again between examples)."""
     db = Database(database_url, app_role=settings.db_app_role, pool_size=2)
+    clock = now if isinstance(now, FakeClock) else FakeClock(now)
     try:
         await load_business_types(db, settings)
-        transport = httpx.ASGITransport(
-            app=create_app(settings, db, clock=FakeClock(now)), raise_app_exceptions=False
-        )
+        transport = httpx.ASGITransport(app=create_app(settings, db, clock=clock), raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client, db
     finally:
         await db.dispose()
+
+
+async def audit_status_changes(engine: AsyncEngine) -> None:
+    """Every status change recorded is an edge of the state graph (`lifecycle.TRANSITIONS`)
+    or a booking's birth in a status it may be born in, and every booking's status is the
+    one its latest recorded change left it in: no code path changed a status off the graph
+    or without recording it."""
+    async with engine.connect() as conn:
+        changes = (
+            await conn.execute(
+                text("SELECT DISTINCT from_status::text, action, to_status::text FROM booking_status_change")
+            )
+        ).all()
+        unexplained = (
+            await conn.execute(
+                text(
+                    "SELECT b.id, b.status FROM booking b WHERE b.status IS DISTINCT FROM"
+                    " (SELECT c.to_status FROM booking_status_change c"
+                    "  WHERE c.business_id = b.business_id AND c.booking_id = b.id"
+                    "  ORDER BY c.id DESC LIMIT 1)"
+                )
+            )
+        ).all()
+    off_graph = [
+        (before, action, after) for before, action, after in changes if not _on_graph(before, action, after)
+    ]
+    assert off_graph == [], "status changes off the graph"
+    assert unexplained == [], "bookings whose status no recorded change explains"
+
+
+def _on_graph(before: str | None, action: str, after: str) -> bool:
+    if before is None:
+        return action == CREATED and BookingStatus(after) in INITIAL
+    edges = {(status.value, act.value): to.value for (status, act), to in TRANSITIONS.items()}
+    return edges.get((before, action)) == after

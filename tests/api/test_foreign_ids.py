@@ -41,8 +41,10 @@ def _body(method: str, path: str) -> dict[str, object] | None:
         return {}
     if method == "POST" and path.endswith("/payments"):
         return {"method": "card"}
-    if method == "POST" and path.endswith("/refunds"):
+    if method == "POST" and path.endswith("/refunds") and not path.endswith("/desk-refunds"):
         return {"amount_minor": 100}
+    if method == "POST" and path.endswith(("/desk-payments", "/desk-refunds")):
+        return {"amount_minor": 100, "method": "cash"}
     if method == "POST" and path.endswith(("/waitlist", "/class-sessions/{session_id}/bookings")):
         return {"payment_method": "card"}
     if path.endswith("/reschedule"):

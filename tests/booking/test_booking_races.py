@@ -289,9 +289,10 @@ async def test_any_staff_fills_exactly_the_free_barber_chair_pairs(
 @pytest.fixture(scope="module")
 async def prepay_shop(http: httpx.AsyncClient, shop: Shop) -> Shop:
     """A barbershop that asks for payment first: its bookings are born held."""
-    return await seed_shop(
-        http, barbers=1, chairs=1, customers=shop.customers, rule_overrides={"payment_policy": "prepay"}
-    )
+    # A customer may win every round here (three, and the lapsed hold's): the shop lets one
+    # hold up to five unpaid bookings, so a winner's later attempts still meet the slot.
+    overrides = {"payment_policy": "prepay", "max_unpaid_holds_per_customer": 5}
+    return await seed_shop(http, barbers=1, chairs=1, customers=shop.customers, rule_overrides=overrides)
 
 
 def held_body(shop: Shop, start: datetime) -> dict[str, Any]:
@@ -391,3 +392,44 @@ async def booking_state(engine: AsyncEngine, booking_id: uuid.UUID) -> tuple[str
     async with engine.connect() as conn:
         row = (await conn.execute(query, {"b": booking_id})).one()
         return str(row[0]), int(row[1])
+
+
+GREEDY_HOLDS = 50
+
+
+async def test_one_customer_sending_fifty_holds_at_once_gets_at_most_the_limit(
+    http: httpx.AsyncClient, shop: Shop, owner_engine: AsyncEngine, live_server: LiveServer
+) -> None:
+    """Fifty holds of free slots from one account, all at once through two processes: the
+    business's limit of unpaid holds per customer (2) lets exactly two through."""
+    greedy_shop = await seed_shop(
+        http, barbers=3, chairs=0, customers=shop.customers[:1], rule_overrides={"payment_policy": "prepay"}
+    )
+    (greedy,) = greedy_shop.customers
+    day = FIRST_DAY + timedelta(days=6)
+    bodies = [
+        {**booking_body(greedy_shop, start, 30, barber), "payment_method": "card"}
+        for start in (datetime.combine(day + timedelta(days=d), time(6), tzinfo=UTC) for d in range(17))
+        for barber in greedy_shop.barbers
+    ][:GREEDY_HOLDS]
+    since = await database_clock(owner_engine)
+    outcomes = await asyncio.gather(
+        *(_post(http, greedy_shop, greedy, body, None) for body in bodies), return_exceptions=True
+    )
+    failed = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+    assert not failed, f"{len(failed)} requests got no response, e.g. {failed[:3]}"
+    responses = [o for o in outcomes if isinstance(o, httpx.Response)]
+    counts = statuses(responses)
+    print(f"one customer's holds: {dict(counts)}")
+    assert counts == Counter({201: 2, 409: GREEDY_HOLDS - 2}), f"{counts}\n{unexpected(responses)}"
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"too_many_holds"}
+    await assert_every_worker_served(owner_engine, live_server, since)
+    async with owner_engine.connect() as conn:
+        held = await conn.scalar(
+            text(
+                "SELECT count(*) FROM booking WHERE business_id = :b AND customer_id = :c AND status = 'held'"
+            ),
+            {"b": greedy_shop.business_id, "c": greedy.user_id},
+        )
+    assert held == 2
+    assert await overlapping_allocations(owner_engine) == []

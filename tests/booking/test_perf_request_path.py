@@ -1,6 +1,6 @@
 """The request path stays lean without changing an answer: a named staff member's search
 reads only their calendar (and the business's), the business-type definition is parsed
-once per stored text, and the rules after the tenant guard need no query."""
+once per stored text, and the business's rules come with the tenant guard's one query."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def _barbershop_text() -> str:
     return json.dumps(barbershop.model_dump(mode="json"))
 
 
-async def test_rules_after_the_guard_need_no_query_and_follow_a_changed_definition(
+async def test_the_guard_resolves_the_rules_in_its_one_query_and_follows_a_changed_definition(
     client: httpx.AsyncClient, db: Database, owner_engine: AsyncEngine
 ) -> None:
     key = f"perf-{uuid.uuid4().hex[:8]}"
@@ -194,14 +194,15 @@ async def test_rules_after_the_guard_need_no_query_and_follow_a_changed_definiti
     business_id = uuid.UUID(created.json()["id"])
     actor = Actor(owner.user_id)
 
-    async def notice() -> tuple[int, list[str]]:
+    async def notice() -> tuple[int, int]:
+        """The rules on the context the guard builds, and how many statements that took."""
         async with db.transaction(user_id=actor.user_id) as session:
-            ctx = await tenancy.access_business(session, actor, business_id, require=None)
+            tenancy.note_context_user(session, actor.user_id)
             with statements(db) as sent:
-                rules = await tenancy.business_rules(session, ctx)
-            return rules.min_notice_minutes, sent
+                ctx = await tenancy.access_business(session, actor, business_id, require=None)
+            return ctx.rules.min_notice_minutes, len(sent)
 
-    assert await notice() == (0, [])
+    assert await notice() == (0, 1)
     async with owner_engine.begin() as conn:
         await conn.execute(
             text(
@@ -210,7 +211,7 @@ async def test_rules_after_the_guard_need_no_query_and_follow_a_changed_definiti
             ),
             {"key": key},
         )
-    assert await notice() == (90, [])  # a new stored text: validated anew, never a stale parse
+    assert await notice() == (90, 1)  # a new stored text: validated anew, never a stale parse
 
 
 def test_the_cached_definition_is_frozen() -> None:

@@ -33,6 +33,7 @@ async def test_a_late_cancellation_refunds_the_types_share_of_the_deposit(
         "refund_percent": 40,
         "refundable": True,
         "refund_minor": share,
+        "desk_refund_due_minor": 0,
     }
 
     async def ledger() -> list[tuple[str, int]]:

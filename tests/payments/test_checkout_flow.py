@@ -57,10 +57,32 @@ async def test_a_card_payment_confirms_the_booking_and_records_the_deposit(
         back = await browser.get(paid["redirectUrl"])
     assert back.status_code == 200, back.text
     assert (back.json()["booking_status"], back.json()["attempt_status"]) == ("confirmed", "paid")
-    again = await http.post(
+    # The deposit confirmed it; the rest is due and may be paid online too (or at the desk).
+    shown = await http.get(f"{base}/bookings/{booking['id']}", headers=customer.headers)
+    assert {k: shown.json()["money"][k] for k in ("price_minor", "deposit_minor", "paid_minor")} == {
+        "price_minor": 30_001,
+        "deposit_minor": 15_001,
+        "paid_minor": 15_001,
+    }
+    assert shown.json()["money"]["balance_due_minor"] == 15_000
+    rest = await http.post(
         f"{base}/bookings/{booking['id']}/payments", headers=customer.headers, json={"method": "card"}
     )
-    assert (again.status_code, again.json()["code"]) == (409, "booking_not_payable")
+    assert rest.status_code == 201, rest.text
+    assert (rest.json()["amount_minor"], rest.json()["purpose"]) == (15_000, "balance")
+    paid_rest = await pay(simulator_url, rest.json(), **CARD)
+    assert paid_rest["status"] == "SUCCESS"
+
+    async def due() -> int:
+        shown = await http.get(f"{base}/bookings/{booking['id']}", headers=customer.headers)
+        return int(shown.json()["money"]["balance_due_minor"])
+
+    assert await until(due, 0) == 0
+    assert await booking_status(http, base, customer, booking["id"]) == "confirmed"
+    done = await http.post(
+        f"{base}/bookings/{booking['id']}/payments", headers=customer.headers, json={"method": "card"}
+    )
+    assert (done.status_code, done.json()["code"]) == (409, "booking_not_payable")
 
 
 async def test_duplicated_webhooks_are_stored_and_applied_once(

@@ -7,11 +7,16 @@ from zoneinfo import ZoneInfo
 from fastapi import Response
 
 from booklnk.booking.classes.schemas import SessionOut
-from booklnk.booking.classes.service import SessionView
-from booklnk.booking.schemas import BookingOut, CancellationOut
-from booklnk.booking.service import BookingView
+from booklnk.booking.classes.sessions import SessionView
+from booklnk.booking.schemas import BookingOut, CancellationOut, MoneyOut
+from booklnk.flows.bookings import BookingDetail, CancellationOutcome
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.context import BusinessContext
+
+# BookingOut's fields that are the booking row's own columns.
+_BOOKING_COLUMNS = tuple(
+    name for name in BookingOut.model_fields if name not in ("resource_ids", "money", "cancellation")
+)
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -25,11 +30,27 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 def booking_out(
-    view: BookingView, response: Response, cancellation: CancellationOut | None = None
+    detail: BookingDetail, response: Response | None = None, outcome: CancellationOutcome | None = None
 ) -> BookingOut:
-    response.headers["ETag"] = f'"{view.booking.version}"'
-    out = BookingOut.model_validate(view.booking)
-    return out.model_copy(update={"resource_ids": view.resource_ids, "cancellation": cancellation})
+    booking = detail.booking
+    if response is not None:
+        response.headers["ETag"] = f'"{booking.version}"'
+    cancellation = None
+    if outcome is not None:
+        cancellation = CancellationOut(
+            by=outcome.decision.by,
+            within_free_window=outcome.decision.within_free_window,
+            refund_percent=outcome.decision.refund_percent,
+            refundable=outcome.decision.refundable,
+            refund_minor=outcome.refund_minor,
+            desk_refund_due_minor=outcome.desk_refund_due_minor,
+        )
+    return BookingOut(
+        **{name: getattr(booking, name) for name in _BOOKING_COLUMNS},
+        resource_ids=detail.view.resource_ids,
+        money=MoneyOut.model_validate(detail.money),
+        cancellation=cancellation,
+    )
 
 
 def session_out(view: SessionView, ctx: BusinessContext) -> SessionOut:
@@ -40,6 +61,7 @@ def session_out(view: SessionView, ctx: BusinessContext) -> SessionOut:
         series_id=s.series_id,
         service_id=s.service_id,
         staff_id=s.staff_id,
+        resource_ids=list(view.resource_ids),
         starts_at=s.starts_at.astimezone(zone),
         ends_at=s.ends_at.astimezone(zone),
         starts_at_utc=s.starts_at,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import repository
-from booklnk.booking.repository import OwnerCalendar, OwnerKey
+from booklnk.booking import calendars as calendar_data
+from booklnk.booking.calendars import OwnerCalendar, OwnerKey
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.models import Resource, Service, StaffMember
@@ -24,7 +24,6 @@ from booklnk.scheduling.calendar import expand_schedule
 from booklnk.scheduling.intervals import Interval, IntervalSet
 from booklnk.scheduling.localtime import local_dates
 from booklnk.scheduling.rules import SlotRules
-from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 
 BUSINESS: OwnerKey = ("business", None)
@@ -51,10 +50,12 @@ async def prepare(
     window: Interval,
     now: datetime,
     source: str,
+    walk_in: bool = False,
 ) -> Offer:
     """Everything the engine needs to list `window` or check a start inside it.
-    `source` ("query" or "body") prefixes the field names of 422s."""
-    rules = await tenancy.business_rules(session, ctx)
+    `source` ("query" or "body") prefixes the field names of 422s. A `walk_in` starts
+    now, off the grid and inside any minimum notice; hours and busy time still apply."""
+    rules = ctx.rules
     service, staff = await catalog.service_with_staff(session, ctx.business_id, service_id, staff_id=staff_id)
     if service is None or not service.active:
         raise ValidationFailed.on(f"{source}.service_id", "unknown_service", "No such bookable service.")
@@ -64,15 +65,20 @@ async def prepare(
         )
     if staff_id is not None and not staff:
         raise ValidationFailed.on(f"{source}.staff_id", "unknown_staff", "Nobody by that id performs it.")
-    resources = await repository.resources_of_kinds(session, ctx.business_id, service.required_resource_kinds)
+    resources = await calendar_data.resources_of_kinds(
+        session, ctx.business_id, service.required_resource_kinds
+    )
     spec = ServiceSpec(
         tuple(service.duration_options_minutes),
         service.buffer_before_minutes,
         service.buffer_after_minutes,
         tuple(service.required_resource_kinds),
     )
+    slot_rules = SlotRules.from_effective(rules)
+    if walk_in:
+        slot_rules = replace(slot_rules, grid_minutes=1, min_notice_minutes=0)
     partial = AvailabilityRequest(
-        rules=SlotRules.from_effective(rules),
+        rules=slot_rules,
         service=spec,
         duration_minutes=duration_minutes or service.duration_options_minutes[0],
         zone=ZoneInfo(ctx.time_zone),
@@ -115,7 +121,7 @@ async def _load_calendars(
         **{s.lane: ("staff", s.id) for s in staff},
         **{r.lane: ("resource", r.id) for r in resources},
     }
-    await repository.load_busy(session, business_id, lanes, span, now, calendars)
+    await calendar_data.load_busy(session, business_id, lanes, span, now, calendars)
     return calendars
 
 

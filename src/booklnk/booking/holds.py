@@ -12,8 +12,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from booklnk.booking import repository
 from booklnk.booking.classes import seats
 from booklnk.booking.errors import ConcurrentUpdate
+from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import Booking, BookingStatus
-from booklnk.booking.status import MAX_CAS_TRIES, swap_status
+from booklnk.booking.repository import Audit
+from booklnk.booking.transitions import MAX_CAS_TRIES, transition
 from booklnk.db.jobs import Job, enqueue
 
 EXPIRE_HOLD = "booking.expire_hold"
@@ -58,7 +60,7 @@ async def expire_hold(
             if scheduled_for is not None and booking.hold_expires_at > scheduled_for:
                 await schedule_expiry(session, booking)
             return False
-        if await swap_status(session, booking, BookingStatus.EXPIRED):
+        if await transition(session, booking, Action.EXPIRE, Audit(None, now)):
             return True
         session.expunge(booking)
     raise ConcurrentUpdate("The booking kept changing; the job will retry.")
@@ -86,27 +88,27 @@ async def sweep_session_holds(
     return expired
 
 
-async def settle_payment(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> str:
-    """A verified payment for the booking arrived; returns what became of the booking.
+async def settle_payment(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, *, now: datetime
+) -> str:
+    """A verified payment for the booking's hold arrived; returns what became of the booking.
 
     A held booking is confirmed (even if its hold has just lapsed: its time was never given
     away while the hold stood). An expired one whose time or seat is still free is
     confirmed again ("reconfirmed"); if someone took it meanwhile, "slot_taken": the money
-    must go back. Any other status is reported as is, for the caller to flag."""
+    must go back. Any other status is reported as is, for the caller to decide."""
+    audit = Audit(None, now)
     for _ in range(MAX_CAS_TRIES):
         booking = await repository.get_booking(session, business_id, booking_id)
         if booking is None:
             return "booking_missing"
         if booking.status is BookingStatus.HELD:
-            if await swap_status(session, booking, BookingStatus.CONFIRMED):
+            if await transition(session, booking, Action.CONFIRM, audit):
                 return "confirmed"
         elif booking.status is BookingStatus.EXPIRED:
             if not await _retake(session, booking):
                 return "slot_taken"
-            if (
-                await repository.compare_and_swap(session, booking, status=BookingStatus.CONFIRMED)
-                is not None
-            ):
+            if await transition(session, booking, Action.RECONFIRM, audit):
                 return "reconfirmed"
         else:
             return f"booking_{booking.status.value}"
@@ -123,7 +125,11 @@ async def _retake(session: AsyncSession, booking: Booking) -> bool:
             and current.seats_taken < current.capacity
             and await seats.take(session, current)
         )
-    return await repository.reactivate_allocations(session, booking.business_id, booking.id)
+
+    async def block_again() -> None:
+        await repository.set_allocations_active(session, booking.business_id, True, booking_ids=[booking.id])
+
+    return await repository.placed(session, block_again)
 
 
 async def extend_hold(
@@ -137,7 +143,7 @@ async def extend_hold(
             return False
         if booking.hold_expires_at is not None and booking.hold_expires_at >= until:
             return True
-        if await repository.compare_and_swap(session, booking, hold_expires_at=until) is not None:
+        if await repository.swap(session, booking, hold_expires_at=until) is not None:
             set_committed_value(booking, "hold_expires_at", until)
             await schedule_expiry(session, booking)
             return True

@@ -155,7 +155,7 @@ async def booking_calendar(
     """One booking as a VCALENDAR, for its customer or the business's staff."""
     booking = await service.get_booking(session, ctx, booking_id)
     business = await tenancy_repository.get_business(session, ctx.business_id)
-    offered = await repository.get_service(session, ctx.business_id, booking.service_id)
+    offered = await catalog_repository.get_service(session, ctx.business_id, booking.service_id)
     staff = await catalog_repository.get_staff(session, ctx.business_id, booking.staff_id)
     # All three are guaranteed by the booking's foreign keys.
     assert business is not None

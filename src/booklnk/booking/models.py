@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     String,
@@ -38,6 +39,10 @@ class BookingStatus(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+def _status_enum() -> Enum:
+    return Enum(BookingStatus, name="booking_status", values_callable=lambda e: [m.value for m in e])
+
+
 class Booking(Timestamped, Base):
     """One customer's appointment or class seat. `version` is bumped by every state change (CAS)."""
 
@@ -53,6 +58,9 @@ class Booking(Timestamped, Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="held_has_expiry"),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        CheckConstraint("deposit_minor BETWEEN 0 AND price_minor", name="deposit_within_price"),
+        # A walk-in without an account is booked under a name.
+        CheckConstraint("customer_id IS NOT NULL OR guest_name IS NOT NULL", name="has_customer"),
         Index("ix_booking_business_starts", "business_id", "starts_at"),
         Index("ix_booking_business_staff_starts", "business_id", "staff_id", "starts_at"),
         Index("ix_booking_customer", "customer_id", "starts_at"),
@@ -65,17 +73,18 @@ class Booking(Timestamped, Base):
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    customer_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID | None]
     service_id: Mapped[uuid.UUID]
     staff_id: Mapped[uuid.UUID]
-    status: Mapped[BookingStatus] = mapped_column(
-        Enum(BookingStatus, name="booking_status", values_callable=lambda e: [m.value for m in e])
-    )
+    status: Mapped[BookingStatus] = mapped_column(_status_enum())
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payment_method: Mapped[str | None] = mapped_column(String(20))
     price_minor: Mapped[int] = mapped_column(BigInteger)
+    # What must be paid online before the booking is confirmed (the price, a deposit, or
+    # 0 when it is paid at the venue), fixed by the policy in force when it was booked.
+    deposit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     extra_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -84,14 +93,43 @@ class Booking(Timestamped, Base):
     session_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     # Why the status is what it is, when that is not obvious (late money, refunds).
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # A walk-in booked by staff for someone without an account.
+    guest_name: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class StatusChange(Base):
+    """Every status a booking took, by which action, who did it and when (the app's
+    clock): written in the statement that changes the status, never changed after. It
+    is the audit of undone no-shows and check-ins, and how the state graph is checked
+    against what the code really did."""
+
+    __tablename__ = "booking_status_change"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["business_id", "booking_id"], ["booking.business_id", "booking.id"], ondelete="CASCADE"
+        ),
+        Index("ix_booking_status_change_booking", "business_id", "booking_id", "id"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    booking_id: Mapped[uuid.UUID]
+    from_status: Mapped[BookingStatus | None] = mapped_column(_status_enum())  # None: created
+    to_status: Mapped[BookingStatus] = mapped_column(_status_enum())
+    action: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[uuid.UUID | None]  # None: the system (a payment, a job)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Allocation(Base):
-    """The time a booking blocks on one staff member or resource, buffers included.
+    """The time a booking (buffers included) or a class session blocks on one staff
+    member or resource.
 
     PostgreSQL's exclusion constraint on `span` (lane and period folded into one int8
     range, so core GiST suffices: no btree_gist) makes two active allocations of one
-    lane overlapping in time impossible, whatever the application does.
+    lane overlapping in time impossible, whatever the application does: appointments
+    and classes share it, so a class blocks its room and instructor for appointments and
+    the other way round.
     """
 
     __tablename__ = "allocation"
@@ -99,18 +137,28 @@ class Allocation(Base):
         ForeignKeyConstraint(
             ["business_id", "booking_id"], ["booking.business_id", "booking.id"], ondelete="CASCADE"
         ),
+        ForeignKeyConstraint(
+            ["business_id", "session_id"],
+            ["class_session.business_id", "class_session.id"],
+            ondelete="CASCADE",
+        ),
         ForeignKeyConstraint(["business_id", "staff_id"], ["staff_member.business_id", "staff_member.id"]),
         ForeignKeyConstraint(["business_id", "resource_id"], ["resource.business_id", "resource.id"]),
         CheckConstraint("(staff_id IS NULL) <> (resource_id IS NULL)", name="one_owner"),
+        CheckConstraint("(booking_id IS NULL) <> (session_id IS NULL)", name="one_holder"),
         ExcludeConstraint(
             (column("span"), "&&"), where=text("active"), using="gist", name="ex_allocation_overlap"
         ),
         Index("ix_allocation_lane_period", "lane", "period"),
+        Index("ix_allocation_booking", "business_id", "booking_id"),
+        Index("ix_allocation_session", "business_id", "session_id"),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    booking_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    lane: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
+    booking_id: Mapped[uuid.UUID | None]
+    session_id: Mapped[uuid.UUID | None]
+    lane: Mapped[int] = mapped_column(BigInteger)
     staff_id: Mapped[uuid.UUID | None]
     resource_id: Mapped[uuid.UUID | None]
     period: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)

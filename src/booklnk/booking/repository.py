@@ -1,197 +1,91 @@
-"""All SQL of the booking domain: a business's calendar data in a bounded number of
-queries (whatever the window), and the writes that the exclusion constraint guards."""
+"""All SQL that writes the booking aggregate's rows: bookings (with the audit of every
+status they take) and allocations, of bookings and of class sessions. The one writer of
+the `booking`, `booking_status_change` and `allocation` tables; the exclusion constraint
+on allocations decides whether a placement goes in."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Executable,
-    and_,
-    any_,
-    bindparam,
-    delete,
-    exists,
-    func,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, Range
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, Range
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking.models import Allocation, Booking, BookingStatus
-from booklnk.catalog.models import (
-    Resource,
-    Service,
-)
-from booklnk.catalog.schedule_rules import DayOverride, WeeklySchedule
+from booklnk.booking import versioned
+from booklnk.booking.models import Allocation, Booking, BookingStatus, StatusChange
 from booklnk.db.errors import sqlstate, violated_constraint
 from booklnk.scheduling.intervals import Interval
 
-OwnerKey = tuple[str, uuid.UUID | None]  # ("business", None) | ("staff", id) | ("resource", id)
-
-
-@dataclass
-class OwnerCalendar:
-    """One schedule owner's raw calendar over the loaded window."""
-
-    week: WeeklySchedule = field(default_factory=WeeklySchedule)
-    overrides: list[DayOverride] = field(default_factory=list)
-    time_off: list[Interval] = field(default_factory=list)
-    busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # UTC (start, end) pairs
-
-
-async def get_service(session: AsyncSession, business_id: uuid.UUID, service_id: uuid.UUID) -> Service | None:
-    return await session.get(Service, (business_id, service_id))
-
-
-async def resources_of_kinds(
-    session: AsyncSession, business_id: uuid.UUID, kinds: Sequence[str]
-) -> Sequence[Resource]:
-    if not kinds:
-        return []
-    stmt = (
-        select(Resource)
-        .where(Resource.business_id == business_id, Resource.kind.in_(kinds), Resource.active.is_(True))
-        .order_by(Resource.name, Resource.id)
-    )
-    return (await session.execute(stmt)).scalars().all()
-
-
-# Lapsed holds block no more (even before the worker or a new booking releases them): an
-# anti-join on them is cheaper than joining every booking. Built once; bounds, not Range
-# objects, and one array parameter for the lanes: a busy "any staff" search returns
-# thousands of rows.
-_BUSY = select(Allocation.lane, func.lower(Allocation.period), func.upper(Allocation.period)).where(
-    Allocation.business_id == bindparam("business_id"),
-    Allocation.lane == any_(bindparam("lanes", type_=ARRAY(BigInteger))),
-    Allocation.active.is_(True),
-    Allocation.period.overlaps(bindparam("span", type_=TSTZRANGE)),
-    ~exists().where(
-        Booking.business_id == Allocation.business_id,
-        Booking.id == Allocation.booking_id,
-        Booking.status == BookingStatus.HELD,
-        Booking.hold_expires_at <= bindparam("now"),
-    ),
-)
-
-
-async def load_busy(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    lanes: dict[int, OwnerKey],
-    span: Interval,
-    now: datetime,
-    out: dict[OwnerKey, OwnerCalendar],
-) -> None:
-    """The blocked periods on `lanes` within `span`, added to each owner's calendar."""
-    if not lanes:
-        return
-    params = {
-        "business_id": business_id,
-        "lanes": list(lanes),
-        "span": Range(span.start, span.end),
-        "now": now,
-    }
-    for lane, start, end in await session.execute(_BUSY, params):
-        out[lanes[lane]].busy.append((start, end))
-
-
-async def lapsed_holds_in_the_way(
-    session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[int], period: Interval, now: datetime
-) -> list[uuid.UUID]:
-    """The lapsed holds whose allocations still block `period` on `lanes`."""
-    lapsed = (
-        select(Allocation.booking_id)
-        .join(
-            Booking, and_(Booking.business_id == Allocation.business_id, Booking.id == Allocation.booking_id)
-        )
-        .where(
-            Allocation.business_id == business_id,
-            Allocation.lane.in_(list(lanes)),
-            Allocation.active.is_(True),
-            Allocation.period.overlaps(Range(period.start, period.end)),
-            Booking.status == BookingStatus.HELD,
-            Booking.hold_expires_at <= now,
-        )
-    )
-    return list((await session.execute(lapsed)).scalars())
-
-
-async def expire_holds(
-    session: AsyncSession, business_id: uuid.UUID, booking_ids: Sequence[uuid.UUID]
-) -> None:
-    """Expire these lapsed holds and free their time, in the caller's transaction, so a new
-    booking may take it."""
-    await session.execute(
-        update(Booking)
-        .where(
-            Booking.business_id == business_id,
-            Booking.id.in_(list(booking_ids)),
-            Booking.status == BookingStatus.HELD,
-        )
-        .values(status=BookingStatus.EXPIRED, version=Booking.version + 1, updated_at=func.now())
-    )
-    await session.execute(
-        update(Allocation)
-        .where(Allocation.business_id == business_id, Allocation.booking_id.in_(list(booking_ids)))
-        .values(active=False)
-    )
+CREATED = "create"  # the audit's action for the status a booking is born with
+DEADLOCK_DETECTED = "40P01"
 
 
 @dataclass(frozen=True, slots=True)
 class Placement:
     """The allocations one candidate combination needs over `blocked`: the staff member's
-    lane, then one per resource (`lanes` in that order)."""
+    lane, then one per resource (`lanes` in that order), for a booking or a class session."""
 
     business_id: uuid.UUID
-    booking_id: uuid.UUID
     staff_id: uuid.UUID
     resource_ids: list[uuid.UUID]
     lanes: list[int]
     blocked: Interval
+    booking_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """Who changes a booking's status (None: the system), and when by the app's clock."""
+
+    actor_id: uuid.UUID | None
+    at: datetime
 
 
 _ALLOCATIONS = """
-    INSERT INTO allocation (business_id, booking_id, lane, staff_id, resource_id, period, active)
-    SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), a.lane, a.staff_id, a.resource_id,
-           tstzrange(:blocked_start, :blocked_end), true
+    INSERT INTO allocation (business_id, booking_id, session_id, lane, staff_id, resource_id, period, active)
+    SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:session_id AS uuid), a.lane,
+           a.staff_id, a.resource_id, tstzrange(:blocked_start, :blocked_end), true
     FROM unnest(CAST(:lanes AS bigint[]), CAST(:staff_ids AS uuid[]), CAST(:resource_ids AS uuid[]))
          AS a(lane, staff_id, resource_id)
 """
 _INSERT_ALLOCATIONS = text(_ALLOCATIONS)
-
-
-# The booking row is written in the statement that writes its allocations: if the exclusion
-# constraint refuses one, the statement (booking included) fails; the allocations' foreign
-# key to the booking is checked at the statement's end.
-_PLACE = text(
-    f"""
-    WITH placed AS ({_ALLOCATIONS})
-    INSERT INTO booking (business_id, id, customer_id, service_id, staff_id, status, starts_at, ends_at,
-                         hold_expires_at, payment_method, price_minor, currency, extra_fields, version)
-    SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:customer_id AS uuid),
-           CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:status AS booking_status),
-           :starts_at, :ends_at, :hold_expires_at, :payment_method, :price_minor, :currency,
-           :extra_fields, :version
+_LOG_CREATED = """
+    INSERT INTO booking_status_change (business_id, booking_id, from_status, to_status, action, actor_id,
+                                       changed_at)
+    VALUES (CAST(:business_id AS uuid), CAST(:booking_id AS uuid), NULL, CAST(:status AS booking_status),
+            :created, CAST(:actor_id AS uuid), :changed_at)
+"""
+_BOOKING = """
+    INSERT INTO booking (business_id, id, customer_id, guest_name, service_id, staff_id, session_id, status,
+                         starts_at, ends_at, hold_expires_at, payment_method, price_minor, deposit_minor,
+                         currency, extra_fields, version)
+    SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:customer_id AS uuid), :guest_name,
+           CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:session_id AS uuid),
+           CAST(:status AS booking_status), :starts_at, :ends_at, :hold_expires_at, :payment_method,
+           :price_minor, :deposit_minor, :currency, :extra_fields, :version
     RETURNING created_at, updated_at
-    """
-).bindparams(bindparam("extra_fields", type_=JSONB))
-DEADLOCK_DETECTED = "40P01"
+"""
+# A booking, the audit of its first status and (for an appointment) its allocations, in
+# one statement: if the exclusion constraint refuses an allocation, nothing is written.
+# The foreign keys to the booking are checked at the statement's end.
+_PLACE = text(f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}) {_BOOKING}").bindparams(
+    bindparam("extra_fields", type_=JSONB)
+)
+_SEAT = text(f"WITH logged AS ({_LOG_CREATED}) {_BOOKING}").bindparams(bindparam("extra_fields", type_=JSONB))
 
 
 def _placement_params(placement: Placement) -> dict[str, object]:
     return {
         "business_id": placement.business_id,
         "booking_id": placement.booking_id,
+        "session_id": placement.session_id,
         "lanes": placement.lanes,
         "staff_ids": [placement.staff_id, *(None for _ in placement.resource_ids)],
         "resource_ids": [None, *placement.resource_ids],
@@ -200,51 +94,43 @@ def _placement_params(placement: Placement) -> dict[str, object]:
     }
 
 
-async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement) -> None:
-    """Write `booking` (not added to the session) with its allocations, in one statement
-    (run it through `placed`). Its staff member and the row's timestamps are set on it."""
-    params = {
-        **_placement_params(placement),
+def _booking_params(booking: Booking, audit: Audit) -> dict[str, object]:
+    return {
+        "business_id": booking.business_id,
+        "booking_id": booking.id,
         "customer_id": booking.customer_id,
+        "guest_name": booking.guest_name,
         "service_id": booking.service_id,
-        "staff_id": placement.staff_id,
+        "staff_id": booking.staff_id,
+        "session_id": booking.session_id,
         "status": booking.status.value,
         "starts_at": booking.starts_at,
         "ends_at": booking.ends_at,
         "hold_expires_at": booking.hold_expires_at,
         "payment_method": booking.payment_method,
         "price_minor": booking.price_minor,
+        "deposit_minor": booking.deposit_minor,
         "currency": booking.currency,
         "extra_fields": booking.extra_fields,
         "version": booking.version,
+        "created": CREATED,
+        "actor_id": audit.actor_id,
+        "changed_at": audit.at,
     }
-    booking.created_at, booking.updated_at = (await session.execute(_PLACE, params)).one()
+
+
+async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement, audit: Audit) -> None:
+    """Write `booking` (not added to the session) with its allocations, in one statement
+    (run it through `placed`). Its staff member and the row's timestamps are set on it."""
     booking.staff_id = placement.staff_id
+    params = {**_booking_params(booking, audit), **_placement_params(placement)}
+    booking.created_at, booking.updated_at = (await session.execute(_PLACE, params)).one()
 
 
-async def insert_allocations(session: AsyncSession, placement: Placement) -> None:
-    """An existing booking's allocations (a move; run it through `placed`)."""
-    await session.execute(_INSERT_ALLOCATIONS, _placement_params(placement))
-
-
-async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) -> bool:
-    """Run `write` in a savepoint: True if it went in, False when it lost the time to a
-    concurrent booking, leaving nothing written and the transaction usable.
-    Losing is the exclusion constraint refusing it, or a deadlock: transactions inserting
-    allocations that overlap wait for each other (one that has just released a lapsed hold
-    holds its rows), and PostgreSQL cancels one of them."""
-    try:
-        async with session.begin_nested():
-            await write()
-    except IntegrityError as exc:
-        if violated_constraint(exc) != "ex_allocation_overlap":
-            raise
-        return False
-    except DBAPIError as exc:
-        if sqlstate(exc) != DEADLOCK_DETECTED:
-            raise
-        return False
-    return True
+async def insert_seat(session: AsyncSession, booking: Booking, audit: Audit) -> None:
+    """Write a class seat's booking (its seat is the session's counter, not allocations)."""
+    params = _booking_params(booking, audit)
+    booking.created_at, booking.updated_at = (await session.execute(_SEAT, params)).one()
 
 
 async def get_booking(
@@ -253,69 +139,137 @@ async def get_booking(
     stmt = select(Booking).where(Booking.business_id == business_id, Booking.id == booking_id)
     if for_update:
         stmt = stmt.with_for_update()
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+# --- status changes: compare-and-swap on the version, and the audit, in one statement ---
+
+
+async def change_status(
+    session: AsyncSession,
+    booking: Booking,
+    to: BookingStatus,
+    action: str,
+    audit: Audit,
+    values: Mapping[str, Any] | None = None,
+) -> int | None:
+    """Move `booking` to `to` if it is still at the version it was read at, recording the
+    change; the new version, or None when someone else changed it first."""
+    changed = (
+        versioned.swap(Booking, booking, {**(values or {}), "status": to})
+        .returning(Booking.business_id, Booking.id, Booking.version)
+        .cte("changed")
+    )
+    logged = insert(StatusChange).from_select(
+        ["business_id", "booking_id", "from_status", "to_status", "action", "actor_id", "changed_at"],
+        select(
+            changed.c.business_id,
+            changed.c.id,
+            literal(booking.status, StatusChange.from_status.type),
+            literal(to, StatusChange.to_status.type),
+            literal(action),
+            literal(audit.actor_id, StatusChange.actor_id.type),
+            literal(audit.at, StatusChange.changed_at.type),
+        ),
+    )
+    stmt = select(changed.c.version).add_cte(logged.cte("logged"))
+    version: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return version
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    booking_id: uuid.UUID
+    session_id: uuid.UUID | None
+
+
+async def change_statuses(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    *,
+    session_ids: Collection[uuid.UUID] = (),
+    booking_ids: Collection[uuid.UUID] = (),
+    sources: Collection[BookingStatus],
+    to: BookingStatus,
+    action: str,
+    audit: Audit,
+) -> list[Changed]:
+    """Move every booking of these sessions (or these bookings) whose status is one of
+    `sources` to `to`, each recorded in the audit with the status it left."""
+    target = select(Booking.business_id, Booking.id, Booking.status).where(
+        Booking.business_id == business_id, Booking.status.in_(sorted(sources))
+    )
+    if session_ids:
+        target = target.where(Booking.session_id.in_(list(session_ids)))
+    else:
+        target = target.where(Booking.id.in_(list(booking_ids)))
+    old = target.with_for_update().cte("old")
+    changed = (
+        update(Booking)
+        .where(Booking.business_id == old.c.business_id, Booking.id == old.c.id)
+        .values(status=to, version=Booking.version + 1, updated_at=func.now())
+        .returning(Booking.business_id, Booking.id, Booking.session_id, old.c.status)
+        .cte("changed")
+    )
+    logged = insert(StatusChange).from_select(
+        ["business_id", "booking_id", "from_status", "to_status", "action", "actor_id", "changed_at"],
+        select(
+            changed.c.business_id,
+            changed.c.id,
+            changed.c.status,
+            literal(to, StatusChange.to_status.type),
+            literal(action),
+            literal(audit.actor_id, StatusChange.actor_id.type),
+            literal(audit.at, StatusChange.changed_at.type),
+        ),
+    )
+    stmt = select(changed.c.id, changed.c.session_id).add_cte(logged.cte("logged"))
+    return [Changed(booking_id, session_id) for booking_id, session_id in await session.execute(stmt)]
+
+
+async def last_change(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
+) -> StatusChange | None:
+    """The booking's latest status change (what an undo would take back)."""
+    stmt = (
+        select(StatusChange)
+        .where(StatusChange.business_id == business_id, StatusChange.booking_id == booking_id)
+        .order_by(StatusChange.id.desc())
+        .limit(1)
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _set_active(business_id: uuid.UUID, booking_id: uuid.UUID, active: bool) -> Executable:
-    return (
-        update(Allocation)
-        .where(Allocation.business_id == business_id, Allocation.booking_id == booking_id)
-        .values(active=active)
-    )
+# --- other versioned changes of a booking (no status change) -----------------------
 
 
-async def deactivate_allocations(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
-) -> None:
-    """Free a booking's time (it stopped blocking: cancelled, expired, …)."""
-    await session.execute(_set_active(business_id, booking_id, active=False))
+async def swap(session: AsyncSession, booking: Booking, **values: Any) -> int | None:
+    """Write `values` if the booking is still at the version it was read at."""
+    return await versioned.compare_and_swap(session, Booking, booking, values)
 
 
-async def reactivate_allocations(
-    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
-) -> bool:
-    """Block a booking's time again; False, nothing changed, if someone took it since."""
-    return await placed(
-        session, functools.partial(session.execute, _set_active(business_id, booking_id, True))
-    )
-
-
-async def booking_resources(
-    session: AsyncSession, business_id: uuid.UUID, booking_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    stmt = select(Allocation.booking_id, Allocation.resource_id).where(
-        Allocation.business_id == business_id,
-        Allocation.booking_id.in_(list(booking_ids)),
-        Allocation.resource_id.is_not(None),
-    )
-    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for booking_id, resource_id in (await session.execute(stmt)).all():
-        if resource_id is not None:
-            found[booking_id].append(resource_id)
-    return found
-
-
-async def delete_allocations(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> None:
+async def note_reason(session: AsyncSession, booking: Booking, reason: str) -> None:
+    """Say on the booking why it stands as it does (bumps its version: clients re-read)."""
     await session.execute(
-        delete(Allocation).where(Allocation.business_id == business_id, Allocation.booking_id == booking_id)
-    )
-
-
-async def compare_and_swap(session: AsyncSession, booking: Booking, **values: object) -> int | None:
-    """Write `values` only if the booking is still at the version it was read at; the new
-    version, or None when someone else changed it first."""
-    result = await session.execute(
         update(Booking)
-        .where(
-            Booking.business_id == booking.business_id,
-            Booking.id == booking.id,
-            Booking.version == booking.version,
-        )
-        .values(**values, version=Booking.version + 1)
-        .returning(Booking.version)
+        .where(Booking.business_id == booking.business_id, Booking.id == booking.id)
+        .values(status_reason=reason, version=Booking.version + 1, updated_at=func.now())
         .execution_options(synchronize_session=False)
     )
-    return result.scalar_one_or_none()
+
+
+async def move_session_bookings(
+    session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID, span: Interval
+) -> None:
+    """A moved class session's seats take its new time (each a new version)."""
+    await session.execute(
+        update(Booking)
+        .where(Booking.business_id == business_id, Booking.session_id == session_id)
+        .values(starts_at=span.start, ends_at=span.end, version=Booking.version + 1, updated_at=func.now())
+    )
+
+
+# --- reads the writers need -----------------------------------------------------------
 
 
 async def lapsed_holds(
@@ -342,10 +296,173 @@ async def lapsed_holds(
     return list((await session.execute(stmt)).scalars())
 
 
-async def note_reason(session: AsyncSession, booking: Booking, reason: str) -> None:
-    await session.execute(
-        update(Booking)
-        .where(Booking.business_id == booking.business_id, Booking.id == booking.id)
-        .values(status_reason=reason, version=Booking.version + 1, updated_at=func.now())
-        .execution_options(synchronize_session=False)
+async def lapsed_holds_in_the_way(
+    session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[int], period: Interval, now: datetime
+) -> list[uuid.UUID]:
+    """The lapsed holds whose allocations still block `period` on `lanes`."""
+    lapsed = (
+        select(Allocation.booking_id)
+        .join(
+            Booking, and_(Booking.business_id == Allocation.business_id, Booking.id == Allocation.booking_id)
+        )
+        .where(
+            Allocation.business_id == business_id,
+            Allocation.lane.in_(list(lanes)),
+            Allocation.active.is_(True),
+            Allocation.period.overlaps(Range(period.start, period.end)),
+            Booking.status == BookingStatus.HELD,
+            Booking.hold_expires_at <= now,
+        )
     )
+    return [booking_id for booking_id in (await session.execute(lapsed)).scalars() if booking_id is not None]
+
+
+async def busy_lanes(
+    session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[int], period: Interval
+) -> set[int]:
+    """Which of `lanes` an active allocation blocks during `period` (to name what is busy)."""
+    stmt = select(Allocation.lane).where(
+        Allocation.business_id == business_id,
+        Allocation.lane.in_(list(lanes)),
+        Allocation.active.is_(True),
+        Allocation.period.overlaps(Range(period.start, period.end)),
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def booking_resources(
+    session: AsyncSession, business_id: uuid.UUID, booking_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    return await _resources(session, business_id, Allocation.booking_id, booking_ids)
+
+
+async def session_resources(
+    session: AsyncSession, business_id: uuid.UUID, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    return await _resources(session, business_id, Allocation.session_id, session_ids)
+
+
+async def _resources(
+    session: AsyncSession, business_id: uuid.UUID, holder: Any, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The resources (not staff) each holder's allocations name, active or not."""
+    if not ids:
+        return {}
+    stmt = (
+        select(holder, Allocation.resource_id)
+        .where(
+            Allocation.business_id == business_id, holder.in_(list(ids)), Allocation.resource_id.is_not(None)
+        )
+        .order_by(holder, Allocation.resource_id)
+    )
+    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for owner_id, resource_id in (await session.execute(stmt)).all():
+        if resource_id is not None:
+            found[owner_id].append(resource_id)
+    return found
+
+
+# --- allocations ------------------------------------------------------------------------
+
+
+async def insert_allocations(session: AsyncSession, placement: Placement) -> None:
+    """An existing booking's allocations (a move; run it through `placed`)."""
+    await session.execute(_INSERT_ALLOCATIONS, _placement_params(placement))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLane:
+    """One allocation of a class session: its instructor's lane or one room's."""
+
+    session_id: uuid.UUID
+    lane: int
+    staff_id: uuid.UUID | None
+    resource_id: uuid.UUID | None
+    period: Interval
+
+
+_SESSION_ALLOCATIONS = text(
+    """
+    INSERT INTO allocation (business_id, session_id, lane, staff_id, resource_id, period, active)
+    SELECT CAST(:business_id AS uuid), a.session_id, a.lane, a.staff_id, a.resource_id,
+           tstzrange(a.starts_at, a.ends_at), true
+    FROM unnest(CAST(:session_ids AS uuid[]), CAST(:lanes AS bigint[]), CAST(:staff_ids AS uuid[]),
+                CAST(:resource_ids AS uuid[]), CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]))
+         AS a(session_id, lane, staff_id, resource_id, starts_at, ends_at)
+    """
+)
+
+
+async def insert_session_allocations(
+    session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[SessionLane]
+) -> None:
+    """Class sessions' allocations, all in one statement (run it through `placed`)."""
+    await session.execute(
+        _SESSION_ALLOCATIONS,
+        {
+            "business_id": business_id,
+            "session_ids": [a.session_id for a in lanes],
+            "lanes": [a.lane for a in lanes],
+            "staff_ids": [a.staff_id for a in lanes],
+            "resource_ids": [a.resource_id for a in lanes],
+            "starts": [a.period.start for a in lanes],
+            "ends": [a.period.end for a in lanes],
+        },
+    )
+
+
+def _holder(business_id: uuid.UUID, booking_id: uuid.UUID | None, session_id: uuid.UUID | None) -> Any:
+    if booking_id is not None:
+        return and_(Allocation.business_id == business_id, Allocation.booking_id == booking_id)
+    return and_(Allocation.business_id == business_id, Allocation.session_id == session_id)
+
+
+async def set_allocations_active(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    active: bool,
+    *,
+    booking_ids: Collection[uuid.UUID] = (),
+    session_ids: Collection[uuid.UUID] = (),
+) -> None:
+    """Free (or block again: run it through `placed`) the time of these bookings or sessions."""
+    if booking_ids:
+        held_by = Allocation.booking_id.in_(list(booking_ids))
+    elif session_ids:
+        held_by = Allocation.session_id.in_(list(session_ids))
+    else:
+        return
+    await session.execute(
+        update(Allocation).where(Allocation.business_id == business_id, held_by).values(active=active)
+    )
+
+
+async def delete_allocations(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    *,
+    booking_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> None:
+    """A booking's or session's allocations go (it is about to be placed anew)."""
+    await session.execute(delete(Allocation).where(_holder(business_id, booking_id, session_id)))
+
+
+async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) -> bool:
+    """Run `write` in a savepoint: True if it went in, False when it lost the time to a
+    concurrent booking, leaving nothing written and the transaction usable.
+    Losing is the exclusion constraint refusing it, or a deadlock: transactions inserting
+    allocations that overlap wait for each other (one that has just released a lapsed hold
+    holds its rows), and PostgreSQL cancels one of them."""
+    try:
+        async with session.begin_nested():
+            await write()
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "ex_allocation_overlap":
+            raise
+        return False
+    except DBAPIError as exc:
+        if sqlstate(exc) != DEADLOCK_DETECTED:
+            raise
+        return False
+    return True

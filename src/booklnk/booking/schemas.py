@@ -6,10 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from booklnk.booking.models import BookingStatus
 from booklnk.catalog.schemas import Instant
+
+DurationMinutes = Annotated[int, Strict(), Field(ge=1, le=1440)]
+GuestName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class SlotOut(BaseModel):
@@ -33,9 +36,11 @@ class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_id: uuid.UUID
-    starts_at: Instant = Field(description="A start offered by the availability search.")
+    starts_at: Instant | None = Field(
+        default=None, description="A start offered by the availability search (omit for a walk-in)."
+    )
     staff_id: uuid.UUID | None = Field(default=None, description="Omit for any qualified staff member.")
-    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+    duration_minutes: DurationMinutes | None = Field(
         default=None, description="One of the service's options; default its first."
     )
     payment_method: Literal["card", "wallet", "fawry"] | None = Field(
@@ -43,6 +48,15 @@ class BookingCreate(BaseModel):
     )
     extra_fields: dict[str, Any] = Field(default_factory=dict, description="Per the business type's schema.")
     customer_id: uuid.UUID | None = Field(default=None, description="Staff only: book for this customer.")
+    guest_name: GuestName | None = Field(
+        default=None, description="Staff only: book for someone without an account, by name."
+    )
+    walk_in: bool = Field(
+        default=False,
+        description="Staff only: the customer is here. The booking starts now (off the slot grid, inside "
+        "any minimum notice), is born `checked_in`, asks for nothing up front whatever the payment policy, "
+        "and is paid at the desk. Needs `customer_id` or `guest_name`; `starts_at` is ignored.",
+    )
 
 
 class BookingMove(BaseModel):
@@ -50,7 +64,7 @@ class BookingMove(BaseModel):
 
     starts_at: Instant = Field(description="The new start, as offered by the availability search.")
     staff_id: uuid.UUID | None = Field(default=None, description="Omit for any qualified staff member.")
-    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+    duration_minutes: DurationMinutes | None = Field(
         default=None, description="Default: the booking's current length."
     )
 
@@ -66,14 +80,31 @@ class CancellationOut(BaseModel):
     refund_minor: int | None = Field(
         default=None, description="What is being refunded to the customer's payment method (if it was paid)."
     )
+    desk_refund_due_minor: int = Field(
+        default=0,
+        description="The policy's share of what was paid at the desk: hand it back and record it as a desk "
+        "refund.",
+    )
+
+
+class MoneyOut(BaseModel):
+    """A booking's money in minor units, derived from the ledger (online and desk alike)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    price_minor: int
+    deposit_minor: int = Field(description="What had to be paid online to confirm it (0: pay at the venue).")
+    paid_minor: int = Field(description="Taken and not given back, online and at the desk.")
+    refunded_minor: int
+    balance_due_minor: int = Field(description="Still to pay; 0 once the booking is cancelled or expired.")
+    currency: str
 
 
 class BookingOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     business_id: uuid.UUID
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None = Field(description="None for a guest booked by name (`guest_name`).")
+    guest_name: str | None = None
     service_id: uuid.UUID
     staff_id: uuid.UUID
     resource_ids: list[uuid.UUID] = Field(default_factory=list)
@@ -83,6 +114,7 @@ class BookingOut(BaseModel):
     hold_expires_at: datetime | None
     payment_method: str | None
     price_minor: int
+    deposit_minor: int
     currency: str
     extra_fields: dict[str, Any]
     session_id: uuid.UUID | None = Field(default=None, description="The class session (class mode).")
@@ -91,4 +123,5 @@ class BookingOut(BaseModel):
     )
     version: int
     created_at: datetime
+    money: MoneyOut = Field(description="Price, deposit, paid, refunded and still due.")
     cancellation: CancellationOut | None = None

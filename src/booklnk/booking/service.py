@@ -1,10 +1,11 @@
-"""Booking use cases: create (held or confirmed), change of status, reschedule, and the
-cancellation policy. (Hold expiry and what payments do to holds: `holds`.)
+"""Booking use cases: create (held, confirmed, or a walk-in checked in now) and
+reschedule. (Status changes: `actions`; hold expiry and what payments do to holds:
+`holds`; the per-customer limits: `limits`.)
 
 Concurrency: PostgreSQL's exclusion constraint on allocations is the guarantee; the
 engine's answer is only the plan. Creation tries the engine's candidates until the
 constraint accepts one, so an "any staff" request that loses its first candidate to a
-concurrent booking takes the next. Status changes compare-and-swap on `version`.
+concurrent booking takes the next.
 """
 
 from __future__ import annotations
@@ -16,25 +17,18 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import availability, repository
-from booklnk.booking.errors import (
-    BookingNotFound,
-    CancellationWindowPassed,
-    ConcurrentUpdate,
-    PaymentRequired,
-    VersionMismatch,
-)
+from booklnk.booking import availability, limits, repository, transitions
+from booklnk.booking.cancellation import free_until, refuse_late
+from booklnk.booking.errors import BookingNotFound, ConcurrentUpdate, VersionMismatch
 from booklnk.booking.holds import schedule_expiry
-from booklnk.booking.lifecycle import Action, InvalidTransition, next_status
+from booklnk.booking.lifecycle import Action, InvalidTransition
 from booklnk.booking.models import Booking, BookingStatus
-from booklnk.booking.status import MAX_CAS_TRIES, swap_status
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
-from booklnk.catalog.models import Service
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
 from booklnk.scheduling.errors import SlotUnavailable, slot_error
@@ -57,52 +51,112 @@ class BookingView:
 @dataclass(frozen=True, slots=True)
 class NewBooking:
     service_id: uuid.UUID
-    starts_at: datetime
+    starts_at: datetime | None  # None only for a walk-in: it starts now
     staff_id: uuid.UUID | None = None
     duration_minutes: int | None = None
     payment_method: str | None = None
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
     customer_id: uuid.UUID | None = None  # staff booking on a customer's behalf
+    guest_name: str | None = None  # staff booking for someone without an account
+    walk_in: bool = False  # staff: the customer is here, the booking starts now
+
+
+@dataclass(frozen=True, slots=True)
+class InitialState:
+    status: BookingStatus
+    hold_expires_at: datetime | None
+    payment_method: str | None
+    deposit_minor: int
+
+
+def initial_state(rules: EffectiveRules, method: str | None, price_minor: int, now: datetime) -> InitialState:
+    """Held for a short checkout window when the policy wants money up front (whatever
+    the method: its own longer window starts only once the gateway reports the payment
+    pending), else confirmed at once."""
+    deposit = rules.upfront_minor(price_minor)
+    if deposit == 0:
+        return InitialState(BookingStatus.CONFIRMED, None, None, 0)
+    if method is None or method not in rules.payment_methods:
+        allowed = ", ".join(rules.payment_methods)
+        raise ValidationFailed.on(
+            "body.payment_method", "payment_method_required", f"Choose one of: {allowed}."
+        )
+    hold_until = now + timedelta(minutes=rules.checkout_hold_minutes)
+    return InitialState(BookingStatus.HELD, hold_until, method, deposit)
 
 
 async def create_booking(
     session: AsyncSession, ctx: BusinessContext, new: NewBooking, *, now: datetime
 ) -> BookingView:
-    customer_id = await tenancy.customer_for(session, ctx, new.customer_id)
+    customer_id, guest_name = await _customer(session, ctx, new)
+    start = now.replace(second=0, microsecond=0) if new.walk_in else new.starts_at
+    if start is None:
+        raise ValidationFailed.on("body.starts_at", "required", "Give the start (or book a walk-in).")
     offer, slot = await _offer_at(
         session,
         ctx,
         new.service_id,
-        new.starts_at,
+        start,
         staff_id=new.staff_id,
         duration_minutes=new.duration_minutes,
-        now=now,
+        now=start if new.walk_in else now,
+        walk_in=new.walk_in,
     )
-    rules = await rules_for_service(session, ctx, offer.service, offer.rules)
+    rules = ctx.rules_for(offer.service.payment_overrides)
     validate_booking_fields(rules, new.extra_fields)
-    status, hold_expires_at, method = initial_state(rules, new.payment_method, now)
+    if new.walk_in:  # paid at the desk, whatever the policy: the customer is here
+        state = InitialState(BookingStatus.CHECKED_IN, None, None, 0)
+    else:
+        state = initial_state(rules, new.payment_method, offer.service.price_minor, now)
+    if customer_id is not None:
+        held = state.status is BookingStatus.HELD
+        await limits.check_customer_limits(session, ctx, customer_id, slot.start, held=held, now=now)
     booking = Booking(
         business_id=ctx.business_id,
         id=uuid.uuid4(),
         customer_id=customer_id,
+        guest_name=guest_name,
         service_id=offer.service.id,
-        status=status,
+        status=state.status,
         starts_at=slot.start,
         ends_at=slot.end,
-        hold_expires_at=hold_expires_at,
-        payment_method=method,
+        hold_expires_at=state.hold_expires_at,
+        payment_method=state.payment_method,
         price_minor=offer.service.price_minor,
+        deposit_minor=state.deposit_minor,
         currency=offer.service.currency,
         extra_fields=dict(new.extra_fields),
         version=1,
     )
+    audit = transitions.audit_of(ctx, now)
 
     async def write(placement: repository.Placement) -> None:
-        await repository.insert_booking(session, booking, placement)
+        await repository.insert_booking(session, booking, placement, audit)
 
-    resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
+    resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await schedule_expiry(session, booking)
     return BookingView(booking, resource_ids)
+
+
+async def _customer(
+    session: AsyncSession, ctx: BusinessContext, new: NewBooking
+) -> tuple[uuid.UUID | None, str | None]:
+    """Whom the booking is for: the caller, an account staff name, or (staff only) a
+    guest without an account, by name. A walk-in needs one of the last two."""
+    if (new.walk_in or new.guest_name is not None) and not ctx.is_staff:
+        field_name = "body.walk_in" if new.walk_in else "body.guest_name"
+        raise InsufficientRole(f"Only the business's staff can book this way ({field_name}).")
+    if new.guest_name is not None:
+        if new.customer_id is not None:
+            raise ValidationFailed.on(
+                "body.guest_name", "one_of", "Give customer_id or guest_name, not both."
+            )
+        return None, new.guest_name
+    if new.walk_in and new.customer_id is None:
+        raise ValidationFailed.on(
+            "body.guest_name", "required", "Name the walk-in, or give their customer_id."
+        )
+    return await tenancy.customer_for(session, ctx, new.customer_id), None
 
 
 async def _offer_at(
@@ -114,6 +168,7 @@ async def _offer_at(
     staff_id: uuid.UUID | None,
     duration_minutes: int | None,
     now: datetime,
+    walk_in: bool = False,
 ) -> tuple[availability.Offer, Slot]:
     """The engine's data around one requested start, and its options there; or the
     422/409 naming the rule the start breaks."""
@@ -126,39 +181,13 @@ async def _offer_at(
         window=Interval(start, start + timedelta(minutes=1)),
         now=now,
         source="body",
+        walk_in=walk_in,
     )
     verdict = check_slot(offer.request, start, staff_id=staff_id)
     if isinstance(verdict, SlotRejection):
         field_name = "body.duration_minutes" if verdict.code == "invalid_duration" else "body.starts_at"
         raise slot_error(verdict.rule, field=field_name)
     return offer, verdict
-
-
-async def rules_for_service(
-    session: AsyncSession,
-    ctx: BusinessContext,
-    service: Service,
-    business_rules: EffectiveRules | None = None,
-) -> EffectiveRules:
-    """The rules a booking of `service` follows: the business's, with the service's own
-    payment overrides when it has any."""
-    if not service.payment_overrides and business_rules is not None:
-        return business_rules
-    return await tenancy.business_rules(session, ctx, service.payment_overrides)
-
-
-def initial_state(
-    rules: EffectiveRules, method: str | None, now: datetime
-) -> tuple[BookingStatus, datetime | None, str | None]:
-    """Held until paid when the policy needs payment, else confirmed at once."""
-    if not rules.requires_payment_to_confirm:
-        return BookingStatus.CONFIRMED, None, None
-    if method is None or method not in rules.payment_methods:
-        allowed = ", ".join(rules.payment_methods)
-        raise ValidationFailed.on(
-            "body.payment_method", "payment_method_required", f"Choose one of: {allowed}."
-        )
-    return BookingStatus.HELD, now + timedelta(minutes=rules.hold_minutes[method]), method
 
 
 # Writes one candidate combination (the exclusion constraint decides whether it goes in).
@@ -171,8 +200,7 @@ async def _place(
     slot: Slot,
     booking_id: uuid.UUID,
     write: Writer,
-    *,
-    now: datetime,
+    audit: repository.Audit,
 ) -> list[uuid.UUID]:
     """Try the engine's candidates (staff x free resources) until the exclusion constraint
     accepts one; its resources are returned. When every one loses to concurrent bookings,
@@ -194,39 +222,33 @@ async def _place(
         if await repository.placed(session, functools.partial(write, placement)):
             return list(resource_ids)
         # Lapsed holds stay in the constraint until released: only when one may be in the
-        # way (a conflict) are they swept, and the same candidate tried once more; both in
-        # one savepoint, so that losing the retry gives their rows back to the next comer.
-        lapsed = await repository.lapsed_holds_in_the_way(session, business_id, placement.lanes, blocked, now)
-        retry = functools.partial(_expire_and_write, session, lapsed, write, placement)
+        # way (a conflict) are they expired, and the same candidate tried once more; both
+        # in one savepoint, so that losing the retry gives their rows back to the next comer.
+        lapsed = await repository.lapsed_holds_in_the_way(
+            session, business_id, placement.lanes, blocked, offer.request.now
+        )
+        retry = functools.partial(_expire_and_write, session, lapsed, write, placement, audit)
         if lapsed and await repository.placed(session, retry):
             return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
 
 
 async def _expire_and_write(
-    session: AsyncSession, lapsed: list[uuid.UUID], write: Writer, placement: repository.Placement
+    session: AsyncSession,
+    lapsed: list[uuid.UUID],
+    write: Writer,
+    placement: repository.Placement,
+    audit: repository.Audit,
 ) -> None:
-    await repository.expire_holds(session, placement.business_id, lapsed)
+    await transitions.transition_many(
+        session, placement.business_id, Action.EXPIRE, repository.Audit(None, audit.at), booking_ids=lapsed
+    )
     await write(placement)
 
 
 def _rotated(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     start = random.randrange(len(ids)) if ids else 0
     return [*ids[start:], *ids[:start]]
-
-
-@dataclass(frozen=True, slots=True)
-class CancellationDecision:
-    """What the policy decided when a booking was cancelled: who cancelled, and which
-    share of what was paid goes back."""
-
-    by: str  # "customer" | "business"
-    within_free_window: bool
-    refund_percent: int
-
-    @property
-    def refundable(self) -> bool:
-        return self.refund_percent > 0
 
 
 async def get_booking(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Booking:
@@ -242,83 +264,10 @@ async def view(session: AsyncSession, booking: Booking) -> BookingView:
     return BookingView(booking, resources.get(booking.id, []))
 
 
-def _check_version(booking: Booking, expected_version: int | None) -> None:
+def check_version(booking: Booking, expected_version: int | None) -> None:
     """HTTP If-Match: refuse at once (412) when the client saw another version."""
     if expected_version is not None and booking.version != expected_version:
         raise VersionMismatch(f"The booking is at version {booking.version}, not {expected_version}.")
-
-
-async def change_status(
-    session: AsyncSession,
-    ctx: BusinessContext,
-    booking_id: uuid.UUID,
-    action: Action,
-    *,
-    expected_version: int | None,
-    now: datetime,
-) -> tuple[BookingView, CancellationDecision | None]:
-    """Move a booking along its graph by compare-and-swap on `version`.
-
-    With `expected_version` (HTTP If-Match) a stale version answers 412 at once; without,
-    a lost race re-reads and retries a bounded number of times, then answers 409."""
-    rules = None
-    if action is Action.CANCEL:  # only cancelling consults the business's policy
-        rules = await tenancy.business_rules(session, ctx)
-    for _ in range(MAX_CAS_TRIES):
-        booking = await get_booking(session, ctx, booking_id)
-        _check_version(booking, expected_version)
-        _check_may(ctx, booking, action)
-        if action is Action.CONFIRM and booking.status is BookingStatus.HELD:
-            await _check_confirmable_by_hand(session, ctx, booking)
-        decision = _cancellation(ctx, booking, rules, now) if rules is not None else None
-        status = next_status(booking.status, action)
-        if await swap_status(session, booking, status):
-            return await view(session, booking), decision
-        session.expunge(booking)  # re-read the winner's version
-    raise ConcurrentUpdate("The booking kept changing; read it again and retry.")
-
-
-def _check_may(ctx: BusinessContext, booking: Booking, action: Action) -> None:
-    """Customers may only cancel their own bookings; the rest is the business's to do."""
-    if ctx.is_staff or action is Action.CANCEL:
-        return
-    raise InsufficientRole(f"Only the business can {action.value.replace('_', ' ')} a booking.")
-
-
-async def _check_confirmable_by_hand(session: AsyncSession, ctx: BusinessContext, booking: Booking) -> None:
-    """A booking whose policy asks for payment is confirmed by its verified payment, never
-    by hand (staff confirm a hold paid at the venue only where payment is not required)."""
-    service = await repository.get_service(session, ctx.business_id, booking.service_id)
-    if service is not None and (await rules_for_service(session, ctx, service)).requires_payment_to_confirm:
-        raise PaymentRequired("This booking is confirmed by its payment; start a checkout for it.")
-
-
-def _free_until(booking: Booking, rules: EffectiveRules) -> datetime:
-    return booking.starts_at - timedelta(minutes=rules.cancellation_window_minutes)
-
-
-def _cancellation(
-    ctx: BusinessContext, booking: Booking, rules: EffectiveRules, now: datetime
-) -> CancellationDecision:
-    """Customers cancel free until the type's window before the start; after it, only if
-    the type allows late cancellation, for its share back. The business may cancel any
-    time, and then the customer is always owed everything they paid."""
-    within = now <= _free_until(booking, rules)
-    if ctx.is_staff:
-        return CancellationDecision("business", within, refund_percent=100)
-    if within:
-        return CancellationDecision("customer", within, refund_percent=100)
-    if rules.late_cancellation_refund_percent is None:
-        _refuse_late(booking, rules)
-    return CancellationDecision("customer", within, refund_percent=rules.late_cancellation_refund_percent)
-
-
-def _refuse_late(booking: Booking, rules: EffectiveRules) -> NoReturn:
-    free_until = _free_until(booking, rules)
-    raise CancellationWindowPassed(
-        f"Free cancellation ended at {free_until.isoformat()}; contact the business.",
-        extra={"free_until": free_until.isoformat()},
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,18 +290,16 @@ async def reschedule(
     the new one taken, or (any error) the caller's rollback leaves everything as it was.
     The old allocations go first so that a move overlapping the old time is possible."""
     booking = await get_booking(session, ctx, booking_id)
-    _check_version(booking, expected_version)
+    check_version(booking, expected_version)
     if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
         raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
     if booking.session_id is not None:
         raise InvalidTransition("A class seat moves by cancelling it and booking another session.")
     if booking.status is BookingStatus.HELD and booking.hold_expires_at and booking.hold_expires_at <= now:
         raise InvalidTransition("The hold has lapsed; book the new time instead.")
-    if not ctx.is_staff:  # customers move only while they could cancel for free
-        rules = await tenancy.business_rules(session, ctx)
-        if now > _free_until(booking, rules):
-            _refuse_late(booking, rules)
-    await repository.delete_allocations(session, ctx.business_id, booking.id)
+    if not ctx.is_staff and now > free_until(booking, ctx.rules):  # customers move only while free
+        refuse_late(booking, ctx.rules)
+    await repository.delete_allocations(session, ctx.business_id, booking_id=booking.id)
     offer, slot = await _offer_at(
         session,
         ctx,
@@ -365,13 +312,14 @@ async def reschedule(
 
     async def write(placement: repository.Placement) -> None:
         await repository.insert_allocations(session, placement)
-        moved = await repository.compare_and_swap(
+        moved = await repository.swap(
             session, booking, staff_id=placement.staff_id, starts_at=slot.start, ends_at=slot.end
         )
         if moved is None:  # the caller's rollback takes the new allocations back too
             raise ConcurrentUpdate("The booking changed meanwhile; read it again and retry.")
 
-    resource_ids = await _place(session, offer, slot, booking.id, write, now=now)
+    audit = transitions.audit_of(ctx, now)
+    resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await session.refresh(booking)
     return BookingView(booking, resource_ids)
 

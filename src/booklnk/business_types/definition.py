@@ -47,6 +47,20 @@ INTEGER_RULE_LIMITS: Final[Mapping[str, tuple[int, int]]] = {
     "late_cancellation_refund_percent": (0, 100),
     "deposit_percent": (1, 99),
     "default_capacity": (1, 1000),
+    # Holds are short until money is on its way (DESIGN invariant 9): a booking that needs
+    # payment is held this long whatever method the customer names; the method's own
+    # `payment.hold_minutes` applies only once the gateway reports the payment pending.
+    "checkout_hold_minutes": (1, 120),
+    # One customer cannot hold a business's calendar: unpaid holds at once, and bookings
+    # starting on one local day (staff booking on a customer's behalf are exempt).
+    "max_unpaid_holds_per_customer": (1, 50),
+    "max_bookings_per_customer_per_day": (1, 100),
+    # Staff actions follow the clock: check-in opens this long before the start (and
+    # closes at the end), a no-show needs the start plus this grace, and a check-in or
+    # no-show can be undone for this long after it was recorded.
+    "check_in_opens_minutes": (0, 1440),
+    "no_show_grace_minutes": (0, 1440),
+    "undo_window_minutes": (0, 10_080),
 }
 CHOICE_RULES: Final = frozenset({"payment_policy", "payment_methods"})
 OVERRIDABLE_RULES: Final = frozenset(INTEGER_RULE_LIMITS) | CHOICE_RULES
@@ -111,7 +125,11 @@ class _Frozen(BaseModel):
 
 
 class PaymentRules(_Frozen):
-    """How customers pay; ``methods`` are the online methods offered at booking time."""
+    """How customers pay; ``methods`` are the online methods offered at booking time.
+
+    ``hold_minutes`` is how long a booking stays held once the gateway reports its payment
+    in that method as on its way (pending: a Fawry reference issued); before that, every
+    hold lasts the type's short ``checkout_hold_minutes`` whatever the method."""
 
     policy: PaymentPolicy
     deposit_percent: Annotated[int, _limited("deposit_percent")] | None = None
@@ -176,6 +194,12 @@ class Overridable(_Frozen):
     late_cancellation_refund_percent: IntBounds | None = None
     deposit_percent: IntBounds | None = None
     default_capacity: IntBounds | None = None
+    checkout_hold_minutes: IntBounds | None = None
+    max_unpaid_holds_per_customer: IntBounds | None = None
+    max_bookings_per_customer_per_day: IntBounds | None = None
+    check_in_opens_minutes: IntBounds | None = None
+    no_show_grace_minutes: IntBounds | None = None
+    undo_window_minutes: IntBounds | None = None
     payment_policy: PolicyBounds | None = None
     payment_methods: MethodBounds | None = None
 
@@ -254,6 +278,12 @@ class BusinessTypeDefinition(_Frozen):
         None
     )
     payment: PaymentRules
+    checkout_hold_minutes: Annotated[int, _limited("checkout_hold_minutes")] = 15
+    max_unpaid_holds_per_customer: Annotated[int, _limited("max_unpaid_holds_per_customer")] = 2
+    max_bookings_per_customer_per_day: Annotated[int, _limited("max_bookings_per_customer_per_day")] = 4
+    check_in_opens_minutes: Annotated[int, _limited("check_in_opens_minutes")] = 30
+    no_show_grace_minutes: Annotated[int, _limited("no_show_grace_minutes")] = 15
+    undo_window_minutes: Annotated[int, _limited("undo_window_minutes")] = 1440
     class_settings: ClassSettings | None = None
     booking_fields: Annotated[dict[str, Any], AfterValidator(_check_booking_fields)] = Field(
         default_factory=_default_booking_fields
@@ -288,6 +318,12 @@ class BusinessTypeDefinition(_Frozen):
             hold_minutes={m: self.payment.hold_minutes[m] for m in self.payment.methods},
             booking_fields=copy.deepcopy(self.booking_fields),
             default_capacity=self.class_settings.default_capacity if self.class_settings else None,
+            checkout_hold_minutes=self.checkout_hold_minutes,
+            max_unpaid_holds_per_customer=self.max_unpaid_holds_per_customer,
+            max_bookings_per_customer_per_day=self.max_bookings_per_customer_per_day,
+            check_in_opens_minutes=self.check_in_opens_minutes,
+            no_show_grace_minutes=self.no_show_grace_minutes,
+            undo_window_minutes=self.undo_window_minutes,
         )
 
     def _check_grid(self, problems: _Problems) -> None:
@@ -395,11 +431,27 @@ class EffectiveRules:
     hold_minutes: Mapping[PaymentMethod, int]
     booking_fields: Mapping[str, Any] = field(repr=False)
     default_capacity: int | None = None
+    checkout_hold_minutes: int = 15
+    max_unpaid_holds_per_customer: int = 2
+    max_bookings_per_customer_per_day: int = 4
+    check_in_opens_minutes: int = 30
+    no_show_grace_minutes: int = 15
+    undo_window_minutes: int = 1440
 
     @property
     def requires_payment_to_confirm(self) -> bool:
         """Prepay and deposit bookings stay held until a verified payment arrives."""
         return self.payment_policy != "pay_at_venue"
+
+    def upfront_minor(self, price_minor: int) -> int:
+        """What must be paid online before a booking at `price_minor` is confirmed: the
+        whole price, a deposit (rounded up to a whole minor unit, so it is never less
+        than its percent), or nothing when it is paid at the venue."""
+        if not self.requires_payment_to_confirm:
+            return 0
+        if self.payment_policy == "deposit" and self.deposit_percent is not None:
+            return -(-price_minor * self.deposit_percent // 100)
+        return price_minor
 
 
 RULE_NAMES: Final = frozenset(f.name for f in fields(EffectiveRules))

@@ -83,3 +83,16 @@ async def create_definition(session: AsyncSession, definition: BusinessTypeDefin
 def check_overrides(definition: BusinessTypeDefinition, overrides: Mapping[str, Any]) -> EffectiveRules:
     """The effective rules, or a 422 naming each override outside the type's bounds."""
     return resolve_rules(definition, overrides)
+
+
+def effective_rules(stored_definition: str, overrides: Mapping[str, Any]) -> EffectiveRules:
+    """A business's effective rules from its type's stored definition and its overrides,
+    or a 422 naming each override outside the type's bounds. Resolved once per process
+    for each distinct pair: every request enters a business, and the answer only changes
+    when the definition or the overrides do (both are part of the key)."""
+    return _resolved(stored_definition, json.dumps(overrides, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)
+def _resolved(stored_definition: str, overrides: str) -> EffectiveRules:
+    return resolve_rules(parse_stored(stored_definition), json.loads(overrides))

@@ -178,7 +178,7 @@ async def _rules_with(
     if issues:
         raise ValidationFailed("The service's payment overrides are invalid.", issues=issues)
     try:
-        return await tenancy.business_rules(session, ctx, overrides)
+        return ctx.rules_for(overrides)
     except ValidationFailed as exc:
         renamed = [
             replace(i, field=i.field.replace("rules.", "body.payment_overrides.", 1)) for i in exc.issues

@@ -7,7 +7,7 @@ from datetime import date, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking.classes import service as classes
+from booklnk.booking.classes import series as classes
 from booklnk.catalog import schedules, service
 from booklnk.catalog.owner import ScheduleOwner
 from booklnk.catalog.schedule_rules import DayOverride, Span, WeeklySchedule, WeeklySpan, parse_wall_clock

@@ -16,8 +16,7 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from sqlalchemy import make_url
 
 from booklnk.booking import holds
-from booklnk.booking.classes import enrolment, seats
-from booklnk.booking.classes import service as classes
+from booklnk.booking.classes import enrolment, seats, series
 from booklnk.jobs.runtime import runtime_of
 from booklnk.payments import reconciliation, refunds, settlement, sweeps, webhooks
 from booklnk.payments.kashier.client import OrderLookup
@@ -133,7 +132,7 @@ def _register(app: App) -> None:
             async with runtime.db.transaction(tenant_id=tenant) as session:
                 ctx = await system_context(session, tenant)
                 if ctx is not None:
-                    await classes.extend_series(session, ctx, now=runtime.clock.now())
+                    await series.extend_series(session, ctx, now=runtime.clock.now())
 
     @app.periodic(cron="30 1 * * *", periodic_id="nightly")
     @app.task(name=RECONCILE, pass_context=True, queueing_lock=RECONCILE, retry=RETRY)

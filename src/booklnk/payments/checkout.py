@@ -13,12 +13,24 @@ from booklnk.booking import service as bookings
 from booklnk.booking.models import BookingStatus
 from booklnk.catalog import repository as catalog
 from booklnk.kernel.errors import ValidationFailed
+from booklnk.payments import ledger
 from booklnk.payments.errors import BookingNotPayable
 from booklnk.payments.kashier.client import hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
-from booklnk.payments.models import AttemptStatus, LedgerEntry, LedgerKind, PaymentAttempt, PaymentOrder
-from booklnk.payments.policy import amount_due
+from booklnk.payments.models import (
+    AttemptPurpose,
+    AttemptStatus,
+    LedgerEntry,
+    LedgerKind,
+    PaymentAttempt,
+    PaymentOrder,
+)
 from booklnk.tenancy.context import BusinessContext
+
+# Bookings that stand and may still owe money (paid online, at the venue's choice).
+PAYABLE_WHILE_STANDING = frozenset(
+    {BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.COMPLETED}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +57,26 @@ async def start(
     callbacks: Callbacks,
     now: datetime,
 ) -> Checkout:
-    """A new attempt (its own order id) for a held booking: 409 if the booking is not
-    held, its hold has lapsed, or it is already paid."""
+    """A new attempt (its own order id) for a booking: a held one pays what it needs to be
+    confirmed (409 if its hold lapsed or it is paid); one that stands (pay at the venue,
+    a deposit's remainder) may pay what is still due online (409 when nothing is)."""
     booking = await bookings.get_booking(session, ctx, booking_id)
-    if booking.status is not BookingStatus.HELD:
+    if booking.status is BookingStatus.HELD:
+        if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+            raise BookingNotPayable("The hold has expired; book again.")
+        if await _paid(session, ctx.business_id, booking_id):
+            raise BookingNotPayable("The booking is already paid.")
+        purpose, amount = AttemptPurpose.HOLD, booking.deposit_minor
+    elif booking.status in PAYABLE_WHILE_STANDING:
+        found = (await ledger.totals(session, ctx.business_id, [booking_id])).get(booking_id, ledger.Totals())
+        purpose, amount = AttemptPurpose.BALANCE, ledger.money_of(booking, found).balance_due_minor
+    else:
         raise BookingNotPayable(f"A {booking.status.value} booking takes no payment.")
-    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
-        raise BookingNotPayable("The hold has expired; book again.")
-    if await _paid(session, ctx.business_id, booking_id):
-        raise BookingNotPayable("The booking is already paid.")
+    if amount <= 0:
+        raise BookingNotPayable("Nothing is due on this booking.")
     service = await catalog.get_service(session, ctx.business_id, booking.service_id)
     assert service is not None  # the booking's foreign key guarantees it
-    rules = await bookings.rules_for_service(session, ctx, service)
+    rules = ctx.rules_for(service.payment_overrides)
     if method not in rules.payment_methods:
         allowed = ", ".join(rules.payment_methods) or "none"
         raise ValidationFailed.on("body.method", "method_not_allowed", f"Choose one of: {allowed}.")
@@ -66,9 +86,10 @@ async def start(
         booking_id=booking_id,
         order_id=f"bk-{uuid.uuid4().hex}",
         method=method,
-        amount_minor=amount_due(rules, booking.price_minor),
+        amount_minor=amount,
         currency=booking.currency,
         status=AttemptStatus.STARTED,
+        purpose=purpose,
         version=1,
     )
     session.add_all([attempt, PaymentOrder(order_id=attempt.order_id, business_id=ctx.business_id)])

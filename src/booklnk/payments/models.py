@@ -40,6 +40,11 @@ class AttemptStatus(enum.StrEnum):
     FLAGGED = "flagged"  # money arrived that does not match: a person must look
 
 
+class AttemptPurpose(enum.StrEnum):
+    HOLD = "hold"  # pays what a held booking needs to be confirmed (its deposit or price)
+    BALANCE = "balance"  # pays what is still due on a booking that stands (pay at the venue, online)
+
+
 class PaymentAttempt(Timestamped, Base):
     """One trip to the hosted payment page: its own order id, so a retried checkout never
     collides with an earlier one. Written before the URL is returned."""
@@ -62,6 +67,9 @@ class PaymentAttempt(Timestamped, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus, "payment_attempt_status"))
+    purpose: Mapped[AttemptPurpose] = mapped_column(
+        _enum(AttemptPurpose, "payment_attempt_purpose"), default=AttemptPurpose.HOLD
+    )
     gateway_order_id: Mapped[str | None] = mapped_column(String(100))
     review_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -112,10 +120,21 @@ class LedgerKind(enum.StrEnum):
     FEE = "fee"
 
 
+class LedgerChannel(enum.StrEnum):
+    KASHIER = "kashier"  # moved by the gateway, reported by its webhook (an attempt's)
+    DESK = "desk"  # taken or given back at the venue, recorded by a member of staff
+
+
+class DeskMethod(enum.StrEnum):
+    CASH = "cash"
+    CARD_TERMINAL = "card_terminal"
+
+
 class LedgerEntry(Base):
     """An append-only money movement in integer minor units (the app role may only insert).
     `source` names what caused it, unique per business, so applying one event twice cannot
-    move money twice."""
+    move money twice. Gateway money belongs to a payment attempt; money taken at the desk
+    belongs to no attempt and names who recorded it."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -125,13 +144,24 @@ class LedgerEntry(Base):
         ),
         UniqueConstraint("business_id", "source"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "(channel = 'kashier' AND attempt_id IS NOT NULL AND desk_method IS NULL)"
+            " OR (channel = 'desk' AND attempt_id IS NULL AND desk_method IS NOT NULL"
+            " AND recorded_by IS NOT NULL)",
+            name="channel_fields",
+        ),
         Index("ix_ledger_entry_booking", "business_id", "booking_id"),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     booking_id: Mapped[uuid.UUID]
-    attempt_id: Mapped[uuid.UUID]
+    attempt_id: Mapped[uuid.UUID | None]
+    channel: Mapped[LedgerChannel] = mapped_column(
+        _enum(LedgerChannel, "ledger_channel"), default=LedgerChannel.KASHIER
+    )
+    desk_method: Mapped[DeskMethod | None] = mapped_column(_enum(DeskMethod, "desk_method"), default=None)
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     kind: Mapped[LedgerKind] = mapped_column(_enum(LedgerKind, "ledger_kind"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

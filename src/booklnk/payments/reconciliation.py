@@ -220,7 +220,8 @@ async def _local_orders(
         .where(LedgerEntry.business_id == business_id, LedgerEntry.attempt_id.in_(ids))
         .group_by(LedgerEntry.attempt_id, LedgerEntry.kind)
     ):
-        sums[(attempt_id, kind)] = int(total)
+        if attempt_id is not None:  # (the filter keeps desk money, which has no attempt, out)
+            sums[(attempt_id, kind)] = int(total)
     known: dict[str, set[Key]] = {}
     for row in await session.execute(
         select(

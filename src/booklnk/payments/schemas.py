@@ -6,10 +6,20 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from booklnk.booking.models import BookingStatus
-from booklnk.payments.models import AttemptStatus, MismatchKind, RefundStatus
+from booklnk.booking.schemas import BookingOut
+from booklnk.payments.models import (
+    AttemptPurpose,
+    AttemptStatus,
+    DeskMethod,
+    LedgerKind,
+    MismatchKind,
+    RefundStatus,
+)
+
+AmountMinor = Annotated[int, Strict(), Field(gt=0, le=10**12, description="In minor units (piasters).")]
 
 
 class CheckoutIn(BaseModel):
@@ -26,6 +36,9 @@ class CheckoutOut(BaseModel):
     amount_minor: int
     currency: str
     status: AttemptStatus
+    purpose: AttemptPurpose = Field(
+        description="`hold`: what the held booking needs to be confirmed; `balance`: what is still due."
+    )
     url: str = Field(description="Send the customer's browser here (Kashier's hosted payment page).")
 
 
@@ -48,7 +61,7 @@ class PaymentReturnOut(BaseModel):
 class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_minor: Annotated[int, Field(gt=0)] = Field(description="In minor units (piasters).")
+    amount_minor: AmountMinor
     reason: Annotated[str, Field(min_length=1, max_length=200)] = "refund"
 
 
@@ -98,15 +111,49 @@ class AttemptOut(BaseModel):
     amount_minor: int
     currency: str
     status: AttemptStatus
+    purpose: AttemptPurpose = Field(
+        description="`hold`: what a held booking needs to be confirmed; `balance`: what is still due on a "
+        "booking that stands (paid online instead of at the venue)."
+    )
     review_reason: str | None = Field(description="Why a person must look at it (flagged).")
     created_at: datetime
+
+
+class DeskMoneyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_minor: AmountMinor
+    method: DeskMethod = Field(description="How the money changed hands at the desk.")
+
+
+class DeskEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: LedgerKind = Field(description="`capture`: taken at the desk; `refund`: handed back.")
+    amount_minor: int
+    currency: str
+    desk_method: DeskMethod
+    recorded_by: uuid.UUID = Field(description="The member of staff who recorded it.")
+    created_at: datetime
+
+
+class DeskRecorded(BaseModel):
+    entry: DeskEntryOut
+    booking: BookingOut
 
 
 class BookingPaymentsOut(BaseModel):
     booking_id: uuid.UUID
     currency: str
-    captured_minor: int = Field(description="Sum of the ledger's captures for this booking.")
-    refunded_minor: int = Field(description="Sum of the ledger's refunds (settled by Kashier's webhook).")
+    captured_minor: int = Field(
+        description="Sum of the ledger's captures for this booking (online and desk)."
+    )
+    refunded_minor: int = Field(
+        description="Sum of the ledger's refunds (settled by Kashier's webhook, or desk)."
+    )
     paid_minor: int = Field(description="Captured less refunded: what the customer has paid, net.")
+    desk_paid_minor: int = Field(description="Of that, taken at the desk and not handed back.")
     attempts: list[AttemptOut]
     refunds: list[RefundOut]
+    desk: list[DeskEntryOut] = Field(description="Money taken or handed back at the desk, oldest first.")

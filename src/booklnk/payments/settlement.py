@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import structlog
 from sqlalchemy import func, select, union_all
@@ -30,10 +31,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import holds
+from booklnk.booking import repository as booking_repository
+from booklnk.booking.models import BookingStatus
+from booklnk.business_types.definition import PaymentMethod
 from booklnk.db.database import Database, set_tenant
-from booklnk.payments import refunds
+from booklnk.payments import ledger, refunds
 from booklnk.payments.kashier.client import OrderFound, OrderLookup
 from booklnk.payments.models import (
+    AttemptPurpose,
     AttemptStatus,
     LedgerEntry,
     LedgerKind,
@@ -43,7 +48,6 @@ from booklnk.payments.models import (
     RefundStatus,
     WebhookDelivery,
 )
-from booklnk.tenancy.service import business_rules
 from booklnk.tenancy.system import system_context
 
 log = structlog.get_logger(__name__)
@@ -143,7 +147,7 @@ async def _effect(
             await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
         return "flagged_amount"
     if delivery.status == "SUCCESS":
-        return await _capture(session, delivery, attempt)
+        return await _capture(session, delivery, attempt, now)
     if delivery.status == "PENDING":
         return await _pending(session, attempt, now)
     # FAILURE (or anything else): the attempt failed, unless money was already taken; the
@@ -158,29 +162,53 @@ def _flag(attempt: PaymentAttempt, what: str) -> None:
     attempt.review_reason = f"{what}, expected {attempt.amount_minor} {attempt.currency}"
 
 
-async def _capture(session: AsyncSession, delivery: WebhookDelivery, attempt: PaymentAttempt) -> str:
+async def _capture(
+    session: AsyncSession, delivery: WebhookDelivery, attempt: PaymentAttempt, now: datetime
+) -> str:
     await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
     attempt.status = AttemptStatus.PAID
     attempt.gateway_order_id = _gateway_order_id(delivery)
-    outcome = await holds.settle_payment(session, attempt.business_id, attempt.booking_id)
+    if attempt.purpose is AttemptPurpose.BALANCE:
+        return await _balance_paid(session, attempt)
+    outcome = await holds.settle_payment(session, attempt.business_id, attempt.booking_id, now=now)
     if outcome == "reconfirmed":
         await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
     elif outcome != "confirmed":
         # Late money for a time someone else took, or for a booking no longer wanted:
         # recorded above, and given back.
-        # From this very attempt: the booking's first paid attempt may be another one.
-        reason = f"late_payment:{outcome}"
-        await refunds.request(
-            session,
-            attempt.business_id,
-            attempt.booking_id,
-            amount_minor=None,
-            reason=reason,
-            attempt_id=attempt.id,
-        )
+        await _give_back(session, attempt, None, f"late_payment:{outcome}")
         await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome])
         return f"refunded:{outcome}"
     return outcome
+
+
+async def _balance_paid(session: AsyncSession, attempt: PaymentAttempt) -> str:
+    """What was still due on a booking that stands, paid online: recorded, the booking as
+    it is. Money beyond the price (the desk took some meanwhile, or two pages were paid)
+    goes back from this attempt; all of it if the booking no longer stands."""
+    booking = await booking_repository.get_booking(session, attempt.business_id, attempt.booking_id)
+    assert booking is not None  # the attempt's foreign key
+    found = (await ledger.totals(session, attempt.business_id, [booking.id])).get(booking.id, ledger.Totals())
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
+        await _give_back(session, attempt, None, f"late_payment:booking_{booking.status.value}")
+        return f"refunded:booking_{booking.status.value}"
+    surplus = min(found.paid_minor - booking.price_minor, attempt.amount_minor)
+    if surplus > 0:
+        await _give_back(session, attempt, surplus, "paid_beyond_price")
+        return "balance_paid:surplus_refunded"
+    return "balance_paid"
+
+
+async def _give_back(session: AsyncSession, attempt: PaymentAttempt, amount: int | None, reason: str) -> None:
+    """Refund from this very attempt (the booking's first paid attempt may be another)."""
+    await refunds.request(
+        session,
+        attempt.business_id,
+        attempt.booking_id,
+        amount_minor=amount,
+        reason=reason,
+        attempt_id=attempt.id,
+    )
 
 
 def _gateway_order_id(delivery: WebhookDelivery) -> str | None:
@@ -193,8 +221,9 @@ async def _pending(session: AsyncSession, attempt: PaymentAttempt, now: datetime
         attempt.status = AttemptStatus.PENDING
     hold = FAWRY_DEFAULT_HOLD
     ctx = await system_context(session, attempt.business_id)
-    if ctx is not None:
-        minutes = (await business_rules(session, ctx)).hold_minutes.get("fawry")
+    if ctx is not None:  # the method's own window, now that the money is on its way
+        # (The attempt's method was one of the business's when its checkout was started.)
+        minutes = ctx.rules.hold_minutes.get(cast(PaymentMethod, attempt.method))
         hold = timedelta(minutes=minutes) if minutes else hold
     extended = await holds.extend_hold(session, attempt.business_id, attempt.booking_id, now + hold)
     return "hold_extended" if extended else "pending_not_held"

@@ -109,6 +109,19 @@ def _business_access(*, enter: bool) -> Select[Any]:
 # Built once: building a statement costs more than running this one.
 _BUSINESS_ACCESS = _business_access(enter=False)
 _ENTER_BUSINESS = _business_access(enter=True)
+_BUSINESS_WITH_TYPE = (
+    select(Business, cast(BusinessType.definition, Text))
+    .join(BusinessType, BusinessType.key == Business.business_type_key)
+    .where(Business.id == bindparam("business_id"))
+)
+
+
+async def get_business_with_type(
+    session: AsyncSession, business_id: uuid.UUID
+) -> tuple[Business, str] | None:
+    """The business and its type's stored definition (JSON text), in one query."""
+    row = (await session.execute(_BUSINESS_WITH_TYPE, {"business_id": business_id})).one_or_none()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def get_business_access(

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.business_types import service as business_types
-from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules
+from booklnk.business_types.definition import BusinessTypeDefinition
 from booklnk.db.database import set_tenant
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import FieldIssue, ValidationFailed
@@ -60,19 +60,24 @@ async def access_business(
     if found is None:
         raise BusinessNotFound("No such business.")
     business, role, definition = found
-    # Kept for the rest of the transaction: the session's identity map holds objects only
-    # weakly, and `business_rules` would otherwise read the row (and the type) again.
-    session.info[_ENTERED] = _Entered(business, business.business_type_key, definition)
-    ctx = BusinessContext(
+    if (require is Role.OWNER and role is not Role.OWNER) or (require is Role.STAFF and role is None):
+        raise InsufficientRole(f"This action needs the {require.value} role in this business.")
+    return context_for(business, definition, actor=actor, role=role)
+
+
+def context_for(business: Business, definition: str, *, actor: Actor, role: Role | None) -> BusinessContext:
+    """The context of `actor` in `business`, its rules resolved from its type's stored
+    `definition` (JSON text) and its own overrides."""
+    return BusinessContext(
         actor=actor,
         business_id=business.id,
         time_zone=business.time_zone,
         business_type_key=business.business_type_key,
         role=role,
+        rules=business_types.effective_rules(definition, business.rule_overrides),
+        definition_text=definition,
+        overrides=dict(business.rule_overrides),
     )
-    if (require is Role.OWNER and not ctx.is_owner) or (require is Role.STAFF and not ctx.is_staff):
-        raise InsufficientRole(f"This action needs the {require.value} role in this business.")
-    return ctx
 
 
 async def create_business(
@@ -269,39 +274,3 @@ async def accept_invitation(
             raise InvitationUnusable("You became a member of this business meanwhile; retry.") from exc
         raise
     return membership, await get_business(session, ctx.business_id)
-
-
-@dataclass(frozen=True, slots=True)
-class _Entered:
-    """What `access_business` read, kept in `session.info` for this transaction."""
-
-    business: Business
-    business_type_key: str
-    definition: str  # the type's stored definition, JSON text
-
-
-_ENTERED = "booklnk.tenancy.entered"
-
-
-async def business_rules(
-    session: AsyncSession, ctx: BusinessContext, service_overrides: Mapping[str, Any] | None = None
-) -> EffectiveRules:
-    """The business's effective rules: its type's defaults with its own overrides (and a
-    service's payment overrides on top, checked against the same bounds).
-
-    After `access_business` in the same transaction this needs no query: the business is
-    still in the session (as `session.get` returns it), and its type's definition, read
-    with it, is parsed once per process per stored JSON text."""
-    business = await get_business(session, ctx.business_id)
-    entered = session.info.get(_ENTERED)
-    if (
-        isinstance(entered, _Entered)
-        and entered.business is business
-        and entered.business_type_key == business.business_type_key
-    ):
-        definition = business_types.parse_stored(entered.definition)
-    else:
-        definition = await business_types.require_definition(session, business.business_type_key)
-    return business_types.check_overrides(
-        definition, {**business.rule_overrides, **(service_overrides or {})}
-    )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booklnk.tenancy import repository
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.models import Business, Role
+from booklnk.tenancy.service import context_for
 
 SYSTEM = Actor(user_id=uuid.UUID(int=0))
 
@@ -17,16 +18,11 @@ SYSTEM = Actor(user_id=uuid.UUID(int=0))
 async def system_context(session: AsyncSession, business_id: uuid.UUID) -> BusinessContext | None:
     """The business as its own owner, in a transaction already narrowed to its tenant;
     None when it is gone (its jobs then have nothing left to do)."""
-    business = await repository.get_business(session, business_id)
-    if business is None:
+    found = await repository.get_business_with_type(session, business_id)
+    if found is None:
         return None
-    return BusinessContext(
-        actor=SYSTEM,
-        business_id=business.id,
-        time_zone=business.time_zone,
-        business_type_key=business.business_type_key,
-        role=Role.OWNER,
-    )
+    business, definition = found
+    return context_for(business, definition, actor=SYSTEM, role=Role.OWNER)
 
 
 async def business_ids(session: AsyncSession) -> list[uuid.UUID]:

@@ -27,6 +27,7 @@ from race_support import (
     assert_every_worker_served,
     booking_copies,
     database_clock,
+    overlapping_allocations,
     race_client,
     running_job_workers,
     running_server,
@@ -126,7 +127,7 @@ AUDIT_SQL = text(
     """
     SELECT s.id, s.capacity, s.seats_taken,
            (SELECT count(*) FROM booking b WHERE b.business_id = s.business_id AND b.session_id = s.id
-              AND b.status IN ('held', 'confirmed', 'checked_in', 'completed')) AS holding
+              AND b.status IN ('held', 'confirmed', 'checked_in', 'completed', 'no_show')) AS holding
     FROM class_session s WHERE s.business_id = :b
     """
 )
@@ -248,3 +249,85 @@ async def test_freed_seats_go_to_the_head_of_the_line_exactly_once_across_worker
             text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed' OR attempts > 1")
         )
     assert failed == 0
+
+
+ROOM_CAPACITY = 10
+MOVES = 10  # the owner's concurrent attempts to move the later class onto the earlier one
+PUBLISHES = 10  # and to publish another class in the room at the earlier one's hour
+
+
+async def test_seats_in_two_classes_sharing_one_room_while_the_owner_tries_to_overlap_them(
+    http: httpx.AsyncClient, gym: RaceGym, owner_engine: AsyncEngine, live_server: LiveServer
+) -> None:
+    """Two classes an hour apart in the one studio of a gym, two coaches. 200 customers
+    race for their 20 seats while the owner, at the same instant, moves the later class
+    onto the earlier one's hour and publishes another class there, ten times each. The
+    room can hold one class at a time: every move and publish is refused 409, exactly 20
+    customers get a seat, and the database shows no two active allocations of one lane
+    overlapping and every counter equal to its bookings."""
+    owner = gym.owner
+    url = f"/v1/businesses/{(await _call(http, owner, '/v1/businesses', _gym_body()))['id']}"
+    coaches = [
+        (await _call(http, owner, f"{url}/staff", {"display_name": f"Coach {i}"}))["id"] for i in (0, 1)
+    ]
+    room = (await _call(http, owner, f"{url}/resources", {"name": "Studio A", "kind": "room"}))["id"]
+    service = await _call(
+        http,
+        owner,
+        f"{url}/services",
+        {
+            "name": "Spin",
+            "price_minor": 20_000,
+            "capacity": ROOM_CAPACITY,
+            "duration_options_minutes": [60],
+            "required_resource_kinds": ["room"],
+        },
+    )
+    day = (datetime.now(UTC).date() + timedelta(days=4)).isoformat()
+
+    async def publish(coach: str, at: str) -> httpx.Response:
+        body = {"service_id": service["id"], "staff_id": coach, "rrule": "FREQ=DAILY;COUNT=1"}
+        return await http.post(
+            f"{url}/class-series",
+            headers=owner.headers,
+            json={**body, "starts_on": day, "start_time": at, "resource_ids": [room]},
+        )
+
+    first, later = (await publish(coaches[0], "18:00")).json(), (await publish(coaches[1], "19:00")).json()
+    early_id, late_id = first["sessions"][0]["id"], later["sessions"][0]["id"]
+    onto_early = {"starts_at": first["sessions"][0]["starts_at"]}
+    racers = gym.customers
+    since = await database_clock(owner_engine)
+    seat_calls = [
+        http.post(f"{url}/class-sessions/{(early_id, late_id)[i % 2]}/bookings", headers=c.headers, json={})
+        for i, c in enumerate(itertools.islice(racers, CLIENTS))
+    ]
+    moves = [
+        http.patch(f"{url}/class-sessions/{late_id}", headers=owner.headers, json=onto_early)
+        for _ in range(MOVES)
+    ]
+    publishes = [publish(coaches[1], "18:30") for _ in range(PUBLISHES)]
+    outcomes = await asyncio.gather(*seat_calls, *moves, *publishes, return_exceptions=True)
+    failed = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+    assert not failed, f"{len(failed)} requests got no response, e.g. {failed[:3]}"
+    responses = [o for o in outcomes if isinstance(o, httpx.Response)]
+    seats, owner_tries = responses[:CLIENTS], responses[CLIENTS:]
+    print(f"room race: seats {dict(statuses(seats))}, owner {dict(statuses(owner_tries))}")
+    assert statuses(seats) == Counter({201: 2 * ROOM_CAPACITY, 409: CLIENTS - 2 * ROOM_CAPACITY})
+    assert {r.json()["code"] for r in seats if r.status_code == 409} == {"session_full"}
+    # A move may lose its compare-and-swap to a seat first (concurrent_update); a move that
+    # wins it, and every publish, meets the room taken.
+    assert {r.status_code for r in owner_tries} == {409}
+    assert {r.json()["code"] for r in owner_tries} <= {"resource_busy", "concurrent_update"}
+    assert {r.json()["code"] for r in owner_tries[MOVES:]} == {"resource_busy"}
+    await assert_every_worker_served(owner_engine, live_server, since)
+    assert await overlapping_allocations(owner_engine) == []
+    assert await _audit(owner_engine, uuid.UUID(url.rsplit("/", 1)[1])) == []
+    late = (await http.get(f"{url}/class-sessions/{late_id}", headers=owner.headers)).json()
+    assert (late["starts_at"], late["seats_taken"]) == (later["sessions"][0]["starts_at"], ROOM_CAPACITY)
+
+
+def _gym_body() -> dict[str, object]:
+    slug = f"race-room-{uuid.uuid4().hex[:8]}"
+    overrides = {"payment_policy": "pay_at_venue"}
+    return {"name": "Race Room", "slug": slug, "business_type": "gym", "rule_overrides": overrides}

@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from class_support import Gym, open_gym, publish, take_seat
 from support import FakeClock, JobRunner, create_business, sign_up
 
+# Shorter than an access token's 15 minutes, so the test's tokens outlive the holds.
+CHECKOUT_WINDOW = timedelta(minutes=10)
+HOLDS = {"checkout_hold_minutes": 10}
+
 
 async def _session(client: httpx.AsyncClient, gym: Gym, session_id: str) -> dict[str, Any]:
     response = await client.get(f"{gym.base}/class-sessions/{session_id}", headers=gym.owner.headers)
@@ -195,7 +199,7 @@ async def test_seats_run_out_then_the_waitlist_is_promoted_in_order_exactly_once
 async def test_a_lapsed_hold_frees_its_seat_and_the_promoted_customer_gets_a_hold(
     client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock
 ) -> None:
-    gym = await open_gym(client, capacity=1)  # prepay: seats are held until paid
+    gym = await open_gym(client, capacity=1, **HOLDS)  # prepay: seats are held until paid
     session_id = (await publish(client, gym))["sessions"][1]["id"]
     (held_id,) = await _fill(client, gym, session_id, 1, payment_method="card")
     waiter = await sign_up(client, "waiter")
@@ -206,7 +210,7 @@ async def test_a_lapsed_hold_frees_its_seat_and_the_promoted_customer_gets_a_hol
     )
     assert joined.status_code == 201, joined.text
 
-    clock.advance(timedelta(minutes=11))
+    clock.advance(CHECKOUT_WINDOW + timedelta(minutes=1))
     await run_jobs()  # the hold's own expiry job
     held = await client.get(f"{gym.base}/bookings/{held_id}", headers=gym.owner.headers)
     assert held.json()["status"] == "expired"
@@ -219,21 +223,21 @@ async def test_a_lapsed_hold_frees_its_seat_and_the_promoted_customer_gets_a_hol
     ).json()
     assert promoted["status"] == "held"
     assert promoted["payment_method"] == "fawry"
-    assert promoted["hold_expires_at"] == (clock.now() + timedelta(minutes=1440)).isoformat().replace(
-        "+00:00", "Z"
-    )
+    # Held for the checkout window like any new hold: Fawry's day starts only once a
+    # reference is issued (the gateway reports the payment pending).
+    assert promoted["hold_expires_at"] == (clock.now() + CHECKOUT_WINDOW).isoformat().replace("+00:00", "Z")
 
 
 async def test_the_sweep_expires_a_hold_whose_job_ran_early(
     client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock
 ) -> None:
-    gym = await open_gym(client, capacity=1)
+    gym = await open_gym(client, capacity=1, **HOLDS)
     session_id = (await publish(client, gym))["sessions"][1]["id"]
     (held_id,) = await _fill(client, gym, session_id, 1, payment_method="card")
     await run_jobs()  # the expiry job runs, but by our clock nothing has lapsed
     held = await client.get(f"{gym.base}/bookings/{held_id}", headers=gym.owner.headers)
     assert held.json()["status"] == "held"
-    clock.advance(timedelta(minutes=11))
+    clock.advance(CHECKOUT_WINDOW + timedelta(minutes=1))
     await run_jobs()  # no job left: the early one did not re-enqueue itself
     assert (await client.get(f"{gym.base}/bookings/{held_id}", headers=gym.owner.headers)).json()[
         "status"
@@ -247,10 +251,10 @@ async def test_the_sweep_expires_a_hold_whose_job_ran_early(
 async def test_a_lapsed_hold_gives_way_to_a_new_customer_at_once(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    gym = await open_gym(client, capacity=1)
+    gym = await open_gym(client, capacity=1, **HOLDS)
     session_id = (await publish(client, gym))["sessions"][1]["id"]
     (held_id,) = await _fill(client, gym, session_id, 1, payment_method="card")
-    clock.advance(timedelta(minutes=11))  # no worker has run: the booking itself sweeps
+    clock.advance(CHECKOUT_WINDOW + timedelta(minutes=1))  # no worker has run: the booking itself sweeps
     newcomer = await take_seat(client, gym, session_id, await sign_up(client, "new"), payment_method="card")
     assert newcomer.status_code == 201, newcomer.text
     held = await client.get(f"{gym.base}/bookings/{held_id}", headers=gym.owner.headers)

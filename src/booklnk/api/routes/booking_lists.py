@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.api.deps import (
@@ -23,9 +23,12 @@ from booklnk.api.deps import (
 )
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
+from booklnk.api.representations import booking_out
 from booklnk.booking import listing
 from booklnk.booking.models import BookingStatus
 from booklnk.booking.schemas import BookingOut
+from booklnk.catalog.schemas import Instant
+from booklnk.flows import bookings as flows
 
 router = APIRouter()
 BUSINESS = "/v1/businesses/{business_id}"
@@ -51,9 +54,9 @@ def _calendar_doc(description: str, *error_statuses: int) -> dict[int | str, dic
 
 
 FromQuery = Annotated[
-    AwareDatetime | None, Query(alias="from", description="Bookings starting at or after this instant.")
+    Instant | None, Query(alias="from", description="Bookings starting at or after this instant.")
 ]
-ToQuery = Annotated[AwareDatetime | None, Query(description="Bookings starting before this instant.")]
+ToQuery = Annotated[Instant | None, Query(description="Bookings starting before this instant.")]
 StatusQuery = Annotated[
     list[BookingStatus] | None, Query(alias="status", description="Repeat to allow several statuses.")
 ]
@@ -74,11 +77,8 @@ def _business_filter(
     return replace(own, staff_id=staff_id, customer_id=customer_id)
 
 
-def _page_out(page: listing.BookingPage) -> Page[BookingOut]:
-    items = [
-        BookingOut.model_validate(b).model_copy(update={"resource_ids": page.resource_ids.get(b.id, [])})
-        for b in page.bookings
-    ]
+async def _page_out(session: AsyncSession, page: listing.BookingPage) -> Page[BookingOut]:
+    items = [booking_out(detail) for detail in await flows.page_details(session, page)]
     return Page(items=items, next_cursor=page.next_cursor)
 
 
@@ -99,7 +99,7 @@ async def list_business_bookings(
     limit: LimitQuery = 50,
 ) -> Page[BookingOut]:
     page = await listing.list_business_bookings(session, ctx, filters, cursor=cursor, limit=limit)
-    return _page_out(page)
+    return await _page_out(session, page)
 
 
 @router.get(
@@ -117,7 +117,8 @@ async def list_my_bookings(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[BookingOut]:
-    return _page_out(await listing.list_my_bookings(session, actor, filters, cursor=cursor, limit=limit))
+    page = await listing.list_my_bookings(session, actor, filters, cursor=cursor, limit=limit)
+    return await _page_out(session, page)
 
 
 @router.get(

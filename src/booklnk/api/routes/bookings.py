@@ -9,25 +9,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep
+from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
-from booklnk.booking import availability, service
-from booklnk.booking.classes import service as classes
+from booklnk.booking import service
 from booklnk.booking.classes.schemas import ClassAvailabilityOut
-from booklnk.booking.lifecycle import Action
-from booklnk.booking.schemas import (
-    AvailabilityOut,
-    BookingCreate,
-    BookingMove,
-    BookingOut,
-    CancellationOut,
-    SlotOut,
-)
+from booklnk.booking.lifecycle import STAFF_ACTIONS, Action
+from booklnk.booking.schemas import AvailabilityOut, BookingCreate, BookingMove, BookingOut, SlotOut
 from booklnk.catalog.schemas import EARLIEST_INSTANT, LATEST_INSTANT
+from booklnk.flows import availability
+from booklnk.flows import bookings as flows
 from booklnk.kernel.errors import ValidationFailed
-from booklnk.payments import cancellations
+from booklnk.payments.models import LedgerKind
+from booklnk.payments.schemas import DeskEntryOut, DeskMoneyIn, DeskRecorded
 from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
@@ -60,32 +55,26 @@ async def search_availability(
             raise ValidationFailed.on(
                 f"query.{name}", "out_of_range", "Search between the years 2000 and 2199."
             )
-    try:
-        offer, slots = await availability.search(
-            session,
-            ctx,
-            service_id=service_id,
-            staff_id=staff_id,
-            duration_minutes=duration,
-            window=Interval(from_, to),
-            now=now,
-        )
-    except ValidationFailed as exc:
-        # A class business is booked by session: its availability is its sessions.
-        # (Asking the engine first keeps appointment searches at their query count.)
-        if [issue.rule for issue in exc.issues] != ["class_mode"]:
-            raise
-        views = await classes.list_sessions(
-            session, ctx, start=from_, end=to, service_id=service_id, bookable_at=now
-        )
+    found = await availability.search(
+        session,
+        ctx,
+        service_id=service_id,
+        staff_id=staff_id,
+        duration_minutes=duration,
+        window=Interval(from_, to),
+        now=now,
+    )
+    if isinstance(found, availability.Sessions):
         return ClassAvailabilityOut(
-            time_zone=ctx.time_zone, service_id=service_id, sessions=[session_out(v, ctx) for v in views]
+            time_zone=ctx.time_zone,
+            service_id=service_id,
+            sessions=[session_out(v, ctx) for v in found.sessions],
         )
-    zone = offer.request.zone
+    zone = found.offer.request.zone
     return AvailabilityOut(
         time_zone=ctx.time_zone,
         service_id=service_id,
-        duration_minutes=offer.request.duration_minutes,
+        duration_minutes=found.offer.request.duration_minutes,
         slots=[
             SlotOut(
                 starts_at=slot.start.astimezone(zone),
@@ -95,18 +84,21 @@ async def search_availability(
                 staff_ids=list(slot.staff_ids),
                 resource_ids={kind: list(ids) for kind, ids in slot.resource_ids.items()},
             )
-            for slot in slots
+            for slot in found.slots
         ],
     )
 
 
 @router.post(
     "/bookings",
-    summary="Book a service at a start time",
-    description="Born `held` (with `hold_expires_at`) when the business asks for payment first, else "
-    "`confirmed`. A taken slot answers 409 `slot_unavailable`. With `Idempotency-Key`, a retry with the "
-    "same body gets the original response for 24 hours (header `Idempotent-Replayed: true`); the same key "
-    "with another body answers 422; while the first request runs, 409.",
+    summary="Book a service at a start time (or, staff, a walk-in now)",
+    description="Born `held` (with `hold_expires_at`, a short checkout window) when the business asks for "
+    "payment first, else `confirmed`; a staff walk-in is born `checked_in`. A taken slot answers 409 "
+    "`slot_unavailable`. A customer may hold only a few unpaid bookings per business at once (409 "
+    "`too_many_holds`) and book only a few starting on one day (409 `daily_limit_reached`); both name the "
+    "`rule` and its `limit`. With `Idempotency-Key`, a retry with the same body gets the original response "
+    "for 24 hours (header `Idempotent-Replayed: true`); the same key with another body answers 422; while "
+    "the first request runs, 409.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -127,10 +119,12 @@ async def create_booking(
         payment_method=body.payment_method,
         extra_fields=body.extra_fields,
         customer_id=body.customer_id,
+        guest_name=body.guest_name,
+        walk_in=body.walk_in,
     )
 
     async def create() -> BookingOut:
-        return booking_out(await service.create_booking(session, ctx, new, now=now), response)
+        return booking_out(await flows.create(session, ctx, new, now=now), response)
 
     return await create_once(session, ctx, idempotency_key, body, create, now=now)
 
@@ -144,12 +138,10 @@ async def create_booking(
 async def get_booking(
     booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
 ) -> BookingOut:
-    return booking_out(
-        await service.view(session, await service.get_booking(session, ctx, booking_id)), response
-    )
+    return booking_out(await flows.get(session, ctx, booking_id), response)
 
 
-def _transition_route(action: Action, path: str, summary: str) -> None:
+def _transition_route(action: Action, path: str, summary: str, description: str) -> None:
     async def transition(
         booking_id: uuid.UUID,
         ctx: MemberOrCustomerCtx,
@@ -158,28 +150,20 @@ def _transition_route(action: Action, path: str, summary: str) -> None:
         response: Response,
         if_match: IfMatchHeader = None,
     ) -> BookingOut:
-        view, decision = await service.change_status(
+        detail, outcome = await flows.act(
             session, ctx, booking_id, action, expected_version=parse_if_match(if_match), now=now
         )
-        cancellation = CancellationOut.model_validate(decision, from_attributes=True) if decision else None
-        if cancellation is not None:
-            # The policy's share of what was paid goes back, recorded with the cancellation.
-            intent = await cancellations.refund_cancellation(
-                session,
-                ctx.business_id,
-                booking_id,
-                by=cancellation.by,
-                refund_percent=cancellation.refund_percent,
-            )
-            cancellation.refund_minor = intent.amount_minor if intent else None
-        return booking_out(view, response, cancellation)
+        return booking_out(detail, response, outcome)
 
     transition.__name__ = f"{action.value}_booking"
+    # Staff actions are refused (403) at the guard; a customer may cancel their own booking.
+    transition.__annotations__["ctx"] = StaffCtx if action in STAFF_ACTIONS else MemberOrCustomerCtx
     router.add_api_route(
         f"/bookings/{{booking_id}}/{path}",
         transition,
         methods=["POST"],
         summary=summary,
+        description=description,
         response_model=BookingOut,
         responses=problem_responses(401, 403, 404, 409, 412, 422),
     )
@@ -203,17 +187,108 @@ async def reschedule_booking(
     move = service.Move(
         starts_at=body.starts_at, staff_id=body.staff_id, duration_minutes=body.duration_minutes
     )
-    view = await service.reschedule(
+    detail = await flows.reschedule(
         session, ctx, booking_id, move, expected_version=parse_if_match(if_match), now=now
     )
-    return booking_out(view, response)
+    return booking_out(detail, response)
 
 
-for _action, _path, _summary in (
-    (Action.CONFIRM, "confirm", "Confirm a held booking paid at the venue (not one that needs payment)"),
-    (Action.CANCEL, "cancel", "Cancel a booking; the response says what the policy decided"),
-    (Action.CHECK_IN, "check-in", "Check the customer in"),
-    (Action.COMPLETE, "complete", "Mark the booking completed"),
-    (Action.NO_SHOW, "no-show", "Mark the customer as a no-show"),
+_CLOCK = (
+    "Staff only, and on the clock (the business's rules): too early answers 409 `too_early` naming the "
+    "`rule` and the `earliest` time, too late 409 `too_late` with the `latest`."
+)
+for _action, _path, _summary, _description in (
+    (
+        Action.CONFIRM,
+        "confirm",
+        "Confirm a held booking that needs no payment up front (staff)",
+        "A booking that asks for payment is confirmed by its payment only: 409 `payment_required`.",
+    ),
+    (
+        Action.CANCEL,
+        "cancel",
+        "Cancel a booking; the response says what the policy decided",
+        "Customers cancel free until the business's window before the start, then per its policy "
+        "(409 `cancellation_window_passed`); the business may cancel any time, refunding everything. "
+        "What was paid online is refunded through the gateway; `cancellation.desk_refund_due_minor` is "
+        "what to hand back at the desk.",
+    ),
+    (
+        Action.CHECK_IN,
+        "check-in",
+        "Check the customer in",
+        f"From a while before the start until its end. {_CLOCK}",
+    ),
+    (Action.COMPLETE, "complete", "Mark the booking completed", f"From its start. {_CLOCK}"),
+    (
+        Action.NO_SHOW,
+        "no-show",
+        "Mark the customer as a no-show",
+        f"From the start plus a grace; the time stays blocked (it was the customer's). {_CLOCK}",
+    ),
+    (
+        Action.UNDO_CHECK_IN,
+        "undo-check-in",
+        "Undo a check-in, back to confirmed",
+        f"Only the booking's latest change (else 409 `nothing_to_undo`), within the undo window. {_CLOCK}",
+    ),
+    (
+        Action.UNDO_NO_SHOW,
+        "undo-no-show",
+        "Undo a no-show, back to confirmed",
+        f"Only the booking's latest change (else 409 `nothing_to_undo`), within the undo window. {_CLOCK}",
+    ),
 ):
-    _transition_route(_action, _path, _summary)
+    _transition_route(_action, _path, _summary, _description)
+
+
+def _desk_route(kind: LedgerKind, path: str, summary: str, description: str) -> None:
+    async def record(
+        booking_id: uuid.UUID,
+        body: DeskMoneyIn,
+        ctx: StaffCtx,
+        session: SessionDep,
+        now: NowDep,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> DeskRecorded | JSONResponse:
+        async def create() -> DeskRecorded:
+            entry, detail = await flows.record_at_desk(
+                session,
+                ctx,
+                booking_id,
+                kind=kind,
+                amount_minor=body.amount_minor,
+                method=body.method,
+                now=now,
+            )
+            return DeskRecorded(entry=DeskEntryOut.model_validate(entry), booking=booking_out(detail))
+
+        return await create_once(session, ctx, idempotency_key, body, create, now=now)
+
+    record.__name__ = f"record_desk_{kind.value}"
+    router.add_api_route(
+        f"/bookings/{{booking_id}}/{path}",
+        record,
+        methods=["POST"],
+        status_code=status.HTTP_201_CREATED,
+        summary=summary,
+        description=description,
+        response_model=DeskRecorded,
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+
+
+_desk_route(
+    LedgerKind.CAPTURE,
+    "desk-payments",
+    "Record money taken at the desk (staff)",
+    "Cash or the card terminal, at most what is still due (422 `exceeds_balance_due`). Money that covers a "
+    "held booking's deposit confirms it. `Idempotency-Key` honoured: a retried request records once.",
+)
+_desk_route(
+    LedgerKind.REFUND,
+    "desk-refunds",
+    "Record money handed back at the desk (staff)",
+    "At most what the desk took and has not handed back (422 `exceeds_desk_paid`). `Idempotency-Key` "
+    "honoured.",
+)

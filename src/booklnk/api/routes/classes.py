@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
-from booklnk.booking import service as bookings
 from booklnk.booking.classes import enrolment
-from booklnk.booking.classes import service as classes
+from booklnk.booking.classes import series as class_series
+from booklnk.booking.classes import sessions as class_sessions
 from booklnk.booking.classes.models import ClassSeries
 from booklnk.booking.classes.schemas import (
     SeatCreate,
@@ -30,8 +28,11 @@ from booklnk.booking.classes.schemas import (
     WaitlistJoined,
 )
 from booklnk.booking.schemas import BookingOut
+from booklnk.booking.service import BookingView
+from booklnk.catalog.schemas import Instant
+from booklnk.flows import bookings as booking_flows
+from booklnk.flows import classes as class_flows
 from booklnk.kernel.errors import ValidationFailed
-from booklnk.payments import refunds
 from booklnk.tenancy.context import BusinessContext
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["classes"])
@@ -41,7 +42,7 @@ SeriesIfMatchHeader = Annotated[
 ]
 
 
-def _with_etag(view: classes.SessionView, ctx: BusinessContext, response: Response) -> SessionOut:
+def _with_etag(view: class_sessions.SessionView, ctx: BusinessContext, response: Response) -> SessionOut:
     response.headers["ETag"] = f'"{view.session.version}"'
     return session_out(view, ctx)
 
@@ -55,7 +56,9 @@ def _series_with_etag(series: ClassSeries, response: Response) -> SeriesOut:
     "/class-series",
     summary="Publish a recurring class (owner)",
     description="Sessions are created for every occurrence from now up to the booking horizon; a daily job "
-    "extends open-ended series. An instructor teaching two overlapping sessions answers 409.",
+    "extends open-ended series. Each session takes its instructor and the rooms its service requires: an "
+    "instructor or a room taken at an overlapping time (by another class or an appointment) answers 409 "
+    "`instructor_busy` / `resource_busy`, naming it.",
     status_code=status.HTTP_201_CREATED,
     response_model=SeriesCreated,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -63,11 +66,12 @@ def _series_with_etag(series: ClassSeries, response: Response) -> SeriesOut:
 async def publish_series(
     body: SeriesCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep
 ) -> SeriesCreated:
-    spec = classes.SeriesSpec(**body.model_dump())
-    series, created = await classes.publish_series(session, ctx, spec, now=now)
+    spec = class_series.SeriesSpec(**body.model_dump())
+    published, created = await class_series.publish_series(session, ctx, spec, now=now)
+    rooms = tuple(published.resource_ids)
     return SeriesCreated(
-        series=SeriesOut.model_validate(series),
-        sessions=[session_out(classes.SessionView(s, 0), ctx) for s in created],
+        series=SeriesOut.model_validate(published),
+        sessions=[session_out(class_sessions.SessionView(s, 0, rooms), ctx) for s in created],
     )
 
 
@@ -90,11 +94,11 @@ async def edit_series(
     response: Response,
     if_match: SeriesIfMatchHeader = None,
 ) -> SeriesOut:
-    change = classes.SeriesChange(**body.model_dump(exclude_unset=True))
-    series = await classes.edit_series(
+    change = class_series.SeriesChange(**body.model_dump(exclude_unset=True))
+    edited = await class_series.edit_series(
         session, ctx, series_id, change, expected_version=parse_if_match(if_match), now=now
     )
-    return _series_with_etag(series, response)
+    return _series_with_etag(edited, response)
 
 
 @router.post(
@@ -113,11 +117,10 @@ async def cancel_series(
     response: Response,
     if_match: SeriesIfMatchHeader = None,
 ) -> SeriesOut:
-    series, cancelled = await classes.cancel_series(
+    cancelled = await class_flows.cancel_series(
         session, ctx, series_id, expected_version=parse_if_match(if_match), now=now
     )
-    await _refund_in_full(session, ctx, cancelled)
-    return _series_with_etag(series, response)
+    return _series_with_etag(cancelled, response)
 
 
 @router.get(
@@ -133,14 +136,14 @@ async def list_sessions(
     ctx: MemberOrCustomerCtx,
     session: SessionDep,
     now: NowDep,
-    from_: Annotated[datetime, Query(alias="from", description="Window start, with offset.")],
-    to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],
+    from_: Annotated[Instant, Query(alias="from", description="Window start, with offset.")],
+    to: Annotated[Instant, Query(description="Window end, with offset (at most 62 days later).")],
     service_id: uuid.UUID | None = None,
 ) -> list[SessionOut]:
     if from_.tzinfo is None or to.tzinfo is None:
         raise ValidationFailed.on("query.to", "valid_window", "Give `from` and `to` with a UTC offset.")
     # Staff see every session (cancelled too); customers, those they may book now.
-    views = await classes.list_sessions(
+    views = await class_sessions.list_sessions(
         session,
         ctx,
         start=from_,
@@ -161,7 +164,7 @@ async def list_sessions(
 async def get_session(
     session_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
 ) -> SessionOut:
-    return _with_etag(await classes.get_session(session, ctx, session_id), ctx, response)
+    return _with_etag(await class_sessions.get_session(session, ctx, session_id), ctx, response)
 
 
 @router.patch(
@@ -182,8 +185,8 @@ async def edit_session(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionOut:
-    change = classes.SessionChange(**body.model_dump(exclude_unset=True))
-    view = await classes.edit_session(
+    change = class_sessions.SessionChange(**body.model_dump(exclude_unset=True))
+    view = await class_sessions.edit_session(
         session, ctx, session_id, change, expected_version=parse_if_match(if_match), now=now
     )
     return _with_etag(view, ctx, response)
@@ -205,20 +208,10 @@ async def cancel_session(
     response: Response,
     if_match: IfMatchHeader = None,
 ) -> SessionOut:
-    view, cancelled = await classes.cancel_session(
+    view = await class_flows.cancel_session(
         session, ctx, session_id, expected_version=parse_if_match(if_match), now=now
     )
-    await _refund_in_full(session, ctx, cancelled)
     return _with_etag(view, ctx, response)
-
-
-async def _refund_in_full(session: AsyncSession, ctx: BusinessContext, booking_ids: list[uuid.UUID]) -> None:
-    """The business called the class off: what each booking paid goes back in full, its
-    refund intent recorded in the cancelling transaction (bookings paid nothing: none)."""
-    for booking_id in booking_ids:
-        await refunds.request(
-            session, ctx.business_id, booking_id, amount_minor=None, reason="cancelled_by_business"
-        )
 
 
 @router.post(
@@ -244,7 +237,7 @@ async def book_seat(
 
     async def create() -> BookingOut:
         booking = await enrolment.book_seat(session, ctx, session_id, request, now=now)
-        return booking_out(bookings.BookingView(booking, []), response)
+        return booking_out(await booking_flows.detail(session, BookingView(booking, [])), response)
 
     return await create_once(session, ctx, idempotency_key, body, create, now=now)
 

@@ -13,14 +13,15 @@ from fastapi.responses import JSONResponse
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
-from booklnk.booking import service as bookings
 from booklnk.bootstrap import kashier_config
-from booklnk.payments import checkout, ledger, reconciliation, refunds, returns, webhooks
+from booklnk.flows import bookings as flows
+from booklnk.payments import checkout, reconciliation, returns, webhooks
 from booklnk.payments.schemas import (
     AttemptOut,
     BookingPaymentsOut,
     CheckoutIn,
     CheckoutOut,
+    DeskEntryOut,
     MismatchOut,
     PaymentReturnOut,
     ReconciliationRunOut,
@@ -34,10 +35,11 @@ router = APIRouter(tags=["payments"])
 
 @router.post(
     "/v1/businesses/{business_id}/bookings/{booking_id}/payments",
-    summary="Start paying for a held booking (Kashier hosted page)",
+    summary="Pay for a booking online (Kashier hosted page)",
     description="Writes a payment attempt with its own order id, then returns the hosted payment page's "
-    "URL. A booking that is not held, already paid or whose hold lapsed answers 409. `Idempotency-Key` "
-    "works as for bookings.",
+    "URL. A held booking pays what it needs to be confirmed (its deposit or price; 409 if its hold lapsed "
+    "or it is paid); a booking that stands (paid at the venue, or a deposit's remainder) may pay what is "
+    "still due (`purpose: balance`; 409 when nothing is). `Idempotency-Key` works as for bookings.",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckoutOut,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -75,6 +77,7 @@ async def start_checkout(
             amount_minor=attempt.amount_minor,
             currency=attempt.currency,
             status=attempt.status,
+            purpose=attempt.purpose,
             url=started.url,
         )
 
@@ -91,16 +94,17 @@ async def start_checkout(
 async def booking_payments(
     booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep
 ) -> BookingPaymentsOut:
-    booking = await bookings.get_booking(session, ctx, booking_id)
-    found = await ledger.balance(session, ctx.business_id, booking_id)
+    found = await flows.payments_of(session, ctx, booking_id)
     return BookingPaymentsOut(
         booking_id=booking_id,
-        currency=booking.currency,
-        captured_minor=found.captured_minor,
-        refunded_minor=found.refunded_minor,
-        paid_minor=found.paid_minor,
+        currency=found.currency,
+        captured_minor=found.totals.captured_minor,
+        refunded_minor=found.totals.refunded_minor,
+        paid_minor=found.totals.paid_minor,
+        desk_paid_minor=found.totals.desk_paid_minor,
         attempts=[AttemptOut.model_validate(a) for a in found.attempts],
         refunds=[RefundOut.model_validate(r) for r in found.refunds],
+        desk=[DeskEntryOut.model_validate(e) for e in found.desk],
     )
 
 
@@ -123,11 +127,9 @@ async def refund_booking(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RefundOut | JSONResponse:
     async def create() -> RefundOut:
-        await bookings.get_booking(session, ctx, booking_id)
-        intent = await refunds.request(
-            session, ctx.business_id, booking_id, amount_minor=body.amount_minor, reason=body.reason
+        intent = await flows.refund(
+            session, ctx, booking_id, amount_minor=body.amount_minor, reason=body.reason
         )
-        assert intent is not None  # an explicit amount raises instead of finding nothing
         return RefundOut.model_validate(intent)
 
     return await create_once(session, ctx, idempotency_key, body, create, now=now)

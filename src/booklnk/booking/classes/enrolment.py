@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import holds
-from booklnk.booking import service as bookings
+from booklnk.booking import holds, limits, repository, transitions
+from booklnk.booking.classes import repository as classes
 from booklnk.booking.classes import seats
 from booklnk.booking.classes.errors import (
     AlreadyWaiting,
@@ -32,12 +31,14 @@ from booklnk.booking.classes.errors import (
     WaitlistEntryNotFound,
 )
 from booklnk.booking.classes.models import ClassSession, SessionStatus, WaitlistEntry, WaitlistStatus
-from booklnk.booking.classes.service import booking_time, class_rules
+from booklnk.booking.classes.sessions import booking_time, class_rules
 from booklnk.booking.errors import ConcurrentUpdate
 from booklnk.booking.models import Booking, BookingStatus
+from booklnk.booking.service import InitialState, initial_state
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
 from booklnk.catalog import repository as catalog
+from booklnk.catalog.models import Service
 from booklnk.db.errors import violated_constraint
 from booklnk.scheduling.errors import slot_error
 from booklnk.scheduling.rules import BookingTime
@@ -69,29 +70,32 @@ async def book_seat(
 ) -> Booking:
     """Take a seat for the customer: `held` until paid when the policy asks for payment,
     else `confirmed`. Full (or the free seats promised to the waitlist): 409 `session_full`."""
-    rules = await class_rules(session, ctx, "path.session_id")
+    rules = class_rules(ctx, "path.session_id")
     customer_id = await tenancy.customer_for(session, ctx, request.customer_id)
-    payment_rules = await _payment_rules(session, ctx, session_id, rules)
+    current, service = await _session_and_service(session, ctx, session_id)
     validate_booking_fields(rules, request.extra_fields)
-    status, hold_expires_at, method = bookings.initial_state(payment_rules, request.payment_method, now)
-    waiting = await seats.waiting_count(session, ctx.business_id, session_id)
-    timing = booking_time(rules, ctx, now)
-    current = await _take_seat(session, ctx.business_id, session_id, timing, now, promised=waiting)
-    return await _new_booking(
-        session, current, customer_id, status, hold_expires_at, method, request.extra_fields
+    state = initial_state(
+        ctx.rules_for(service.payment_overrides), request.payment_method, service.price_minor, now
     )
+    _check_bookable(current, now, booking_time(ctx, now))
+    held = state.status is BookingStatus.HELD
+    await limits.check_customer_limits(session, ctx, customer_id, current.starts_at, held=held, now=now)
+    waiting = await classes.waiting_count(session, ctx.business_id, session_id)
+    current = await _take_seat(
+        session, ctx.business_id, session_id, booking_time(ctx, now), now, promised=waiting
+    )
+    return await _new_booking(session, current, service, customer_id, state, request.extra_fields, ctx, now)
 
 
-async def _payment_rules(
-    session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID, rules: EffectiveRules
-) -> EffectiveRules:
-    """The business's rules, with the class's service's payment overrides if it has any."""
+async def _session_and_service(
+    session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID
+) -> tuple[ClassSession, Service]:
     current = await seats.read(session, ctx.business_id, session_id)
     if current is None:
         raise SessionNotFound("No such class session.")
     service = await catalog.get_service(session, ctx.business_id, current.service_id)
     assert service is not None  # the session's foreign key guarantees it
-    return await bookings.rules_for_service(session, ctx, service, rules)
+    return current, service
 
 
 async def _take_seat(
@@ -128,33 +132,33 @@ async def _take_seat(
 async def _new_booking(
     session: AsyncSession,
     current: ClassSession,
+    service: Service,
     customer_id: uuid.UUID,
-    status: BookingStatus,
-    hold_expires_at: datetime | None,
-    method: str | None,
+    state: InitialState,
     extra_fields: Mapping[str, Any],
+    ctx: BusinessContext,
+    now: datetime,
 ) -> Booking:
-    service = await catalog.get_service(session, current.business_id, current.service_id)
-    assert service is not None  # the session's foreign key guarantees it
     booking = Booking(
         business_id=current.business_id,
         id=uuid.uuid4(),
         customer_id=customer_id,
+        guest_name=None,
         service_id=current.service_id,
         staff_id=current.staff_id,
         session_id=current.id,
-        status=status,
+        status=state.status,
         starts_at=current.starts_at,
         ends_at=current.ends_at,
-        hold_expires_at=hold_expires_at,
-        payment_method=method,
+        hold_expires_at=state.hold_expires_at,
+        payment_method=state.payment_method,
         price_minor=service.price_minor,
+        deposit_minor=state.deposit_minor,
         currency=service.currency,
         extra_fields=dict(extra_fields),
         version=1,
     )
-    session.add(booking)
-    await session.flush()
+    await repository.insert_seat(session, booking, transitions.audit_of(ctx, now))
     await holds.schedule_expiry(session, booking)
     return booking
 
@@ -163,15 +167,15 @@ async def join_waitlist(
     session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID, request: SeatRequest, *, now: datetime
 ) -> tuple[WaitlistEntry, int]:
     """Get in line for a full session; returns the entry and its place (1 = next)."""
-    rules = await class_rules(session, ctx, "path.session_id")
+    rules = class_rules(ctx, "path.session_id")
     customer_id = await tenancy.customer_for(session, ctx, request.customer_id)
     validate_booking_fields(rules, request.extra_fields)
-    _, _, method = bookings.initial_state(rules, request.payment_method, now)
-    current = await seats.read(session, ctx.business_id, session_id)
-    if current is None:
-        raise SessionNotFound("No such class session.")
-    _check_bookable(current, now, booking_time(rules, ctx, now))
-    waiting = await seats.waiting_count(session, ctx.business_id, session_id)
+    current, service = await _session_and_service(session, ctx, session_id)
+    method = initial_state(
+        ctx.rules_for(service.payment_overrides), request.payment_method, service.price_minor, now
+    ).payment_method
+    _check_bookable(current, now, booking_time(ctx, now))
+    waiting = await classes.waiting_count(session, ctx.business_id, session_id)
     if current.seats_taken + waiting < current.capacity:
         raise SeatsAvailable("A seat is free: book it instead.")
     entry = WaitlistEntry(
@@ -184,9 +188,7 @@ async def join_waitlist(
         extra_fields=dict(request.extra_fields),
     )
     try:
-        async with session.begin_nested():
-            session.add(entry)
-            await session.flush()
+        await classes.add_entry(session, entry)
     except IntegrityError as exc:
         if violated_constraint(exc) == "uq_waitlist_entry_waiting":
             raise AlreadyWaiting("You are already on this waitlist.") from None
@@ -199,19 +201,14 @@ async def list_waitlist(
 ) -> list[WaitlistEntry]:
     if await seats.read(session, ctx.business_id, session_id) is None:
         raise SessionNotFound("No such class session.")
-    stmt = (
-        select(WaitlistEntry)
-        .where(WaitlistEntry.business_id == ctx.business_id, WaitlistEntry.session_id == session_id)
-        .order_by(WaitlistEntry.position)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return await classes.waitlist(session, ctx.business_id, session_id)
 
 
 async def leave_waitlist(
     session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID, entry_id: uuid.UUID
 ) -> None:
     """The customer (or the business) takes a waiting entry out of the line."""
-    entry = await session.get(WaitlistEntry, (ctx.business_id, entry_id))
+    entry = await classes.get_entry(session, ctx.business_id, entry_id)
     visible = entry is not None and (ctx.is_staff or entry.customer_id == ctx.actor.user_id)
     if (
         entry is None
@@ -220,17 +217,7 @@ async def leave_waitlist(
         or entry.status is not WaitlistStatus.WAITING
     ):
         raise WaitlistEntryNotFound("No such waiting entry.")
-    result = await session.execute(
-        update(WaitlistEntry)
-        .where(
-            WaitlistEntry.business_id == ctx.business_id,
-            WaitlistEntry.id == entry_id,
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-        )
-        .values(status=WaitlistStatus.LEFT)
-        .returning(WaitlistEntry.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await classes.leave(session, ctx.business_id, entry_id):
         raise WaitlistEntryNotFound("The entry was promoted or closed meanwhile.")
 
 
@@ -239,67 +226,36 @@ async def promote(
 ) -> list[uuid.UUID]:
     """The promotion job: give every free seat to the first in line, in order; a
     session that started or was cancelled closes its line. Returns the new bookings."""
-    rules = await class_rules(session, ctx, "session_id")
+    class_rules(ctx, "session_id")
     current = await seats.read(session, ctx.business_id, session_id)
     if current is None:
         return []
     if current.status is not SessionStatus.SCHEDULED or current.starts_at <= now:
-        await _close_line(session, ctx.business_id, session_id)
+        await classes.close_lines(session, ctx.business_id, [session_id])
         return []
-    payment_rules = await _payment_rules(session, ctx, session_id, rules)
+    _, service = await _session_and_service(session, ctx, session_id)
+    payment_rules = ctx.rules_for(service.payment_overrides)
     promoted: list[uuid.UUID] = []
-    while (entry := await _first_in_line(session, ctx.business_id, session_id)) is not None:
+    while (entry := await classes.first_in_line(session, ctx.business_id, session_id)) is not None:
         try:
             seat = await _take_seat(session, ctx.business_id, session_id, None, now, promised=0)
         except SessionFull:
             break
-        status, hold_expires_at, method = _promotion_state(payment_rules, entry, now)
+        state = _promotion_state(payment_rules, entry, service.price_minor, now)
         booking = await _new_booking(
-            session, seat, entry.customer_id, status, hold_expires_at, method, entry.extra_fields
+            session, seat, service, entry.customer_id, state, entry.extra_fields, ctx, now
         )
-        entry.status = WaitlistStatus.PROMOTED
-        entry.booking_id = booking.id
-        await session.flush()
+        await classes.mark_promoted(session, entry, booking.id)
         promoted.append(booking.id)
     return promoted
 
 
 def _promotion_state(
-    rules: EffectiveRules, entry: WaitlistEntry, now: datetime
-) -> tuple[BookingStatus, datetime | None, str | None]:
+    rules: EffectiveRules, entry: WaitlistEntry, price_minor: int, now: datetime
+) -> InitialState:
     """The method chosen when joining; if the business has dropped it since, its first
     allowed method, so a promotion is never lost to a settings change."""
     method = entry.payment_method
     if rules.requires_payment_to_confirm and method not in rules.payment_methods:
         method = rules.payment_methods[0]
-    return bookings.initial_state(rules, method, now)
-
-
-async def _first_in_line(
-    session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID
-) -> WaitlistEntry | None:
-    stmt = (
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.business_id == business_id,
-            WaitlistEntry.session_id == session_id,
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-        )
-        .order_by(WaitlistEntry.position)
-        .limit(1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def _close_line(session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID) -> None:
-    await session.execute(
-        update(WaitlistEntry)
-        .where(
-            WaitlistEntry.business_id == business_id,
-            WaitlistEntry.session_id == session_id,
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-        )
-        .values(status=WaitlistStatus.CLOSED)
-    )
+    return initial_state(rules, method, price_minor, now)

@@ -41,3 +41,9 @@ class InstructorBusy(Conflict):
 
 class WaitlistEntryNotFound(NotFound):
     code = "waitlist_entry_not_found"
+
+
+class ResourceBusy(Conflict):
+    """The room (or other resource) a session needs is taken then."""
+
+    code = "resource_busy"

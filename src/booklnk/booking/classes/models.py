@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Computed,
     Date,
     DateTime,
     Enum,
@@ -21,10 +20,10 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
-    column,
+    Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import INT8RANGE, JSONB, ExcludeConstraint, Range
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booklnk.db.base import Base, Timestamped
@@ -47,7 +46,8 @@ def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
 
 
 class ClassSeries(Timestamped, Base):
-    """An owner's recurring class: an RRULE over local dates, at one local start time."""
+    """An owner's recurring class: an RRULE over local dates, at one local start time, in
+    the rooms (resources) its service needs."""
 
     __tablename__ = "class_series"
     __table_args__ = (
@@ -66,6 +66,8 @@ class ClassSeries(Timestamped, Base):
     start_time: Mapped[time] = mapped_column(Time)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     capacity: Mapped[int] = mapped_column(Integer)
+    # The resources each occurrence takes (one per kind its service requires).
+    resource_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "class_status"))
     # Occurrences are stored up to here; the daily job extends open-ended series.
     materialized_until: Mapped[date] = mapped_column(Date)
@@ -73,11 +75,12 @@ class ClassSeries(Timestamped, Base):
 
 
 class ClassSession(Timestamped, Base):
-    """One occurrence: its own time, instructor and capacity, and the seats taken.
+    """One occurrence: its own time, instructor, rooms and capacity, and the seats taken.
 
     `seats_taken` is a counter updated only by compare-and-swap on `version`; the CHECK
-    makes an overbooked session impossible whatever the application does. The exclusion
-    constraint keeps one instructor from teaching two overlapping scheduled sessions.
+    makes an overbooked session impossible whatever the application does. A scheduled
+    session's instructor and rooms are allocations (`booking.models.Allocation`), under
+    the exclusion constraint that guards appointments.
     """
 
     __tablename__ = "class_session"
@@ -91,12 +94,6 @@ class ClassSession(Timestamped, Base):
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         UniqueConstraint("business_id", "series_id", "occurrence"),
-        ExcludeConstraint(
-            (column("span"), "&&"),
-            where=text("status = 'scheduled'"),
-            using="gist",
-            name="ex_class_session_instructor",
-        ),
         Index("ix_class_session_business_starts", "business_id", "starts_at"),
     )
 
@@ -109,16 +106,12 @@ class ClassSession(Timestamped, Base):
     detached: Mapped[bool] = mapped_column(default=False)  # edited alone: series edits skip it
     service_id: Mapped[uuid.UUID]
     staff_id: Mapped[uuid.UUID]
-    lane: Mapped[int] = mapped_column(BigInteger)  # the instructor's lane
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     capacity: Mapped[int] = mapped_column(Integer)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "class_status"))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    span: Mapped[Range[int]] = mapped_column(
-        INT8RANGE, Computed("booklnk_span(lane, tstzrange(starts_at, ends_at))", persisted=True)
-    )
 
 
 class WaitlistEntry(Base):

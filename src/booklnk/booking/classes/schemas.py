@@ -6,11 +6,13 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from booklnk.booking.classes.models import SessionStatus, WaitlistStatus
+from booklnk.catalog.schemas import CalendarDate, Instant
 
-Capacity = Annotated[int, Field(ge=1, le=1000)]
+Capacity = Annotated[int, Strict(), Field(ge=1, le=1000)]
+ResourceIds = Annotated[list[uuid.UUID], Field(max_length=10)]
 PaymentMethodIn = Literal["card", "wallet", "fawry"]
 
 
@@ -26,16 +28,22 @@ class SeriesCreate(_In):
         "DAILY to YEARLY; UNTIL is read as a local date, inclusive.",
         examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
     )
-    starts_on: date = Field(description="The first local date the rule counts from.")
+    starts_on: CalendarDate = Field(description="The first local date the rule counts from (2000-2199).")
     start_time: time = Field(description="Local wall-clock start, e.g. `18:00`.")
-    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+    duration_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] | None = Field(
         default=None, description="One of the service's options; default its first."
     )
     capacity: Capacity | None = Field(default=None, description="Seats; default the service's capacity.")
+    resource_ids: ResourceIds | None = Field(
+        default=None,
+        description="The room (or other resource) of each kind the service requires, one per kind. A kind "
+        "the business has only one of may be left out; two classes can never share a room at one time.",
+    )
 
 
 class SeriesChange(_In):
     staff_id: uuid.UUID | None = None
+    resource_ids: ResourceIds | None = Field(default=None, description="Other rooms, one per required kind.")
     capacity: Capacity | None = None
     start_time: time | None = Field(
         default=None,
@@ -45,10 +53,9 @@ class SeriesChange(_In):
 
 
 class SessionChange(_In):
-    starts_at: AwareDatetime | None = Field(
-        default=None, description="Move this occurrence (with its bookings)."
-    )
+    starts_at: Instant | None = Field(default=None, description="Move this occurrence (with its bookings).")
     staff_id: uuid.UUID | None = None
+    resource_ids: ResourceIds | None = Field(default=None, description="Other rooms, one per required kind.")
     capacity: Capacity | None = None
 
 
@@ -65,6 +72,7 @@ class SessionOut(BaseModel):
     series_id: uuid.UUID | None
     service_id: uuid.UUID
     staff_id: uuid.UUID
+    resource_ids: list[uuid.UUID] = Field(description="The rooms (resources) it takes.")
     starts_at: datetime = Field(description="Local time with the business's UTC offset.")
     ends_at: datetime
     starts_at_utc: datetime
@@ -89,6 +97,7 @@ class SeriesOut(BaseModel):
     start_time: time
     duration_minutes: int
     capacity: int
+    resource_ids: list[uuid.UUID]
     status: SessionStatus
     materialized_until: date
     version: int

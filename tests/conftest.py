@@ -32,6 +32,20 @@ from support import FakeClock, JobRunner, audit_status_changes
 
 # Tables whose rows survive between tests: reference data re-synced from files.
 KEPT_TABLES = {"business_type"}
+# Fixtures that start servers of their own (the API as processes, the Kashier simulator).
+LIVE_FIXTURES = {"live_server", "simulator_url", "api"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tiers, from what each test asks for: `pure` needs no database (milliseconds),
+    `live` starts servers (races, simulators); the rest run the app in-process over a real
+    database. `pytest -m pure`, `-m "not pure and not live"`, `-m live` run one tier."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & LIVE_FIXTURES:
+            item.add_marker(pytest.mark.live)
+        elif "database_url" not in names:
+            item.add_marker(pytest.mark.pure)
 
 
 def _server_url() -> str:

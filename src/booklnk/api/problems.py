@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -51,6 +52,22 @@ class Problem(BaseModel):
     instance: str | None = None
     request_id: str | None = None
     errors: list[ProblemIssue] = Field(default_factory=list)
+    # Extension members: present only on the problems that carry them.
+    rule: str | None = Field(
+        default=None,
+        description="The business rule refused by (`too_early`, `too_late`, `too_many_holds`, "
+        "`daily_limit_reached`), e.g. `no_show_grace_minutes`.",
+    )
+    earliest: datetime | None = Field(default=None, description="`too_early`: when the action becomes due.")
+    latest: datetime | None = Field(default=None, description="`too_late`: when it stopped being allowed.")
+    limit: int | None = Field(default=None, description="`too_many_holds`, `daily_limit_reached`: the limit.")
+    free_until: datetime | None = Field(
+        default=None, description="`cancellation_window_passed`: when free cancellation ended."
+    )
+    resource_id: str | None = Field(default=None, description="`resource_busy`: the room that is taken.")
+    staff_id: str | None = Field(default=None, description="`instructor_busy`: the instructor who is.")
+    starts_at: datetime | None = Field(default=None, description="`resource_busy`, `instructor_busy`: when.")
+    waitlist: str | None = Field(default=None, description="`session_full`: the session's waitlist.")
 
 
 def problem_response(

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -268,9 +268,10 @@ async def _feed_rows(
 ) -> Sequence[tuple[Booking, str, str]]:
     """The staff member's bookings in the feed's window, with service and customer names."""
     stmt = (
-        select(Booking, Service.name, User.full_name)
+        select(Booking, Service.name, func.coalesce(User.full_name, Booking.guest_name))
         .join(Service, and_(Service.business_id == Booking.business_id, Service.id == Booking.service_id))
-        .join(User, User.id == Booking.customer_id)
+        # A guest booked by name (a walk-in) has no account.
+        .outerjoin(User, User.id == Booking.customer_id)
         .where(
             Booking.business_id == staff.business_id,
             Booking.staff_id == staff.id,

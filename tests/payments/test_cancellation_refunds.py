@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import httpx
 from flow_support import money, ok, open_consultancy, paid_booking, until
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.payments.cancellations import spread
 from support import Account
 
 PRICE, DEPOSIT = 30_001, 15_001  # the consultant type takes a 50% deposit, rounded up
@@ -66,3 +69,18 @@ async def test_a_late_cancellation_with_no_share_refunds_nothing_but_the_busines
     expected = [("capture", DEPOSIT), ("refund", DEPOSIT)]
     assert await until(ledger, expected) == expected
     assert (await money(owner_engine, checkout["order_id"]))[0] == [("capture", DEPOSIT)]
+
+
+@given(
+    st.integers(min_value=0, max_value=10**9),
+    st.lists(st.integers(min_value=0, max_value=10**8), max_size=6),
+)
+def test_a_refund_is_spread_over_the_paid_attempts_oldest_first(amount: int, lefts: list[int]) -> None:
+    parts = spread(amount, lefts)
+    assert len(parts) == len(lefts)
+    assert all(0 <= part <= left for part, left in zip(parts, lefts, strict=True))
+    assert sum(parts) == min(amount, sum(lefts))
+    # An attempt is drawn on only once every older one is used up.
+    for i, part in enumerate(parts):
+        if part > 0:
+            assert all(parts[j] == lefts[j] for j in range(i))

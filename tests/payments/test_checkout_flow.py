@@ -83,6 +83,12 @@ async def test_a_card_payment_confirms_the_booking_and_records_the_deposit(
         f"{base}/bookings/{booking['id']}/payments", headers=customer.headers, json={"method": "card"}
     )
     assert (done.status_code, done.json()["code"]) == (409, "booking_not_payable")
+    # The business cancels: everything paid online goes back, from both attempts.
+    owner = consultancy[1]
+    cancelled = await http.post(f"{base}/bookings/{booking['id']}/cancel", headers=owner.headers)
+    assert cancelled.json()["cancellation"]["refund_minor"] == 30_001, cancelled.text
+    shown = await http.get(f"{base}/bookings/{booking['id']}/payments", headers=owner.headers)
+    assert sorted(r["amount_minor"] for r in shown.json()["refunds"]) == [15_000, 15_001]
 
 
 async def test_duplicated_webhooks_are_stored_and_applied_once(

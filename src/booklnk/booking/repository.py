@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, text, update
+from sqlalchemy import CTE, and_, bindparam, delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, Range
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,21 +160,31 @@ async def change_status(
         .returning(Booking.business_id, Booking.id, Booking.version)
         .cte("changed")
     )
-    logged = insert(StatusChange).from_select(
-        ["business_id", "booking_id", "from_status", "to_status", "action", "actor_id", "changed_at"],
-        select(
-            changed.c.business_id,
-            changed.c.id,
-            literal(booking.status, StatusChange.from_status.type),
-            literal(to, StatusChange.to_status.type),
-            literal(action),
-            literal(audit.actor_id, StatusChange.actor_id.type),
-            literal(audit.at, StatusChange.changed_at.type),
-        ),
-    )
-    stmt = select(changed.c.version).add_cte(logged.cte("logged"))
+    logged = _logged(changed, literal(booking.status, StatusChange.from_status.type), to, action, audit)
+    stmt = select(changed.c.version).add_cte(logged)
     version: int | None = (await session.execute(stmt)).scalar_one_or_none()
     return version
+
+
+def _logged(changed: CTE, from_status: Any, to: BookingStatus, action: str, audit: Audit) -> CTE:
+    """The audit rows of the bookings an UPDATE … RETURNING business_id, id (`changed`)
+    moved to `to` from `from_status`: written by the same statement."""
+    return (
+        insert(StatusChange)
+        .from_select(
+            ["business_id", "booking_id", "from_status", "to_status", "action", "actor_id", "changed_at"],
+            select(
+                changed.c.business_id,
+                changed.c.id,
+                from_status,
+                literal(to, StatusChange.to_status.type),
+                literal(action),
+                literal(audit.actor_id, StatusChange.actor_id.type),
+                literal(audit.at, StatusChange.changed_at.type),
+            ),
+        )
+        .cte("logged")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,19 +221,8 @@ async def change_statuses(
         .returning(Booking.business_id, Booking.id, Booking.session_id, old.c.status)
         .cte("changed")
     )
-    logged = insert(StatusChange).from_select(
-        ["business_id", "booking_id", "from_status", "to_status", "action", "actor_id", "changed_at"],
-        select(
-            changed.c.business_id,
-            changed.c.id,
-            changed.c.status,
-            literal(to, StatusChange.to_status.type),
-            literal(action),
-            literal(audit.actor_id, StatusChange.actor_id.type),
-            literal(audit.at, StatusChange.changed_at.type),
-        ),
-    )
-    stmt = select(changed.c.id, changed.c.session_id).add_cte(logged.cte("logged"))
+    logged = _logged(changed, changed.c.status, to, action, audit)
+    stmt = select(changed.c.id, changed.c.session_id).add_cte(logged)
     return [Changed(booking_id, session_id) for booking_id, session_id in await session.execute(stmt)]
 
 

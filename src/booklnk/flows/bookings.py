@@ -101,15 +101,12 @@ async def act(
     found = await detail(session, view)
     if decision is None:
         return found, None
-    intent = None
-    if decision.refundable:
-        intent = await cancellations.refund_cancellation(
-            session, ctx.business_id, booking_id, by=decision.by, refund_percent=decision.refund_percent
-        )
+    online = await cancellations.refund_cancellation(
+        session, ctx.business_id, booking_id, by=decision.by, refund_percent=decision.refund_percent
+    )
     sums = (await ledger.totals(session, ctx.business_id, [booking_id])).get(booking_id, ledger.Totals())
     desk_due = refund_share(sums.desk_paid_minor, decision.refund_percent)
-    outcome = CancellationOutcome(decision, intent.amount_minor if intent else None, desk_due)
-    return found, outcome
+    return found, CancellationOutcome(decision, online, desk_due)
 
 
 async def reschedule(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.classes import series, sessions
 from booklnk.booking.classes.models import ClassSeries
-from booklnk.payments import refunds
+from booklnk.payments import cancellations
 from booklnk.tenancy.context import BusinessContext
 
 
@@ -48,6 +48,6 @@ async def _refund_in_full(session: AsyncSession, ctx: BusinessContext, booking_i
     """What each booking paid goes back in full, its refund intent recorded in the
     cancelling transaction (bookings that paid nothing online: none)."""
     for booking_id in booking_ids:
-        await refunds.request(
-            session, ctx.business_id, booking_id, amount_minor=None, reason="cancelled_by_business"
+        await cancellations.refund_cancellation(
+            session, ctx.business_id, booking_id, by="business", refund_percent=100
         )

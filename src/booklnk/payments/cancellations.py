@@ -1,4 +1,5 @@
-"""What a cancellation gives back: the policy's share of what is left of the payment."""
+"""What a cancellation gives back: the policy's share of what is left of what was paid
+online, across every paid attempt (a deposit, then what was still due)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.payments import refunds
-from booklnk.payments.models import RefundIntent
 
 
 def refund_share(left_minor: int, percent: int) -> int:
@@ -15,22 +15,36 @@ def refund_share(left_minor: int, percent: int) -> int:
     return left_minor * percent // 100
 
 
+def spread(amount_minor: int, lefts: list[int]) -> list[int]:
+    """`amount_minor` taken from each attempt's refundable amount in turn, oldest first.
+    Pure: the parts sum to the amount when the lefts cover it."""
+    parts: list[int] = []
+    for left in lefts:
+        part = max(0, min(left, amount_minor - sum(parts)))
+        parts.append(part)
+    return parts
+
+
 async def refund_cancellation(
     session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID, *, by: str, refund_percent: int
-) -> RefundIntent | None:
-    """Record the refund a cancellation is owed, in the cancelling transaction; None when
-    nothing was paid online or the policy gives nothing back."""
+) -> int | None:
+    """Record the refunds a cancellation is owed, in the cancelling transaction: the
+    policy's share of all that is left to refund, one intent per paid attempt it is taken
+    from. The amount, or None when nothing was paid online or the policy gives nothing."""
     if refund_percent <= 0:
         return None
-    found = await refunds.refundable(session, business_id, booking_id)
-    amount = refund_share(found.left, refund_percent) if found is not None else 0
-    if found is None or amount <= 0:
+    paid = await refunds.refundables(session, business_id, booking_id)
+    amount = refund_share(sum(p.left for p in paid), refund_percent)
+    if amount <= 0:
         return None
-    return await refunds.request(
-        session,
-        business_id,
-        booking_id,
-        amount_minor=amount,
-        reason=f"cancelled_by_{by}",
-        attempt_id=found.attempt.id,
-    )
+    for found, part in zip(paid, spread(amount, [p.left for p in paid]), strict=True):
+        if part > 0:
+            await refunds.request(
+                session,
+                business_id,
+                booking_id,
+                amount_minor=part,
+                reason=f"cancelled_by_{by}",
+                attempt_id=found.attempt.id,
+            )
+    return amount

@@ -57,6 +57,26 @@ async def refundable(
 ) -> Refundable | None:
     """The booking's paid attempt (the given one, else its first), locked, with what it
     captured and what is promised back."""
+    found = await _paid_attempts(session, business_id, booking_id, attempt_id, first_only=True)
+    return found[0] if found else None
+
+
+async def refundables(
+    session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID
+) -> list[Refundable]:
+    """Every paid attempt of the booking (a deposit, then what was still due), oldest
+    first, locked, each with what it captured and what is promised back."""
+    return await _paid_attempts(session, business_id, booking_id, None, first_only=False)
+
+
+async def _paid_attempts(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    attempt_id: uuid.UUID | None,
+    *,
+    first_only: bool,
+) -> list[Refundable]:
     stmt = (
         select(PaymentAttempt)
         .where(
@@ -64,15 +84,18 @@ async def refundable(
             PaymentAttempt.booking_id == booking_id,
             PaymentAttempt.status.in_([AttemptStatus.PAID, AttemptStatus.FLAGGED]),
         )
-        .order_by(PaymentAttempt.created_at)
-        .limit(1)
+        .order_by(PaymentAttempt.created_at, PaymentAttempt.id)
         .with_for_update()
     )
     if attempt_id is not None:
         stmt = stmt.where(PaymentAttempt.id == attempt_id)
-    attempt = (await session.execute(stmt)).scalar_one_or_none()
-    if attempt is None:
-        return None
+    if first_only:
+        stmt = stmt.limit(1)
+    return [await _with_sums(session, attempt) for attempt in (await session.execute(stmt)).scalars()]
+
+
+async def _with_sums(session: AsyncSession, attempt: PaymentAttempt) -> Refundable:
+    business_id = attempt.business_id
     captured = await session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
             LedgerEntry.business_id == business_id,

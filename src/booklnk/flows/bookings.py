@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booklnk.booking import actions, listing
 from booklnk.booking import service as bookings
 from booklnk.booking.cancellation import CancellationDecision
+from booklnk.booking.classes import enrolment
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import Booking
 from booklnk.booking.service import BookingView
@@ -76,6 +77,18 @@ async def create(
     view = await bookings.create_booking(session, ctx, new, now=now)
     # Nothing can have been paid for a booking that did not exist a moment ago.
     return BookingDetail(view, ledger.money_of(view.booking, ledger.Totals()))
+
+
+async def take_seat(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    session_id: uuid.UUID,
+    request: enrolment.SeatRequest,
+    *,
+    now: datetime,
+) -> BookingDetail:
+    booking = await enrolment.book_seat(session, ctx, session_id, request, now=now)
+    return BookingDetail(BookingView(booking, []), ledger.money_of(booking, ledger.Totals()))
 
 
 async def get(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> BookingDetail:

@@ -28,7 +28,6 @@ from booklnk.booking.classes.schemas import (
     WaitlistJoined,
 )
 from booklnk.booking.schemas import BookingOut
-from booklnk.booking.service import BookingView
 from booklnk.catalog.schemas import Instant
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows import classes as class_flows
@@ -236,8 +235,8 @@ async def book_seat(
     request = enrolment.SeatRequest(**body.model_dump())
 
     async def create() -> BookingOut:
-        booking = await enrolment.book_seat(session, ctx, session_id, request, now=now)
-        return booking_out(await booking_flows.detail(session, BookingView(booking, [])), response)
+        seat = await booking_flows.take_seat(session, ctx, session_id, request, now=now)
+        return booking_out(seat, response)
 
     return await create_once(session, ctx, idempotency_key, body, create, now=now)
 

@@ -63,6 +63,16 @@ def check_open(opening: IntervalSet | None, span: Interval, zone: ZoneInfo, fiel
         raise slot_error(SlotRule.OUTSIDE_HOURS, field=field, message=f"The business is closed then ({day}).")
 
 
+async def check_spans_open(
+    session: AsyncSession, business_id: uuid.UUID, zone: ZoneInfo, spans: Sequence[Interval], field: str
+) -> None:
+    """Every span lies inside the business's opening hours (if it sets any)."""
+    ordered = sorted(spans, key=lambda span: span.start)
+    opening = await opening_hours(session, business_id, zone, ordered)
+    for span in ordered:
+        check_open(opening, span, zone, field)
+
+
 def check_moved_start(start: datetime, zone: ZoneInfo, grid_minutes: int, field: str) -> None:
     """A moved occurrence starts on the grid, as a published one does."""
     if not is_on_grid(start, zone, grid_minutes):

@@ -87,7 +87,8 @@ async def publish_series(
     zone = ZoneInfo(ctx.time_zone)
     created, series.materialized_until = await _next_occurrences(series, rule, zone, rules.horizon_days, now)
     await classes.add_series(session, series)
-    await _check_open(session, ctx, created, "body.start_time")
+    spans = [Interval(s.starts_at, s.ends_at) for s in created]
+    await placement.check_spans_open(session, ctx.business_id, zone, spans, "body.start_time")
     await classes.add_sessions(session, created)
     await allocations.allocate(session, created, crew)
     if not created:
@@ -131,17 +132,6 @@ async def _next_occurrences(
         for start in starts
         if start > now
     ], last
-
-
-async def _check_open(
-    session: AsyncSession, ctx: BusinessContext, rows: Sequence[ClassSession], field: str
-) -> None:
-    """Every session lies inside the business's opening hours (if it sets any)."""
-    zone = ZoneInfo(ctx.time_zone)
-    spans = [Interval(s.starts_at, s.ends_at) for s in rows]
-    opening = await placement.opening_hours(session, ctx.business_id, zone, spans)
-    for span in spans:
-        placement.check_open(opening, span, zone, field)
 
 
 async def get_series(session: AsyncSession, ctx: BusinessContext, series_id: uuid.UUID) -> ClassSeries:
@@ -223,10 +213,7 @@ async def _retimed(
                 f"The session on {day} would start in the past; edit it alone.",
             )
         moves[occurrence.id] = Interval(start, start + (occurrence.ends_at - occurrence.starts_at))
-    spans = sorted(moves.values(), key=lambda span: span.start)
-    opening = await placement.opening_hours(session, ctx.business_id, zone, spans)
-    for span in spans:
-        placement.check_open(opening, span, zone, "body.start_time")
+    await placement.check_spans_open(session, ctx.business_id, zone, list(moves.values()), "body.start_time")
     return moves
 
 

@@ -130,7 +130,9 @@ async def edit_session(
     span = Interval(current.starts_at, current.ends_at)
     if change.starts_at is not None:
         span = _moved_span(ctx, current, change.starts_at, now)
-        await _check_open(session, ctx, [span], "body.starts_at")
+        await placement.check_spans_open(
+            session, ctx.business_id, ZoneInfo(ctx.time_zone), [span], "body.starts_at"
+        )
     crew = None
     if change.staff_id is not None or change.resource_ids is not None:
         service = await _service_of(session, current)
@@ -184,17 +186,6 @@ def _moved_span(ctx: BusinessContext, current: ClassSession, starts_at: datetime
     rules = class_rules(ctx, "body.starts_at")
     placement.check_moved_start(starts_at, ZoneInfo(ctx.time_zone), rules.slot_grid_minutes, "body.starts_at")
     return Interval(starts_at, starts_at + (current.ends_at - current.starts_at))
-
-
-async def _check_open(
-    session: AsyncSession, ctx: BusinessContext, spans: Sequence[Interval], field: str
-) -> None:
-    """Every span lies inside the business's opening hours (if it sets any)."""
-    zone = ZoneInfo(ctx.time_zone)
-    ordered = sorted(spans, key=lambda span: span.start)
-    opening = await placement.opening_hours(session, ctx.business_id, zone, ordered)
-    for span in ordered:
-        placement.check_open(opening, span, zone, field)
 
 
 async def _service_of(session: AsyncSession, current: ClassSession) -> Service:

@@ -219,8 +219,8 @@ async def seed(engine: AsyncEngine, orders: list[str]) -> None:
         await conn.execute(
             text(
                 "INSERT INTO payment_attempt (business_id, id, booking_id, order_id, method, amount_minor,"
-                " currency, status, version, created_at, updated_at)"
-                " VALUES (:b, gen_random_uuid(), :id, :o, 'card', 20000, 'EGP', 'started', 1, now(), now())"
+                " currency, status, purpose, version, created_at, updated_at) VALUES (:b, gen_random_uuid(),"
+                " :id, :o, 'card', 20000, 'EGP', 'started', 'hold', 1, now(), now())"
             ),
             bookings,
         )

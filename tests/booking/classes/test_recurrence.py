@@ -183,7 +183,7 @@ def test_any_text_is_refused_by_name_or_expands_in_bounded_work(
         return
     # What bounds each month's work: the parts are sets over small domains, the numbers capped.
     assert EARLIEST <= rule.starts_on <= LATEST
-    assert 1 <= rule.interval <= recurrence.MAX_INTERVAL
+    assert rule.interval in range(1, recurrence.MAX_INTERVAL + 1)
     assert rule.until is None or EARLIEST <= rule.until <= LATEST
     assert rule.count is None or 1 <= rule.count <= recurrence.MAX_COUNT
     assert rule.months <= set(range(1, 13))

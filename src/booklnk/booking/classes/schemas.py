@@ -25,7 +25,10 @@ class SeriesCreate(_In):
     staff_id: uuid.UUID = Field(description="The instructor.")
     rrule: Annotated[str, Field(min_length=6, max_length=500)] = Field(
         description="RFC 5545 RRULE over local dates, e.g. `FREQ=WEEKLY;BYDAY=MO,WE;COUNT=20`. "
-        "DAILY to YEARLY; UNTIL is read as a local date, inclusive.",
+        "FREQ DAILY to YEARLY; INTERVAL 1-366; COUNT 1-10000 or UNTIL (not both; read as a local date, "
+        "inclusive); BYMONTH, BYMONTHDAY, BYDAY (numbered, like `1MO` or `-1FR`, with MONTHLY, or YEARLY "
+        "with BYMONTH), WKST. BYSETPOS, BYYEARDAY, BYWEEKNO and times in the rule answer 422 naming the "
+        "rule; so does a rule with no session in two years.",
         examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
     )
     starts_on: CalendarDate = Field(description="The first local date the rule counts from (2000-2199).")

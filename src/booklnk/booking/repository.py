@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -151,12 +151,11 @@ async def change_status(
     to: BookingStatus,
     action: str,
     audit: Audit,
-    values: Mapping[str, Any] | None = None,
 ) -> int | None:
     """Move `booking` to `to` if it is still at the version it was read at, recording the
     change; the new version, or None when someone else changed it first."""
     changed = (
-        versioned.swap(Booking, booking, {**(values or {}), "status": to})
+        versioned.swap(Booking, booking, {"status": to})
         .returning(Booking.business_id, Booking.id, Booking.version)
         .cte("changed")
     )

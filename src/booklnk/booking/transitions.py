@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,19 +30,13 @@ def audit_of(ctx: BusinessContext | None, at: datetime) -> Audit:
     return Audit(actor, at)
 
 
-async def transition(
-    session: AsyncSession,
-    booking: Booking,
-    action: Action,
-    audit: Audit,
-    values: Mapping[str, Any] | None = None,
-) -> bool:
+async def transition(session: AsyncSession, booking: Booking, action: Action, audit: Audit) -> bool:
     """Move `booking` along `action` if it is still at the version it was read at (False
     when someone changed it first); a status that stops blocking frees its time or seat.
     (A status that blocks again, `reconfirm`, has taken its time back before.)"""
     before = booking.status
     after = next_status(before, action)
-    new_version = await repository.change_status(session, booking, after, action.value, audit, values)
+    new_version = await repository.change_status(session, booking, after, action.value, audit)
     if new_version is None:
         return False
     if blocks(before) and not blocks(after):
@@ -51,8 +44,6 @@ async def transition(
     # Record what the database now holds without marking the object dirty again.
     set_committed_value(booking, "status", after)
     set_committed_value(booking, "version", new_version)
-    for name, value in (values or {}).items():
-        set_committed_value(booking, name, value)
     return True
 
 

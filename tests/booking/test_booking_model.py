@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from booking_support import BookableShop, open_bookable_shop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from booking_support import BookableShop, open_bookable_shop
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from support import Account, FakeClock, in_process_api, log_in, sign_up

@@ -8,8 +8,8 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
-from booking_support import book, customer, open_bookable_shop
 
+from booking_support import book, customer, open_bookable_shop
 from support import FakeClock, log_in
 
 TOMORROW_10 = "2026-11-25T10:00:00+02:00"  # the clock stands at 2026-11-24 11:00 in Cairo

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from booking_support import BookableShop, book, customer, open_bookable_shop
 
+from booking_support import BookableShop, book, customer, open_bookable_shop
 from class_support import open_gym, publish, take_seat
 from support import FakeClock, log_in, sign_up
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from booking_support import book, customer, open_bookable_shop
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booking_support import book, customer, open_bookable_shop
 from support import FakeClock, JobRunner
 
 START = "2026-11-26T10:00:00+02:00"  # the consultant type needs 12 hours' notice

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from booking_support import BookableShop, book, customer, open_bookable_shop
 from hypothesis import given
 from hypothesis import strategies as st
 
+from booking_support import BookableShop, book, customer, open_bookable_shop
 from booklnk.booking import ics
 from booklnk.booking.listing import new_feed_token
 from booklnk.config import Settings

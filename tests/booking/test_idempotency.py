@@ -6,10 +6,10 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-from booking_support import book, customer, open_bookable_shop
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booking_support import book, customer, open_bookable_shop
 from booklnk.db.database import Database
 from support import FakeClock, log_in
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from booking_support import BookableShop, book, customer, open_bookable_shop
 
+from booking_support import BookableShop, book, customer, open_bookable_shop
 from support import Account, add_staff, sign_up
 
 # Cairo is UTC+2 in November; the clock stands at 2026-11-24 11:00 there.

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from booking_support import ALL_WEEK_9_TO_18, customer, open_bookable_shop
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booking_support import ALL_WEEK_9_TO_18, customer, open_bookable_shop
 from booklnk.business_types import service as business_types
 from booklnk.business_types.definition import BusinessTypeDefinition
 from booklnk.db.database import Database

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from booking_support import book, customer, open_bookable_shop
 
 TOMORROW_10 = "2026-11-25T10:00:00+02:00"

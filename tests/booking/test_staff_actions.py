@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from booking_support import BookableShop, book, customer, open_bookable_shop
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booking_support import BookableShop, book, customer, open_bookable_shop
 from support import Account, FakeClock, add_staff, log_in, sign_up
 
 START = "2026-11-26T10:00:00+02:00"

@@ -62,9 +62,24 @@ class Settings(BaseSettings):
     kashier_api_url: str = "http://127.0.0.1:8790"
     kashier_fep_url: str = "http://127.0.0.1:8790"
     kashier_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # A worker writes a heartbeat this often; a job whose worker's heartbeat is older than
+    # `worker_stalled_seconds` (the worker died: SIGKILL, OOM, a lost node) is run again,
+    # and the lock it held is freed. Every task re-reads state, so a rerun does only what
+    # is left.
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
+    worker_stalled_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle
     # counts per client address, so behind a load balancer name it here.
     trusted_proxies: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _stalled_after_missed_heartbeats(self) -> Settings:
+        if self.worker_stalled_seconds < 2 * self.worker_heartbeat_seconds:
+            raise ValueError(
+                "BOOKLNK_WORKER_STALLED_SECONDS must be at least twice BOOKLNK_WORKER_HEARTBEAT_SECONDS:"
+                " a live worker must not be taken for a dead one between two heartbeats"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -19,7 +19,7 @@ from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
 from booklnk.demo.loader import Login, load_demo
 from booklnk.jobs.runtime import Runtime
-from booklnk.jobs.tasks import create_job_app
+from booklnk.jobs.tasks import create_job_app, retry_stalled_jobs
 from booklnk.kernel.clock import SystemClock, utcnow
 from booklnk.logging import configure_logging
 from booklnk.payments import reconciliation
@@ -115,7 +115,14 @@ async def _run_worker(settings: Settings, url: str, concurrency: int) -> None:
     job_app = create_job_app(url)
     try:
         async with job_app.open_async():
-            await job_app.run_worker_async(concurrency=concurrency, additional_context={"runtime": runtime})
+            # Jobs a dead worker left `doing` run again now, not at the next periodic look.
+            await retry_stalled_jobs(job_app, settings.worker_stalled_seconds)
+            await job_app.run_worker_async(
+                concurrency=concurrency,
+                additional_context={"runtime": runtime},
+                update_heartbeat_interval=settings.worker_heartbeat_seconds,
+                stalled_worker_timeout=settings.worker_stalled_seconds,
+            )
     finally:
         await runtime.aclose()
         await runtime.db.dispose()

@@ -30,6 +30,7 @@ EXTEND_SERIES = "classes.extend_series"
 PRUNE_ACCOUNTS = "tenancy.prune"
 RECONCILE = "payments.reconcile_yesterday"
 SWEEP_STUCK_PAYMENTS = "payments.sweep_stuck"
+RETRY_STALLED = "jobs.retry_stalled"
 
 
 class LookupsFailed(Exception):
@@ -39,6 +40,20 @@ class LookupsFailed(Exception):
 def psycopg_conninfo(database_url: str) -> str:
     """procrastinate's driver (psycopg) reads the same server URL as the app's (asyncpg)."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def retry_stalled_jobs(app: App, stalled_seconds: float) -> list[int]:
+    """Run again every job left `doing` by a worker that died (its heartbeat is older than
+    `stalled_seconds`, or its worker row is gone): the job goes back to `todo`, which frees
+    the lock it held (a payment's order), and its retry does only what is left."""
+    retried = []
+    for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds):
+        await app.job_manager.retry_job(job)
+        assert job.id is not None
+        retried.append(job.id)
+    if retried:
+        log.warning("stalled_jobs_retried", jobs=retried)
+    return retried
 
 
 def create_job_app(database_url: str) -> App:
@@ -107,6 +122,12 @@ def _register(app: App) -> None:
         for tenant in await _business_ids(context):
             async with runtime.db.transaction(tenant_id=tenant) as session:
                 await holds.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
+
+    @app.periodic(cron="* * * * *", periodic_id="every-minute")
+    @app.task(name=RETRY_STALLED, pass_context=True, queueing_lock=RETRY_STALLED)
+    async def retry_stalled(context: JobContext, timestamp: int) -> None:
+        """Jobs whose worker died mid-job are found by its stale heartbeat and run again."""
+        await retry_stalled_jobs(app, runtime_of(context).settings.worker_stalled_seconds)
 
     @app.periodic(cron="*/5 * * * *", periodic_id="every-five-minutes")
     @app.task(name=SWEEP_STUCK_PAYMENTS, pass_context=True, queueing_lock=SWEEP_STUCK_PAYMENTS)

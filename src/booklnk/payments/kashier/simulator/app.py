@@ -149,6 +149,9 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             raise SimError(400, "body must be a JSON object")
         tx = simulator.refund(merchant_order_id, body)
         order = simulator.orders[merchant_order_id]
+        delay = simulator.faults_for(merchant_order_id).refund_delay_seconds
+        if delay:
+            await asyncio.sleep(delay)
         return JSONResponse(
             {
                 "status": "SUCCESS",

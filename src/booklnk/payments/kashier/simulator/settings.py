@@ -47,6 +47,9 @@ class Faults(BaseModel):
     wrong_signature: bool = False
     # The lookup API sleeps this long before answering (beyond a client's timeout).
     lookup_delay_seconds: float = Field(default=0, ge=0, le=3600)
+    # The refund API makes the refund at once, then sleeps this long before answering: the
+    # answer is as good as lost to a client that gives up (or dies) meanwhile.
+    refund_delay_seconds: float = Field(default=0, ge=0, le=3600)
 
 
 class FaultRequest(Faults):

@@ -175,6 +175,31 @@ async def test_fawry_pending_extends_the_hold_then_the_cash_confirms(
     assert (ledger, outcomes) == ([("capture", 15_001)], ["hold_extended", "confirmed"])
 
 
+async def test_a_stale_fawry_pending_after_its_failure_keeps_no_hold(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    base = consultancy[0]
+    customer, booking = await held_booking(http, consultancy, method="fawry")
+    checkout = await start_checkout(http, base, customer, booking, method="fawry")
+    # The PENDING is held back until the order's next webhook (its FAILURE) was delivered.
+    await set_faults(simulator_url, checkout["order_id"], hold=True)
+    assert (await pay(simulator_url, checkout, method="fawry"))["status"] == "PENDING"
+    async with httpx.AsyncClient() as sim:
+        expired = await sim.post(f"{simulator_url}/__sim/orders/{checkout['order_id']}/fawry/expire")
+        assert expired.status_code == 200, expired.text
+
+    async def outcome() -> list[str]:
+        return (await money(owner_engine, checkout["order_id"]))[2]
+
+    assert await until(outcome, ["pay_failure", "pending_stale"]) == ["pay_failure", "pending_stale"]
+    held = await ok(http, customer, "GET", f"{base}/bookings/{booking['id']}")
+    # The checkout window it had, not Fawry's day: the order is dead.
+    assert held["hold_expires_at"] == booking["hold_expires_at"]
+
+
 async def test_cancelling_a_paid_booking_refunds_it_through_kashier(
     http: httpx.AsyncClient,
     consultancy: tuple[str, Account, str],

@@ -217,6 +217,10 @@ def _gateway_order_id(delivery: WebhookDelivery) -> str | None:
 
 
 async def _pending(session: AsyncSession, attempt: PaymentAttempt, now: datetime) -> str:
+    if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.PENDING):
+        # A PENDING that arrives after its order failed (or was paid) is stale news: it
+        # must not keep a dead booking's time for another day.
+        return "pending_stale"
     if attempt.status is AttemptStatus.STARTED:
         attempt.status = AttemptStatus.PENDING
     hold = FAWRY_DEFAULT_HOLD

@@ -177,3 +177,36 @@ async def test_a_second_payment_is_refunded_from_its_own_attempt(
         "confirmed",
         settlement.LATE_REFUNDED["booking_confirmed"],
     )
+
+
+async def test_a_second_capture_of_a_paid_order_refunds_only_that_capture(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    """One order captured twice (the gateway charged the card again): the first capture
+    confirmed the booking; the surplus goes back, the legitimate payment stays."""
+    base = consultancy[0]
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, base, customer, booking)
+    await pay(simulator_url, checkout, **CARD)
+    assert (
+        await until(lambda: booking_status(http, base, customer, booking["id"]), "confirmed") == "confirmed"
+    )
+    again = await _post_webhook(http, _pay_data(checkout["order_id"], 150.01))
+    assert again.status_code == 200, again.text
+
+    outcomes = ["confirmed", "refunded:booking_confirmed"]
+    assert await until(lambda: _outcomes(owner_engine, checkout["order_id"]), outcomes) == outcomes
+    async with owner_engine.connect() as conn:
+        asked = (
+            await conn.execute(
+                text(
+                    "SELECT r.amount_minor FROM refund_intent r JOIN payment_attempt a"
+                    " ON a.business_id = r.business_id AND a.id = r.attempt_id WHERE a.order_id = :o"
+                ),
+                {"o": checkout["order_id"]},
+            )
+        ).all()
+    assert [r[0] for r in asked] == [15_001]  # not 30,002: the first capture is the booking's

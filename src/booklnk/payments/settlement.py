@@ -174,9 +174,10 @@ async def _capture(
     if outcome == "reconfirmed":
         await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
     elif outcome != "confirmed":
-        # Late money for a time someone else took, or for a booking no longer wanted:
-        # recorded above, and given back.
-        await _give_back(session, attempt, None, f"late_payment:{outcome}")
+        # Late money for a time someone else took, for a booking no longer wanted, or a
+        # second capture of a paid booking: recorded above, and this money (never more)
+        # given back.
+        await _give_back(session, attempt, delivery.amount_minor, f"late_payment:{outcome}")
         await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_REFUNDED[outcome])
         return f"refunded:{outcome}"
     return outcome

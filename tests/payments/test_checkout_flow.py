@@ -258,6 +258,32 @@ async def test_an_owner_refunds_in_parts_never_beyond_the_capture(
     assert (nothing_left.status_code, nothing_left.json()["code"]) == (409, "nothing_to_refund")
 
 
+async def test_a_refund_kashier_leaves_pending_stays_pending_until_it_settles(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    """Kashier's answer says PENDING (in `response.result`, as its plugin reads it): the
+    refund is taken, not refused; its webhook settles it once the gateway has done it."""
+    base, owner, _ = consultancy
+    _, booking, checkout = await paid_booking(http, consultancy, simulator_url)
+    await set_faults(simulator_url, checkout["order_id"], refund_answer="pending")
+    await ok(http, owner, "POST", f"{base}/bookings/{booking['id']}/refunds", {"amount_minor": 5_000})
+
+    async def refunds() -> list[tuple[int, str]]:
+        found = await ok(http, owner, "GET", f"{base}/bookings/{booking['id']}/payments")
+        return [(r["amount_minor"], r["status"]) for r in found["refunds"]]
+
+    assert await until(refunds, [(5_000, "accepted")]) == [(5_000, "accepted")]
+    assert (await money(owner_engine, checkout["order_id"]))[0] == [("capture", 15_001)]
+    async with httpx.AsyncClient() as sim:
+        done = await sim.post(f"{simulator_url}/__sim/orders/{checkout['order_id']}/refunds/settle")
+        assert done.status_code == 200, done.text
+    assert await until(refunds, [(5_000, "settled")]) == [(5_000, "settled")]
+    assert (await money(owner_engine, checkout["order_id"]))[0] == [("capture", 15_001), ("refund", 5_000)]
+
+
 async def test_reconciliation_heals_a_dropped_webhook_and_a_second_run_adds_nothing(
     http: httpx.AsyncClient,
     consultancy: tuple[str, Account, str],

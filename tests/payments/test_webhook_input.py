@@ -51,7 +51,10 @@ async def test_a_verified_webhook_that_does_not_fit_is_kept_flagged_and_acknowle
 ) -> None:
     data = {**webhook_data("bk-some-order", "TX-1", 150.01), **change}
     first = await post_webhook(client, "pay", data, API_KEY)
-    assert (first.status_code, first.json()) == (200, {"received": True, "duplicate": False}), first.text
+    assert (first.status_code, first.json()) == (
+        200,
+        {"received": True, "duplicate": False, "ignored": False},
+    ), first.text
     again = await post_webhook(client, "pay", data, API_KEY)  # Kashier retries: stored once
     assert (again.status_code, again.json()["duplicate"]) == (200, True)
     assert await _deliveries(owner_engine) == [("pay", "flagged_malformed", True)]
@@ -74,3 +77,16 @@ async def test_a_body_nested_too_deep_is_refused_with_422(client: httpx.AsyncCli
     body = json.dumps({"event": "pay", "data": data})
     response = await client.post("/v1/webhooks/kashier", content=body, headers=headers)
     assert (response.status_code, response.json()["errors"][0]["rule"]) == (422, "max_depth")
+
+
+async def test_a_signed_event_kashier_does_not_document_is_acknowledged_and_logged(
+    client: httpx.AsyncClient, db: Database, owner_engine: AsyncEngine
+) -> None:
+    """Refusing it (422) would make Kashier retry it for a day; nothing is applied."""
+    data = webhook_data("bk-unknown-event", "TX-chargeback-1", 150.0)
+    answer = await post_webhook(client, "chargeback", data, API_KEY)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"received": True, "duplicate": False, "ignored": True}
+    assert await _deliveries(owner_engine) == []
+    forged = await post_webhook(client, "chargeback", data, "another-key")
+    assert forged.status_code == 401  # the signature is still checked first

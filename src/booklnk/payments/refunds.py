@@ -23,7 +23,8 @@ from booklnk.payments.kashier.client import (
     KashierClient,
     KashierError,
     OrderFound,
-    RefundAccepted,
+    RefundPending,
+    RefundRefused,
 )
 from booklnk.payments.models import (
     AttemptStatus,
@@ -182,10 +183,17 @@ async def send(db: Database, client: KashierClient, business_id: uuid.UUID, inte
             result = await client.refund(order_id, amount, currency, reason=reason)
         except KashierError:
             raise  # the job retries; the intent stays `sending`, so the retry looks first
-        if isinstance(result, RefundAccepted):
-            transaction_id = result.transaction_id
-        else:
+        if isinstance(result, RefundRefused):
             return await _record(db, business_id, intent_id, RefundStatus.REFUSED, None, result.message)
+        if result.transaction_id is None:
+            # Pending without a name: the retry finds it in the order lookup, never resends.
+            raise KashierError(f"refund of order {order_id} pending without a transaction id")
+        transaction_id = result.transaction_id
+        if isinstance(result, RefundPending):
+            # Accepted, not yet done: its refund webhook (or a lookup) settles it.
+            return await _record(
+                db, business_id, intent_id, RefundStatus.ACCEPTED, transaction_id, "pending at the gateway"
+            )
     return await _record(db, business_id, intent_id, RefundStatus.ACCEPTED, transaction_id, None)
 
 
@@ -208,7 +216,9 @@ async def _already_refunded(
     if not isinstance(found, OrderFound):
         return None
     for tx in found.transactions:
-        ours = tx.operation == "refund" and tx.status == "SUCCESS" and tx.amount_minor == amount
+        # A refund still pending at the gateway was made all the same: never send it twice.
+        made = tx.status in ("SUCCESS", "PENDING")
+        ours = tx.operation == "refund" and made and tx.amount_minor == amount
         if ours and tx.transaction_id not in claimed:
             return tx.transaction_id
     return None

@@ -45,6 +45,9 @@ class CheckoutOut(BaseModel):
 class WebhookAck(BaseModel):
     received: bool = True
     duplicate: bool = Field(description="An identical event was stored before; nothing new to do.")
+    ignored: bool = Field(
+        default=False, description="A validly signed event other than `pay` or `refund`: logged, not applied."
+    )
 
 
 class PaymentReturnOut(BaseModel):

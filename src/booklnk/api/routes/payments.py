@@ -155,7 +155,9 @@ async def receive_webhook(
     event, data = webhooks.parse(await request.body())
     webhooks.verify(settings.kashier_api_key.get_secret_value(), data, x_kashier_signature)
     received = await webhooks.record(session, event, data)
-    return WebhookAck(duplicate=received.delivery_id is None)
+    return WebhookAck(
+        duplicate=received.delivery_id is None and not received.ignored, ignored=received.ignored
+    )
 
 
 @router.get(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -90,6 +90,21 @@ def minor_from_major(value: Any, currency: str) -> int:
     return int(scaled)
 
 
+def minor_from_total(value: Any, currency: str) -> int:
+    """A total Kashier computed (lookup totals arrive as JSON floats carrying float noise,
+    `30.299999999999997`): its decimal text rounded half up to the currency's minor unit,
+    explicitly. Only for totals and lookup amounts: a signed webhook amount stays exact."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not an amount: {value!r}")
+    try:
+        exact = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not exact.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return int(exact.scaleb(MINOR_UNITS[currency]).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def major_number(amount_minor: int, currency: str) -> int | float:
     """Minor units as the JSON number Kashier expects (50.0 EGP for 5000 piasters)."""
     exp = MINOR_UNITS[currency]
@@ -140,6 +155,15 @@ class RefundAccepted:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundPending:
+    """Kashier took the refund but has not done it yet: neither accepted-and-settled nor
+    refused; its `refund` webhook (or a lookup) settles it."""
+
+    transaction_id: str | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class RefundRefused:
     """Kashier answered and said no (over the captured amount, unknown order, …)."""
 
@@ -147,7 +171,9 @@ class RefundRefused:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
 
-RefundResult = RefundAccepted | RefundRefused
+RefundResult = RefundAccepted | RefundPending | RefundRefused
+_PENDING = frozenset({"PENDING", "PENDING_ACTION"})
+_DONE = frozenset({"SUCCESS", "REFUNDED"})
 
 
 class KashierClient:
@@ -199,14 +225,7 @@ class KashierClient:
             "reason": reason,
             "transaction": {"amount": major_number(amount_minor, currency), "currency": currency},
         }
-        body = await self._call("PUT", url, payload)
-        response = body.get("response")
-        inner = response if isinstance(response, Mapping) else {}
-        accepted = body.get("status") == "SUCCESS" or inner.get("status") == "SUCCESS"
-        transaction_id = inner.get("transactionId")
-        if accepted and isinstance(transaction_id, str):
-            return RefundAccepted(transaction_id, body)
-        return RefundRefused(_message(body), body)
+        return _refund_result(await self._call("PUT", url, payload))
 
     async def _call(self, method: str, url: str, payload: Mapping[str, Any] | None) -> Mapping[str, Any]:
         headers = {"Authorization": self._config.secret_key.get_secret_value(), "Accept": "application/json"}
@@ -232,6 +251,24 @@ class KashierClient:
         return body
 
 
+def _refund_result(body: Mapping[str, Any]) -> RefundResult:
+    """A refund's answer read as Kashier's own code reads it (PROTOCOL.md §8): its plugin's
+    `response.result` (SUCCESS, or PENDING / PENDING_ACTION), an older `response.status`
+    SUCCESS, a third party's `response.status` REFUNDED; a top-level `status` SUCCESS with
+    nothing else said. A pending word anywhere wins: money not yet gone is not settled."""
+    response = body.get("response")
+    inner: Mapping[str, Any] = response if isinstance(response, Mapping) else {}
+    marks = {inner.get("result"), inner.get("status")}
+    raw_id = inner.get("transactionId")
+    transaction_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    if marks & _PENDING:
+        return RefundPending(transaction_id, body)
+    done = bool(marks & _DONE) or (body.get("status") == "SUCCESS" and marks <= {None})
+    if done and transaction_id is not None:
+        return RefundAccepted(transaction_id, body)
+    return RefundRefused(_message(body), body)
+
+
 def _message(body: Mapping[str, Any]) -> str:
     for key in ("messages", "message", "error"):
         value = body.get(key)
@@ -251,7 +288,7 @@ def _order_found(merchant_order_id: str, response: Mapping[str, Any]) -> OrderFo
             transaction_id=str(t.get("transactionId", "")),
             operation=str(t.get("operation", "")),
             status=str(t.get("status", "")),
-            amount_minor=minor_from_major(t.get("amount", 0), str(t.get("currency") or currency)),
+            amount_minor=minor_from_total(t.get("amount", 0), str(t.get("currency") or currency)),
             currency=str(t.get("currency") or currency),
             request_date=t.get("requestDate"),
             response_date=t.get("responseDate"),
@@ -265,9 +302,9 @@ def _order_found(merchant_order_id: str, response: Mapping[str, Any]) -> OrderFo
         status=str(response.get("status", "")),
         method=response.get("method"),
         currency=currency,
-        order_amount_minor=minor_from_major(order.get("amount", 0), currency),
-        captured_minor=minor_from_major(response.get("totalCapturedAmount", 0), currency),
-        refunded_minor=minor_from_major(response.get("totalRefundedAmount", 0), currency),
+        order_amount_minor=minor_from_total(order.get("amount", 0), currency),
+        captured_minor=minor_from_total(response.get("totalCapturedAmount", 0), currency),
+        refunded_minor=minor_from_total(response.get("totalRefundedAmount", 0), currency),
         transactions=transactions,
         raw=response,
     )

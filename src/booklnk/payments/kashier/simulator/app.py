@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from booklnk.payments.kashier.simulator.engine import PayResult, SimError, SimOrder, Simulator
+from booklnk.payments.kashier.simulator.engine import PayResult, SimError, SimOrder, SimTransaction, Simulator
 from booklnk.payments.kashier.simulator.outbox import Outbox
 from booklnk.payments.kashier.simulator.settings import FaultRequest, Faults, SimulatorSettings
 
@@ -147,24 +147,18 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             raise SimError(400, "body must be JSON") from None
         if not isinstance(body, Mapping):
             raise SimError(400, "body must be a JSON object")
-        tx = simulator.refund(merchant_order_id, body)
+        faults = simulator.faults_for(merchant_order_id)
+        tx = simulator.refund(merchant_order_id, body, pending=faults.refund_answer == "pending")
         order = simulator.orders[merchant_order_id]
-        delay = simulator.faults_for(merchant_order_id).refund_delay_seconds
-        if delay:
-            await asyncio.sleep(delay)
-        return JSONResponse(
-            {
-                "status": "SUCCESS",
-                "response": {
-                    "status": "SUCCESS",
-                    "transactionId": tx.transaction_id,
-                    "orderId": order.kashier_order_id,
-                    "merchantOrderId": merchant_order_id,
-                    "amount": simulator.webhook_data(order, tx)["amount"],
-                    "currency": order.currency,
-                },
-            }
-        )
+        if faults.refund_delay_seconds:
+            await asyncio.sleep(faults.refund_delay_seconds)
+        return JSONResponse(_refund_answer(faults.refund_answer, order, tx, simulator))
+
+    @app.post("/__sim/orders/{merchant_order_id}/refunds/settle")
+    async def settle_refunds(request: Request, merchant_order_id: str) -> dict[str, Any]:
+        simulator = sim(request)
+        settled = simulator.settle_refunds(simulator.order(merchant_order_id))
+        return {"settled": [t.transaction_id for t in settled]}
 
     @app.post("/__sim/faults")
     async def set_faults(request: Request, body: FaultRequest) -> dict[str, Any]:
@@ -217,6 +211,23 @@ def _pay_answer(order: SimOrder, result: PayResult) -> dict[str, Any]:
         "redirectUrl": result.redirect_url,
         "fawryReference": tx.fawry_reference,
     }
+
+
+def _refund_answer(shape: str, order: SimOrder, tx: SimTransaction, simulator: Simulator) -> dict[str, Any]:
+    """A refund's answer in the shape the faults ask for (PROTOCOL.md §8)."""
+    response: dict[str, Any] = {
+        "transactionId": tx.transaction_id,
+        "orderId": order.kashier_order_id,
+        "merchantOrderId": order.merchant_order_id,
+        "amount": simulator.webhook_data(order, tx)["amount"],
+        "currency": order.currency,
+    }
+    if shape == "status":  # an older documentation sample
+        return {"response": {**response, "status": "SUCCESS"}}
+    if shape == "refunded":  # as a third-party client reads it
+        return {"status": "SUCCESS", "response": {**response, "status": "REFUNDED"}}
+    # As Kashier's WooCommerce plugin reads it: only `response.result` says what happened.
+    return {"response": {**response, "result": "PENDING" if shape == "pending" else "SUCCESS"}}
 
 
 def _faults_view(simulator: Simulator) -> dict[str, Any]:

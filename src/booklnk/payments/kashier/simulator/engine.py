@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.payments.kashier.client import major_number, minor_from_major
-from booklnk.payments.kashier.signing import order_hash, parse_amount, signed_redirect_query
+from booklnk.payments.kashier.signing import format_amount, order_hash, parse_amount, signed_redirect_query
 from booklnk.payments.kashier.simulator.cards import CardOutcome, card_brand, card_outcome, mask
 from booklnk.payments.kashier.simulator.outbox import Outbox
 from booklnk.payments.kashier.simulator.settings import Faults, SimulatorSettings
@@ -87,6 +87,11 @@ class SimOrder:
     def total(self, operation: str) -> int:
         return sum(
             t.amount_minor for t in self.transactions if t.operation == operation and t.status == "SUCCESS"
+        )
+
+    def pending_refunds(self) -> int:
+        return sum(
+            t.amount_minor for t in self.transactions if t.operation == "refund" and t.status == "PENDING"
         )
 
     def pending_payment(self) -> SimTransaction | None:
@@ -258,7 +263,10 @@ class Simulator:
 
     # --- refunds and lookups ---------------------------------------------------------------
 
-    def refund(self, merchant_order_id: str, body: Mapping[str, Any]) -> SimTransaction:
+    def refund(
+        self, merchant_order_id: str, body: Mapping[str, Any], *, pending: bool = False
+    ) -> SimTransaction:
+        """A refund, done at once, or left `pending` (no webhook until it is settled)."""
         order = self.orders.get(merchant_order_id)
         if order is None or not order.transactions:
             raise SimError(404, "order not found")
@@ -276,16 +284,25 @@ class Simulator:
             raise SimError(400, str(exc)) from None
         if amount_minor <= 0:
             raise SimError(400, "refund amount must be positive")
-        if amount_minor > order.total("pay") - order.total("refund"):
+        if amount_minor > order.total("pay") - order.total("refund") - order.pending_refunds():
             raise SimError(400, "refund amount exceeds the captured amount not yet refunded")
         paid_with = next(
             t.method for t in order.transactions if t.operation == "pay" and t.status == "SUCCESS"
         )
-        tx = self._transaction("refund", "SUCCESS", paid_with, amount_minor)
-        tx.response_date = _now()
+        tx = self._transaction("refund", "PENDING" if pending else "SUCCESS", paid_with, amount_minor)
         order.transactions.append(tx)
-        self._emit(order, "refund", tx)
+        if not pending:
+            tx.response_date = _now()
+            self._emit(order, "refund", tx)
         return tx
+
+    def settle_refunds(self, order: SimOrder) -> list[SimTransaction]:
+        """Every pending refund of the order goes through, with its webhook."""
+        settled = [t for t in order.transactions if t.operation == "refund" and t.status == "PENDING"]
+        for tx in settled:
+            tx.status, tx.response_date = "SUCCESS", _now()
+            self._emit(order, "refund", tx)
+        return settled
 
     def lookup(self, merchant_order_id: str) -> dict[str, Any] | None:
         """The order as ``GET /payments/orders/{id}`` shows it; None when unknown (an
@@ -297,6 +314,17 @@ class Simulator:
         def number(minor: int) -> int | float:
             return major_number(minor, order.currency)
 
+        def total(operation: str) -> float:
+            # Kashier sums in floating point: 10.1 + 20.2 reads 30.299999999999997.
+            return sum(
+                (
+                    float(number(t.amount_minor))
+                    for t in order.transactions
+                    if t.operation == operation and t.status == "SUCCESS"
+                ),
+                0.0,
+            )
+
         payments = [t for t in order.transactions if t.operation == "pay"]
         return {
             "merchantOrderId": order.merchant_order_id,
@@ -305,9 +333,13 @@ class Simulator:
             "status": order.status(),
             "method": payments[-1].method,
             "creationDate": order.creation_date,
-            "totalCapturedAmount": number(order.total("pay")),
-            "totalRefundedAmount": number(order.total("refund")),
-            "order": {"amount": number(order.amount_minor), "currency": order.currency},
+            "totalCapturedAmount": total("pay"),
+            "totalRefundedAmount": total("refund"),
+            # (The order's own amount arrives as text.)
+            "order": {
+                "amount": format_amount(order.amount_minor, order.currency),
+                "currency": order.currency,
+            },
             "transactions": [
                 {
                     "transactionId": t.transaction_id,

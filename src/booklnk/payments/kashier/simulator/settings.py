@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,6 +51,12 @@ class Faults(BaseModel):
     # The refund API makes the refund at once, then sleeps this long before answering: the
     # answer is as good as lost to a client that gives up (or dies) meanwhile.
     refund_delay_seconds: float = Field(default=0, ge=0, le=3600)
+    # How a refund is answered (PROTOCOL.md §8): `result` as Kashier's WooCommerce plugin
+    # reads it (`response.result` SUCCESS), `status` as an older documentation sample
+    # (`response.status` SUCCESS), `refunded` as a third-party client reads it
+    # (`response.status` REFUNDED), or `pending`: `response.result` PENDING, the refund stays
+    # pending (in the lookup, no webhook) until `POST /__sim/orders/{id}/refunds/settle`.
+    refund_answer: Literal["result", "status", "refunded", "pending"] = "result"
 
 
 class FaultRequest(Faults):

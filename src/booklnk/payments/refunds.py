@@ -46,7 +46,7 @@ class NothingToRefund(Conflict):
 class Refundable:
     attempt: PaymentAttempt
     captured: int
-    promised: int  # intents not refused
+    promised: int  # intents not refused, and refunds made at the gateway without one
 
     @property
     def left(self) -> int:
@@ -111,7 +111,25 @@ async def _with_sums(session: AsyncSession, attempt: PaymentAttempt) -> Refundab
             RefundIntent.status != RefundStatus.REFUSED,
         )
     )
-    return Refundable(attempt, int(captured or 0), int(promised or 0))
+    # Refunds the gateway made that no intent of ours asked for (Kashier's dashboard): they
+    # are in the ledger, and what they gave back cannot be given back again.
+    ours = select(RefundIntent.id).where(
+        RefundIntent.business_id == business_id,
+        RefundIntent.attempt_id == attempt.id,
+        LedgerEntry.source
+        == func.concat(
+            "kashier:refund:", RefundIntent.gateway_transaction_id, ":", RefundIntent.amount_minor
+        ),
+    )
+    elsewhere = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+            LedgerEntry.business_id == business_id,
+            LedgerEntry.attempt_id == attempt.id,
+            LedgerEntry.kind == LedgerKind.REFUND,
+            ~ours.exists(),
+        )
+    )
+    return Refundable(attempt, int(captured or 0), int(promised or 0) + int(elsewhere or 0))
 
 
 async def request(

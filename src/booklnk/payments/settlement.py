@@ -30,9 +30,11 @@ from sqlalchemy import func, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import holds
+from booklnk.booking import holds, transitions
 from booklnk.booking import repository as booking_repository
+from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import BookingStatus
+from booklnk.booking.repository import Audit
 from booklnk.business_types.definition import PaymentMethod
 from booklnk.db.database import Database, set_tenant
 from booklnk.payments import ledger, refunds
@@ -52,6 +54,7 @@ from booklnk.tenancy.system import system_context
 
 log = structlog.get_logger(__name__)
 FAWRY_DEFAULT_HOLD = timedelta(hours=24)
+REFUNDED_IN_FULL = "Everything paid for it was refunded, so it was cancelled and its time freed."
 LATE_BUT_FREE = "Confirmed by a payment that arrived after the hold had expired; the time was still free."
 _REFUNDED = "A payment arrived {}; it is being refunded in full."
 LATE_REFUNDED: dict[str, str] = defaultdict(
@@ -135,7 +138,7 @@ async def _effect(
     gateway: OrderLookup | None,
 ) -> str:
     if delivery.event == "refund":
-        return await _refund(session, delivery, attempt, intent, gateway)
+        return await _refund(session, delivery, attempt, intent, gateway, now)
     if await _known_refund(session, attempt.business_id, delivery):
         # A refund's signed data replayed as a payment: the money went out, not in.
         log.warning("kashier_refund_replayed_as_pay", order_id=attempt.order_id)
@@ -240,6 +243,7 @@ async def _refund(
     attempt: PaymentAttempt,
     intent: RefundIntent | None,
     gateway: OrderLookup | None,
+    now: datetime,
 ) -> str:
     if not _is_refund(delivery):
         return f"refund_{delivery.status.lower()}"
@@ -260,7 +264,25 @@ async def _refund(
     await _ledger(session, attempt, delivery, LedgerKind.REFUND)
     if intent is not None:
         intent.status = RefundStatus.SETTLED
+    await _withdraw_if_refunded_in_full(session, attempt, now)
     return "refund_recorded"
+
+
+async def _withdraw_if_refunded_in_full(
+    session: AsyncSession, attempt: PaymentAttempt, now: datetime
+) -> None:
+    """A booking that stands because it was paid for (a deposit or the price up front)
+    stands no more once all of that money went back (an owner's refund, one made in
+    Kashier's dashboard): it is cancelled, its time freed, and it says why. A booking paid
+    at the venue keeps standing: its online money was never its condition."""
+    booking = await booking_repository.get_booking(session, attempt.business_id, attempt.booking_id)
+    if booking is None or booking.deposit_minor == 0 or booking.status is not BookingStatus.CONFIRMED:
+        return
+    found = (await ledger.totals(session, attempt.business_id, [booking.id])).get(booking.id, ledger.Totals())
+    if found.captured_minor == 0 or found.paid_minor > 0:
+        return
+    if await transitions.transition(session, booking, Action.CANCEL, Audit(None, now)):
+        await holds.note_reason(session, attempt.business_id, attempt.booking_id, REFUNDED_IN_FULL)
 
 
 async def _refund_problem(

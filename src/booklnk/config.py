@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # `worker_stalled_seconds` (the worker died: SIGKILL, OOM, a lost node) is run again,
     # and the lock it held is freed. Every task re-reads state, so a rerun does only what
     # is left.
+    # A day's reconciliation re-checks the attempts of this many days up to it (money moves
+    # after a checkout: refunds, late Fawry payments, refunds made in Kashier's dashboard).
+    reconcile_lookback_days: int = Field(default=7, ge=1, le=31)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
     worker_stalled_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle

@@ -156,7 +156,13 @@ async def _reconcile(settings: Settings, day: date) -> None:
                     )
 
                 result = await reconciliation.reconcile(
-                    db, client, tenant, day, now=utcnow(), progress=progress
+                    db,
+                    client,
+                    tenant,
+                    day,
+                    now=utcnow(),
+                    progress=progress,
+                    lookback_days=settings.reconcile_lookback_days,
                 )
                 if result is not None and result.orders_checked:
                     retry = " (run the day again to retry them)" if result.lookups_failed else ""

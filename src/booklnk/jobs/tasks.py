@@ -176,6 +176,7 @@ def _register(app: App) -> None:
             None,
             now=runtime.clock.now(),
             as_of=datetime.fromisoformat(as_of),
+            lookback_days=runtime.settings.reconcile_lookback_days,
         )
         if result is not None and result.new_mismatches:
             log.warning("reconciliation_mismatches", business_id=business_id, new=result.new_mismatches)

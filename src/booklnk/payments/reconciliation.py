@@ -1,5 +1,10 @@
-"""Nightly reconciliation: every payment attempt of a business's local day, looked up at
-the gateway and compared with what we recorded.
+"""Nightly reconciliation: every payment attempt that a business's local day may have
+moved money for, looked up at the gateway and compared with what we recorded.
+
+A day's run covers the attempts created in it or in the days before it, back to a
+lookback (7 days by default: money can move days after a checkout, a refund made in
+Kashier's dashboard leaves no trace here until looked up), and any older attempt that had
+activity that day (money in the ledger, a refund asked for or answered, a webhook).
 
 Kashier has no listing API, so the walk is over our own attempts. Each difference is
 stored with its kind. A transaction the gateway has and we never applied (a lost
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,12 +45,14 @@ from booklnk.payments.models import (
     PaymentAttempt,
     ReconciliationMismatch,
     ReconciliationRun,
+    RefundIntent,
     WebhookDelivery,
 )
 from booklnk.tenancy import repository as tenancy
 
 Key = tuple[str, str, str, int]  # event, transaction id, status, amount
 RECONCILE_BUSINESS = "payments.reconcile_business"
+DEFAULT_LOOKBACK_DAYS = 7
 _UNSETTLED = (AttemptStatus.STARTED, AttemptStatus.PENDING)
 
 
@@ -170,6 +177,7 @@ async def reconcile(
     now: datetime,
     as_of: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
 ) -> RunResult | None:
     """Reconcile one business's local `day` (None: the day before `as_of`, else before
     `now`, in its zone), or None if the business is gone. Lookups run outside any
@@ -182,7 +190,8 @@ async def reconcile(
         zone = ZoneInfo(business.time_zone)
         day = day or (as_of or now).astimezone(zone).date() - timedelta(days=1)
         start, end = day_window(day, zone)
-        orders = await _local_orders(session, business_id, start, end)
+        since = day_window(day - timedelta(days=lookback_days - 1), zone)[0]
+        orders = await _local_orders(session, business_id, since, start, end)
     checked: list[Checked] = []
     for done, order in enumerate(orders, 1):
         checked.append(await check(client, order))
@@ -201,16 +210,36 @@ async def schedule(session: AsyncSession, business_ids: Sequence[uuid.UUID], *, 
 
 
 async def _local_orders(
-    session: AsyncSession, business_id: uuid.UUID, start: datetime, end: datetime
+    session: AsyncSession, business_id: uuid.UUID, since: datetime, start: datetime, end: datetime
 ) -> list[Local]:
+    """The attempts the day [start, end) may have moved money for: created since `since`
+    (the lookback), or with activity that day."""
+    attempt = PaymentAttempt
+    moved = select(LedgerEntry.id).where(
+        LedgerEntry.business_id == attempt.business_id,
+        LedgerEntry.attempt_id == attempt.id,
+        LedgerEntry.created_at >= start,
+        LedgerEntry.created_at < end,
+    )
+    refunding = select(RefundIntent.id).where(
+        RefundIntent.business_id == attempt.business_id,
+        RefundIntent.attempt_id == attempt.id,
+        RefundIntent.updated_at >= start,
+        RefundIntent.updated_at < end,
+    )
+    reported = select(WebhookDelivery.id).where(
+        WebhookDelivery.merchant_order_id == attempt.order_id,
+        WebhookDelivery.received_at >= start,
+        WebhookDelivery.received_at < end,
+    )
     result = await session.execute(
-        select(PaymentAttempt)
+        select(attempt)
         .where(
-            PaymentAttempt.business_id == business_id,
-            PaymentAttempt.created_at >= start,
-            PaymentAttempt.created_at < end,
+            attempt.business_id == business_id,
+            attempt.created_at < end,
+            or_(attempt.created_at >= since, moved.exists(), refunding.exists(), reported.exists()),
         )
-        .order_by(PaymentAttempt.created_at)
+        .order_by(attempt.created_at)
     )
     attempts = list(result.scalars())
     ids = [a.id for a in attempts]

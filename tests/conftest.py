@@ -32,8 +32,9 @@ from support import FakeClock, JobRunner, audit_status_changes
 
 # Tables whose rows survive between tests: reference data re-synced from files.
 KEPT_TABLES = {"business_type"}
-# Fixtures that start servers of their own (the API as processes, the Kashier simulator).
-LIVE_FIXTURES = {"live_server", "simulator_url", "api"}
+# Fixtures that start servers of their own (the API as processes, the Kashier simulator, a
+# PostgreSQL to stop and start).
+LIVE_FIXTURES = {"live_server", "simulator_url", "api", "restartable_database"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -74,6 +74,8 @@ def server_env(database_url: str) -> dict[str, str]:
         "BOOKLNK_PASSWORD_TIME_COST": "1",
         "BOOKLNK_PASSWORD_MEMORY_KIB": "1024",
         "BOOKLNK_JWT_SECRET": "race-test-secret-that-is-long-enough-0123456789",
+        # Several workers run at once: each answers /health on a port of its own.
+        "BOOKLNK_WORKER_HEALTH_PORT": "0",
     }
 
 

@@ -62,15 +62,19 @@ class Settings(BaseSettings):
     kashier_api_url: str = "http://127.0.0.1:8790"
     kashier_fep_url: str = "http://127.0.0.1:8790"
     kashier_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # A day's reconciliation re-checks the attempts of this many days up to it (money moves
+    # after a checkout: refunds, late Fawry payments, refunds made in Kashier's dashboard).
+    reconcile_lookback_days: int = Field(default=7, ge=1, le=31)
     # A worker writes a heartbeat this often; a job whose worker's heartbeat is older than
     # `worker_stalled_seconds` (the worker died: SIGKILL, OOM, a lost node) is run again,
     # and the lock it held is freed. Every task re-reads state, so a rerun does only what
     # is left.
-    # A day's reconciliation re-checks the attempts of this many days up to it (money moves
-    # after a checkout: refunds, late Fawry payments, refunds made in Kashier's dashboard).
-    reconcile_lookback_days: int = Field(default=7, ge=1, le=31)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
     worker_stalled_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # The worker answers GET /health (its heartbeat) and /metrics (Prometheus) here; port 0
+    # takes a free one (logged), as tests running several workers do.
+    worker_health_host: str = "127.0.0.1"
+    worker_health_port: int = Field(default=8791, ge=0, le=65535)
     # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle
     # counts per client address, so behind a load balancer name it here.
     trusted_proxies: str = "127.0.0.1"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
-import subprocess
-import sys
 from datetime import date
 from typing import Annotated
 
@@ -15,11 +13,14 @@ import uvicorn
 from pydantic import ValidationError
 
 from booklnk.bootstrap import database_url, kashier_config, load_business_types, open_database, passwords_for
+from booklnk.cli.children import Child
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
 from booklnk.demo.loader import Login, load_demo
+from booklnk.jobs import worker as worker_loop
+from booklnk.jobs.health import Health, HealthServer
 from booklnk.jobs.runtime import Runtime
-from booklnk.jobs.tasks import create_job_app, retry_stalled_jobs
+from booklnk.jobs.tasks import create_job_app
 from booklnk.kernel.clock import SystemClock, utcnow
 from booklnk.logging import configure_logging
 from booklnk.payments import reconciliation
@@ -67,7 +68,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
     with_demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
     with_worker: Annotated[
-        bool, typer.Option("--worker", help="Also run the background worker, as a child process.")
+        bool,
+        typer.Option("--worker", help="Also run the worker (a child process, restarted if it dies)."),
     ] = False,
     with_simulator: Annotated[
         bool,
@@ -83,8 +85,7 @@ def serve(
     os.environ["DATABASE_URL"] = url
     children = [("worker", with_worker), ("kashier-sim", with_simulator)]
     for command in (name for name, wanted in children if wanted):
-        child = subprocess.Popen([sys.executable, "-m", "booklnk.cli", command])
-        atexit.register(child.terminate)
+        atexit.register(Child(command).start().stop)
     base = f"http://{host}:{port}"
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
     uvicorn.run(
@@ -101,29 +102,36 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Jobs run at once.")] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 4,
+    gateway_concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Jobs calling Kashier run at once (their own queue).")
+    ] = 4,
 ) -> None:
-    """Run the background worker: hold expiry, waitlist promotion, periodic jobs."""
+    """Run the background worker: payments, refunds, hold expiry, waitlists, periodic jobs.
+    It outlives database outages (reconnecting with backoff) and answers /health and
+    /metrics on BOOKLNK_WORKER_HEALTH_PORT."""
     settings = _settings()
     url = _migrate(settings)
     typer.echo("Worker started. Ctrl-C to stop.", err=True)
-    asyncio.run(_run_worker(settings, url, concurrency))
+    options = worker_loop.Options(
+        concurrency=concurrency,
+        gateway_concurrency=gateway_concurrency,
+        heartbeat_seconds=settings.worker_heartbeat_seconds,
+        stalled_seconds=settings.worker_stalled_seconds,
+    )
+    asyncio.run(_run_worker(settings, url, options))
 
 
-async def _run_worker(settings: Settings, url: str, concurrency: int) -> None:
+async def _run_worker(settings: Settings, url: str, options: worker_loop.Options) -> None:
     runtime = Runtime(open_database(settings), SystemClock(), settings)
-    job_app = create_job_app(url)
+    health = Health(settings.worker_stalled_seconds)
+    server = HealthServer(health, settings.worker_health_host, settings.worker_health_port)
+    server.serve()
     try:
-        async with job_app.open_async():
-            # Jobs a dead worker left `doing` run again now, not at the next periodic look.
-            await retry_stalled_jobs(job_app, settings.worker_stalled_seconds)
-            await job_app.run_worker_async(
-                concurrency=concurrency,
-                additional_context={"runtime": runtime},
-                update_heartbeat_interval=settings.worker_heartbeat_seconds,
-                stalled_worker_timeout=settings.worker_stalled_seconds,
-            )
+        async with create_job_app(url).open_async() as job_app:
+            await worker_loop.run(job_app, runtime, options, health)
     finally:
+        server.close()
         await runtime.aclose()
         await runtime.db.dispose()
 

@@ -18,7 +18,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-QUEUE = "default"
+DEFAULT_QUEUE = "default"
+# Jobs that call Kashier wait on it (a lookup may take seconds, or the whole timeout): on
+# their own queue, with their own workers, a slow gateway holds only them, never a
+# payment's confirmation, a hold's expiry or a waitlist.
+GATEWAY_QUEUE = "gateway"
 
 _DEFER_SQL = text(
     "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
@@ -30,12 +34,14 @@ _DEFER_SQL = text(
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One task to run: `lock` serialises jobs sharing it (one at a time, in order)."""
+    """One task to run: `lock` serialises jobs sharing it (one at a time, in order, across
+    queues)."""
 
     task: str
     args: Mapping[str, Any]
     lock: str | None = None
     scheduled_at: datetime | None = None
+    queue: str = DEFAULT_QUEUE
 
 
 async def enqueue(session: AsyncSession, job: Job) -> int:
@@ -43,7 +49,7 @@ async def enqueue(session: AsyncSession, job: Job) -> int:
     result = await session.execute(
         _DEFER_SQL,
         {
-            "queue": QUEUE,
+            "queue": job.queue,
             "task": job.task,
             "lock": job.lock,
             "args": json.dumps(dict(job.args)),

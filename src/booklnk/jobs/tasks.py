@@ -17,6 +17,8 @@ from sqlalchemy import make_url
 
 from booklnk.booking import holds
 from booklnk.booking.classes import enrolment, seats, series
+from booklnk.db.jobs import GATEWAY_QUEUE
+from booklnk.jobs import metrics
 from booklnk.jobs.runtime import runtime_of
 from booklnk.payments import reconciliation, refunds, settlement, sweeps, webhooks
 from booklnk.payments.kashier.client import OrderLookup
@@ -52,6 +54,7 @@ async def retry_stalled_jobs(app: App, stalled_seconds: float) -> list[int]:
         assert job.id is not None
         retried.append(job.id)
     if retried:
+        metrics.STALLED_RETRIED.inc(len(retried))
         log.warning("stalled_jobs_retried", jobs=retried)
     return retried
 
@@ -106,12 +109,13 @@ def _register(app: App) -> None:
         if applied is not None:
             log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
 
-    @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY)
+    @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY, queue=GATEWAY_QUEUE)
     async def send_refund(context: JobContext, business_id: str, intent_id: str) -> None:
         runtime = runtime_of(context)
         outcome = await refunds.send(
             runtime.db, runtime.kashier(), uuid.UUID(business_id), uuid.UUID(intent_id)
         )
+        metrics.REFUND_ANSWERS.labels(outcome).inc()
         log.info("refund_sent", intent_id=intent_id, outcome=outcome)
 
     @app.periodic(cron="* * * * *", periodic_id="every-minute")
@@ -165,7 +169,7 @@ def _register(app: App) -> None:
             tenants = await business_ids(session)
             await reconciliation.schedule(session, tenants, as_of=datetime.fromtimestamp(timestamp, UTC))
 
-    @app.task(name=reconciliation.RECONCILE_BUSINESS, pass_context=True, retry=RETRY)
+    @app.task(name=reconciliation.RECONCILE_BUSINESS, pass_context=True, retry=RETRY, queue=GATEWAY_QUEUE)
     async def reconcile_business(context: JobContext, business_id: str, as_of: str) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)

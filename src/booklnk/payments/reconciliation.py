@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
-from booklnk.db.jobs import Job, enqueue
+from booklnk.db.jobs import GATEWAY_QUEUE, Job, enqueue
 from booklnk.kernel.errors import NotFound
 from booklnk.payments import webhooks
 from booklnk.payments.kashier.client import KashierClient, KashierError, OrderFound, OrderLookup
@@ -206,7 +206,8 @@ async def schedule(session: AsyncSession, business_ids: Sequence[uuid.UUID], *, 
     whose job fails is retried alone."""
     for business_id in business_ids:
         args = {"business_id": str(business_id), "as_of": as_of.isoformat()}
-        await enqueue(session, Job(RECONCILE_BUSINESS, args, lock=f"reconcile:{business_id}"))
+        job = Job(RECONCILE_BUSINESS, args, lock=f"reconcile:{business_id}", queue=GATEWAY_QUEUE)
+        await enqueue(session, job)
 
 
 async def _local_orders(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
-from booklnk.db.jobs import Job, enqueue
+from booklnk.db.jobs import GATEWAY_QUEUE, Job, enqueue
 from booklnk.kernel.errors import Conflict, ValidationFailed
 from booklnk.payments.kashier.client import (
     KashierClient,
@@ -175,7 +175,7 @@ async def request(
 async def enqueue_sending(session: AsyncSession, intent: RefundIntent, order_id: str) -> None:
     # The order's lock: a refund is sent in turn with the order's webhook applications.
     args = {"business_id": str(intent.business_id), "intent_id": str(intent.id)}
-    await enqueue(session, Job(SEND_REFUND, args, lock=f"order:{order_id}"))
+    await enqueue(session, Job(SEND_REFUND, args, lock=f"order:{order_id}", queue=GATEWAY_QUEUE))
 
 
 async def send(db: Database, client: KashierClient, business_id: uuid.UUID, intent_id: uuid.UUID) -> str:

@@ -26,7 +26,7 @@ _NO_LIVE_JOB = (
     " AND j.status IN ('todo', 'doing') AND j.args->>:arg = {key})"
 )
 _STUCK_DELIVERIES = text(
-    "SELECT d.id, d.merchant_order_id FROM webhook_delivery d"
+    "SELECT d.id, d.merchant_order_id, d.event FROM webhook_delivery d"
     " WHERE d.applied_at IS NULL AND d.received_at < now() - CAST(:age AS interval) AND "
     + _NO_LIVE_JOB.format(key="d.id::text")
     + " ORDER BY d.id LIMIT :batch"
@@ -48,8 +48,8 @@ async def requeue_deliveries(session: AsyncSession, *, older_than: timedelta = S
         {"task": webhooks.APPLY_WEBHOOK, "arg": "delivery_id", "age": older_than, "batch": BATCH},
     )
     stuck = rows.all()
-    for delivery_id, order_id in stuck:
-        await webhooks.enqueue_application(session, delivery_id, order_id)
+    for delivery_id, order_id, event in stuck:
+        await webhooks.enqueue_application(session, delivery_id, order_id, event)
     return len(stuck)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.db.jobs import Job, enqueue
+from booklnk.db.jobs import DEFAULT_QUEUE, GATEWAY_QUEUE, Job, enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.payments.errors import WebhookRejected
@@ -207,13 +207,18 @@ async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any])
     )
     delivery_id = (await session.execute(stmt)).scalar_one_or_none()
     if delivery_id is not None:
-        await enqueue_application(session, delivery_id, event.merchant_order_id)
+        await enqueue_application(session, delivery_id, event.merchant_order_id, event.event)
     return Received(delivery_id, event.event, event.merchant_order_id)
 
 
-async def enqueue_application(session: AsyncSession, delivery_id: int, merchant_order_id: str) -> None:
-    # One application at a time per order, so out-of-order events settle in sequence.
-    job = Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=f"order:{merchant_order_id}")
+async def enqueue_application(
+    session: AsyncSession, delivery_id: int, merchant_order_id: str, event: str
+) -> None:
+    # One application at a time per order, so out-of-order events settle in sequence. A
+    # refund's may have to look the order up at Kashier first (one we did not ask for):
+    # it waits on the gateway's queue, a payment's confirmation never does.
+    queue = GATEWAY_QUEUE if event == "refund" else DEFAULT_QUEUE
+    job = Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=f"order:{merchant_order_id}", queue=queue)
     await enqueue(session, job)
 
 
@@ -235,5 +240,5 @@ async def heal(session: AsyncSession, event: Event) -> bool:
     )
     if unapplied is None:
         return False
-    await enqueue_application(session, unapplied, event.merchant_order_id)
+    await enqueue_application(session, unapplied, event.merchant_order_id, event.event)
     return True

@@ -1,0 +1,43 @@
+"""The worker's Prometheus metrics, and the middleware that counts every job it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from procrastinate import JobContext
+from procrastinate.middleware import AsyncCallNext
+from procrastinate.worker import Worker
+from prometheus_client import Counter, Gauge, Histogram
+
+JOBS = Counter("booklnk_jobs_total", "Jobs run, by task and outcome", ["queue", "task", "outcome"])
+JOB_SECONDS = Histogram(
+    "booklnk_job_duration_seconds",
+    "How long a job ran",
+    ["queue", "task"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+QUEUED = Gauge("booklnk_jobs_waiting", "Jobs by queue and status (todo, doing)", ["queue", "status"])
+HEARTBEAT_AGE = Gauge("booklnk_worker_heartbeat_age_seconds", "Age of this process's oldest worker heartbeat")
+RUNNING = Gauge("booklnk_worker_running", "1 while the worker runs, 0 while it reconnects to its database")
+RESTARTS = Counter("booklnk_worker_restarts_total", "Worker runs ended by a database or connection failure")
+STALLED_RETRIED = Counter("booklnk_jobs_stalled_retried_total", "Jobs of dead workers run again")
+REFUND_ANSWERS = Counter("booklnk_refund_answers_total", "Kashier's answers to refund calls", ["outcome"])
+
+
+async def count_job(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
+    """Worker middleware: each job's outcome (success, error, cancelled) and duration."""
+    job = context.job
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        result = await call_next()
+        outcome = "success"
+        return result
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    finally:
+        JOBS.labels(job.queue, job.task_name, outcome).inc()
+        JOB_SECONDS.labels(job.queue, job.task_name).observe(time.perf_counter() - started)

@@ -12,10 +12,12 @@ from kashier_support import API_KEY, MID, Receiver, Sim, new_order_id
 from booklnk.payments.kashier.client import (
     KashierClient,
     KashierUnauthorized,
+    KashierUnavailable,
     OrderFound,
     OrderNotFound,
     RefundAccepted,
     RefundRefused,
+    hosted_page_url,
 )
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import WebhookCheck, order_hash, verify_redirect, verify_webhook
@@ -325,3 +327,65 @@ async def test_reset_forgets_everything(sim: Sim) -> None:
     async with KashierClient(sim.config) as client:
         assert isinstance(await client.lookup_order(order_id), OrderNotFound)
     assert (await sim.outbox())["deliveries"] == []
+
+
+# --- the real gateway's quirks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flag", "redirected"), [(None, True), (True, True), (False, False)])
+async def test_failure_redirect_is_a_flag(sim: Sim, flag: bool | None, redirected: bool) -> None:
+    """Kashier's failureRedirect says whether a failed payer goes to merchantRedirect too
+    (default yes), not where: false keeps them on Kashier's page."""
+    order_id = new_order_id()
+    url = hosted_page_url(
+        sim.config,
+        order_id,
+        15000,
+        "EGP",
+        ["card"],
+        "http://shop.example/return",
+        sim.webhook_url,
+        failure_redirect=flag,
+    )
+    if flag is not None:
+        assert query(url)["failureRedirect"] == ("true" if flag else "false")
+    assert (await sim.http.get(url)).status_code == 200
+    failed = await sim.admin("POST", "/__sim/pay", {"merchantOrderId": order_id, "expiry": "02/39"})
+    assert failed["status"] == "FAILURE"
+    assert (failed["redirectUrl"] is not None) is redirected
+    if redirected:
+        assert failed["redirectUrl"].startswith("http://shop.example/return?")
+    paid = await sim.admin("POST", "/__sim/pay", {"merchantOrderId": order_id})
+    assert paid["redirectUrl"].startswith("http://shop.example/return?")  # success always returns
+
+
+async def test_bad_gateway_answers_502_a_given_number_of_times_and_makes_nothing(sim: Sim) -> None:
+    order_id = new_order_id()
+    await sim.pay(order_id, 15000)
+    await sim.faults(order_id, bad_gateway=3)
+    async with KashierClient(sim.config) as client:
+        with pytest.raises(KashierUnavailable, match="502"):
+            await client.lookup_order(order_id)
+        with pytest.raises(KashierUnavailable, match="502"):
+            await client.refund(order_id, 1_000, "EGP")
+        with pytest.raises(KashierUnavailable, match="502"):
+            await client.lookup_order(order_id)
+        found = await client.lookup_order(order_id)  # the fourth call reaches Kashier
+    assert isinstance(found, OrderFound)
+    assert found.refunded_minor == 0  # the refund answered 502 was never made
+
+
+async def test_a_dashboard_refund_is_made_and_reported_like_any_other(sim: Sim, receiver: Receiver) -> None:
+    order_id = new_order_id()
+    await sim.pay(order_id, 15000)
+    made = await sim.admin("POST", f"/__sim/orders/{order_id}/refunds", {"amountMinor": 4_321})
+    assert made["status"] == "SUCCESS"
+    async with KashierClient(sim.config) as client:
+        found = await client.lookup_order(order_id)
+    assert isinstance(found, OrderFound)
+    assert found.refunded_minor == 4_321
+    await sim.drained()
+    [refund] = [h for h in receiver.received(order_id) if h.event == "refund"]
+    assert (refund.data["transactionId"], refund.data["amount"]) == (made["transactionId"], 43.21)
+    too_much = await sim.http.post(f"{sim.url}/__sim/orders/{order_id}/refunds", json={"amountMinor": 20_000})
+    assert too_much.status_code == 400

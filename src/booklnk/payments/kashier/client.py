@@ -46,7 +46,7 @@ def hosted_page_url(
     redirect_url: str,
     webhook_url: str,
     *,
-    failure_redirect: str | None = None,
+    failure_redirect: bool | None = None,
     redirect_method: str = "get",
     display: str = "en",
     meta_data: Mapping[str, Any] | None = None,
@@ -70,7 +70,8 @@ def hosted_page_url(
         ("display", display),
     ]
     if failure_redirect is not None:
-        params.append(("failureRedirect", failure_redirect))
+        # A flag, not a URL (PROTOCOL.md §10): false keeps a failed payer on Kashier's page.
+        params.append(("failureRedirect", "true" if failure_redirect else "false"))
     if meta_data is not None:
         params.append(("metaData", json.dumps(meta_data, separators=(",", ":"))))
     return f"{config.hpp_url.rstrip('/')}/?{urlencode(params, quote_via=quote)}"

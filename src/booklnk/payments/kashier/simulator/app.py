@@ -8,6 +8,8 @@ Kashier's side (one host stands for all three of Kashier's):
 Admin side, for tests and demos (unauthenticated: it is a local simulator):
 - ``POST /__sim/pay`` pay an order in one JSON call (card, wallet or Fawry);
 - ``POST /__sim/orders/{merchantOrderId}/fawry/{paid|expire}`` settle a Fawry reference;
+- ``POST /__sim/orders/{merchantOrderId}/refunds`` a refund made in Kashier's dashboard
+  (``{"amountMinor": n}``): no call from the merchant, its webhook all the same;
 - ``POST|GET|DELETE /__sim/faults`` fault injection, per order or global;
 - ``GET /__sim/outbox`` delivery counts (``pending`` 0 = drained) and attempts;
   ``POST /__sim/outbox/release`` sends held-back webhooks; ``POST /__sim/reset`` forgets all.
@@ -27,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from booklnk.payments.kashier.client import major_number
 from booklnk.payments.kashier.simulator.engine import PayResult, SimError, SimOrder, SimTransaction, Simulator
 from booklnk.payments.kashier.simulator.outbox import Outbox
 from booklnk.payments.kashier.simulator.settings import FaultRequest, Faults, SimulatorSettings
@@ -46,6 +49,15 @@ class PayRequest(BaseModel):
     cvv: str = "100"
     # Wallets have no test numbers: the outcome is chosen directly.
     outcome: Literal["approve", "decline"] = "approve"
+
+
+class DashboardRefund(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    amount_minor: int = Field(gt=0, alias="amountMinor")
+
+
+BAD_GATEWAY = "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>"
 
 
 def _failure(status: int, message: str) -> JSONResponse:
@@ -128,6 +140,8 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         simulator = sim(request)
         if not simulator.authorized(request.headers.get("authorization")):
             return _unauthorized()
+        if simulator.bad_gateway(merchant_order_id):
+            return HTMLResponse(BAD_GATEWAY, 502)
         delay = simulator.faults_for(merchant_order_id).lookup_delay_seconds
         if delay:
             await asyncio.sleep(delay)
@@ -141,6 +155,8 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         simulator = sim(request)
         if not simulator.authorized(request.headers.get("authorization")):
             return _unauthorized()
+        if simulator.bad_gateway(merchant_order_id):
+            return HTMLResponse(BAD_GATEWAY, 502)
         try:
             body = await request.json()
         except ValueError:
@@ -154,6 +170,17 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
             await asyncio.sleep(faults.refund_delay_seconds)
         return JSONResponse(_refund_answer(faults.refund_answer, order, tx, simulator))
 
+    @app.post("/__sim/orders/{merchant_order_id}/refunds")
+    async def dashboard_refund(
+        request: Request, merchant_order_id: str, body: DashboardRefund
+    ) -> dict[str, Any]:
+        simulator = sim(request)
+        order = simulator.order(merchant_order_id)
+        amount = major_number(body.amount_minor, order.currency)
+        refund = {"apiOperation": "REFUND", "transaction": {"amount": amount, "currency": order.currency}}
+        tx = simulator.refund(merchant_order_id, refund)
+        return {"status": tx.status, "transactionId": tx.transaction_id}
+
     @app.post("/__sim/orders/{merchant_order_id}/refunds/settle")
     async def settle_refunds(request: Request, merchant_order_id: str) -> dict[str, Any]:
         simulator = sim(request)
@@ -164,10 +191,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     async def set_faults(request: Request, body: FaultRequest) -> dict[str, Any]:
         simulator = sim(request)
         faults = Faults.model_validate(body.model_dump(exclude={"merchant_order_id"}))
-        if body.merchant_order_id is None:
-            simulator.global_faults = faults
-        else:
-            simulator.order_faults[body.merchant_order_id] = faults
+        simulator.set_faults(body.merchant_order_id, faults)
         return _faults_view(simulator)
 
     @app.get("/__sim/faults")
@@ -177,7 +201,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     @app.delete("/__sim/faults")
     async def clear_faults(request: Request) -> dict[str, Any]:
         simulator = sim(request)
-        simulator.global_faults, simulator.order_faults = Faults(), {}
+        simulator.clear_faults()
         return _faults_view(simulator)
 
     @app.get("/__sim/outbox")
@@ -194,7 +218,7 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
         simulator = sim(request)
         await simulator.outbox.close()
         simulator.orders.clear()
-        simulator.global_faults, simulator.order_faults = Faults(), {}
+        simulator.clear_faults()
         return {"status": "reset"}
 
     return app

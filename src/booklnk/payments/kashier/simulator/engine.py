@@ -77,7 +77,7 @@ class SimOrder:
     currency: str
     mode: str
     redirect_url: str | None
-    failure_redirect: str | None
+    failure_redirect: bool  # send a failed payer to merchantRedirect too (Kashier's default)
     webhook_url: str | None
     allowed_methods: tuple[str, ...]
     meta_data: Any
@@ -117,9 +117,29 @@ class Simulator:
         self.orders: dict[str, SimOrder] = {}
         self.global_faults = Faults()
         self.order_faults: dict[str, Faults] = {}
+        # Calls still to answer 502, per order ("" for every order): set with the faults.
+        self.bad_gateway_left: dict[str, int] = {}
 
     def faults_for(self, merchant_order_id: str) -> Faults:
         return self.order_faults.get(merchant_order_id, self.global_faults)
+
+    def set_faults(self, merchant_order_id: str | None, faults: Faults) -> None:
+        if merchant_order_id is None:
+            self.global_faults = faults
+        else:
+            self.order_faults[merchant_order_id] = faults
+        self.bad_gateway_left[merchant_order_id or ""] = faults.bad_gateway
+
+    def clear_faults(self) -> None:
+        self.global_faults, self.order_faults, self.bad_gateway_left = Faults(), {}, {}
+
+    def bad_gateway(self, merchant_order_id: str) -> bool:
+        """Whether this lookup or refund call is one of those answered 502 (and counted)."""
+        key = merchant_order_id if merchant_order_id in self.order_faults else ""
+        left = self.bad_gateway_left.get(key, 0)
+        if left:
+            self.bad_gateway_left[key] = left - 1
+        return left > 0
 
     def authorized(self, authorization: str | None) -> bool:
         """Server-to-server calls carry the raw Secret key (no "Bearer")."""
@@ -167,7 +187,7 @@ class Simulator:
             currency=currency,
             mode=params.get("mode") or self.settings.mode,
             redirect_url=params.get("merchantRedirect") or None,
-            failure_redirect=params.get("failureRedirect") or None,
+            failure_redirect=params.get("failureRedirect", "true").lower() != "false",
             webhook_url=params.get("serverWebhook") or None,
             allowed_methods=tuple(
                 m.strip() for m in params.get("allowedMethods", "").split(",") if m.strip()
@@ -386,12 +406,10 @@ class Simulator:
             self.outbox.enqueue(order.webhook_url, event, self.webhook_data(order, tx), faults)
 
     def _redirect(self, order: SimOrder, tx: SimTransaction, status: str) -> str | None:
-        """Where the browser goes after paying: merchantRedirect (failureRedirect for a
-        failure, when given) plus the signed query of PROTOCOL.md §2."""
-        target = (
-            order.failure_redirect if status == "FAILURE" and order.failure_redirect else order.redirect_url
-        )
-        if target is None:
+        """Where the browser goes after paying: merchantRedirect, plus the signed query of
+        PROTOCOL.md §2; after a failure only when failureRedirect is not "false"."""
+        target = order.redirect_url
+        if target is None or (status == "FAILURE" and not order.failure_redirect):
             return None
         card_info = (tx.card or {}).get("cardInfo", {})
         fields = [

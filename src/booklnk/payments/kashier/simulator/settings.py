@@ -57,6 +57,9 @@ class Faults(BaseModel):
     # (`response.status` REFUNDED), or `pending`: `response.result` PENDING, the refund stays
     # pending (in the lookup, no webhook) until `POST /__sim/orders/{id}/refunds/settle`.
     refund_answer: Literal["result", "status", "refunded", "pending"] = "result"
+    # The next this many lookup and refund calls answer 502 Bad Gateway (an HTML page, as
+    # the proxy in front of Kashier does) before reaching it: nothing is looked up or made.
+    bad_gateway: int = Field(default=0, ge=0, le=1000)
 
 
 class FaultRequest(Faults):

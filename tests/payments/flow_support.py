@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -211,9 +211,11 @@ async def open_consultancy(http: httpx.AsyncClient) -> tuple[str, Account, str]:
     return base, owner, service["id"]
 
 
-async def reconcile_here(db: Database, simulator_url: str, base: str) -> reconciliation.RunResult:
-    """Today's reconciliation of the business at `base`, in this process, with a client
-    that gives up after a second (the CLI's waits 15 s)."""
+async def reconcile_here(
+    db: Database, simulator_url: str, base: str, day: date | None = None
+) -> reconciliation.RunResult:
+    """The reconciliation of `day` (today) of the business at `base`, in this process, with
+    a client that gives up after a second (the CLI's waits 15 s)."""
     config = KashierConfig.create(
         mid=MID,
         api_key=API_KEY,
@@ -226,7 +228,7 @@ async def reconcile_here(db: Database, simulator_url: str, base: str) -> reconci
     business_id = uuid.UUID(base.rsplit("/", 1)[1])
     async with KashierClient(config) as kashier:
         result = await reconciliation.reconcile(
-            db, kashier, business_id, datetime.now(CAIRO).date(), now=datetime.now(UTC)
+            db, kashier, business_id, day or datetime.now(CAIRO).date(), now=datetime.now(UTC)
         )
     assert result is not None
     return result

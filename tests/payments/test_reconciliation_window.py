@@ -1,16 +1,21 @@
-"""A day's reconciliation looks wherever money may have moved that day, not only at the
-attempts created on it: a refund made in Kashier's dashboard days after the checkout, with
-its webhook lost, is found and healed; so is a lost webhook of an older order's refund that
-we asked for that day. Over the live stack and the simulator; the reconciliation runs in
-this process with a client that gives up after a second."""
+"""Reconciliation closes every loop. A day's run looks wherever money may have moved that
+day, not only at the attempts created on it: a refund made in Kashier's dashboard days
+after the checkout, with its webhook lost, is found and healed; so is a lost webhook of an
+older order's refund that we asked for that day. Open items are looked at again until they
+close: a lookup that failed in an old run is retried (and resolved) by today's. Refunds a
+person must act on are flagged: one Kashier refused, one accepted and unsettled for a day.
+Over the live stack and the simulator; the reconciliation runs in this process with a
+client that gives up after a second."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from flow_support import money, ok, paid_booking, reconcile_here, set_faults, until
+from flow_support import CAIRO, money, ok, paid_booking, reconcile_here, set_faults, until
 from kashier_support import API_KEY, MID, SECRET_KEY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from booklnk.db.database import Database
 from booklnk.payments.kashier.client import KashierClient, RefundAccepted
 from booklnk.payments.kashier.config import KashierConfig
+from booklnk.payments.models import MismatchKind
 from support import Account
 
 
@@ -96,3 +102,114 @@ async def test_an_older_orders_refund_asked_for_that_day_is_checked_that_day(
     assert result.healed >= 1
     expected = sorted([("capture", 15_001), ("refund", 2_000)])
     assert await until(lambda: _ledger(owner_engine, order_id), expected) == expected
+
+
+async def _kinds(engine: AsyncEngine, run_id: uuid.UUID, order_id: str) -> dict[str, bool]:
+    """The run's mismatches of the order: kind -> resolved."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT kind::text, resolved_at IS NOT NULL FROM reconciliation_mismatch"
+                " WHERE run_id = :r AND order_id = :o"
+            ),
+            {"r": run_id, "o": order_id},
+        )
+        return {kind: resolved for kind, resolved in rows}
+
+
+async def _refund_statuses(engine: AsyncEngine, order_id: str) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT r.status::text FROM refund_intent r JOIN payment_attempt a"
+                " ON a.business_id = r.business_id AND a.id = r.attempt_id"
+                " WHERE a.order_id = :o ORDER BY r.created_at"
+            ),
+            {"o": order_id},
+        )
+        return [r[0] for r in rows]
+
+
+async def test_a_refund_kashier_refused_is_flagged_for_the_owner(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+    shared_db: Database,
+) -> None:
+    """Everything went back in the dashboard (its webhook lost), so Kashier refuses the
+    owner's refund: the customer got nothing from it, and the owner is told."""
+    base, owner, _ = consultancy
+    _, booking, checkout = await paid_booking(http, consultancy, simulator_url)
+    order_id = checkout["order_id"]
+    await set_faults(simulator_url, order_id, drop=True)
+    async with httpx.AsyncClient(timeout=10) as sim:
+        made = await sim.post(
+            f"{simulator_url}/__sim/orders/{order_id}/refunds", json={"amountMinor": 15_001}
+        )
+        assert made.status_code == 200, made.text
+    await ok(http, owner, "POST", f"{base}/bookings/{booking['id']}/refunds", {"amount_minor": 5_000})
+    assert await until(lambda: _refund_statuses(owner_engine, order_id), ["refused"]) == ["refused"]
+
+    result = await reconcile_here(shared_db, simulator_url, base)
+    kinds = await _kinds(owner_engine, result.run_id, order_id)
+    assert kinds["refund_refused"] is False  # open: a person must act
+    assert "refunds_differ" in kinds  # the dashboard refund, healed
+    assert MismatchKind.REFUND_REFUSED in result.new_kinds
+
+
+async def test_a_refund_pending_for_over_a_day_is_flagged_until_it_settles(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+    shared_db: Database,
+) -> None:
+    base, owner, _ = consultancy
+    _, booking, checkout = await paid_booking(http, consultancy, simulator_url)
+    order_id = checkout["order_id"]
+    await set_faults(simulator_url, order_id, refund_answer="pending")
+    await ok(http, owner, "POST", f"{base}/bookings/{booking['id']}/refunds", {"amount_minor": 2_000})
+    assert await until(lambda: _refund_statuses(owner_engine, order_id), ["accepted"]) == ["accepted"]
+    async with owner_engine.begin() as conn:  # Kashier accepted it two days ago
+        await conn.execute(
+            text(
+                "UPDATE refund_intent SET updated_at = updated_at - interval '2 days' WHERE attempt_id"
+                " IN (SELECT id FROM payment_attempt WHERE order_id = :o)"
+            ),
+            {"o": order_id},
+        )
+
+    first = await reconcile_here(shared_db, simulator_url, base)
+    assert (await _kinds(owner_engine, first.run_id, order_id)).get("refund_pending_long") is False
+
+    async with httpx.AsyncClient(timeout=10) as sim:
+        settled = await sim.post(f"{simulator_url}/__sim/orders/{order_id}/refunds/settle")
+        assert settled.status_code == 200, settled.text
+    assert await until(lambda: _refund_statuses(owner_engine, order_id), ["settled"]) == ["settled"]
+    again = await reconcile_here(shared_db, simulator_url, base)
+    assert again.run_id == first.run_id  # the same day, run again
+    assert (await _kinds(owner_engine, first.run_id, order_id))["refund_pending_long"] is True
+
+
+async def test_a_lookup_that_failed_in_an_old_run_is_retried_and_resolved_today(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+    shared_db: Database,
+) -> None:
+    base = consultancy[0]
+    _, _, checkout = await paid_booking(http, consultancy, simulator_url)
+    order_id = checkout["order_id"]
+    await _age(owner_engine, order_id, days=12)  # beyond the lookback
+    old_day = datetime.now(CAIRO).date() - timedelta(days=12)
+    await set_faults(simulator_url, order_id, bad_gateway=100)
+    old = await reconcile_here(shared_db, simulator_url, base, old_day)
+    assert (await _kinds(owner_engine, old.run_id, order_id)) == {"lookup_failed": False}
+
+    await set_faults(simulator_url, order_id)  # Kashier answers again
+    today = await reconcile_here(shared_db, simulator_url, base)
+    assert today.orders_checked >= 1
+    assert (await _kinds(owner_engine, old.run_id, order_id)) == {"lookup_failed": True}
+    assert await _kinds(owner_engine, today.run_id, order_id) == {}

@@ -24,6 +24,9 @@ RUNNING = Gauge("booklnk_worker_running", "1 while the worker runs, 0 while it r
 RESTARTS = Counter("booklnk_worker_restarts_total", "Worker runs ended by a database or connection failure")
 STALLED_RETRIED = Counter("booklnk_jobs_stalled_retried_total", "Jobs of dead workers run again")
 REFUND_ANSWERS = Counter("booklnk_refund_answers_total", "Kashier's answers to refund calls", ["outcome"])
+MISMATCHES = Counter(
+    "booklnk_reconciliation_mismatches_total", "New reconciliation mismatches, by kind", ["kind"]
+)
 
 
 async def count_job(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:

@@ -183,6 +183,8 @@ def _register(app: App) -> None:
             lookback_days=runtime.settings.reconcile_lookback_days,
         )
         if result is not None and result.new_mismatches:
+            for kind in result.new_kinds:
+                metrics.MISMATCHES.labels(kind.value).inc()
             log.warning("reconciliation_mismatches", business_id=business_id, new=result.new_mismatches)
         if result is not None and result.lookups_failed:
             # What was found is stored; the retry runs the day again and looks those up.

@@ -231,6 +231,8 @@ class MismatchKind(enum.StrEnum):
     REFUNDS_DIFFER = "refunds_differ"
     STATUS_DIFFERS = "status_differs"
     LOOKUP_FAILED = "lookup_failed"  # the gateway did not answer: nothing was compared
+    REFUND_REFUSED = "refund_refused"  # Kashier refused a refund we asked for: nothing went back
+    REFUND_PENDING_LONG = "refund_pending_long"  # accepted (or maybe sent) a day ago, not settled
 
 
 class ReconciliationMismatch(Base):

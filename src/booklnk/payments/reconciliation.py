@@ -3,8 +3,11 @@ moved money for, looked up at the gateway and compared with what we recorded.
 
 A day's run covers the attempts created in it or in the days before it, back to a
 lookback (7 days by default: money can move days after a checkout, a refund made in
-Kashier's dashboard leaves no trace here until looked up), and any older attempt that had
-activity that day (money in the ledger, a refund asked for or answered, a webhook).
+Kashier's dashboard leaves no trace here until looked up), any older attempt that had
+activity that day (money in the ledger, a refund asked for or answered, a webhook), and
+any with an open item: a refund not yet settled, a lookup that failed in an earlier run
+(looked up now, that failure is resolved). Refunds a person must look at are flagged too:
+one Kashier refused that day, one still unsettled a day after it was accepted (or sent).
 
 Kashier has no listing API, so the walk is over our own attempts. Each difference is
 stored with its kind. A transaction the gateway has and we never applied (a lost
@@ -46,6 +49,7 @@ from booklnk.payments.models import (
     ReconciliationMismatch,
     ReconciliationRun,
     RefundIntent,
+    RefundStatus,
     WebhookDelivery,
 )
 from booklnk.tenancy import repository as tenancy
@@ -53,7 +57,11 @@ from booklnk.tenancy import repository as tenancy
 Key = tuple[str, str, str, int]  # event, transaction id, status, amount
 RECONCILE_BUSINESS = "payments.reconcile_business"
 DEFAULT_LOOKBACK_DAYS = 7
+# A refund Kashier accepted settles within minutes (its webhook); one still open after a
+# day is stuck at the gateway or lost here, and the customer is waiting.
+REFUND_PENDING_LONG_AFTER = timedelta(days=1)
 _UNSETTLED = (AttemptStatus.STARTED, AttemptStatus.PENDING)
+_OPEN_REFUNDS = (RefundStatus.REQUESTED, RefundStatus.SENDING, RefundStatus.ACCEPTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,8 @@ class Local:
     captured: int
     refunded: int
     known: frozenset[Key]  # the order's deliveries that were applied (stored is not enough)
+    refused: tuple[int, ...] = ()  # refunds Kashier refused that day (amounts)
+    long_pending: tuple[int, ...] = ()  # refunds open for more than a day (amounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,7 @@ def compare(local: Local, remote: OrderLookup) -> list[Finding]:
                 lost_refunds,
             )
         )
+    findings.extend(_refunds_to_look_at(local, lost_refunds))
     gateway_paid = remote.captured_minor > 0
     if (local.status is AttemptStatus.PAID) != gateway_paid and not lost_pays:
         findings.append(Finding(MismatchKind.STATUS_DIFFERS, local.status.value, remote.status))
@@ -131,6 +142,25 @@ def compare(local: Local, remote: OrderLookup) -> list[Finding]:
         # attempt fails here as it did there; after a capture it would change nothing.
         findings.append(
             Finding(MismatchKind.STATUS_DIFFERS, local.status.value, remote.status, lost_failures)
+        )
+    return findings
+
+
+def _refunds_to_look_at(local: Local, lost: tuple[webhooks.Event, ...]) -> list[Finding]:
+    findings = []
+    if local.refused:
+        refused = ", ".join(str(a) for a in local.refused)
+        findings.append(
+            Finding(MismatchKind.REFUND_REFUSED, f"refund of {refused} refused", "nothing refunded")
+        )
+    if local.long_pending and not lost:  # a lost refund webhook is healed instead
+        pending = ", ".join(str(a) for a in local.long_pending)
+        findings.append(
+            Finding(
+                MismatchKind.REFUND_PENDING_LONG,
+                f"refund of {pending} open for over a day",
+                f"refunded {local.refunded}",
+            )
         )
     return findings
 
@@ -161,6 +191,7 @@ class RunResult:
     new_mismatches: int
     healed: int
     lookups_failed: int = 0
+    new_kinds: tuple[MismatchKind, ...] = ()  # of the new mismatches, one entry each
 
 
 def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -233,12 +264,30 @@ async def _local_orders(
         WebhookDelivery.received_at >= start,
         WebhookDelivery.received_at < end,
     )
+    open_refund = select(RefundIntent.id).where(
+        RefundIntent.business_id == attempt.business_id,
+        RefundIntent.attempt_id == attempt.id,
+        RefundIntent.status.in_(_OPEN_REFUNDS),
+    )
+    failed_lookup = select(ReconciliationMismatch.id).where(
+        ReconciliationMismatch.business_id == attempt.business_id,
+        ReconciliationMismatch.order_id == attempt.order_id,
+        ReconciliationMismatch.kind == MismatchKind.LOOKUP_FAILED,
+        ReconciliationMismatch.resolved_at.is_(None),
+    )
     result = await session.execute(
         select(attempt)
         .where(
             attempt.business_id == business_id,
             attempt.created_at < end,
-            or_(attempt.created_at >= since, moved.exists(), refunding.exists(), reported.exists()),
+            or_(
+                attempt.created_at >= since,
+                moved.exists(),
+                refunding.exists(),
+                reported.exists(),
+                open_refund.exists(),
+                failed_lookup.exists(),
+            ),
         )
         .order_by(attempt.created_at)
     )
@@ -268,6 +317,18 @@ async def _local_orders(
         )
     ):
         known.setdefault(row[0], set()).add((row[1], row[2], row[3], row[4]))
+    refused: dict[uuid.UUID, list[int]] = {}
+    long_pending: dict[uuid.UUID, list[int]] = {}
+    intent = RefundIntent
+    for attempt_id, status, amount, updated_at in await session.execute(
+        select(intent.attempt_id, intent.status, intent.amount_minor, intent.updated_at)
+        .where(RefundIntent.business_id == business_id, RefundIntent.attempt_id.in_(ids))
+        .order_by(RefundIntent.created_at)
+    ):
+        if status is RefundStatus.REFUSED and start <= updated_at < end:
+            refused.setdefault(attempt_id, []).append(amount)
+        elif status in _OPEN_REFUNDS and updated_at < end - REFUND_PENDING_LONG_AFTER:
+            long_pending.setdefault(attempt_id, []).append(amount)
     return [
         Local(
             order_id=a.order_id,
@@ -277,6 +338,8 @@ async def _local_orders(
             captured=sums.get((a.id, LedgerKind.CAPTURE), 0),
             refunded=sums.get((a.id, LedgerKind.REFUND), 0),
             known=frozenset(known.get(a.order_id, set())),
+            refused=tuple(refused.get(a.id, ())),
+            long_pending=tuple(long_pending.get(a.id, ())),
         )
         for a in attempts
     ]
@@ -294,12 +357,14 @@ async def _record(
         .returning(ReconciliationRun.id)
     )
     assert run_id is not None
-    new, healed = 0, 0
+    new: list[MismatchKind] = []
+    healed = 0
     for order in checked:
         for finding in order.findings:
             for event in finding.heal:
                 healed += await webhooks.heal(session, event)
-            new += await _store_mismatch(session, business_id, run_id, order.order_id, finding)
+            if await _store_mismatch(session, business_id, run_id, order.order_id, finding):
+                new.append(finding.kind)
         if order.looked_up:
             await _resolve(session, business_id, run_id, order, now)
     still_open = await session.scalar(
@@ -313,7 +378,7 @@ async def _record(
     assert run is not None
     run.orders_checked, run.mismatches, run.finished_at = len(checked), int(still_open or 0), now
     failed = sum(not order.looked_up for order in checked)
-    return RunResult(run_id, len(checked), new, healed, failed)
+    return RunResult(run_id, len(checked), len(new), healed, failed, tuple(new))
 
 
 async def _store_mismatch(
@@ -341,7 +406,19 @@ async def _store_mismatch(
 async def _resolve(
     session: AsyncSession, business_id: uuid.UUID, run_id: uuid.UUID, order: Checked, now: datetime
 ) -> None:
-    """The order was looked up: what was found before and not now is resolved."""
+    """The order was looked up: what was found before and not now is resolved, and so is
+    a failed lookup of any earlier run (this one answered)."""
+    await session.execute(
+        update(ReconciliationMismatch)
+        .where(
+            ReconciliationMismatch.business_id == business_id,
+            ReconciliationMismatch.run_id != run_id,
+            ReconciliationMismatch.order_id == order.order_id,
+            ReconciliationMismatch.kind == MismatchKind.LOOKUP_FAILED,
+            ReconciliationMismatch.resolved_at.is_(None),
+        )
+        .values(resolved_at=now)
+    )
     await session.execute(
         update(ReconciliationMismatch)
         .where(

@@ -35,7 +35,7 @@ log = structlog.get_logger(__name__)
 HEALTHY_RUN_SECONDS = 60.0
 
 _HEARTBEATS_SQL = (
-    "SELECT extract(epoch FROM now() - min(last_heartbeat))::float AS age"
+    "SELECT extract(epoch FROM now() - min(last_heartbeat))::float AS age, count(*) AS registered"
     " FROM procrastinate_workers WHERE id = ANY(%(ids)s)"
 )
 _WAITING_SQL = (
@@ -108,7 +108,7 @@ async def _work(
     stopping = asyncio.create_task(stop.wait(), name="stop requested")
     watching = asyncio.create_task(_watch(app, workers, options, health), name="health")
     try:
-        await asyncio.wait([*runs, stopping], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([*runs, stopping, watching], return_when=asyncio.FIRST_COMPLETED)
     finally:
         for worker in workers:
             worker.stop()  # type: ignore[no-untyped-call]
@@ -118,29 +118,40 @@ async def _work(
         # A worker whose unregistering failed (its database was gone) left its row, and
         # its unfinished jobs `doing`: they are freed at the next start.
         dead.extend(worker.worker_id for worker in workers if worker.worker_id is not None)
+    if watching.done() and not watching.cancelled():
+        return watching.result()
     errors = [f"{type(e).__name__}: {e}" for e in ended if isinstance(e, BaseException)]
     return errors[0] if errors else "a worker stopped: its database connection failed"
 
 
-async def _watch(app: App, workers: Sequence[Worker], options: Options, health: Health) -> None:
-    """Read this process's heartbeats (as stored) and the queues, for /health and /metrics."""
+async def _watch(app: App, workers: Sequence[Worker], options: Options, health: Health) -> str:
+    """Read this process's heartbeats (as stored) and the queues, for /health and /metrics.
+
+    Returns (so the workers start again, registered anew) when one of them is no longer
+    registered: another worker pruned it as stalled after its heartbeat came late (a
+    starved event loop, a slow database) and retried its jobs. Left running, its heartbeat
+    would update nothing and this process would stay unhealthy for good."""
     while True:
         ids = [worker.worker_id for worker in workers if worker.worker_id is not None]
-        if len(ids) == len(workers):
-            try:
-                found = await app.connector.execute_query_one_async(_HEARTBEATS_SQL, ids=ids)
-                waiting = await app.connector.execute_query_all_async(_WAITING_SQL)
-            except Exception as exc:  # the workers' own failure handling restarts them
-                log.debug("worker_watch_failed", error=str(exc))
-            else:
-                if found["age"] is not None:
-                    health.heartbeat(found["age"])
-                    health.running()
-                    metrics.RUNNING.set(1)
-                    metrics.HEARTBEAT_AGE.set(found["age"])
-                metrics.QUEUED.clear()
-                for row in waiting:
-                    metrics.QUEUED.labels(row["queue_name"], row["status"]).set(row["jobs"])
+        if len(ids) < len(workers):  # still registering: look again soon, not a period later
+            await asyncio.sleep(0.2)
+            continue
+        try:
+            found = await app.connector.execute_query_one_async(_HEARTBEATS_SQL, ids=ids)
+            waiting = await app.connector.execute_query_all_async(_WAITING_SQL)
+        except Exception as exc:  # the workers' own failure handling restarts them
+            log.debug("worker_watch_failed", error=str(exc))
+        else:
+            if found["registered"] < len(ids):
+                return "a worker was pruned as stalled (its heartbeat came late)"
+            if found["age"] is not None:
+                health.heartbeat(found["age"])
+                health.running()
+                metrics.RUNNING.set(1)
+                metrics.HEARTBEAT_AGE.set(found["age"])
+            metrics.QUEUED.clear()
+            for row in waiting:
+                metrics.QUEUED.labels(row["queue_name"], row["status"]).set(row["jobs"])
         await asyncio.sleep(min(options.heartbeat_seconds, 5.0))
 
 

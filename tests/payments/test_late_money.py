@@ -139,6 +139,26 @@ async def test_an_amount_that_does_not_match_is_flagged_not_applied(
     assert (again.status_code, again.json()["code"]) == (409, "booking_not_payable")
 
 
+async def test_a_flag_stays_when_the_right_amount_follows(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], owner_engine: AsyncEngine
+) -> None:
+    """The right payment after a wrong one confirms the booking, but the attempt stays
+    flagged: the wrong money is still there for a person to look at. Before, the capture
+    marked the attempt paid and the flag was gone from every list of attempts to review."""
+    base, owner, _ = consultancy
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, base, customer, booking)
+    assert (await _post_webhook(http, _pay_data(checkout["order_id"], 1.0))).status_code == 200
+    assert (await _post_webhook(http, _pay_data(checkout["order_id"], 150.01))).status_code == 200
+
+    expected = ["flagged_amount", "confirmed"]
+    assert await until(lambda: _outcomes(owner_engine, checkout["order_id"]), expected) == expected
+    assert await booking_status(http, base, customer, booking["id"]) == "confirmed"
+    attempt = (await ok(http, owner, "GET", f"{base}/bookings/{booking['id']}/payments"))["attempts"][0]
+    assert attempt["status"] == "flagged"
+    assert "pay SUCCESS: 100 EGP, expected 15001 EGP" in attempt["review_reason"]
+
+
 async def _gateway_refunded(simulator_url: str, order_id: str) -> float:
     async with httpx.AsyncClient() as sim:
         found = await sim.get(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booklnk.db.database import Database
 from booklnk.db.jobs import GATEWAY_QUEUE, Job, enqueue
 from booklnk.kernel.errors import Conflict, ValidationFailed
+from booklnk.payments import decisions
 from booklnk.payments.kashier.client import (
     KashierClient,
     KashierError,
@@ -145,17 +146,19 @@ async def request(
     """Record a refund intent (all that is left when `amount_minor` is None) and enqueue
     its sending; None when the booking has nothing captured to give back."""
     found = await refundable(session, business_id, booking_id, attempt_id)
-    if found is None or found.left <= 0:
-        if amount_minor is None:
-            return None
+    if (found is None or found.left <= 0) and amount_minor is not None:
         raise NothingToRefund("Nothing captured is left to refund on this booking.")
-    amount = found.left if amount_minor is None else amount_minor
-    if amount > found.left:
+    try:
+        amount = decisions.refund_amount(asked_minor=amount_minor, left_minor=found.left if found else 0)
+    except decisions.ExceedsLeft:
+        assert found is not None  # nothing found raised above
         raise ValidationFailed.on(
             field,
             "exceeds_captured",
             f"At most {found.left} can still be refunded ({found.captured} captured).",
-        )
+        ) from None
+    if amount is None or found is None:
+        return None
     intent = RefundIntent(
         business_id=business_id,
         id=uuid.uuid4(),
@@ -233,13 +236,7 @@ async def _already_refunded(
     found = await client.lookup_order(order_id)
     if not isinstance(found, OrderFound):
         return None
-    for tx in found.transactions:
-        # A refund still pending at the gateway was made all the same: never send it twice.
-        made = tx.status in ("SUCCESS", "PENDING")
-        ours = tx.operation == "refund" and made and tx.amount_minor == amount
-        if ours and tx.transaction_id not in claimed:
-            return tx.transaction_id
-    return None
+    return decisions.unclaimed_refund(found.transactions, amount, claimed)
 
 
 async def _record(

@@ -18,7 +18,6 @@ the intent it reports (same gateway id and amount) is then settled.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from datetime import datetime, timedelta
 from typing import cast
 
 import structlog
-from sqlalchemy import func, select, union_all
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import holds, transitions
@@ -37,12 +34,11 @@ from booklnk.booking.models import BookingStatus
 from booklnk.booking.repository import Audit
 from booklnk.business_types.definition import PaymentMethod
 from booklnk.db.database import Database, set_tenant
-from booklnk.payments import ledger, refunds
+from booklnk.payments import decisions, ledger, refunds, repository
 from booklnk.payments.kashier.client import OrderFound, OrderLookup
 from booklnk.payments.models import (
     AttemptPurpose,
     AttemptStatus,
-    LedgerEntry,
     LedgerKind,
     PaymentAttempt,
     PaymentOrder,
@@ -106,70 +102,72 @@ async def _apply_in(
         locked.applied_at, locked.outcome = now, "unknown_order"
         return Applied(delivery_id, "unknown_order")
     await set_tenant(session, order.business_id)
-    attempt = await _attempt(session, order.business_id, order.order_id)
-    intent = await _intent_for(session, attempt, locked) if _is_refund(locked) else None
-    if _is_refund(locked) and intent is None and gateway is None:
+    attempt = await repository.locked_attempt(session, order.business_id, order.order_id)
+    report = _report(locked)
+    intent = await repository.reported_intent(session, attempt, locked) if report.is_refund else None
+    if report.is_refund and intent is None and gateway is None:
         return _NeedsLookup(order.order_id)
-    outcome = await _effect(session, locked, attempt, intent, now, gateway)
+    if locked.event == "refund":
+        outcome = await _refund(session, locked, report, attempt, intent, gateway, now)
+    else:
+        outcome = await _pay(session, locked, report, attempt, now)
     locked.applied_at, locked.outcome = now, outcome
     return Applied(delivery_id, outcome)
 
 
-async def _attempt(session: AsyncSession, business_id: uuid.UUID, order_id: str) -> PaymentAttempt:
-    stmt = (
-        select(PaymentAttempt)
-        .where(PaymentAttempt.business_id == business_id, PaymentAttempt.order_id == order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+def _report(delivery: WebhookDelivery) -> decisions.Report:
+    return decisions.Report(delivery.event, delivery.status, delivery.amount_minor, delivery.currency)
+
+
+def _facts(attempt: PaymentAttempt) -> decisions.Attempt:
+    return decisions.Attempt(
+        amount_minor=attempt.amount_minor,
+        currency=attempt.currency,
+        open=attempt.status in (AttemptStatus.STARTED, AttemptStatus.PENDING),
+        flagged=attempt.status is AttemptStatus.FLAGGED,
     )
-    return (await session.execute(stmt)).scalar_one()
 
 
-def _is_refund(delivery: WebhookDelivery) -> bool:
-    return delivery.event == "refund" and delivery.status == "SUCCESS"
-
-
-async def _effect(
+async def _pay(
     session: AsyncSession,
     delivery: WebhookDelivery,
+    report: decisions.Report,
     attempt: PaymentAttempt,
-    intent: RefundIntent | None,
     now: datetime,
-    gateway: OrderLookup | None,
 ) -> str:
-    if delivery.event == "refund":
-        return await _refund(session, delivery, attempt, intent, gateway, now)
-    if await _known_refund(session, attempt.business_id, delivery):
-        # A refund's signed data replayed as a payment: the money went out, not in.
-        log.warning("kashier_refund_replayed_as_pay", order_id=attempt.order_id)
-        return "flagged_refund_as_pay"
-    if (delivery.amount_minor, delivery.currency) != (attempt.amount_minor, attempt.currency):
-        # Never applied silently: the payment waits for a person.
-        _flag(attempt, f"pay {delivery.status}: {delivery.amount_minor} {delivery.currency}")
-        if delivery.status == "SUCCESS":
-            await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
-        return "flagged_amount"
-    if delivery.status == "SUCCESS":
-        return await _capture(session, delivery, attempt, now)
-    if delivery.status == "PENDING":
-        return await _pending(session, attempt, now)
-    # FAILURE (or anything else): the attempt failed, unless money was already taken; the
-    # hold stays until its expiry so the customer can try again.
-    if attempt.status in (AttemptStatus.STARTED, AttemptStatus.PENDING):
-        attempt.status = AttemptStatus.FAILED
-    return f"pay_{delivery.status.lower()}"
-
-
-def _flag(attempt: PaymentAttempt, what: str) -> None:
-    attempt.status = AttemptStatus.FLAGGED
-    attempt.review_reason = f"{what}, expected {attempt.amount_minor} {attempt.currency}"
+    replayed = await repository.is_our_refund(session, attempt.business_id, delivery)
+    match decisions.on_pay(_facts(attempt), report, replayed_refund=replayed):
+        case decisions.ReplayedRefund():
+            log.warning("kashier_refund_replayed_as_pay", order_id=attempt.order_id)
+            return "flagged_refund_as_pay"
+        case decisions.FlagAmount(reason=reason, record=record):
+            attempt.status, attempt.review_reason = AttemptStatus.FLAGGED, reason
+            if record:
+                await repository.record(session, attempt, delivery, LedgerKind.CAPTURE)
+            return "flagged_amount"
+        case decisions.Capture(mark_paid=mark_paid):
+            return await _capture(session, delivery, attempt, now, mark_paid=mark_paid)
+        case decisions.ExtendHold():
+            return await _pending(session, attempt, now)
+        case decisions.Stale(outcome=outcome):
+            return outcome
+        case decisions.Fail(mark_failed=mark_failed, outcome=outcome):
+            if mark_failed:
+                attempt.status = AttemptStatus.FAILED
+            return outcome
 
 
 async def _capture(
-    session: AsyncSession, delivery: WebhookDelivery, attempt: PaymentAttempt, now: datetime
+    session: AsyncSession,
+    delivery: WebhookDelivery,
+    attempt: PaymentAttempt,
+    now: datetime,
+    *,
+    mark_paid: bool,
 ) -> str:
-    await _ledger(session, attempt, delivery, LedgerKind.CAPTURE)
-    attempt.status = AttemptStatus.PAID
+    await repository.record(session, attempt, delivery, LedgerKind.CAPTURE)
+    if mark_paid:
+        attempt.status = AttemptStatus.PAID
     attempt.gateway_order_id = _gateway_order_id(delivery)
     if attempt.purpose is AttemptPurpose.BALANCE:
         return await _balance_paid(session, attempt)
@@ -188,15 +186,17 @@ async def _capture(
 
 async def _balance_paid(session: AsyncSession, attempt: PaymentAttempt) -> str:
     """What was still due on a booking that stands, paid online: recorded, the booking as
-    it is. Money beyond the price (the desk took some meanwhile, or two pages were paid)
-    goes back from this attempt; all of it if the booking no longer stands."""
+    it is; money beyond the price goes back from this attempt, all of it if the booking no
+    longer stands."""
     booking = await booking_repository.get_booking(session, attempt.business_id, attempt.booking_id)
     assert booking is not None  # the attempt's foreign key
     found = (await ledger.totals(session, attempt.business_id, [booking.id])).get(booking.id, ledger.Totals())
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
         await _give_back(session, attempt, None, f"late_payment:booking_{booking.status.value}")
         return f"refunded:booking_{booking.status.value}"
-    surplus = min(found.paid_minor - booking.price_minor, attempt.amount_minor)
+    surplus = decisions.balance_surplus(
+        paid_minor=found.paid_minor, price_minor=booking.price_minor, attempt_minor=attempt.amount_minor
+    )
     if surplus > 0:
         await _give_back(session, attempt, surplus, "paid_beyond_price")
         return "balance_paid:surplus_refunded"
@@ -221,10 +221,6 @@ def _gateway_order_id(delivery: WebhookDelivery) -> str | None:
 
 
 async def _pending(session: AsyncSession, attempt: PaymentAttempt, now: datetime) -> str:
-    if attempt.status not in (AttemptStatus.STARTED, AttemptStatus.PENDING):
-        # A PENDING that arrives after its order failed (or was paid) is stale news: it
-        # must not keep a dead booking's time for another day.
-        return "pending_stale"
     if attempt.status is AttemptStatus.STARTED:
         attempt.status = AttemptStatus.PENDING
     hold = FAWRY_DEFAULT_HOLD
@@ -240,87 +236,52 @@ async def _pending(session: AsyncSession, attempt: PaymentAttempt, now: datetime
 async def _refund(
     session: AsyncSession,
     delivery: WebhookDelivery,
+    report: decisions.Report,
     attempt: PaymentAttempt,
     intent: RefundIntent | None,
     gateway: OrderLookup | None,
     now: datetime,
 ) -> str:
-    if not _is_refund(delivery):
-        return f"refund_{delivery.status.lower()}"
+    vouched: int | None = None
     if intent is not None:
-        captured = await _total(session, attempt, LedgerKind.CAPTURE)
+        vouched = await repository.ledger_total(session, attempt, LedgerKind.CAPTURE)
     elif isinstance(gateway, OrderFound) and _gateway_refunded(gateway, delivery):
-        # The gateway's own total: this refund may overtake its payment's webhook.
-        captured = gateway.captured_minor
-    else:
-        # Not a refund at the gateway: most likely a payment's signed data re-sent.
-        log.warning("kashier_refund_not_at_gateway", order_id=attempt.order_id)
-        return "flagged_unverified_refund"
-    problem = await _refund_problem(session, attempt, delivery, captured)
-    if problem is not None:
-        attempt.status = AttemptStatus.FLAGGED
-        attempt.review_reason = f"refund {delivery.amount_minor} {delivery.currency}: {problem}"
-        return "flagged_refund"
-    await _ledger(session, attempt, delivery, LedgerKind.REFUND)
-    if intent is not None:
-        intent.status = RefundStatus.SETTLED
-    await _withdraw_if_refunded_in_full(session, attempt, now)
-    return "refund_recorded"
+        vouched = gateway.captured_minor
+    refunded = await repository.ledger_total(session, attempt, LedgerKind.REFUND)
+    match decisions.on_refund(_facts(attempt), report, refunded_minor=refunded, vouched_capture=vouched):
+        case decisions.NotMade(outcome=outcome):
+            return outcome
+        case decisions.Unverified():
+            log.warning("kashier_refund_not_at_gateway", order_id=attempt.order_id)
+            return "flagged_unverified_refund"
+        case decisions.FlagRefund(reason=reason):
+            attempt.status, attempt.review_reason = AttemptStatus.FLAGGED, reason
+            return "flagged_refund"
+        case decisions.RecordRefund():
+            await repository.record(session, attempt, delivery, LedgerKind.REFUND)
+            if intent is not None:
+                intent.status = RefundStatus.SETTLED
+            await _withdraw_if_refunded_in_full(session, attempt, now)
+            return "refund_recorded"
 
 
 async def _withdraw_if_refunded_in_full(
     session: AsyncSession, attempt: PaymentAttempt, now: datetime
 ) -> None:
-    """A booking that stands because it was paid for (a deposit or the price up front)
-    stands no more once all of that money went back (an owner's refund, one made in
-    Kashier's dashboard): it is cancelled, its time freed, and it says why. A booking paid
-    at the venue keeps standing: its online money was never its condition."""
+    """A booking confirmed by its payment is cancelled, its time freed and its reason said,
+    once all that money went back (an owner's refund, one made in Kashier's dashboard)."""
     booking = await booking_repository.get_booking(session, attempt.business_id, attempt.booking_id)
-    if booking is None or booking.deposit_minor == 0 or booking.status is not BookingStatus.CONFIRMED:
+    if booking is None:
         return
     found = (await ledger.totals(session, attempt.business_id, [booking.id])).get(booking.id, ledger.Totals())
-    if found.captured_minor == 0 or found.paid_minor > 0:
-        return
-    if await transitions.transition(session, booking, Action.CANCEL, Audit(None, now)):
+    withdraws = decisions.withdraws(
+        deposit_minor=booking.deposit_minor,
+        confirmed=booking.status is BookingStatus.CONFIRMED,
+        captured_minor=found.captured_minor,
+        paid_minor=found.paid_minor,
+    )
+    if withdraws and await transitions.transition(session, booking, Action.CANCEL, Audit(None, now)):
         await holds.note_reason(session, attempt.business_id, attempt.booking_id, REFUNDED_IN_FULL)
-
-
-async def _refund_problem(
-    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, captured: int
-) -> str | None:
-    """Why a refund cannot be recorded as it stands: another currency, or more given
-    back than was taken."""
-    if delivery.currency != attempt.currency:
-        return f"the payment was in {attempt.currency}"
-    after = await _total(session, attempt, LedgerKind.REFUND) + delivery.amount_minor
-    if after > captured:
-        return f"refunds would reach {after}, above the {captured} captured"
-    return None
-
-
-async def _total(session: AsyncSession, attempt: PaymentAttempt, kind: LedgerKind) -> int:
-    total = await session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
-            LedgerEntry.business_id == attempt.business_id,
-            LedgerEntry.attempt_id == attempt.id,
-            LedgerEntry.kind == kind,
-        )
-    )
-    return int(total or 0)
-
-
-async def _intent_for(
-    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery
-) -> RefundIntent | None:
-    """The refund we asked for that this delivery reports (same gateway id and amount),
-    locked: it is settled by this delivery."""
-    stmt = select(RefundIntent).where(
-        RefundIntent.business_id == attempt.business_id,
-        RefundIntent.attempt_id == attempt.id,
-        RefundIntent.gateway_transaction_id == delivery.transaction_id,
-        RefundIntent.amount_minor == delivery.amount_minor,
-    )
-    return (await session.execute(stmt.limit(1).with_for_update())).scalar_one_or_none()
 
 
 def _gateway_refunded(gateway: OrderFound, delivery: WebhookDelivery) -> bool:
@@ -329,40 +290,4 @@ def _gateway_refunded(gateway: OrderFound, delivery: WebhookDelivery) -> bool:
         (tx.transaction_id, tx.operation, tx.status, tx.amount_minor, tx.currency)
         == (delivery.transaction_id, "refund", "SUCCESS", delivery.amount_minor, delivery.currency)
         for tx in gateway.transactions
-    )
-
-
-async def _known_refund(session: AsyncSession, business_id: uuid.UUID, delivery: WebhookDelivery) -> bool:
-    """The delivery's transaction id is one of our refunds (recorded, or asked for)."""
-    recorded = select(LedgerEntry.id).where(
-        LedgerEntry.business_id == business_id,
-        LedgerEntry.source == _source("refund", delivery),
-    )
-    asked = select(RefundIntent.id).where(
-        RefundIntent.business_id == business_id,
-        RefundIntent.gateway_transaction_id == delivery.transaction_id,
-    )
-    return (await session.execute(union_all(recorded, asked).limit(1))).first() is not None
-
-
-def _source(event: str, delivery: WebhookDelivery) -> str:
-    return f"kashier:{event}:{delivery.transaction_id}:{delivery.amount_minor}"
-
-
-async def _ledger(
-    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, kind: LedgerKind
-) -> None:
-    await session.execute(
-        insert(LedgerEntry)
-        .values(
-            business_id=attempt.business_id,
-            id=uuid.uuid4(),
-            booking_id=attempt.booking_id,
-            attempt_id=attempt.id,
-            kind=kind,
-            amount_minor=delivery.amount_minor,
-            currency=delivery.currency,
-            source=_source(delivery.event, delivery),
-        )
-        .on_conflict_do_nothing(index_elements=["business_id", "source"])
     )

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from booklnk.payments.cancellations import spread
+from booklnk.payments.decisions import spread
 from support import Account
 
 PRICE, DEPOSIT = 30_001, 15_001  # the consultant type takes a 50% deposit, rounded up

@@ -18,7 +18,7 @@ from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import Booking
 from booklnk.booking.service import BookingView
 from booklnk.payments import cancellations, desk, ledger, refunds
-from booklnk.payments.cancellations import refund_share
+from booklnk.payments.decisions import refund_share
 from booklnk.payments.models import DeskMethod, LedgerEntry, LedgerKind, RefundIntent
 from booklnk.tenancy.context import BusinessContext
 

@@ -8,21 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.payments import refunds
-
-
-def refund_share(left_minor: int, percent: int) -> int:
-    """`percent` of what can still be refunded, in whole piasters (rounded down)."""
-    return left_minor * percent // 100
-
-
-def spread(amount_minor: int, lefts: list[int]) -> list[int]:
-    """`amount_minor` taken from each attempt's refundable amount in turn, oldest first.
-    Pure: the parts sum to the amount when the lefts cover it."""
-    parts: list[int] = []
-    for left in lefts:
-        part = max(0, min(left, amount_minor - sum(parts)))
-        parts.append(part)
-    return parts
+from booklnk.payments.decisions import refund_share, spread
 
 
 async def refund_cancellation(

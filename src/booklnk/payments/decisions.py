@@ -164,6 +164,22 @@ def withdraws(*, deposit_minor: int, confirmed: bool, captured_minor: int, paid_
     return deposit_minor > 0 and confirmed and captured_minor > 0 and paid_minor <= 0
 
 
+def refund_share(left_minor: int, percent: int) -> int:
+    """A cancellation policy's `percent` of what can still be refunded, in whole
+    piasters (rounded down)."""
+    return left_minor * percent // 100
+
+
+def spread(amount_minor: int, lefts: list[int]) -> list[int]:
+    """`amount_minor` taken from each attempt's refundable amount in turn, oldest first.
+    Pure: the parts sum to the amount when the lefts cover it."""
+    parts: list[int] = []
+    for left in lefts:
+        part = max(0, min(left, amount_minor - sum(parts)))
+        parts.append(part)
+    return parts
+
+
 class ExceedsLeft(ValueError):
     """More asked back than can still be refunded."""
 

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import sys
+
+from pydantic import ValidationError
+
 from booklnk.business_types import loader, service
-from booklnk.config import Settings
+from booklnk.config import Settings, configuration_problems
 from booklnk.db.database import Database
 from booklnk.db.embedded import embedded_database_url
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.tenancy.credentials import Passwords
+
+# A refused configuration exits with this code (as a command-line usage error does).
+CONFIGURATION_EXIT = 2
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; a refused configuration prints one line per
+    problem on stderr (never a value, never a traceback) and exits 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for line in configuration_problems(exc):
+            print(f"configuration error: {line}", file=sys.stderr)
+        raise SystemExit(CONFIGURATION_EXIT) from None
 
 
 def database_url(settings: Settings) -> str:

@@ -3,17 +3,24 @@ the environment at import time."""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+_SIM_API_KEY = "sim-payment-api-key"
+_SIM_SECRET_KEY = "sim-secret$key"
+_SIM_MID = "MID-0000-000"
+_ENV_PREFIX = "BOOKLNK_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOOKLNK_", extra="ignore")
+    # A refused value is never echoed back (it may be a secret, or end with one).
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="ignore", hide_input_in_errors=True)
 
     # Unset: an embedded PostgreSQL (pgserver) is started under `embedded_pg_dir`.
     # This login owns the schema and runs migrations.
@@ -54,9 +61,9 @@ class Settings(BaseSettings):
 
     # Kashier (PROTOCOL.md). The defaults talk to `booklnk kashier-sim` on its default port;
     # real Kashier (test or live) is a matter of these values only.
-    kashier_mid: str = "MID-0000-000"
-    kashier_api_key: SecretStr = SecretStr("sim-payment-api-key")
-    kashier_secret_key: SecretStr = SecretStr("sim-secret$key")
+    kashier_mid: str = _SIM_MID
+    kashier_api_key: SecretStr = SecretStr(_SIM_API_KEY)
+    kashier_secret_key: SecretStr = SecretStr(_SIM_SECRET_KEY)
     kashier_mode: Literal["test", "live"] = "test"
     kashier_hpp_url: str = "http://127.0.0.1:8790"
     kashier_api_url: str = "http://127.0.0.1:8790"
@@ -89,21 +96,62 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _production_needs_real_secrets(self) -> Settings:
-        secret = self.jwt_secret.get_secret_value()
-        if self.environment == "production" and (secret == _DEV_JWT_SECRET or len(secret) < 32):
-            raise ValueError(
-                "BOOKLNK_JWT_SECRET must be set to a random value of 32+ characters in production"
-            )
-        if (
-            self.environment == "production"
-            and self.kashier_api_key.get_secret_value() == "sim-payment-api-key"
-        ):
-            raise ValueError(
-                "BOOKLNK_KASHIER_API_KEY (and the other Kashier settings) must be set in production"
-            )
+    def _production_is_real(self) -> Settings:
+        problems = production_problems(self) if self.environment == "production" else []
+        if problems:
+            # One problem per line: `configuration_problems` prints each on its own.
+            raise ValueError("\n".join(problems))
         return self
 
     @property
     def json_logs(self) -> bool:
         return self.log_json if self.log_json is not None else self.environment == "production"
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What a production deployment must not run with: development secrets, the
+    simulator's Kashier keys or its test mode, and addresses only this machine can reach
+    (Kashier would be told to send its webhooks to a loopback `public_base_url`)."""
+    problems = []
+    secret = settings.jwt_secret.get_secret_value()
+    if secret == _DEV_JWT_SECRET or len(secret) < 32:
+        problems.append("BOOKLNK_JWT_SECRET must be set to a random value of 32+ characters in production")
+    if settings.kashier_api_key.get_secret_value() == _SIM_API_KEY:
+        problems.append("BOOKLNK_KASHIER_API_KEY must be set in production (it is the simulator's)")
+    if settings.kashier_secret_key.get_secret_value() == _SIM_SECRET_KEY:
+        problems.append("BOOKLNK_KASHIER_SECRET_KEY must be set in production (it is the simulator's)")
+    if settings.kashier_mid == _SIM_MID:
+        problems.append("BOOKLNK_KASHIER_MID must be set in production (it is the simulator's)")
+    if settings.kashier_mode != "live":
+        problems.append("BOOKLNK_KASHIER_MODE must be live in production (test takes no real money)")
+    for name in ("kashier_hpp_url", "kashier_api_url", "kashier_fep_url", "public_base_url"):
+        if _loopback(getattr(settings, name)):
+            problems.append(
+                f"{_ENV_PREFIX}{name.upper()} must be an address reachable from outside in production"
+                " (it points at this machine)"
+            )
+    return problems
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def configuration_problems(error: ValidationError) -> list[str]:
+    """A refused configuration, one line per problem, naming the variable and the rule,
+    never the value."""
+    lines = []
+    for found in error.errors(include_input=False, include_url=False):
+        message = str(found["msg"]).removeprefix("Value error, ")
+        names = [str(part) for part in found["loc"]]
+        where = ""
+        if names:
+            where = "DATABASE_URL" if names[0] == "database_url" else _ENV_PREFIX + names[0].upper()
+        lines += [f"{where}: {line}" if where else line for line in message.splitlines()]
+    return lines

@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from booklnk.api.app import create_app
-from booklnk.bootstrap import open_database
-from booklnk.config import Settings
+from booklnk.bootstrap import load_settings, open_database
 from booklnk.logging import configure_logging
 
 
 def create_app_from_env() -> FastAPI:
-    settings = Settings()
+    settings = load_settings()
     configure_logging(json=settings.json_logs, level=settings.log_level)
     return create_app(settings, open_database(settings))

@@ -12,7 +12,14 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
-from booklnk.bootstrap import database_url, kashier_config, load_business_types, open_database, passwords_for
+from booklnk.bootstrap import (
+    database_url,
+    kashier_config,
+    load_business_types,
+    load_settings,
+    open_database,
+    passwords_for,
+)
 from booklnk.cli.children import Child
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
@@ -34,7 +41,7 @@ app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    settings = load_settings()
     configure_logging(json=settings.json_logs, level=settings.log_level)
     return settings
 

@@ -68,6 +68,15 @@ class Problem(BaseModel):
     staff_id: str | None = Field(default=None, description="`instructor_busy`: the instructor who is.")
     starts_at: datetime | None = Field(default=None, description="`resource_busy`, `instructor_busy`: when.")
     waitlist: str | None = Field(default=None, description="`session_full`: the session's waitlist.")
+    booking_status: str | None = Field(
+        default=None,
+        description="`invalid_transition`: the booking's status, which the action cannot leave "
+        "(`status` is the HTTP status).",
+        examples=["cancelled"],
+    )
+    action: str | None = Field(
+        default=None, description="`invalid_transition`: the action refused.", examples=["cancel"]
+    )
 
 
 def problem_response(
@@ -80,7 +89,10 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    # Extension members come first so that none can overwrite a member RFC 9457 defines
+    # (a domain error's `status` once replaced the HTTP status).
     body: dict[str, Any] = {
+        **(extra or {}),
         "type": f"https://booklnk.dev/problems/{code}",
         "title": _TITLES.get(status, "Error"),
         "status": status,
@@ -89,7 +101,6 @@ def problem_response(
         "instance": request.url.path,
         "request_id": correlation_id.get(),
         "errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in issues or []],
-        **(extra or {}),
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 

@@ -98,7 +98,8 @@ def next_status(current: BookingStatus, action: Action) -> BookingStatus:
     except KeyError:
         raise InvalidTransition(
             f"A {current.value} booking cannot {action.value.replace('_', ' ')}.",
-            extra={"status": current.value, "action": action.value},
+            # `status` is RFC 9457's (the HTTP status): the booking's goes by its own name.
+            extra={"booking_status": current.value, "action": action.value},
         ) from None
 
 

@@ -4,8 +4,8 @@ they die, until the server stops.
 A child that dies (killed by the OOM killer or by hand with SIGKILL, or exiting with an
 error) is started again after a backoff (doubling up to ten seconds, reset once it has run
 for a minute), and its exit is logged with its code. A child that stops cleanly (exit 0)
-was asked to, by a signal: Ctrl-C or a SIGTERM reaches the server's whole process group,
-so its children stop with it rather than race its shutdown.
+was asked to: by the server stopping it, or by a signal sent to the server's whole process
+group (Ctrl-C in a terminal), so it is not started again to race the server's shutdown.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ STOP_SECONDS = 20.0
 class Child:
     """`python -m booklnk.cli <command>`, kept running by a daemon thread."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, *args: str) -> None:
         self.command = command
+        self._argv = [sys.executable, "-m", "booklnk.cli", command, *args]
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -66,7 +67,7 @@ class Child:
                 if self._stopping.is_set():
                     return
                 started = time.monotonic()
-                self._process = subprocess.Popen([sys.executable, "-m", "booklnk.cli", self.command])
+                self._process = subprocess.Popen(self._argv)
                 process = self._process
             code = process.wait()
             if self._stopping.is_set() or code == 0:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import signal
 from datetime import date
 from typing import Annotated
 
+import structlog
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -20,6 +22,7 @@ from booklnk.bootstrap import (
     open_database,
     passwords_for,
 )
+from booklnk.cli import served
 from booklnk.cli.children import Child
 from booklnk.config import Settings
 from booklnk.db.migrate import upgrade
@@ -38,6 +41,8 @@ from booklnk.tenancy.schemas import RegisterIn
 from booklnk.tenancy.system import business_ids
 
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
+log = structlog.get_logger(__name__)
+SIMULATOR_PORT = 8790  # where the default Kashier URLs point
 
 
 def _settings() -> Settings:
@@ -80,20 +85,35 @@ def serve(
     ] = False,
     with_simulator: Annotated[
         bool,
-        typer.Option("--kashier-sim", help="Also run the Kashier simulator (port 8790), as a child process."),
+        typer.Option("--kashier-sim", help="Also run the Kashier simulator, as a child process."),
     ] = False,
+    simulator_port: Annotated[
+        int, typer.Option("--kashier-sim-port", min=1, max=65535, help="The simulator's port.")
+    ] = SIMULATOR_PORT,
 ) -> None:
-    """Migrate, then serve the HTTP API."""
+    """Migrate, then serve the HTTP API. SIGTERM or SIGINT stops it, its children and the
+    embedded PostgreSQL it started."""
+    _exit_on(signal.SIGTERM)
+    base = f"http://{host}:{port}"
+    sim = simulator_port if with_simulator else None
+    os.environ.update(served.defaults(os.environ, host=host, port=port, simulator_port=sim))
     settings = _settings()
+    urls = {
+        "BOOKLNK_PUBLIC_BASE_URL": settings.public_base_url,
+        "BOOKLNK_KASHIER_HPP_URL": settings.kashier_hpp_url,
+        "BOOKLNK_KASHIER_API_URL": settings.kashier_api_url,
+        "BOOKLNK_KASHIER_FEP_URL": settings.kashier_fep_url,
+    }
+    for found in served.elsewhere(urls, port=port, simulator_port=sim):
+        log.warning("url_points_elsewhere", setting=found.setting, port=found.port, served=found.served)
     url = _migrate(settings)
     if with_demo:
         _print_demo(asyncio.run(_load_demo(settings)))
-    # Worker processes re-read settings; hand them the resolved (maybe embedded) server.
-    os.environ["DATABASE_URL"] = url
-    children = [("worker", with_worker), ("kashier-sim", with_simulator)]
-    for command in (name for name, wanted in children if wanted):
-        atexit.register(Child(command).start().stop)
-    base = f"http://{host}:{port}"
+    os.environ["DATABASE_URL"] = url  # the resolved (maybe embedded) server
+    if with_worker:
+        atexit.register(Child("worker").start().stop)
+    if with_simulator:
+        atexit.register(Child("kashier-sim", "--port", str(simulator_port)).start().stop)
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
     uvicorn.run(
         "booklnk.api.main:create_app_from_env",
@@ -105,6 +125,18 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
     )
+
+
+def _exit_on(sig: signal.Signals) -> None:
+    """Leave by SystemExit on `sig`, so atexit stops the children and the embedded
+    PostgreSQL. (uvicorn shuts down gracefully on SIGTERM and then raises the signal again
+    with the handler found before it started: by default that kills the process outright,
+    leaving them all running.)"""
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(sig, leave)
 
 
 @app.command()
@@ -194,7 +226,7 @@ async def _reconcile(settings: Settings, day: date) -> None:
 @app.command("kashier-sim")
 def kashier_sim(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (the default Kashier URLs point here).")] = 8790,
+    port: Annotated[int, typer.Option(help="Port (the default Kashier URLs point here).")] = SIMULATOR_PORT,
 ) -> None:
     """Run the local Kashier simulator with this deployment's Kashier keys."""
     settings = _settings()

@@ -20,7 +20,7 @@ from booklnk.tenancy import credentials
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.credentials import Passwords
 from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, is_platform_admin, note_context_user
+from booklnk.tenancy.service import access_business, check_account, is_platform_admin, note_context_user
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT access token from POST /v1/auth/login.")
 
@@ -80,14 +80,15 @@ def _verified_claims(token: str, secret: str) -> credentials.AccessClaims | None
     return credentials.decode_access_token(token, secret=secret, now=_EPOCH)
 
 
-async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def bearer_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    """The token's caller, its account not yet looked up (see `signed_in_actor`)."""
     if actor is None:
         raise Unauthorized("Sign in: this route needs a bearer access token.")
     return actor
 
 
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
-ActorDep = Annotated[Actor, Depends(current_actor)]
+BearerActorDep = Annotated[Actor, Depends(bearer_actor)]
 
 
 async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterator[AsyncSession]:
@@ -102,6 +103,16 @@ async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterato
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
+async def signed_in_actor(actor: BearerActorDep, session: SessionDep) -> Actor:
+    """The caller, whose account still exists (401 `invalid_token` once it is deleted).
+    Business routes check this in their guard's one query instead."""
+    await check_account(session, actor)
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(signed_in_actor)]
+
+
 async def platform_admin(actor: ActorDep, session: SessionDep) -> Actor:
     # The token's claim opens the door, the account decides: a demotion takes effect at once.
     if not actor.is_platform_admin or not await is_platform_admin(session, actor):
@@ -114,7 +125,9 @@ BusinessIdPath = Annotated[uuid.UUID, Path(description="The business (tenant) id
 
 
 def _business_guard(require: Role | None):  # type: ignore[no-untyped-def]  # FastAPI dependency factory
-    async def guard(business_id: BusinessIdPath, session: SessionDep, actor: ActorDep) -> BusinessContext:
+    async def guard(
+        business_id: BusinessIdPath, session: SessionDep, actor: BearerActorDep
+    ) -> BusinessContext:
         return await access_business(session, actor, business_id, require=require)
 
     return guard

@@ -92,7 +92,9 @@ async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Busines
 
 
 def _business_access(*, enter: bool) -> Select[Any]:
-    columns: list[Any] = [Business, Membership.role, cast(BusinessType.definition, Text)]
+    # Whether the caller's account still exists rides along: a token outlives its account.
+    account_exists = select(User.id).where(User.id == bindparam("user_id")).exists()
+    columns: list[Any] = [Business, Membership.role, cast(BusinessType.definition, Text), account_exists]
     if enter:
         columns.append(func.set_config("app.tenant_id", bindparam("tenant_id", type_=String), True))
     return (
@@ -126,9 +128,10 @@ async def get_business_with_type(
 
 async def get_business_access(
     session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID, *, enter: bool = False
-) -> tuple[Business, Role | None, str] | None:
-    """In one query: the business, the user's role there (None: no membership) and its
-    type's stored definition as JSON text. None when there is no such business.
+) -> tuple[Business, Role | None, str, bool] | None:
+    """In one query: the business, the user's role there (None: no membership), its
+    type's stored definition as JSON text and whether the user's account exists. None when
+    there is no such business.
 
     `enter`: the same statement also sets the transaction's tenant to the business (when it
     exists), for the statements after it. The caller must know that the transaction's
@@ -139,7 +142,11 @@ async def get_business_access(
     if enter:
         params["tenant_id"] = str(business_id)
     row = (await session.execute(_ENTER_BUSINESS if enter else _BUSINESS_ACCESS, params)).one_or_none()
-    return (row[0], row[1], row[2]) if row is not None else None
+    return (row[0], row[1], row[2], row[3]) if row is not None else None
+
+
+async def user_exists(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    return (await session.get(User, user_id)) is not None
 
 
 async def businesses_page(

@@ -59,7 +59,9 @@ async def access_business(
         found = await repository.get_business_access(session, business_id, actor.user_id)
     if found is None:
         raise BusinessNotFound("No such business.")
-    business, role, definition = found
+    business, role, definition, account_exists = found
+    if not account_exists:
+        raise _account_gone()
     if (require is Role.OWNER and role is not Role.OWNER) or (require is Role.STAFF and role is None):
         raise InsufficientRole(f"This action needs the {require.value} role in this business.")
     return context_for(business, definition, actor=actor, role=role)
@@ -170,6 +172,17 @@ async def customer_for(
     return customer_id
 
 
+def _account_gone() -> InvalidToken:
+    # A still-valid token of a deleted account: the token, not the caller's role, is wrong.
+    return InvalidToken("This account no longer exists.")
+
+
+async def check_account(session: AsyncSession, actor: Actor) -> None:
+    """The token's account still exists (a token lives on after its account is deleted)."""
+    if not await repository.user_exists(session, actor.user_id):
+        raise _account_gone()
+
+
 async def is_platform_admin(session: AsyncSession, actor: Actor) -> bool:
     user = await repository.get_user(session, actor.user_id)
     return user is not None and user.is_platform_admin
@@ -180,8 +193,8 @@ async def describe_user(
 ) -> tuple[User, Sequence[tuple[Membership, Business]]]:
     """The signed-in user and where they hold a role."""
     user = await repository.get_user(session, actor.user_id)
-    if user is None:  # a still-valid token of a deleted account
-        raise InvalidToken("This account no longer exists.")
+    if user is None:
+        raise _account_gone()
     return user, await repository.list_user_memberships(session, actor.user_id)
 
 

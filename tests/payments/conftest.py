@@ -10,6 +10,17 @@ import pytest
 from flow_support import open_consultancy
 from kashier_support import API_KEY, MID, SECRET_KEY, Receiver, Sim
 
+# The outage stack (a PostgreSQL of a module's own that can be stopped, a patient Kashier
+# simulator, `booklnk serve` on them): found by pytest here, one per test module using it.
+from outage_support import (  # noqa: F401
+    outage_api,
+    outage_engine,
+    outage_env,
+    outage_http,
+    patient_simulator,
+    restartable_database,
+)
+
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.simulator import ServerThread, SimulatorSettings, create_app
 from race_support import LiveServer, running_job_workers, running_server

@@ -43,6 +43,7 @@ from booklnk.tenancy.system import business_ids
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
 log = structlog.get_logger(__name__)
 SIMULATOR_PORT = 8790  # where the default Kashier URLs point
+RECONCILE_INCOMPLETE = 1  # `reconcile`'s exit code when some lookups failed
 
 
 def _settings() -> Settings:
@@ -186,10 +187,16 @@ def reconcile(
         raise typer.BadParameter("give the day as YYYY-MM-DD", param_hint="--date") from None
     settings = _settings()
     _migrate(settings)
-    asyncio.run(_reconcile(settings, parsed))
+    failed = asyncio.run(_reconcile(settings, parsed))
+    if failed:
+        # A cron job or an operator's script must see that the day is not closed.
+        typer.echo(f"{failed} lookups failed: the day is not fully reconciled; run it again.", err=True)
+        raise typer.Exit(RECONCILE_INCOMPLETE)
 
 
-async def _reconcile(settings: Settings, day: date) -> None:
+async def _reconcile(settings: Settings, day: date) -> int:
+    """Reconcile every business's `day`; the number of lookups that failed."""
+    failed = 0
     db = open_database(settings)
     try:
         async with db.transaction() as session:
@@ -211,6 +218,7 @@ async def _reconcile(settings: Settings, day: date) -> None:
                     progress=progress,
                     lookback_days=settings.reconcile_lookback_days,
                 )
+                failed += result.lookups_failed if result is not None else 0
                 if result is not None and result.orders_checked:
                     retry = " (run the day again to retry them)" if result.lookups_failed else ""
                     typer.echo(
@@ -221,6 +229,7 @@ async def _reconcile(settings: Settings, day: date) -> None:
                     )
     finally:
         await db.dispose()
+    return failed
 
 
 @app.command("kashier-sim")

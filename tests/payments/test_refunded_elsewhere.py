@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from flow_support import money, ok, paid_booking, until
+from flow_support import CARD, held_booking, money, ok, paid_booking, pay, set_faults, start_checkout, until
 from kashier_support import API_KEY, MID, SECRET_KEY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -94,6 +94,33 @@ async def test_a_booking_refunded_in_full_in_the_dashboard_no_longer_stands(
         return str((await _booking(http, base, customer, booking["id"]))["status"])
 
     assert await until(status, "cancelled") == "cancelled"
+
+
+async def test_a_payment_applied_after_its_full_refund_does_not_bring_the_booking_back(
+    http: httpx.AsyncClient,
+    consultancy: tuple[str, Account, str],
+    simulator_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    """The pay webhook held back behind the refund webhook of a full dashboard refund (a
+    delay, a drop healed by reconciliation): the same end as in the usual order, the
+    booking cancelled with its reason. Before, the capture confirmed it with nothing paid:
+    the end state depended on which webhook came first. (Found by the fault run.)"""
+    base, _, _ = consultancy
+    customer, booking = await held_booking(http, consultancy)
+    checkout = await start_checkout(http, base, customer, booking)
+    await set_faults(simulator_url, checkout["order_id"], hold=True)  # sent after the next one
+    await pay(simulator_url, checkout, **CARD)
+    await _dashboard_refund(simulator_url, checkout["order_id"], DEPOSIT)
+
+    async def outcomes() -> list[str]:
+        return await _outcomes(owner_engine, checkout["order_id"])
+
+    expected = ["refund_recorded", "confirmed"]
+    assert await until(outcomes, expected) == expected
+    shown = await _booking(http, base, customer, booking["id"])
+    assert shown["status"] == "cancelled"
+    assert shown["status_reason"] == settlement.REFUNDED_IN_FULL
 
 
 async def _outcomes(engine: AsyncEngine, order_id: str) -> list[str]:

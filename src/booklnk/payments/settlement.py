@@ -174,7 +174,11 @@ async def _capture(
     outcome = await holds.settle_payment(session, attempt.business_id, attempt.booking_id, now=now)
     if outcome == "reconfirmed":
         await holds.note_reason(session, attempt.business_id, attempt.booking_id, LATE_BUT_FREE)
-    elif outcome != "confirmed":
+    if outcome in ("confirmed", "reconfirmed"):
+        # Its refunds may have been applied first (their webhooks overtook this one, or
+        # reconciliation healed this one later): the end is the same in either order.
+        await _withdraw_if_refunded_in_full(session, attempt, now)
+    else:
         # Late money for a time someone else took, for a booking no longer wanted, or a
         # second capture of a paid booking: recorded above, and this money (never more)
         # given back.

@@ -1,0 +1,224 @@
+"""What the commands do, once their options are parsed: this module imports the whole stack
+(the database, the jobs, Kashier's client, the web server), so `booklnk.cli.main` imports
+it only inside a command, and `booklnk --help` stays quick."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+from datetime import date
+
+import structlog
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from booklnk.bootstrap import (
+    database_url,
+    kashier_config,
+    load_business_types,
+    load_settings,
+    open_database,
+    passwords_for,
+)
+from booklnk.cli import served
+from booklnk.cli.children import Child
+from booklnk.config import Settings
+from booklnk.db.migrate import upgrade
+from booklnk.demo.loader import Login, load_demo
+from booklnk.jobs import worker as worker_loop
+from booklnk.jobs.health import Health, HealthServer
+from booklnk.jobs.runtime import Runtime
+from booklnk.jobs.tasks import create_job_app
+from booklnk.kernel.clock import SystemClock, utcnow
+from booklnk.logging import configure_logging
+from booklnk.payments import reconciliation
+from booklnk.payments.kashier.client import KashierClient
+from booklnk.payments.kashier.simulator import serve as serve_simulator
+from booklnk.tenancy.auth import make_platform_admin
+from booklnk.tenancy.schemas import RegisterIn
+from booklnk.tenancy.system import business_ids
+
+log = structlog.get_logger(__name__)
+
+
+def settings() -> Settings:
+    found = load_settings()
+    configure_logging(json=found.json_logs, level=found.log_level)
+    return found
+
+
+def migrate(settings: Settings) -> str:
+    url = database_url(settings)
+    typer.echo("Applying migrations…", err=True)
+    upgrade(url)
+    return url
+
+
+def demo(settings: Settings) -> None:
+    print_demo(asyncio.run(_load_demo(settings)))
+
+
+def serve(
+    *, host: str, port: int, workers: int, with_demo: bool, with_worker: bool, simulator_port: int | None
+) -> None:
+    base = f"http://{host}:{port}"
+    os.environ.update(served.defaults(os.environ, host=host, port=port, simulator_port=simulator_port))
+    found = settings()
+    urls = {
+        "BOOKLNK_PUBLIC_BASE_URL": found.public_base_url,
+        "BOOKLNK_KASHIER_HPP_URL": found.kashier_hpp_url,
+        "BOOKLNK_KASHIER_API_URL": found.kashier_api_url,
+        "BOOKLNK_KASHIER_FEP_URL": found.kashier_fep_url,
+    }
+    for elsewhere in served.elsewhere(urls, port=port, simulator_port=simulator_port):
+        log.warning(
+            "url_points_elsewhere", setting=elsewhere.setting, port=elsewhere.port, served=elsewhere.served
+        )
+    url = migrate(found)
+    if with_demo:
+        demo(found)
+    os.environ["DATABASE_URL"] = url  # the resolved (maybe embedded) server
+    if with_worker:
+        atexit.register(Child("worker").start().stop)
+    if simulator_port is not None:
+        atexit.register(Child("kashier-sim", "--port", str(simulator_port)).start().stop)
+    typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
+    uvicorn.run(
+        "booklnk.api.main:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=found.trusted_proxies,
+    )
+
+
+def worker(*, concurrency: int, gateway_concurrency: int) -> None:
+    found = settings()
+    url = migrate(found)
+    typer.echo("Worker started. Ctrl-C to stop.", err=True)
+    options = worker_loop.Options(
+        concurrency=concurrency,
+        gateway_concurrency=gateway_concurrency,
+        heartbeat_seconds=found.worker_heartbeat_seconds,
+        stalled_seconds=found.worker_stalled_seconds,
+    )
+    asyncio.run(_run_worker(found, url, options))
+
+
+async def _run_worker(settings: Settings, url: str, options: worker_loop.Options) -> None:
+    runtime = Runtime(open_database(settings), SystemClock(), settings)
+    health = Health(settings.worker_stalled_seconds)
+    server = HealthServer(health, settings.worker_health_host, settings.worker_health_port)
+    server.serve()
+    try:
+        async with create_job_app(url).open_async() as job_app:
+            await worker_loop.run(job_app, runtime, options, health)
+    finally:
+        server.close()
+        await runtime.aclose()
+        await runtime.db.dispose()
+
+
+def reconcile(day: date) -> int:
+    """Reconcile every business's `day`; the number of lookups that failed."""
+    found = settings()
+    migrate(found)
+    return asyncio.run(_reconcile(found, day))
+
+
+async def _reconcile(settings: Settings, day: date) -> int:
+    failed = 0
+    db = open_database(settings)
+    try:
+        async with db.transaction() as session:
+            tenants = await business_ids(session)
+        async with KashierClient(kashier_config(settings)) as client:
+            for number, tenant in enumerate(tenants, 1):
+
+                def progress(done: int, total: int, number: int = number) -> None:
+                    typer.echo(
+                        f"\r  business {number}/{len(tenants)}: {done}/{total} orders", nl=False, err=True
+                    )
+
+                result = await reconciliation.reconcile(
+                    db,
+                    client,
+                    tenant,
+                    day,
+                    now=utcnow(),
+                    progress=progress,
+                    lookback_days=settings.reconcile_lookback_days,
+                )
+                failed += result.lookups_failed if result is not None else 0
+                if result is not None and result.orders_checked:
+                    retry = " (run the day again to retry them)" if result.lookups_failed else ""
+                    typer.echo(
+                        f"\r  business {tenant}: {result.orders_checked} orders, "
+                        f"{result.new_mismatches} new mismatches, {result.healed} healed, "
+                        f"{result.lookups_failed} lookups failed{retry}",
+                        err=True,
+                    )
+    finally:
+        await db.dispose()
+    return failed
+
+
+def kashier_sim(*, host: str, port: int) -> None:
+    found = settings()
+    typer.echo(f"Kashier simulator on http://{host}:{port} (admin: /__sim/*)", err=True)
+    serve_simulator(
+        host,
+        port,
+        api_key=found.kashier_api_key.get_secret_value(),
+        secret_key=found.kashier_secret_key.get_secret_value(),
+        mid=found.kashier_mid,
+    )
+
+
+def create_admin(*, email: str, password: str, full_name: str) -> None:
+    try:
+        account = RegisterIn(email=email, password=password, full_name=full_name)
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+    found = settings()
+    migrate(found)
+
+    async def run() -> None:
+        db = open_database(found)
+        try:
+            async with db.transaction() as session:
+                await make_platform_admin(
+                    session,
+                    passwords_for(found),
+                    email=str(account.email),
+                    password=account.password,
+                    full_name=account.full_name,
+                )
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"Platform admin {account.email} is ready.", err=True)
+
+
+async def _load_demo(settings: Settings) -> list[Login]:
+    if settings.environment == "production":
+        # The demo's accounts have a published password, one of them a platform admin.
+        raise typer.BadParameter("the demo is not loaded in production")
+    db = open_database(settings)
+    try:
+        await load_business_types(db, settings)
+        return await load_demo(db, passwords_for(settings))
+    finally:
+        await db.dispose()
+
+
+def print_demo(logins: list[Login]) -> None:
+    typer.echo("Demo logins (email / password / what):", err=True)
+    for login in logins:
+        typer.echo(f"  {login.email:<30} {login.password:<18} {login.what}", err=True)

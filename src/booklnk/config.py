@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma list, or "*"): the login throttle
     # counts per client address, so behind a load balancer name it here.
     trusted_proxies: str = "127.0.0.1"
+    # Request bodies larger than these answer 413 before anything parses them. The largest
+    # legitimate bodies are a few KB (a service naming 200 staff, a week of 200 intervals,
+    # a business type with an intake schema); Kashier's webhooks are about 1 KB.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_webhook_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
 
     @model_validator(mode="after")
     def _stalled_after_missed_heartbeats(self) -> Settings:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from booklnk.api.body_limit import BodyLimitMiddleware
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
-from booklnk.api.problems import Problem, install_problem_handlers, problem_responses
+from booklnk.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_responses
 from booklnk.api.routes import (
     auth,
     booking_lists,
@@ -24,6 +26,7 @@ from booklnk.api.routes import (
     classes,
     payments,
 )
+from booklnk.api.routes.payments import KASHIER_WEBHOOK_PATH
 from booklnk.bootstrap import load_business_types, passwords_for
 from booklnk.config import Settings
 from booklnk.db.database import Database
@@ -65,6 +68,12 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.state.clock = clock or SystemClock()
 
     install_problem_handlers(app)
+    # Innermost of the three: a refused body is still logged, counted and given a request id.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.max_body_bytes,
+        per_path={KASHIER_WEBHOOK_PATH: settings.max_webhook_body_bytes},
+    )
     app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
 
@@ -85,5 +94,18 @@ def _openapi(app: FastAPI) -> dict[str, object]:
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
             ref_template="#/components/schemas/{model}"
         )
+        _document_body_limit(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _document_body_limit(schema: dict[str, Any]) -> None:
+    """Every operation that takes a body may answer 413 `body_too_large` (`BodyLimitMiddleware`)."""
+    too_large = {
+        "description": "The body is larger than the route accepts (`body_too_large`, naming its `limit`)",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", too_large)

@@ -28,6 +28,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Validation failed",
     429: "Too many requests",
@@ -60,7 +61,11 @@ class Problem(BaseModel):
     )
     earliest: datetime | None = Field(default=None, description="`too_early`: when the action becomes due.")
     latest: datetime | None = Field(default=None, description="`too_late`: when it stopped being allowed.")
-    limit: int | None = Field(default=None, description="`too_many_holds`, `daily_limit_reached`: the limit.")
+    limit: int | None = Field(
+        default=None,
+        description="`too_many_holds`, `daily_limit_reached`: the limit; `body_too_large`: the route's "
+        "body limit in bytes.",
+    )
     free_until: datetime | None = Field(
         default=None, description="`cancellation_window_passed`: when free cancellation ended."
     )
@@ -105,6 +110,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body past its route's limit (see `api.body_limit`), met while reading it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status_code=413, detail=f"The request body is larger than this route accepts ({limit} bytes)."
+        )
+        self.limit = limit
+
+
+def body_too_large_response(request: Request, exc: BodyTooLarge) -> JSONResponse:
+    return problem_response(
+        request, status=413, code="body_too_large", detail=str(exc.detail), extra={"limit": exc.limit}
+    )
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -145,6 +166,11 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BodyTooLarge)
+    return body_too_large_response(request, exc)
+
+
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     # PostgreSQL's class 22 (data exception): a value that passed validation but cannot be
     # stored, e.g. a NUL character in text. The client's fault, so 422, never 500.
@@ -173,6 +199,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BooklnkError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(BodyTooLarge, _on_body_too_large)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

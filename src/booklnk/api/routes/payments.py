@@ -31,6 +31,8 @@ from booklnk.payments.schemas import (
 )
 
 router = APIRouter(tags=["payments"])
+# Kashier is told to call this path; the app gives it a body limit of its own.
+KASHIER_WEBHOOK_PATH = "/v1/webhooks/kashier"
 
 
 @router.post(
@@ -55,7 +57,7 @@ async def start_checkout(
 ) -> CheckoutOut | JSONResponse:
     base = settings.public_base_url.rstrip("/")
     callbacks = checkout.Callbacks(
-        redirect_url=f"{base}/v1/payments/kashier/return", webhook_url=f"{base}/v1/webhooks/kashier"
+        redirect_url=f"{base}/v1/payments/kashier/return", webhook_url=f"{base}{KASHIER_WEBHOOK_PATH}"
     )
 
     async def create() -> CheckoutOut:
@@ -136,13 +138,13 @@ async def refund_booking(
 
 
 @router.post(
-    "/v1/webhooks/kashier",
+    KASHIER_WEBHOOK_PATH,
     summary="Kashier's server-to-server webhook",
     description="Verified against the Payment API key (`x-kashier-signature`), stored once per distinct "
     "event and acknowledged; its effect is applied by the worker. Unsigned or wrongly signed: 401, "
     "nothing recorded.",
     response_model=WebhookAck,
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 413, 422),
     openapi_extra={"security": []},
 )
 async def receive_webhook(

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from booklnk.business_types import loader, service
 from booklnk.config import Settings, configuration_problems
 from booklnk.db.database import Database
-from booklnk.db.embedded import embedded_database_url
+from booklnk.db.embedded import EmbeddedUnavailable, embedded_database_url
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.tenancy.credentials import Passwords
 
@@ -31,7 +31,11 @@ def load_settings() -> Settings:
 def database_url(settings: Settings) -> str:
     """The configured server, or the embedded one when DATABASE_URL is unset."""
     if settings.database_url is None:
-        return embedded_database_url(settings.embedded_pg_dir)
+        try:
+            return embedded_database_url(settings.embedded_pg_dir)
+        except EmbeddedUnavailable as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(CONFIGURATION_EXIT) from None
     return asyncpg_url(settings.database_url.get_secret_value())
 
 

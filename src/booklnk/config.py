@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 _SIM_API_KEY = "sim-payment-api-key"
@@ -90,6 +90,26 @@ class Settings(BaseSettings):
     # a business type with an intake schema); Kashier's webhooks are about 1 KB.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     max_webhook_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Origins of browser apps allowed to call the API (CORS), a comma list of
+    # scheme://host[:port], or "*". Empty: no CORS header is ever sent.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            # A browser sends its origin as exactly this: no path, no trailing slash.
+            if origin != "*" and (
+                parts.scheme not in ("http", "https") or f"{parts.scheme}://{parts.netloc}" != origin
+            ):
+                raise ValueError("each origin is scheme://host[:port] (no path, no trailing slash) or *")
+        return origins
 
     @model_validator(mode="after")
     def _stalled_after_missed_heartbeats(self) -> Settings:

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from booklnk.api.body_limit import BodyLimitMiddleware
+from booklnk.api.cors import allow_browsers
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
 from booklnk.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_responses
@@ -76,6 +77,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     )
     app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    allow_browsers(app, settings.cors_allowed_origins)
 
     for module in (auth, businesses, business_types, catalog, bookings, classes, payments, booking_lists):
         # Any route can fail unexpectedly; say so once for all of them.

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     # Origins of browser apps allowed to call the API (CORS), a comma list of
     # scheme://host[:port], or "*". Empty: no CORS header is ever sent.
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The API's GET /metrics answers only `Authorization: Bearer <this>`; unset (or empty),
+    # it answers 404. The worker's metrics are on its own port (worker_health_*).
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from booklnk.api.deps import DatabaseDep
+from booklnk.api.deps import DatabaseDep, SettingsDep
+from booklnk.api.problems import problem_responses
+from booklnk.kernel.errors import NotFound, Unauthorized
 
 log = structlog.get_logger("booklnk.http")
 
@@ -79,11 +84,30 @@ async def readyz(db: DatabaseDep, response: Response) -> Health:
     return Health(status="ok")
 
 
+_scraper = HTTPBearer(
+    auto_error=False, scheme_name="MetricsToken", description="The BOOKLNK_METRICS_TOKEN setting."
+)
+
+
 @router.get(
     "/metrics",
-    summary="Prometheus metrics",
+    summary="Prometheus metrics (for the scraper holding the metrics token)",
+    description="Only with `Authorization: Bearer <BOOKLNK_METRICS_TOKEN>` (401 otherwise); 404 when "
+    "no token is configured.",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+        **problem_responses(401, 404),
+    },
 )
-async def metrics() -> Response:
+async def metrics(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scraper)]
+) -> Response:
+    if settings.metrics_token is None:
+        raise NotFound("Not Found")
+    expected = settings.metrics_token.get_secret_value().encode()
+    given = credentials.credentials.encode() if credentials is not None else b""
+    # Constant time: how much of a guess matched must not show in how long it took.
+    if not hmac.compare_digest(given, expected):
+        raise Unauthorized("Metrics need the metrics bearer token.", code="invalid_metrics_token")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

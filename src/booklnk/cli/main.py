@@ -40,7 +40,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
-    with_demo: Annotated[bool, typer.Option("--demo", help="Load the demo data first.")] = False,
+    with_demo: Annotated[
+        bool, typer.Option("--demo", envvar="BOOKLNK_DEMO", help="Load the demo data first.")
+    ] = False,
+    run_migrations: Annotated[
+        bool,
+        typer.Option(
+            "--migrate/--no-migrate",
+            help="Bring the schema up to date first (as the schema owner); --no-migrate where a"
+            " migration step of its own ran and the API logs in as BOOKLNK_APP_DATABASE_URL.",
+        ),
+    ] = True,
     with_worker: Annotated[
         bool,
         typer.Option("--worker", help="Also run the worker (a child process, restarted if it dies)."),
@@ -52,6 +62,9 @@ def serve(
     simulator_port: Annotated[
         int, typer.Option("--kashier-sim-port", min=1, max=65535, help="The simulator's port.")
     ] = SIMULATOR_PORT,
+    simulator_host: Annotated[
+        str, typer.Option("--kashier-sim-host", help="The simulator's interface (0.0.0.0 in a container).")
+    ] = "127.0.0.1",
 ) -> None:
     """Migrate, then serve the HTTP API. SIGTERM or SIGINT stops it, its children and the
     embedded PostgreSQL it started."""
@@ -63,8 +76,9 @@ def serve(
         port=port,
         workers=workers,
         with_demo=with_demo,
+        run_migrations=run_migrations,
         with_worker=with_worker,
-        simulator_port=simulator_port if with_simulator else None,
+        simulator=(simulator_host, simulator_port) if with_simulator else None,
     )
 
 

@@ -61,9 +61,17 @@ def demo(settings: Settings) -> None:
 
 
 def serve(
-    *, host: str, port: int, workers: int, with_demo: bool, with_worker: bool, simulator_port: int | None
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    with_demo: bool,
+    run_migrations: bool,
+    with_worker: bool,
+    simulator: tuple[str, int] | None,
 ) -> None:
     base = f"http://{host}:{port}"
+    simulator_port = simulator[1] if simulator else None
     os.environ.update(served.defaults(os.environ, host=host, port=port, simulator_port=simulator_port))
     found = settings()
     urls = {
@@ -76,14 +84,15 @@ def serve(
         log.warning(
             "url_points_elsewhere", setting=elsewhere.setting, port=elsewhere.port, served=elsewhere.served
         )
-    url = migrate(found)
+    if run_migrations:
+        os.environ["DATABASE_URL"] = migrate(found)  # the resolved (maybe embedded) server
     if with_demo:
         demo(found)
-    os.environ["DATABASE_URL"] = url  # the resolved (maybe embedded) server
     if with_worker:
         atexit.register(Child("worker").start().stop)
-    if simulator_port is not None:
-        atexit.register(Child("kashier-sim", "--port", str(simulator_port)).start().stop)
+    if simulator is not None:
+        sim_host, sim_port = simulator
+        atexit.register(Child("kashier-sim", "--host", sim_host, "--port", str(sim_port)).start().stop)
     typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
     uvicorn.run(
         "booklnk.api.main:create_app_from_env",

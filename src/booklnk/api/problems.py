@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from booklnk.db.errors import sqlstate
+from booklnk.db.errors import sqlstate, unreachable
 from booklnk.kernel.errors import BooklnkError, FieldIssue
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -33,7 +35,11 @@ _TITLES = {
     422: "Validation failed",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
+# How long a client should wait before trying again while the database is out of reach:
+# a restart or a failover takes seconds.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class ProblemIssue(BaseModel):
@@ -171,10 +177,31 @@ async def _on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
     return body_too_large_response(request, exc)
 
 
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # An outage is expected and says nothing about our code: one line, no traceback.
+    log.warning("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(
+        request,
+        status=503,
+        code="database_unavailable",
+        detail="The database cannot be reached at the moment; try again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _on_connection_error(request: Request, exc: Exception) -> JSONResponse:
+    # Connecting failed (refused, timed out, name unknown) or the pool had no connection.
+    if unreachable(exc):
+        return _database_unavailable(request, exc)
+    return await _on_unexpected(request, exc)
+
+
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     # PostgreSQL's class 22 (data exception): a value that passed validation but cannot be
     # stored, e.g. a NUL character in text. The client's fault, so 422, never 500.
     assert isinstance(exc, DBAPIError)
+    if unreachable(exc):
+        return _database_unavailable(request, exc)
     if not (sqlstate(exc) or "").startswith("22"):
         return await _on_unexpected(request, exc)
     return problem_response(
@@ -202,6 +229,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _on_body_too_large)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    for kind in (PoolTimeout, ConnectionError, TimeoutError, socket.gaierror):
+        app.add_exception_handler(kind, _on_connection_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+# The server saying "not now" rather than "no": too many connections, an administrator's
+# or a crash's shutdown, a server still starting or stopping (class 08, connection
+# exceptions, counts too).
+_UNAVAILABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 
 
 def violated_constraint(exc: DBAPIError) -> str | None:
@@ -17,3 +25,16 @@ def sqlstate(exc: DBAPIError) -> str | None:
         if isinstance(code, str):
             return code
     return None
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached now (down, restarting, failing
+    over, every pooled connection taken), as opposed to refusing a statement. A process
+    that talks to nothing else over the network (the API) may read a refused or timed-out
+    connection as the database's."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = sqlstate(exc) or ""
+        return exc.connection_invalidated or code.startswith("08") or code in _UNAVAILABLE_SQLSTATES
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror)

@@ -53,6 +53,9 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
     root.setLevel(level)
     # pgserver narrates every initdb/pg_ctl call at INFO.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # httpx narrates every request at INFO (lines between a command's own); the Kashier
+    # client logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # uvicorn's access log duplicates our request log line.
     logging.getLogger("uvicorn.access").handlers = []
     logging.getLogger("uvicorn.access").propagate = False

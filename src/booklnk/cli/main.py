@@ -22,7 +22,7 @@ def migrate() -> None:
     from booklnk.cli import runs
 
     runs.migrate(runs.settings())
-    typer.echo("Database is up to date.", err=True)
+    runs.tell("migrations_applied", "Database is up to date.")
 
 
 @app.command()
@@ -124,7 +124,11 @@ def reconcile(
     failed = runs.reconcile(parsed)
     if failed:
         # A cron job or an operator's script must see that the day is not closed.
-        typer.echo(f"{failed} lookups failed: the day is not fully reconciled; run it again.", err=True)
+        runs.tell(
+            "reconciliation_incomplete",
+            f"{failed} lookups failed: the day is not fully reconciled; run it again.",
+            lookups_failed=failed,
+        )
         raise typer.Exit(RECONCILE_INCOMPLETE)
 
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import uuid
 from datetime import date
 
 import structlog
 import typer
 import uvicorn
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from booklnk.bootstrap import (
     database_url,
@@ -41,17 +44,30 @@ from booklnk.tenancy.schemas import RegisterIn
 from booklnk.tenancy.system import business_ids
 
 log = structlog.get_logger(__name__)
+# Set once by `settings()`: whether this process's stderr carries JSON lines only.
+_json_lines = False
 
 
 def settings() -> Settings:
+    global _json_lines
     found = load_settings()
     configure_logging(json=found.json_logs, level=found.log_level)
+    _json_lines = found.json_logs
     return found
+
+
+def tell(event: str, text: str, **fields: object) -> None:
+    """A line for whoever runs the command: plain text on a console, an event like every
+    other line where logs are JSON (a collector reads one format per stream)."""
+    if _json_lines:
+        log.info(event, **fields)
+    else:
+        typer.echo(text, err=True)
 
 
 def migrate(settings: Settings) -> str:
     url = database_url(settings)
-    typer.echo("Applying migrations…", err=True)
+    tell("migrations_applying", "Applying migrations…")
     upgrade(url)
     return url
 
@@ -93,7 +109,11 @@ def serve(
     if simulator is not None:
         sim_host, sim_port = simulator
         atexit.register(Child("kashier-sim", "--host", sim_host, "--port", str(sim_port)).start().stop)
-    typer.echo(f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)", err=True)
+    tell(
+        "api_serving",
+        f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)",
+        docs=f"{base}/docs",
+    )
     uvicorn.run(
         "booklnk.api.main:create_app_from_env",
         factory=True,
@@ -109,7 +129,7 @@ def serve(
 def worker(*, concurrency: int, gateway_concurrency: int) -> None:
     found = settings()
     url = migrate(found)
-    typer.echo("Worker started. Ctrl-C to stop.", err=True)
+    tell("worker_starting", "Worker started. Ctrl-C to stop.")
     options = worker_loop.Options(
         concurrency=concurrency,
         gateway_concurrency=gateway_concurrency,
@@ -147,39 +167,69 @@ async def _reconcile(settings: Settings, day: date) -> int:
         async with db.transaction() as session:
             tenants = await business_ids(session)
         async with KashierClient(kashier_config(settings)) as client:
-            for number, tenant in enumerate(tenants, 1):
+            with _progress() as progress:
+                for number, tenant in enumerate(tenants, 1):
+                    task = progress.add_task(f"business {number}/{len(tenants)}", total=None)
 
-                def progress(done: int, total: int, number: int = number) -> None:
-                    typer.echo(
-                        f"\r  business {number}/{len(tenants)}: {done}/{total} orders", nl=False, err=True
-                    )
+                    def advance(done: int, total: int, task: TaskID = task) -> None:
+                        progress.update(task, completed=done, total=total)
 
-                result = await reconciliation.reconcile(
-                    db,
-                    client,
-                    tenant,
-                    day,
-                    now=utcnow(),
-                    progress=progress,
-                    lookback_days=settings.reconcile_lookback_days,
-                )
-                failed += result.lookups_failed if result is not None else 0
-                if result is not None and result.orders_checked:
-                    retry = " (run the day again to retry them)" if result.lookups_failed else ""
-                    typer.echo(
-                        f"\r  business {tenant}: {result.orders_checked} orders, "
-                        f"{result.new_mismatches} new mismatches, {result.healed} healed, "
-                        f"{result.lookups_failed} lookups failed{retry}",
-                        err=True,
+                    result = await reconciliation.reconcile(
+                        db,
+                        client,
+                        tenant,
+                        day,
+                        now=utcnow(),
+                        progress=advance,
+                        lookback_days=settings.reconcile_lookback_days,
                     )
+                    progress.remove_task(task)
+                    if result is not None:
+                        failed += result.lookups_failed
+                        _tell_reconciled(tenant, day, result)
     finally:
         await db.dispose()
     return failed
 
 
+def _tell_reconciled(tenant: uuid.UUID, day: date, result: reconciliation.RunResult) -> None:
+    if not result.orders_checked:
+        return
+    retry = " (run the day again to retry them)" if result.lookups_failed else ""
+    tell(
+        "reconciled",
+        f"  business {tenant}: {result.orders_checked} orders, {result.new_mismatches} new mismatches,"
+        f" {result.healed} healed, {result.lookups_failed} lookups failed{retry}",
+        business_id=str(tenant),
+        day=day.isoformat(),
+        orders=result.orders_checked,
+        new_mismatches=result.new_mismatches,
+        healed=result.healed,
+        lookups_failed=result.lookups_failed,
+    )
+
+
+def _progress() -> Progress:
+    """A bar per business on a terminal's stderr; nothing where logs are JSON or stderr is
+    not a terminal (a cron job's log gets the result lines only)."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=_json_lines or not console.is_terminal,
+    )
+
+
 def kashier_sim(*, host: str, port: int) -> None:
     found = settings()
-    typer.echo(f"Kashier simulator on http://{host}:{port} (admin: /__sim/*)", err=True)
+    tell(
+        "simulator_serving",
+        f"Kashier simulator on http://{host}:{port} (admin: /__sim/*)",
+        url=f"http://{host}:{port}",
+    )
     serve_simulator(
         host,
         port,
@@ -212,7 +262,7 @@ def create_admin(*, email: str, password: str, full_name: str) -> None:
             await db.dispose()
 
     asyncio.run(run())
-    typer.echo(f"Platform admin {account.email} is ready.", err=True)
+    tell("admin_ready", f"Platform admin {account.email} is ready.", email=str(account.email))
 
 
 async def _load_demo(settings: Settings) -> list[Login]:
@@ -228,6 +278,11 @@ async def _load_demo(settings: Settings) -> list[Login]:
 
 
 def print_demo(logins: list[Login]) -> None:
+    if _json_lines:  # (never in production: the demo is refused there)
+        log.info(
+            "demo_logins", logins=[{"email": x.email, "password": x.password, "what": x.what} for x in logins]
+        )
+        return
     typer.echo("Demo logins (email / password / what):", err=True)
     for login in logins:
         typer.echo(f"  {login.email:<30} {login.password:<18} {login.what}", err=True)

@@ -17,7 +17,9 @@ from booklnk.payments.kashier.simulator.settings import SimulatorSettings
 
 def serve(host: str, port: int, *, api_key: str, secret_key: str, mid: str) -> None:
     """Block running the simulator with Kashier's retry schedule (``booklnk kashier-sim``)."""
-    run(host, port, SimulatorSettings(mid=mid, api_key=api_key, secret_key=secret_key))
+    settings = SimulatorSettings(mid=mid, api_key=api_key, secret_key=secret_key)
+    # Through the process's own logging (JSON lines where configured), not uvicorn's plain text.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
 def run(host: str, port: int, settings: SimulatorSettings, *, log_level: str = "info") -> None:

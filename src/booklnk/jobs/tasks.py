@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 
 import structlog
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import make_url
 
 from booklnk.booking import holds
 from booklnk.booking.classes import enrolment, seats, series
+from booklnk.db.database import application_name
 from booklnk.db.jobs import GATEWAY_QUEUE
 from booklnk.jobs import metrics
 from booklnk.jobs.runtime import runtime_of
@@ -40,8 +42,11 @@ class LookupsFailed(Exception):
 
 
 def psycopg_conninfo(database_url: str) -> str:
-    """procrastinate's driver (psycopg) reads the same server URL as the app's (asyncpg)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """procrastinate's driver (psycopg) reads the same server URL as the app's (asyncpg);
+    its connections name their process as the app's do (`booklnk-jobs-<pid>`), so an
+    operator tells a worker's queue connections from its task connections."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return make_conninfo(url, application_name=application_name("booklnk-jobs"))
 
 
 async def retry_stalled_jobs(app: App, stalled_seconds: float) -> list[int]:

@@ -124,7 +124,9 @@ async def _book(world: World, staff: int, start: int, by_owner: bool) -> None:
         f"{world.shop.url}/bookings", headers=world.who(by_owner).headers, json=body
     )
     mine = sum(b.status in BLOCKING for b in world.bookings)  # every start is on one day
-    if not by_owner and mine >= DAILY_LIMIT:
+    if by_owner and not world.bookings:  # staff book only for someone who has booked here
+        assert (response.status_code, response.json()["errors"][0]["rule"]) == (422, "unknown_customer")
+    elif not by_owner and mine >= DAILY_LIMIT:
         assert (response.status_code, response.json()["code"]) == (409, "daily_limit_reached")
     elif world.free(staff, start):
         assert response.status_code == 201, response.text

@@ -268,13 +268,15 @@ async def test_reschedule_is_atomic_and_may_overlap_its_own_old_time(client: htt
     assert stale.status_code == 412
 
 
-async def test_staff_book_for_an_existing_account_only(client: httpx.AsyncClient) -> None:
+async def test_staff_book_for_the_business_customers_only(client: httpx.AsyncClient) -> None:
     shop = await open_bookable_shop(client, barbers=1)
     mona = await customer(client)
-    unknown = await book(client, shop, shop.owner, TOMORROW_10, customer_id=str(uuid.uuid4()))
-    assert unknown.status_code == 422
-    issue = unknown.json()["errors"][0]
-    assert (issue["field"], issue["rule"]) == ("body.customer_id", "unknown_customer")
+    for account_id in (uuid.uuid4(), mona.user_id):  # no account; one that never booked here
+        unknown = await book(client, shop, shop.owner, TOMORROW_10, customer_id=str(account_id))
+        assert unknown.status_code == 422
+        issue = unknown.json()["errors"][0]
+        assert (issue["field"], issue["rule"]) == ("body.customer_id", "unknown_customer")
+    assert (await book(client, shop, mona, "2026-11-25T12:00:00+02:00")).status_code == 201
     for_mona = await book(client, shop, shop.owner, TOMORROW_10, customer_id=str(mona.user_id))
     assert for_mona.status_code == 201, for_mona.text
     assert for_mona.json()["customer_id"] == str(mona.user_id)

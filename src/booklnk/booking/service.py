@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import availability, limits, repository, transitions
+from booklnk.booking import availability, customers, limits, repository, transitions
 from booklnk.booking.cancellation import free_until, refuse_late
 from booklnk.booking.errors import BookingNotFound, ConcurrentUpdate, VersionMismatch
 from booklnk.booking.holds import schedule_expiry
@@ -33,7 +33,6 @@ from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
 from booklnk.scheduling.errors import SlotUnavailable, slot_error
 from booklnk.scheduling.intervals import Interval
-from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.errors import InsufficientRole
 
@@ -156,7 +155,7 @@ async def _customer(
         raise ValidationFailed.on(
             "body.guest_name", "required", "Name the walk-in, or give their customer_id."
         )
-    return await tenancy.customer_for(session, ctx, new.customer_id), None
+    return await customers.customer_for(session, ctx, new.customer_id), None
 
 
 async def _offer_at(

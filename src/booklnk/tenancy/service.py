@@ -158,20 +158,6 @@ def _check_overrides(definition: BusinessTypeDefinition, overrides: Mapping[str,
         raise
 
 
-async def customer_for(
-    session: AsyncSession, ctx: BusinessContext, customer_id: uuid.UUID | None
-) -> uuid.UUID:
-    """Whom a booking is for: customers book for themselves; staff and owners may name an
-    existing account (422 naming `body.customer_id` otherwise)."""
-    if customer_id is None or customer_id == ctx.actor.user_id:
-        return ctx.actor.user_id
-    if not ctx.is_staff:
-        raise ValidationFailed.on("body.customer_id", "not_allowed", "Only staff may book for someone else.")
-    if await repository.get_user(session, customer_id) is None:
-        raise ValidationFailed.on("body.customer_id", "unknown_customer", "No account has that id.")
-    return customer_id
-
-
 def _account_gone() -> InvalidToken:
     # A still-valid token of a deleted account: the token, not the caller's role, is wrong.
     return InvalidToken("This account no longer exists.")

@@ -405,10 +405,15 @@ async def test_only_staff_book_a_seat_for_someone_else(client: httpx.AsyncClient
     refused = await take_seat(client, gym, session_id, customer, customer_id=str(friend.user_id))
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "body.customer_id"
-    booked = await take_seat(client, gym, session_id, gym.owner, customer_id=str(friend.user_id))
+    # Staff book for the gym's customers: an account that has booked there.
+    refused = await take_seat(client, gym, session_id, gym.owner, customer_id=str(friend.user_id))
+    assert (refused.status_code, refused.json()["errors"][0]["rule"]) == (422, "unknown_customer")
+    own = await take_seat(client, gym, session_id, customer)
+    assert own.status_code == 201, own.text
+    booked = await take_seat(client, gym, session_id, gym.owner, customer_id=str(customer.user_id))
     assert booked.status_code == 201, booked.text
-    mine = await client.get("/v1/me/bookings", headers=friend.headers)
-    assert [b["id"] for b in mine.json()["items"]] == [booked.json()["id"]]
+    mine = await client.get("/v1/me/bookings", headers=customer.headers)
+    assert {b["id"] for b in mine.json()["items"]} == {own.json()["id"], booked.json()["id"]}
 
 
 async def test_a_seat_for_an_unknown_account_answers_422(client: httpx.AsyncClient) -> None:

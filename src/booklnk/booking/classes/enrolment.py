@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import holds, limits, repository, transitions
+from booklnk.booking import customers, holds, limits, repository, transitions
 from booklnk.booking.classes import repository as classes
 from booklnk.booking.classes import seats
 from booklnk.booking.classes.errors import (
@@ -42,7 +42,6 @@ from booklnk.catalog.models import Service
 from booklnk.db.errors import violated_constraint
 from booklnk.scheduling.errors import slot_error
 from booklnk.scheduling.rules import BookingTime
-from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
 
 MAX_SEAT_TRIES = 20  # CAS rounds: each lost round means another customer got a seat
@@ -71,7 +70,7 @@ async def book_seat(
     """Take a seat for the customer: `held` until paid when the policy asks for payment,
     else `confirmed`. Full (or the free seats promised to the waitlist): 409 `session_full`."""
     rules = class_rules(ctx, "path.session_id")
-    customer_id = await tenancy.customer_for(session, ctx, request.customer_id)
+    customer_id = await customers.customer_for(session, ctx, request.customer_id)
     current, service = await _session_and_service(session, ctx, session_id)
     validate_booking_fields(rules, request.extra_fields)
     state = initial_state(
@@ -168,7 +167,7 @@ async def join_waitlist(
 ) -> tuple[WaitlistEntry, int]:
     """Get in line for a full session; returns the entry and its place (1 = next)."""
     rules = class_rules(ctx, "path.session_id")
-    customer_id = await tenancy.customer_for(session, ctx, request.customer_id)
+    customer_id = await customers.customer_for(session, ctx, request.customer_id)
     validate_booking_fields(rules, request.extra_fields)
     current, service = await _session_and_service(session, ctx, session_id)
     method = initial_state(

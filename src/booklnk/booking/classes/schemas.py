@@ -67,7 +67,11 @@ class SeatCreate(_In):
         default=None, description="Required when the business asks for payment up front."
     )
     extra_fields: dict[str, Any] = Field(default_factory=dict, description="Per the business type's schema.")
-    customer_id: uuid.UUID | None = Field(default=None, description="Staff only: book for this customer.")
+    customer_id: uuid.UUID | None = Field(
+        default=None,
+        description="Staff only: book for one of the business's customers (an account that has booked "
+        "here before); anyone else answers 422 `unknown_customer`.",
+    )
 
 
 class SessionOut(BaseModel):

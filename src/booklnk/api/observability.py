@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from booklnk.api.deps import DatabaseDep, SettingsDep
 from booklnk.api.problems import problem_responses
+from booklnk.api.redaction import redacted
 from booklnk.kernel.errors import NotFound, Unauthorized
 
 log = structlog.get_logger("booklnk.http")
@@ -50,7 +51,7 @@ async def observe_request(request: Request, call_next: Callable[[Request], Await
         log.info(
             "request",
             method=request.method,
-            path=request.url.path,
+            path=redacted(request.url.path),
             status=status,
             duration_ms=round(elapsed * 1000, 2),
         )

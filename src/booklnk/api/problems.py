@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from booklnk.api.redaction import redacted
 from booklnk.db.errors import sqlstate, unreachable
 from booklnk.kernel.errors import BooklnkError, FieldIssue
 
@@ -179,7 +180,7 @@ async def _on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
 
 def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # An outage is expected and says nothing about our code: one line, no traceback.
-    log.warning("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    log.warning("database_unavailable", path=redacted(request.url.path), error_type=type(exc).__name__)
     return problem_response(
         request,
         status=503,
@@ -214,7 +215,7 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Logged with its traceback; the client learns only the request id to quote.
-    log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+    log.exception("unhandled_error", path=redacted(request.url.path), error_type=type(exc).__name__)
     return problem_response(
         request,
         status=500,

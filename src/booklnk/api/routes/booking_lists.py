@@ -23,6 +23,7 @@ from booklnk.api.deps import (
 )
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
+from booklnk.api.redaction import CALENDAR_FEEDS
 from booklnk.api.representations import booking_out
 from booklnk.booking import listing
 from booklnk.booking.models import BookingStatus
@@ -149,7 +150,7 @@ async def issue_calendar_feed(
     staff_id: StaffId, ctx: StaffCtx, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> CalendarFeedOut:
     token = await listing.issue_calendar_feed(session, ctx, staff_id, now=now)
-    return CalendarFeedOut(url=f"{settings.public_base_url.rstrip('/')}/v1/calendar-feeds/{token}.ics")
+    return CalendarFeedOut(url=f"{settings.public_base_url.rstrip('/')}{CALENDAR_FEEDS}{token}.ics")
 
 
 @router.delete(
@@ -174,7 +175,7 @@ AnonymousSessionDep = Annotated[AsyncSession, Depends(_anonymous_unit_of_work, s
 
 
 @router.get(
-    "/v1/calendar-feeds/{token}.ics",
+    f"{CALENDAR_FEEDS}{{token}}.ics",
     summary="A staff member's private calendar feed (no sign-in: the URL is the secret)",
     description="Bookings from 30 days back to 90 days ahead that hold the staff member's time. "
     "An unknown, rotated or revoked token answers 404.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -10,7 +11,15 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -111,4 +120,15 @@ async def metrics(
     # Constant time: how much of a guess matched must not show in how long it took.
     if not hmac.compare_digest(given, expected):
         raise Unauthorized("Metrics need the metrics bearer token.", code="invalid_metrics_token")
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    """Every server process's numbers where there are several (`serve --workers N` gives
+    them a PROMETHEUS_MULTIPROC_DIR to write to): a scrape reaches one process, and would
+    otherwise see its share only, going backwards from one scrape to the next."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 
 import structlog
 
@@ -28,9 +29,10 @@ STOP_SECONDS = 20.0
 class Child:
     """`python -m booklnk.cli <command>`, kept running by a daemon thread."""
 
-    def __init__(self, command: str, *args: str) -> None:
+    def __init__(self, command: str, *args: str, env: Mapping[str, str] | None = None) -> None:
         self.command = command
         self._argv = [sys.executable, "-m", "booklnk.cli", command, *args]
+        self._env = None if env is None else dict(env)
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -67,7 +69,7 @@ class Child:
                 if self._stopping.is_set():
                     return
                 started = time.monotonic()
-                self._process = subprocess.Popen(self._argv)
+                self._process = subprocess.Popen(self._argv, env=self._env)
                 process = self._process
             code = process.wait()
             if self._stopping.is_set() or code == 0:

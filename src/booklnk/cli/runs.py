@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from datetime import date
 
@@ -104,11 +106,15 @@ def serve(
         os.environ["DATABASE_URL"] = migrate(found)  # the resolved (maybe embedded) server
     if with_demo:
         demo(found)
+    children = dict(os.environ)  # before the server processes' metrics folder: not theirs
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_folder()
     if with_worker:
-        atexit.register(Child("worker").start().stop)
+        atexit.register(Child("worker", env=children).start().stop)
     if simulator is not None:
         sim_host, sim_port = simulator
-        atexit.register(Child("kashier-sim", "--host", sim_host, "--port", str(sim_port)).start().stop)
+        argv = ("--host", sim_host, "--port", str(sim_port))
+        atexit.register(Child("kashier-sim", *argv, env=children).start().stop)
     tell(
         "api_serving",
         f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)",
@@ -124,6 +130,14 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=found.trusted_proxies,
     )
+
+
+def _metrics_folder() -> str:
+    """Where the server processes write their metrics for each other (prometheus_client's
+    multiprocess mode), emptied when serve exits: a run's numbers start at zero."""
+    folder = tempfile.mkdtemp(prefix="booklnk-metrics-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def worker(*, concurrency: int, gateway_concurrency: int) -> None:

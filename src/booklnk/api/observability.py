@@ -38,6 +38,13 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+WEBHOOKS_RECEIVED = Counter(
+    "booklnk_webhooks_received_total",
+    "Signed Kashier webhooks answered, by event and outcome (new, duplicate, ignored); refused"
+    " ones are the webhook route's 401s in booklnk_http_requests_total",
+    ["event", "outcome"],
+)
+
 
 def _route_template(request: Request) -> str:
     # Label by template, not raw path, so ids do not explode the metric cardinality.

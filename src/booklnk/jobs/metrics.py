@@ -24,6 +24,12 @@ RUNNING = Gauge("booklnk_worker_running", "1 while the worker runs, 0 while it r
 RESTARTS = Counter("booklnk_worker_restarts_total", "Worker runs ended by a database or connection failure")
 STALLED_RETRIED = Counter("booklnk_jobs_stalled_retried_total", "Jobs of dead workers run again")
 REFUND_ANSWERS = Counter("booklnk_refund_answers_total", "Kashier's answers to refund calls", ["outcome"])
+WEBHOOKS_APPLIED = Counter(
+    "booklnk_webhooks_applied_total",
+    "Kashier deliveries applied, by what they did (confirmed, refund_recorded, flagged_*, …)",
+    ["outcome"],
+)
+PROMOTIONS = Counter("booklnk_waitlist_promotions_total", "Class seats given to the waitlist's next")
 MISMATCHES = Counter(
     "booklnk_reconciliation_mismatches_total", "New reconciliation mismatches, by kind", ["kind"]
 )

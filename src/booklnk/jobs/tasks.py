@@ -100,6 +100,7 @@ def _register(app: App) -> None:
                     session, ctx, uuid.UUID(session_id), now=runtime.clock.now()
                 )
                 if promoted:
+                    metrics.PROMOTIONS.inc(len(promoted))
                     log.info("waitlist_promoted", session_id=session_id, bookings=[str(b) for b in promoted])
 
     @app.task(name=webhooks.APPLY_WEBHOOK, pass_context=True, retry=RETRY)
@@ -111,7 +112,8 @@ def _register(app: App) -> None:
             return await runtime.kashier().lookup_order(order_id)
 
         applied = await settlement.apply(runtime.db, delivery_id, now=runtime.clock.now(), lookup=lookup)
-        if applied is not None:
+        if applied is not None:  # (committed: a rolled-back application is not counted)
+            metrics.WEBHOOKS_APPLIED.labels(applied.outcome).inc()
             log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
 
     @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY, queue=GATEWAY_QUEUE)

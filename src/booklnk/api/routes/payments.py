@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
+from booklnk.api.observability import WEBHOOKS_RECEIVED
 from booklnk.api.problems import problem_responses
 from booklnk.bootstrap import kashier_config
 from booklnk.flows import bookings as flows
@@ -157,9 +158,10 @@ async def receive_webhook(
     event, data = webhooks.parse(await request.body())
     webhooks.verify(settings.kashier_api_key.get_secret_value(), data, x_kashier_signature)
     received = await webhooks.record(session, event, data)
-    return WebhookAck(
-        duplicate=received.delivery_id is None and not received.ignored, ignored=received.ignored
-    )
+    duplicate = received.delivery_id is None and not received.ignored
+    outcome = "ignored" if received.ignored else "duplicate" if duplicate else "new"
+    WEBHOOKS_RECEIVED.labels(event if event in webhooks.EVENTS else "other", outcome).inc()
+    return WebhookAck(duplicate=duplicate, ignored=received.ignored)
 
 
 @router.get(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from booklnk.logging import configure_logging
+from support import create_business, sign_up
 
 
 @pytest.fixture
@@ -42,3 +43,21 @@ async def test_request_lines_are_json_with_request_id_and_no_secrets(
     assert login_line["status"] == 200
     for secret in (password, login.json()["access_token"], login.json()["refresh_token"]):
         assert secret not in err
+
+
+async def test_a_request_line_names_its_route_tenant_caller_and_problem(
+    client: httpx.AsyncClient, log_stream: io.StringIO
+) -> None:
+    """Before, a line had the raw path only: one tenant's or one caller's trouble could not
+    be told from the rest, nor a problem's code from another of the same status."""
+    owner = await sign_up(client, "owner")
+    business = await create_business(client, owner)
+    missing = "00000000-0000-4000-8000-000000000000"
+    await client.get(f"/v1/businesses/{business}/bookings/{missing}", headers=owner.headers)
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines() if line.startswith("{")]
+    line = next(x for x in lines if x.get("event") == "request" and missing in x.get("path", ""))
+    assert line["route"] == "/v1/businesses/{business_id}/bookings/{booking_id}"
+    assert line["business_id"] == str(business)
+    assert line["user_id"] == str(owner.user_id)
+    assert line["status"] == 404
+    assert line["problem"] == "booking_not_found"

@@ -56,6 +56,7 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 
 async def optional_actor(
+    request: Request,
     settings: SettingsDep,
     now: NowDep,
     token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -65,6 +66,7 @@ async def optional_actor(
     claims = _verified_claims(token.credentials, settings.jwt_secret.get_secret_value())
     if claims is None or claims.expires_at <= now:
         raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
+    request.state.user_id = claims.user_id  # for the request's log line
     return Actor(claims.user_id, claims.is_platform_admin)
 
 

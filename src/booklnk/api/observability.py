@@ -64,12 +64,20 @@ async def observe_request(request: Request, call_next: Callable[[Request], Await
         route = _route_template(request)
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(elapsed)
+        # Who and what, to tell one tenant's or one caller's trouble from the rest: the
+        # route's template (ids apart), the business in the path, the signed-in account,
+        # and the problem's stable code when the answer was one.
+        business_id = request.scope.get("path_params", {}).get("business_id")
         log.info(
             "request",
             method=request.method,
             path=redacted(request.url.path),
+            route=route,
             status=status,
             duration_ms=round(elapsed * 1000, 2),
+            business_id=str(business_id) if business_id else None,
+            user_id=str(getattr(request.state, "user_id", "") or "") or None,
+            problem=getattr(request.state, "problem_code", None),
         )
 
 

@@ -101,6 +101,7 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    request.state.problem_code = code  # for the request's log line
     # Extension members come first so that none can overwrite a member RFC 9457 defines
     # (a domain error's `status` once replaced the HTTP status).
     body: dict[str, Any] = {

@@ -125,6 +125,13 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs"): Access.OWNER,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches"): Access.OWNER,
     ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,
+    # A business's public booking page, by slug: anyone, rate-limited per address (tests/api).
+    ("GET", "/v1/public/businesses/{slug}"): Access.PUBLIC,
+    ("GET", "/v1/public/businesses/{slug}/services"): Access.PUBLIC,
+    ("GET", "/v1/public/businesses/{slug}/staff"): Access.PUBLIC,
+    ("GET", "/v1/public/businesses/{slug}/opening-hours"): Access.PUBLIC,
+    ("GET", "/v1/public/businesses/{slug}/availability"): Access.PUBLIC,
+    ("GET", "/v1/public/businesses/{slug}/class-sessions"): Access.PUBLIC,
     # Classes (class mode). Seats and waitlists: customers act for themselves (staff may
     # name a customer); leaving a waitlist: its customer or the business (tests/booking/classes).
     ("POST", "/v1/businesses/{business_id}/class-series"): Access.OWNER,

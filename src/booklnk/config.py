@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # a business type with an intake schema); Kashier's webhooks are about 1 KB.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     max_webhook_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Anonymous reads of a business's public page (/v1/public/…): requests a minute per client
+    # address, all those routes together, counted in each server process's memory.
+    public_reads_per_minute: int = Field(default=60, ge=1, le=100_000)
     # Origins of browser apps allowed to call the API (CORS), a comma list of
     # scheme://host[:port], or "*". Empty: no CORS header is ever sent.
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

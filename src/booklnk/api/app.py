@@ -17,6 +17,7 @@ from booklnk.api.cors import allow_browsers
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
 from booklnk.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_responses
+from booklnk.api.rate_limit import RateLimiter
 from booklnk.api.routes import (
     auth,
     booking_lists,
@@ -26,6 +27,7 @@ from booklnk.api.routes import (
     catalog,
     classes,
     payments,
+    public,
 )
 from booklnk.api.routes.payments import KASHIER_WEBHOOK_PATH
 from booklnk.bootstrap import load_business_types, passwords_for
@@ -41,6 +43,9 @@ kind of business described by a **business type**.
 * Errors are RFC 9457 `application/problem+json` with a stable `code` and, for invalid input,
   `errors[]` naming each field and the rule it broke.
 * Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
+* A business's public booking page needs no account: `GET /v1/public/businesses/{slug}` and
+  its `/services`, `/staff`, `/opening-hours`, `/availability`, `/class-sessions` (rate-limited
+  per client address: 429 with `Retry-After`).
 """
 
 
@@ -67,6 +72,8 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.state.passwords = passwords_for(settings)
     app.state.db = db
     app.state.clock = clock or SystemClock()
+    # The public page's reads, per client address (this process's count; see rate_limit).
+    app.state.public_reads = RateLimiter(settings.public_reads_per_minute, 60)
 
     install_problem_handlers(app)
     # Innermost of the three: a refused body is still logged, counted and given a request id.
@@ -79,7 +86,17 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     allow_browsers(app, settings.cors_allowed_origins)
 
-    for module in (auth, businesses, business_types, catalog, bookings, classes, payments, booking_lists):
+    for module in (
+        auth,
+        businesses,
+        business_types,
+        catalog,
+        bookings,
+        classes,
+        payments,
+        booking_lists,
+        public,
+    ):
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))
     app.include_router(operations_router)

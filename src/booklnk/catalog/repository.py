@@ -148,6 +148,15 @@ async def existing_staff_ids(
     return set((await session.execute(stmt)).scalars())
 
 
+async def active_staff_ids(
+    session: AsyncSession, business_id: uuid.UUID, staff_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    stmt = select(StaffMember.id).where(
+        StaffMember.business_id == business_id, StaffMember.id.in_(staff_ids), StaffMember.active.is_(True)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
 async def get_staff(session: AsyncSession, business_id: uuid.UUID, staff_id: uuid.UUID) -> StaffMember | None:
     return await session.get(StaffMember, (business_id, staff_id))
 

@@ -80,6 +80,21 @@ async def list_services(
     return [ServiceView(s, staff.get(s.id, [])) for s in rows], next_cursor
 
 
+async def list_bookable_services(
+    session: AsyncSession, ctx: BusinessContext, *, cursor: str | None, limit: int
+) -> tuple[list[ServiceView], str | None]:
+    """What a customer can book: active services, each with its active staff only (a
+    deactivated staff member keeps their service links, for when they come back)."""
+    rows, next_cursor = await repository.services_page(
+        session, ctx.business_id, active_only=True, cursor=cursor, limit=limit
+    )
+    staff = await repository.staff_ids_by_service(session, ctx.business_id, [s.id for s in rows])
+    linked = {staff_id for ids in staff.values() for staff_id in ids}
+    active = await repository.active_staff_ids(session, ctx.business_id, linked) if linked else set()
+    views = [ServiceView(s, [i for i in staff.get(s.id, []) if i in active]) for s in rows]
+    return views, next_cursor
+
+
 async def get_service(session: AsyncSession, ctx: BusinessContext, service_id: uuid.UUID) -> ServiceView:
     service = await _require_service(session, ctx, service_id)
     staff = await repository.staff_ids_by_service(session, ctx.business_id, [service.id])

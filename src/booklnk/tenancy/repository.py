@@ -126,6 +126,27 @@ async def get_business_with_type(
     return (row[0], row[1]) if row is not None else None
 
 
+# A visitor's way in (no account): the business by its slug, and, in the same statement,
+# the transaction's tenant set to it. The answer cannot depend on when the setting takes
+# effect: business rows are public (policy business_read) and business_type has no policy.
+_ENTER_BY_SLUG = (
+    select(
+        Business,
+        cast(BusinessType.definition, Text),
+        func.set_config("app.tenant_id", cast(Business.id, String), True),
+    )
+    .join(BusinessType, BusinessType.key == Business.business_type_key)
+    .where(Business.slug == bindparam("slug"))
+)
+
+
+async def enter_business_by_slug(session: AsyncSession, slug: str) -> tuple[Business, str] | None:
+    """The business with this slug and its type's stored definition (JSON text), its tenant
+    entered for the statements after this one; None (and no tenant) when there is none."""
+    row = (await session.execute(_ENTER_BY_SLUG, {"slug": slug})).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def get_business_access(
     session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID, *, enter: bool = False
 ) -> tuple[Business, Role | None, str, bool] | None:

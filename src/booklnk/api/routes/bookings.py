@@ -13,17 +13,15 @@ from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
 from booklnk.api.representations import booking_out, parse_if_match, session_out
+from booklnk.api.search_window import search_window
 from booklnk.booking import service
 from booklnk.booking.classes.schemas import ClassAvailabilityOut
 from booklnk.booking.lifecycle import STAFF_ACTIONS, Action
 from booklnk.booking.schemas import AvailabilityOut, BookingCreate, BookingMove, BookingOut, SlotOut
-from booklnk.catalog.schemas import EARLIEST_INSTANT, LATEST_INSTANT
 from booklnk.flows import availability
 from booklnk.flows import bookings as flows
-from booklnk.kernel.errors import ValidationFailed
 from booklnk.payments.models import LedgerKind
 from booklnk.payments.schemas import DeskEntryOut, DeskMoneyIn, DeskRecorded
-from booklnk.scheduling.intervals import Interval
 
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
 IfMatchHeader = Annotated[str | None, Header(description="The booking's ETag; 412 if it changed.")]
@@ -48,20 +46,13 @@ async def search_availability(
     staff_id: uuid.UUID | None = None,
     duration: Annotated[int | None, Query(ge=1, le=1440)] = None,
 ) -> AvailabilityOut | ClassAvailabilityOut:
-    if from_.tzinfo is None or to.tzinfo is None or to <= from_:
-        raise ValidationFailed.on("query.to", "valid_window", "Give `from` < `to`, both with a UTC offset.")
-    for name, instant in (("from", from_), ("to", to)):
-        if not EARLIEST_INSTANT <= instant <= LATEST_INSTANT:
-            raise ValidationFailed.on(
-                f"query.{name}", "out_of_range", "Search between the years 2000 and 2199."
-            )
     found = await availability.search(
         session,
         ctx,
         service_id=service_id,
         staff_id=staff_id,
         duration_minutes=duration,
-        window=Interval(from_, to),
+        window=search_window(from_, to),
         now=now,
     )
     if isinstance(found, availability.Sessions):

@@ -67,6 +67,9 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         docs_url="/docs",
         redoc_url="/redoc",
         openapi_url="/openapi.json",
+        # operationIds are the handlers' names (create_booking, staff_get_weekly_schedule):
+        # short, and stable for generated clients (FastAPI's default appends path and method).
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.passwords = passwords_for(settings)
@@ -114,6 +117,7 @@ def _openapi(app: FastAPI) -> dict[str, object]:
             ref_template="#/components/schemas/{model}"
         )
         _document_body_limit(schema)
+        _document_validation_problems(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -128,3 +132,20 @@ def _document_body_limit(schema: dict[str, Any]) -> None:
         for operation in item.values():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", too_large)
+
+
+def _document_validation_problems(schema: dict[str, Any]) -> None:
+    """FastAPI documents its own 422 shape (`HTTPValidationError`); the server answers a
+    validation problem+json (`validation_failed`, each field and rule in `errors`), so a
+    generated client reading `error.code` there type-checks."""
+    invalid = {
+        "description": "The input breaks a rule (`validation_failed`; `errors` names each field and rule)",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = invalid
+    components = schema.get("components", {}).get("schemas", {})
+    for fastapi_shape in ("HTTPValidationError", "ValidationError"):
+        components.pop(fastapi_shape, None)

@@ -238,9 +238,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem+json a route may answer."""
+    # No `model`: FastAPI would document it under application/json as well, and the
+    # server sends problem+json only. (`Problem` is registered by the app's schema.)
     return {
         status: {
-            "model": Problem,
             "description": _TITLES.get(status, "Error"),
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi.routing import APIRoute
 
 from booklnk.api.deps import MemberOrCustomerCtx, OwnerCtx, SessionDep, StaffCtx
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
@@ -228,15 +229,16 @@ class _OwnerRoutes:
     """The schedule routes of one kind of owner, mounted under `prefix`."""
 
     prefix: str
+    kind: str  # names its operations apart: business_get_weekly_schedule, staff_…
     whose: str  # e.g. "the business's", for summaries
     owner: Callable[..., ScheduleOwner]
     time_off: bool
 
 
 OWNERS = (
-    _OwnerRoutes("", "the business's", _business_owner, time_off=False),
-    _OwnerRoutes("/staff/{staff_id}", "a staff member's", _staff_owner, time_off=True),
-    _OwnerRoutes("/resources/{resource_id}", "a resource's", _resource_owner, time_off=True),
+    _OwnerRoutes("", "business", "the business's", _business_owner, time_off=False),
+    _OwnerRoutes("/staff/{staff_id}", "staff", "a staff member's", _staff_owner, time_off=True),
+    _OwnerRoutes("/resources/{resource_id}", "resource", "a resource's", _resource_owner, time_off=True),
 )
 
 
@@ -451,7 +453,11 @@ def _mount_schedules(parent: APIRouter) -> None:
         factories = [_weekly_routes, _override_reads, _override_writes]
         factories += [_time_off_reads, _time_off_writes] if spec.time_off else []
         for factory in factories:
-            parent.include_router(factory(spec), prefix=spec.prefix)
+            routes = factory(spec)
+            for route in routes.routes:  # one name per operation (its OpenAPI operationId)
+                if isinstance(route, APIRoute):
+                    route.name = f"{spec.kind}_{route.name}"
+            parent.include_router(routes, prefix=spec.prefix)
 
 
 _mount_schedules(router)

@@ -17,6 +17,7 @@ from booklnk.payments import ledger
 from booklnk.payments.errors import BookingNotPayable
 from booklnk.payments.kashier.client import hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
+from booklnk.payments.kashier.signing import format_amount, order_hash
 from booklnk.payments.models import (
     AttemptPurpose,
     AttemptStatus,
@@ -42,9 +43,28 @@ class Callbacks:
 
 
 @dataclass(frozen=True, slots=True)
+class HostedPage:
+    """What Kashier's hosted page, its iframe and its mobile SDKs take for one attempt
+    (PROTOCOL.md §1). The hash signs merchant, order, amount text and currency with the
+    Payment API key, server-side; it reveals no key and is safe to hand to the client."""
+
+    merchant_id: str
+    order_id: str
+    amount: str  # major units, all the currency's decimals: "150.00"
+    currency: str
+    hash: str
+    mode: str
+    display: str
+    allowed_methods: str
+    merchant_redirect: str
+    server_webhook: str
+
+
+@dataclass(frozen=True, slots=True)
 class Checkout:
     attempt: PaymentAttempt
     url: str
+    page: HostedPage
 
 
 async def start(
@@ -56,10 +76,12 @@ async def start(
     kashier: KashierConfig,
     callbacks: Callbacks,
     now: datetime,
+    display: str = "en",
 ) -> Checkout:
     """A new attempt (its own order id) for a booking: a held one pays what it needs to be
     confirmed (409 if its hold lapsed or it is paid); one that stands (pay at the venue,
-    a deposit's remainder) may pay what is still due online (409 when nothing is)."""
+    a deposit's remainder) may pay what is still due online (409 when nothing is).
+    `display`: the hosted page's language (`ar` or `en`)."""
     booking = await bookings.get_booking(session, ctx, booking_id)
     if booking.status is BookingStatus.HELD:
         if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
@@ -102,8 +124,30 @@ async def start(
         [method],
         callbacks.redirect_url,
         callbacks.webhook_url,
+        display=display,
     )
-    return Checkout(attempt, url)
+    return Checkout(attempt, url, _hosted_page(kashier, attempt, method, callbacks, display))
+
+
+def _hosted_page(
+    kashier: KashierConfig, attempt: PaymentAttempt, method: str, callbacks: Callbacks, display: str
+) -> HostedPage:
+    amount = format_amount(attempt.amount_minor, attempt.currency)
+    signed = order_hash(
+        kashier.api_key.get_secret_value(), kashier.mid, attempt.order_id, amount, attempt.currency
+    )
+    return HostedPage(
+        merchant_id=kashier.mid,
+        order_id=attempt.order_id,
+        amount=amount,
+        currency=attempt.currency,
+        hash=signed,
+        mode=kashier.mode,
+        display=display,
+        allowed_methods=method,
+        merchant_redirect=callbacks.redirect_url,
+        server_webhook=callbacks.webhook_url,
+    )
 
 
 async def _paid(session: AsyncSession, business_id: uuid.UUID, booking_id: uuid.UUID) -> bool:

@@ -26,6 +26,11 @@ class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["card", "wallet", "fawry"] = Field(description="One of the business's payment methods.")
+    display: Literal["ar", "en"] | None = Field(
+        default=None,
+        description="The hosted page's language; omitted: the best of the request's `Accept-Language`, "
+        "else `en`.",
+    )
 
 
 class CheckoutOut(BaseModel):
@@ -40,6 +45,45 @@ class CheckoutOut(BaseModel):
         description="`hold`: what the held booking needs to be confirmed; `balance`: what is still due."
     )
     url: str = Field(description="Send the customer's browser here (Kashier's hosted payment page).")
+    kashier: KashierPageOut = Field(
+        description="The same payment for Kashier's iframe (`data-*` attributes) or mobile SDKs."
+    )
+
+
+class KashierPageOut(BaseModel):
+    """Kashier's hosted-page parameters (PROTOCOL.md §1), for the iframe and mobile SDKs. The
+    `hash` is the order hash computed here with the Payment API key: it signs merchant,
+    order, amount and currency, and reveals no key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "merchant_id": "MID-1234-567",
+                    "order_id": "bk-8f14e45fceea167a5a36dedd4bea2543",
+                    "amount": "150.00",
+                    "currency": "EGP",
+                    "hash": "606a8a1307d64caf4e2e9bb724738f115a8972c27eccb2a8acd9194c357e4bec",
+                    "mode": "test",
+                    "display": "ar",
+                    "allowed_methods": "card",
+                    "merchant_redirect": "https://api.example.com/v1/payments/kashier/return",
+                    "server_webhook": "https://api.example.com/v1/webhooks/kashier",
+                }
+            ]
+        }
+    )
+
+    merchant_id: str = Field(description="`merchantId` (the MID).")
+    order_id: str = Field(description="`orderId`: ours, unique per attempt.")
+    amount: str = Field(description="`amount`: major units as text, all decimals (`150.00`).")
+    currency: str
+    hash: str = Field(description="`hash`: the order hash over exactly these values.")
+    mode: Literal["test", "live"]
+    display: Literal["ar", "en"] = Field(description="`display`: the page's language.")
+    allowed_methods: str = Field(description="`allowedMethods`.")
+    merchant_redirect: str = Field(description="`merchantRedirect`: where the customer comes back.")
+    server_webhook: str = Field(description="`serverWebhook`: where Kashier reports the payment.")
 
 
 class WebhookAck(BaseModel):

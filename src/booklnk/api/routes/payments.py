@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
+from booklnk.api.languages import preferred_language
 from booklnk.api.observability import WEBHOOKS_RECEIVED
 from booklnk.api.problems import problem_responses
 from booklnk.bootstrap import kashier_config
@@ -23,6 +24,7 @@ from booklnk.payments.schemas import (
     CheckoutIn,
     CheckoutOut,
     DeskEntryOut,
+    KashierPageOut,
     MismatchOut,
     PaymentReturnOut,
     ReconciliationRunOut,
@@ -42,7 +44,10 @@ KASHIER_WEBHOOK_PATH = "/v1/webhooks/kashier"
     description="Writes a payment attempt with its own order id, then returns the hosted payment page's "
     "URL. A held booking pays what it needs to be confirmed (its deposit or price; 409 if its hold lapsed "
     "or it is paid); a booking that stands (paid at the venue, or a deposit's remainder) may pay what is "
-    "still due (`purpose: balance`; 409 when nothing is). `Idempotency-Key` works as for bookings.",
+    "still due (`purpose: balance`; 409 when nothing is). `Idempotency-Key` works as for bookings. "
+    "The page speaks `display` (else the best of `Accept-Language`: `ar` or `en`); `kashier` carries the "
+    "same payment's parameters for Kashier's iframe and mobile SDKs (the hash is computed here; no key "
+    "leaves the server).",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckoutOut,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -55,6 +60,9 @@ async def start_checkout(
     settings: SettingsDep,
     now: NowDep,
     idempotency_key: IdempotencyKeyHeader = None,
+    accept_language: Annotated[
+        str | None, Header(description="The hosted page's language, unless `display` names one.")
+    ] = None,
 ) -> CheckoutOut | JSONResponse:
     base = settings.public_base_url.rstrip("/")
     callbacks = checkout.Callbacks(
@@ -70,6 +78,7 @@ async def start_checkout(
             kashier=kashier_config(settings),
             callbacks=callbacks,
             now=now,
+            display=body.display or preferred_language(accept_language, ("ar", "en"), "en"),
         )
         attempt = started.attempt
         return CheckoutOut(
@@ -82,6 +91,7 @@ async def start_checkout(
             status=attempt.status,
             purpose=attempt.purpose,
             url=started.url,
+            kashier=KashierPageOut.model_validate(started.page, from_attributes=True),
         )
 
     return await create_once(session, ctx, idempotency_key, body, create, now=now)

@@ -118,6 +118,7 @@ def _openapi(app: FastAPI) -> dict[str, object]:
         )
         _document_body_limit(schema)
         _document_validation_problems(schema)
+        _document_outages(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -149,3 +150,18 @@ def _document_validation_problems(schema: dict[str, Any]) -> None:
     components = schema.get("components", {}).get("schemas", {})
     for fastapi_shape in ("HTTPValidationError", "ValidationError"):
         components.pop(fastapi_shape, None)
+
+
+def _document_outages(schema: dict[str, Any]) -> None:
+    """Any operation that reads the database answers 503 `database_unavailable` with
+    `Retry-After` while it cannot be reached (`db.errors.unreachable`)."""
+    unavailable = {
+        "description": "The database cannot be reached (`database_unavailable`): retry after `Retry-After`",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path, item in schema.get("paths", {}).items():
+        if path in ("/healthz", "/metrics", "/readyz"):
+            continue  # no database read (readiness documents its own 503)
+        for operation in item.values():
+            operation["responses"].setdefault("503", unavailable)

@@ -35,6 +35,19 @@ from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock, SystemClock
 
+TAGS = [
+    {"name": "auth", "description": "Accounts, logins and tokens."},
+    {"name": "businesses", "description": "Businesses, their settings, members and invitations."},
+    {"name": "business types", "description": "The kinds of business, as configuration (platform admins)."},
+    {"name": "catalog", "description": "Services, staff, resources, their hours, overrides and time off."},
+    {"name": "bookings", "description": "Availability, booking, rescheduling, staff actions and money."},
+    {"name": "classes", "description": "Class series, sessions, seats and waitlists."},
+    {"name": "payments", "description": "Kashier checkout, webhooks, returns and reconciliation."},
+    {"name": "calendar feeds", "description": "ICS feeds of a calendar, read by a secret URL."},
+    {"name": "public", "description": "A business's booking page, read without an account."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+
 DESCRIPTION = """
 Booklnk is a multi-tenant booking backend for barbershops, gyms, consultants and any other
 kind of business described by a **business type**.
@@ -67,6 +80,9 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         docs_url="/docs",
         redoc_url="/redoc",
         openapi_url="/openapi.json",
+        openapi_tags=TAGS,
+        servers=[{"url": "/", "description": "This deployment (the address the document was read from)"}],
+        contact={"name": "Booklnk", "url": "https://booklnk.dev"},
         # operationIds are the handlers' names (create_booking, staff_get_weekly_schedule):
         # short, and stable for generated clients (FastAPI's default appends path and method).
         generate_unique_id_function=lambda route: route.name,
@@ -110,12 +126,20 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
 def _openapi(app: FastAPI) -> dict[str, object]:
     if app.openapi_schema is None:
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+            servers=app.servers,
+            contact=app.contact,
         )
-        # Routes reference the Problem schema by $ref; register it once.
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+        # Routes reference the Problem schema by $ref; register it, and the schemas it
+        # nests (ProblemIssue), once.
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
         _document_body_limit(schema)
         _document_validation_problems(schema)
         _document_outages(schema)

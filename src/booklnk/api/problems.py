@@ -57,9 +57,10 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str = Field(examples=["validation_failed"])
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[ProblemIssue] = Field(default_factory=list)
+    # Always sent (required in the document, so a generated client need not guard them).
+    instance: str = Field(description="The path the problem answered.")
+    request_id: str | None = Field(description="The request's X-Request-ID, to quote in a report.")
+    errors: list[ProblemIssue] = Field(description="Each field and the rule it broke; empty when none.")
     # Extension members: present only on the problems that carry them.
     rule: str | None = Field(
         default=None,

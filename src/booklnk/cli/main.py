@@ -143,6 +143,15 @@ def kashier_sim(
     runs.kashier_sim(host=host, port=port)
 
 
+@app.command()
+def openapi() -> None:
+    """Print the API's OpenAPI document (JSON), as /openapi.json serves it: for generating a
+    client without running the server or a database."""
+    from booklnk.cli import runs
+
+    typer.echo(runs.openapi_document())
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email.")],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from booklnk.api.app import create_app
 from booklnk.bootstrap import (
     database_url,
     kashier_config,
@@ -30,6 +32,7 @@ from booklnk.bootstrap import (
 from booklnk.cli import served
 from booklnk.cli.children import Child
 from booklnk.config import Settings
+from booklnk.db.database import Database
 from booklnk.db.migrate import upgrade
 from booklnk.demo.loader import Login, load_demo
 from booklnk.jobs import worker as worker_loop
@@ -235,6 +238,13 @@ def _progress() -> Progress:
         transient=True,
         disable=_json_lines or not console.is_terminal,
     )
+
+
+def openapi_document() -> str:
+    found = load_settings()
+    # The document needs the routes only: a database that is never connected to.
+    unused = Database("postgresql+asyncpg://document-only/none", app_role=found.db_app_role)
+    return json.dumps(create_app(found, unused).openapi(), indent=2)
 
 
 def kashier_sim(*, host: str, port: int) -> None:

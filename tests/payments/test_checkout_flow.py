@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from flow_support import (
@@ -414,3 +416,71 @@ def _line_of(progress: str, business_id: str) -> str:
     """The CLI's summary line for one business (the database holds other tests' too)."""
     [line] = [line for line in progress.splitlines() if f"business {business_id}:" in line]
     return line
+
+
+async def _return_to_the_clients_page(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], **pages: str
+) -> tuple[Account, dict[str, Any], dict[str, Any]]:
+    base, owner = consultancy[0], consultancy[1]
+    await ok(http, owner, "PATCH", base, {"return_origins": ["https://book.example.com"]})
+    customer, booking = await held_booking(http, consultancy)
+    body = {"method": "card", **pages}
+    checkout = await ok(http, customer, "POST", f"{base}/bookings/{booking['id']}/payments", body)
+    return customer, booking, checkout
+
+
+async def _came_back(redirect_url: str) -> httpx.Response:
+    async with httpx.AsyncClient(follow_redirects=False) as browser:
+        return await browser.get(redirect_url)
+
+
+async def test_the_browser_return_sends_a_paid_customer_to_the_stored_page(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], simulator_url: str
+) -> None:
+    base = consultancy[0]
+    customer, booking, checkout = await _return_to_the_clients_page(
+        http,
+        consultancy,
+        return_url="https://book.example.com/done?ref=7",
+        cancel_url="https://book.example.com/cancel",
+    )
+    paid = await pay(simulator_url, checkout, **CARD)
+    assert paid["status"] == "SUCCESS"
+    status = await until(lambda: booking_status(http, base, customer, booking["id"]), "confirmed")
+    assert status == "confirmed"
+    back = await _came_back(paid["redirectUrl"])
+    assert back.status_code == 303, back.text
+    where = urlsplit(back.headers["location"])
+    assert (where.scheme, where.netloc, where.path) == ("https", "book.example.com", "/done")
+    assert parse_qsl(where.query) == [("ref", "7"), ("booking_id", booking["id"]), ("outcome", "paid")]
+    # Nothing in the query picks where the browser goes: only the page stored at checkout.
+    steered = await _came_back(paid["redirectUrl"] + "&next=https://evil.example")
+    assert urlsplit(steered.headers.get("location", "")).netloc in ("", "book.example.com")
+
+
+async def test_the_browser_return_sends_a_declined_card_to_the_cancel_page(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], simulator_url: str
+) -> None:
+    _, booking, checkout = await _return_to_the_clients_page(
+        http,
+        consultancy,
+        return_url="https://book.example.com/done",
+        cancel_url="https://book.example.com/cancel",
+    )
+    declined = await pay(simulator_url, checkout, **{**CARD, "expiry": "02/39"})
+    assert declined["status"] == "FAILURE"
+    back = await _came_back(declined["redirectUrl"])
+    assert back.status_code == 303, back.text
+    assert back.headers["location"] == (
+        f"https://book.example.com/cancel?booking_id={booking['id']}&outcome=failed"
+    )
+
+
+async def test_without_a_return_page_the_browser_return_answers_json(
+    http: httpx.AsyncClient, consultancy: tuple[str, Account, str], simulator_url: str
+) -> None:
+    _, booking, checkout = await _return_to_the_clients_page(http, consultancy)
+    declined = await pay(simulator_url, checkout, **{**CARD, "expiry": "02/39"})
+    back = await _came_back(declined["redirectUrl"])
+    assert back.status_code == 200, back.text
+    assert (back.json()["booking_id"], back.json()["booking_status"]) == (booking["id"], "held")

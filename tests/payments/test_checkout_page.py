@@ -4,6 +4,7 @@ held the hosted page's URL only."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -63,3 +64,68 @@ async def test_an_explicit_display_wins_over_the_browsers_language(client: httpx
     assert english.json()["kashier"]["display"] == "en"
     refused = await _checkout(client, {}, display="fr")
     assert refused.status_code == 422
+
+
+# --- Return pages: allowed per business, checked at checkout ---
+
+
+async def test_owners_list_return_origins_checked_by_rule(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    patch = {"return_origins": ["https://Book.Example.com:443", "http://localhost:3000"]}
+    saved = await client.patch(shop.url, headers=shop.owner.headers, json=patch)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["return_origins"] == ["https://book.example.com", "http://localhost:3000"]
+    for bad, where, rule in [
+        (["https://book.example.com/done"], "body.return_origins.0", "not_an_origin"),
+        (["https://ok.example.com", "http://book.example.com"], "body.return_origins.1", "http_only_local"),
+        ([f"https://s{i}.example.com" for i in range(11)], "body.return_origins", "too_many"),
+    ]:
+        refused = await client.patch(shop.url, headers=shop.owner.headers, json={"return_origins": bad})
+        assert refused.status_code == 422, refused.text
+        issue = refused.json()["errors"][0]
+        assert (issue["field"], issue["rule"]) == (where, rule)
+    shown = await client.get(shop.url, headers=shop.owner.headers)
+    assert shown.json()["return_origins"] == ["https://book.example.com", "http://localhost:3000"]
+
+
+async def test_checkout_refuses_a_return_page_on_a_foreign_origin(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    saved = await client.patch(
+        shop.url, headers=shop.owner.headers, json={"return_origins": ["https://book.example.com"]}
+    )
+    assert saved.status_code == 200, saved.text
+    buyer = await customer(client)
+    booked = await book(client, shop, buyer, START)
+    assert booked.status_code == 201, booked.text
+    path = f"{shop.url}/bookings/{booked.json()['id']}/payments"
+    for field, url in [
+        ("return_url", "https://evil.example/done"),
+        ("return_url", "https://book.example.com.evil.example/done"),
+        ("cancel_url", "http://book.example.com/cancel"),
+        ("return_url", "/done"),
+    ]:
+        refused = await client.post(path, headers=buyer.headers, json={"method": "card", field: url})
+        assert refused.status_code == 422, refused.text
+        issue = refused.json()["errors"][0]
+        assert (issue["field"], issue["rule"]) == (f"body.{field}", "return_url_not_allowed")
+    taken = await client.post(
+        path,
+        headers=buyer.headers,
+        json={
+            "method": "card",
+            "return_url": "https://book.example.com/done?ref=1",
+            "cancel_url": "https://book.example.com/cancel",
+        },
+    )
+    assert taken.status_code == 201, taken.text
+    # Kashier still comes back to us: the client's page is reached through the return route.
+    assert taken.json()["kashier"]["merchant_redirect"].endswith("/v1/payments/kashier/return")
+
+
+async def test_the_return_route_documents_its_redirect(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    returned = document["paths"]["/v1/payments/kashier/return"]["get"]["responses"]
+    assert "Location" in returned["303"]["headers"]
+    assert "PaymentReturnOut" in json.dumps(returned["200"])
+    checkout_in = document["components"]["schemas"]["CheckoutIn"]["properties"]
+    assert {"return_url", "cancel_url"} <= checkout_in.keys()

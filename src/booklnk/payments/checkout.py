@@ -26,6 +26,8 @@ from booklnk.payments.models import (
     PaymentAttempt,
     PaymentOrder,
 )
+from booklnk.tenancy import repository as tenancy
+from booklnk.tenancy import return_origins
 from booklnk.tenancy.context import BusinessContext
 
 # Bookings that stand and may still owe money (paid online, at the venue's choice).
@@ -40,6 +42,15 @@ class Callbacks:
 
     redirect_url: str
     webhook_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPages:
+    """The client's own pages for the customer's way back (each optional): `return_url`
+    after paying, `cancel_url` after a failed or cancelled payment."""
+
+    return_url: str | None = None
+    cancel_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +88,14 @@ async def start(
     callbacks: Callbacks,
     now: datetime,
     display: str = "en",
+    pages: ReturnPages = ReturnPages(),
 ) -> Checkout:
     """A new attempt (its own order id) for a booking: a held one pays what it needs to be
     confirmed (409 if its hold lapsed or it is paid); one that stands (pay at the venue,
     a deposit's remainder) may pay what is still due online (409 when nothing is).
-    `display`: the hosted page's language (`ar` or `en`)."""
+    `display`: the hosted page's language (`ar` or `en`); `pages` must lead to the
+    business's return origins (422 `return_url_not_allowed` otherwise)."""
+    await _check_pages(session, ctx, pages)
     booking = await bookings.get_booking(session, ctx, booking_id)
     if booking.status is BookingStatus.HELD:
         if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
@@ -113,6 +127,8 @@ async def start(
         status=AttemptStatus.STARTED,
         purpose=purpose,
         version=1,
+        return_url=pages.return_url,
+        cancel_url=pages.cancel_url,
     )
     session.add_all([attempt, PaymentOrder(order_id=attempt.order_id, business_id=ctx.business_id)])
     await session.flush()  # the attempt is stored before anyone sees its URL
@@ -127,6 +143,23 @@ async def start(
         display=display,
     )
     return Checkout(attempt, url, _hosted_page(kashier, attempt, method, callbacks, display))
+
+
+async def _check_pages(session: AsyncSession, ctx: BusinessContext, pages: ReturnPages) -> None:
+    """Checked before anything is written: the browser return will redirect to these, so
+    only the business's own origins are taken (no open redirect through our domain)."""
+    named = [("body.return_url", pages.return_url), ("body.cancel_url", pages.cancel_url)]
+    if all(url is None for _, url in named):
+        return
+    business = await tenancy.get_business(session, ctx.business_id)
+    allowed = business.return_origins if business is not None else []
+    for field, url in named:
+        if url is not None and not return_origins.allows(allowed, url):
+            raise ValidationFailed.on(
+                field,
+                "return_url_not_allowed",
+                "Its origin is not one of the business's return origins (business settings).",
+            )
 
 
 def _hosted_page(

@@ -73,6 +73,10 @@ class PaymentAttempt(Timestamped, Base):
     gateway_order_id: Mapped[str | None] = mapped_column(String(100))
     review_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The client's pages for the customer's return, checked against the business's return
+    # origins at checkout: the browser return redirects only to these, never to a query's URL.
+    return_url: Mapped[str | None] = mapped_column(Text)
+    cancel_url: Mapped[str | None] = mapped_column(Text)
 
 
 class PaymentOrder(Base):

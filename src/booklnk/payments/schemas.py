@@ -31,6 +31,16 @@ class CheckoutIn(BaseModel):
         description="The hosted page's language; omitted: the best of the request's `Accept-Language`, "
         "else `en`.",
     )
+    return_url: Annotated[str, Field(max_length=2000)] | None = Field(
+        default=None,
+        description="Where the customer's browser is sent after paying (303 from the return route, with "
+        "`booking_id` and `outcome` added); its origin must be one of the business's `return_origins`.",
+        examples=["https://book.example.com/bookings/done"],
+    )
+    cancel_url: Annotated[str, Field(max_length=2000)] | None = Field(
+        default=None,
+        description="Where it is sent after a failed or cancelled payment (else `return_url`); same rule.",
+    )
 
 
 class CheckoutOut(BaseModel):

@@ -95,6 +95,8 @@ class Business(Timestamped, Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     rule_overrides: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Where checkout may send the customer back (return_origins.check normalised them).
+    return_origins: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
 
 
 class Membership(Timestamped, Base):

@@ -91,6 +91,12 @@ class BusinessUpdate(_In):
     name: Name | None = None
     time_zone: Annotated[str | None, Field(max_length=64)] = None
     rule_overrides: dict[str, Any] | None = None
+    return_origins: list[Annotated[str, Field(max_length=2000)]] | None = Field(
+        default=None,
+        description="Where checkout may send the customer back (replaces the list; at most 10): each "
+        "`https://host[:port]`, or `http://localhost[:port]` / `http://127.0.0.1[:port]` outside production.",
+        examples=[["https://book.example.com"]],
+    )
 
 
 class BusinessOut(_Out):
@@ -101,6 +107,7 @@ class BusinessOut(_Out):
     time_zone: str
     currency: str
     rule_overrides: dict[str, Any]
+    return_origins: list[str] = Field(description="Origins checkout's `return_url` and `cancel_url` may use.")
     created_at: datetime
 
 

@@ -128,6 +128,7 @@ class BusinessChanges:
     name: str | None = None
     time_zone: str | None = None
     rule_overrides: Mapping[str, Any] | None = None
+    return_origins: Sequence[str] | None = None  # checked by return_origins.check already
 
 
 async def update_business(session: AsyncSession, ctx: BusinessContext, changes: BusinessChanges) -> Business:
@@ -142,6 +143,8 @@ async def update_business(session: AsyncSession, ctx: BusinessContext, changes: 
         assert definition is not None  # guarded by the foreign key
         _check_overrides(definition, changes.rule_overrides)
         business.rule_overrides = dict(changes.rule_overrides)
+    if changes.return_origins is not None:
+        business.return_origins = list(changes.return_origins)
     await session.flush()
     return business
 

@@ -12,10 +12,11 @@ from booklnk.api.deps import (
     NowDep,
     OwnerCtx,
     SessionDep,
+    SettingsDep,
 )
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
-from booklnk.tenancy import service
+from booklnk.tenancy import return_origins, service
 from booklnk.tenancy.schemas import (
     BusinessCreate,
     BusinessOut,
@@ -78,13 +79,18 @@ async def get_business(ctx: MemberOrCustomerCtx, session: SessionDep) -> Busines
 
 @router.patch(
     "/{business_id}",
-    summary="Change a business's name, time zone or rule overrides",
+    summary="Change a business's name, time zone, rule overrides or return origins",
     response_model=BusinessOut,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def update_business(body: BusinessUpdate, ctx: OwnerCtx, session: SessionDep) -> BusinessOut:
+async def update_business(
+    body: BusinessUpdate, ctx: OwnerCtx, session: SessionDep, settings: SettingsDep
+) -> BusinessOut:
+    origins = body.return_origins
+    if origins is not None:
+        origins = return_origins.check(origins, allow_local=settings.environment != "production")
     changes = service.BusinessChanges(
-        name=body.name, time_zone=body.time_zone, rule_overrides=body.rule_overrides
+        name=body.name, time_zone=body.time_zone, rule_overrides=body.rule_overrides, return_origins=origins
     )
     return BusinessOut.model_validate(await service.update_business(session, ctx, changes))
 

@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
@@ -79,6 +79,7 @@ async def start_checkout(
             callbacks=callbacks,
             now=now,
             display=body.display or preferred_language(accept_language, ("ar", "en"), "en"),
+            pages=checkout.ReturnPages(return_url=body.return_url, cancel_url=body.cancel_url),
         )
         attempt = started.attempt
         return CheckoutOut(
@@ -177,14 +178,35 @@ async def receive_webhook(
 @router.get(
     "/v1/payments/kashier/return",
     summary="Where Kashier sends the customer back",
-    description="Verifies the redirect's signature and shows the booking as it stands; it never "
-    "confirms anything (the webhook does).",
+    description="Verifies the redirect's signature; it never confirms anything (the webhook does). When "
+    "checkout was given a `return_url`, answers 303 to it (a failed or cancelled payment: to `cancel_url` "
+    "if given) with `booking_id` and `outcome` (`paid` once the payment is recorded, `pending` until then, "
+    "`failed`) added to its query; only URLs stored with the attempt are used. Without one, shows the "
+    "booking as it stands (200).",
     response_model=PaymentReturnOut,
-    responses=problem_responses(401, 404, 422),
+    responses={
+        **problem_responses(401, 404, 422),
+        303: {
+            "description": "Back to the client's page given at checkout.",
+            "headers": {
+                "Location": {
+                    "description": "`return_url` or `cancel_url` with `booking_id` and `outcome` added.",
+                    "schema": {"type": "string", "format": "uri"},
+                }
+            },
+        },
+    },
     openapi_extra={"security": []},
 )
-async def payment_return(request: Request, session: SessionDep, settings: SettingsDep) -> PaymentReturnOut:
-    return await returns.describe(session, settings.kashier_api_key.get_secret_value(), request.query_params)
+async def payment_return(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> PaymentReturnOut | RedirectResponse:
+    returned = await returns.describe(
+        session, settings.kashier_api_key.get_secret_value(), request.query_params
+    )
+    if returned.location is not None:
+        return RedirectResponse(returned.location, status_code=status.HTTP_303_SEE_OTHER)
+    return returned.shown
 
 
 @router.get(

@@ -88,7 +88,13 @@ class Health(BaseModel):
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers", response_model=Health)
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers",
+    description="No token, no database: 200 with status `ok` whenever the process serves requests. "
+    "For liveness probes.",
+    response_model=Health,
+)
 async def healthz() -> Health:
     return Health(status="ok")
 
@@ -96,6 +102,8 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     summary="Readiness: the database answers",
+    description="No token. 200 with status `ok` when the database answers a query, else 503 with status "
+    "`unavailable`. For readiness probes and load balancers.",
     response_model=Health,
     responses={503: {"model": Health, "description": "The database is unreachable"}},
 )

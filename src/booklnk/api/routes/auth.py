@@ -41,6 +41,8 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
 @router.post(
     "/auth/register",
     summary="Create an account",
+    description="Anyone, no token needed. Returns the new user, not tokens: sign in with `login` next. An "
+    "email that already has an account answers 409 `email_taken`.",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
     responses=problem_responses(409, 422),
@@ -55,6 +57,10 @@ async def register(body: RegisterIn, session: SessionDep, passwords: PasswordsDe
 @router.post(
     "/auth/login",
     summary="Exchange email and password for tokens",
+    description="Anyone. Returns a bearer `access_token` (valid `expires_in` seconds) and a `refresh_token` "
+    "(until `refresh_expires_at`); a wrong email or password answers 401 `invalid_credentials`. Too many "
+    "failed logins for the account, or from the caller's address, within a window answer 429 "
+    "`too_many_requests` with `Retry-After`.",
     response_model=TokensOut,
     responses=problem_responses(401, 422, 429),
 )
@@ -93,6 +99,8 @@ async def refresh(body: RefreshIn, db: DatabaseDep, settings: SettingsDep, now: 
 @router.post(
     "/auth/logout",
     summary="Revoke a refresh token and its family",
+    description="Needs only the refresh token, no access token. Revokes it and every token rotated from it; "
+    "an unknown or already revoked token is ignored, so a well-formed request always answers 204.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(422),
 )
@@ -103,6 +111,9 @@ async def logout(body: RefreshIn, session: SessionDep, now: NowDep) -> None:
 @router.get(
     "/me",
     summary="The signed-in user and their roles in businesses",
+    description="Any signed-in user: their account, and in `memberships` each business where they hold a "
+    "role (its id, name and slug, and the role). A token of a deleted account answers 401 "
+    "`invalid_token`.",
     response_model=MeOut,
     responses=problem_responses(401),
 )

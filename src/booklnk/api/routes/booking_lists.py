@@ -125,6 +125,9 @@ async def list_my_bookings(
 @router.get(
     f"{BUSINESS}/bookings/{{booking_id}}/ics",
     summary="A booking as an iCalendar (.ics) file (its customer, or the business's staff)",
+    description="Anyone else gets 404 `booking_not_found`. Sent as a download "
+    "(`Content-Disposition: attachment`); the event is titled with the service and the business and names "
+    "the staff member.",
     tags=["bookings"],
     response_class=CalendarResponse,
     responses=_calendar_doc("A VCALENDAR with one VEVENT.", 401, 404),
@@ -156,6 +159,8 @@ async def issue_calendar_feed(
 @router.delete(
     f"{BUSINESS}/staff/{{staff_id}}/calendar-feed",
     summary="Revoke a staff member's private calendar feed (owners, or that staff member)",
+    description="Customers and other staff get 403 `insufficient_role`, an unknown staff member 404 "
+    "`staff_not_found`. The feed URL stops working at once; with no feed it answers 204 all the same.",
     tags=["calendar feeds"],
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404),

@@ -123,6 +123,8 @@ async def create_booking(
 @router.get(
     "/bookings/{booking_id}",
     summary="Get a booking (its customer, or the business's staff)",
+    description="Anyone else gets 404 `booking_not_found`, as for an unknown id. The `ETag` header carries "
+    "the booking's version, for `If-Match` on the changes that follow.",
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404),
 )
@@ -163,6 +165,10 @@ def _transition_route(action: Action, path: str, summary: str, description: str)
 @router.post(
     "/bookings/{booking_id}/reschedule",
     summary="Move a booking to another time (atomically: the new slot or nothing changes)",
+    description="Held or confirmed appointments only: any other status, a class seat or a lapsed hold "
+    "answers 409 `invalid_transition`; the new time follows the rules of booking (409 `slot_unavailable` "
+    "when taken). Its customer may move it only while free cancellation lasts (409 "
+    "`cancellation_window_passed`), staff any time. `If-Match` honoured (412 `version_mismatch`).",
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )

@@ -15,6 +15,8 @@ router = APIRouter(prefix="/v1/business-types", tags=["business types"])
 @router.get(
     "",
     summary="List business types with their scheduling and payment rules",
+    description="Public, no token needed: every business type a business can be created from, by key "
+    "(not paginated).",
     response_model=list[BusinessTypeDefinition],
 )
 async def list_business_types(session: SessionDep) -> list[BusinessTypeDefinition]:
@@ -24,6 +26,7 @@ async def list_business_types(session: SessionDep) -> list[BusinessTypeDefinitio
 @router.get(
     "/{key}",
     summary="Get one business type",
+    description="Public, no token needed. An unknown `key` answers 404 `business_type_not_found`.",
     response_model=BusinessTypeDefinition,
     responses=problem_responses(404),
 )

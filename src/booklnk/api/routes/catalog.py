@@ -62,6 +62,10 @@ def _listing(
 
 
 ListingDep = Annotated[service.Listing, Depends(_listing)]
+INACTIVE_LISTED = (
+    "`next_cursor` opens the next page (`limit` 1-200, default 50). Deactivated rows are listed only with "
+    "`include_inactive=true`, and only for staff and owners."
+)
 
 
 def _service_out(view: service.ServiceView) -> ServiceOut:
@@ -75,6 +79,11 @@ def _service_spec(body: ServiceCreate) -> service.ServiceSpec:
 @router.post(
     "/services",
     summary="Add a service",
+    description="Owners only (403 `insufficient_role` otherwise). Durations are distinct multiples of the "
+    "business type's slot grid (the type's defaults when omitted); `capacity` is 1 for appointments and "
+    "required for a class unless the type sets a default; `staff_ids` name this business's staff; "
+    "`payment_overrides` set only `payment_policy`, `deposit_percent` or `payment_methods`, within the "
+    "type's bounds. A 422 names each offending field; the currency is always the business's.",
     status_code=status.HTTP_201_CREATED,
     response_model=ServiceOut,
     responses=WRITE,
@@ -83,7 +92,14 @@ async def create_service(body: ServiceCreate, ctx: OwnerCtx, session: SessionDep
     return _service_out(await service.create_service(session, ctx, _service_spec(body)))
 
 
-@router.get("/services", summary="List services", response_model=Page[ServiceOut], responses=LIST)
+@router.get(
+    "/services",
+    summary="List services",
+    description="Any signed-in user (customers choose from them), each with its `staff_ids`; by name, "
+    f"cursor-paginated. {INACTIVE_LISTED}",
+    response_model=Page[ServiceOut],
+    responses=LIST,
+)
 async def list_services(
     ctx: MemberOrCustomerCtx, session: SessionDep, listing: ListingDep
 ) -> Page[ServiceOut]:
@@ -91,7 +107,14 @@ async def list_services(
     return Page(items=[_service_out(v) for v in views], next_cursor=next_cursor)
 
 
-@router.get("/services/{service_id}", summary="Get a service", response_model=ServiceOut, responses=READ)
+@router.get(
+    "/services/{service_id}",
+    summary="Get a service",
+    description="Any signed-in user, with its `staff_ids`. A deactivated service is 404 `service_not_found` "
+    "for customers; staff and owners still see it.",
+    response_model=ServiceOut,
+    responses=READ,
+)
 async def get_service(service_id: ServiceId, ctx: MemberOrCustomerCtx, session: SessionDep) -> ServiceOut:
     return _service_out(await service.get_service(session, ctx, service_id))
 
@@ -99,6 +122,8 @@ async def get_service(service_id: ServiceId, ctx: MemberOrCustomerCtx, session: 
 @router.patch(
     "/services/{service_id}",
     summary="Change a service (omitted fields stay as they are)",
+    description="Owners only. The merged result is checked as a whole by the rules of adding one (a 422 "
+    "names each offending field); sent `staff_ids` replace the list. 404 `service_not_found`.",
     response_model=ServiceOut,
     responses=WRITE,
 )
@@ -111,6 +136,8 @@ async def update_service(
 @router.delete(
     "/services/{service_id}",
     summary="Deactivate a service (kept for existing bookings; PATCH active=true restores it)",
+    description="Owners only. Customers no longer see it (404 for them); staff and owners still do. "
+    "404 `service_not_found`.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=DELETE,
 )
@@ -121,6 +148,9 @@ async def deactivate_service(service_id: ServiceId, ctx: OwnerCtx, session: Sess
 @router.post(
     "/staff",
     summary="Add a staff member, optionally linked to a member's account",
+    description="Owners only. `user_id` links the row to the account of a member of this business (422 "
+    "`not_a_member` otherwise), who may then manage their own time off and calendar feed; an account "
+    "already linked to another staff member answers 409 `staff_user_taken`.",
     status_code=status.HTTP_201_CREATED,
     response_model=StaffOut,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -132,13 +162,26 @@ async def create_staff(body: StaffCreate, ctx: OwnerCtx, session: SessionDep) ->
     return StaffOut.model_validate(staff)
 
 
-@router.get("/staff", summary="List staff members", response_model=Page[StaffOut], responses=LIST)
+@router.get(
+    "/staff",
+    summary="List staff members",
+    description=f"Any signed-in user; by display name, cursor-paginated. {INACTIVE_LISTED}",
+    response_model=Page[StaffOut],
+    responses=LIST,
+)
 async def list_staff(ctx: MemberOrCustomerCtx, session: SessionDep, listing: ListingDep) -> Page[StaffOut]:
     rows, next_cursor = await service.list_staff(session, ctx, listing)
     return Page(items=[StaffOut.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get("/staff/{staff_id}", summary="Get a staff member", response_model=StaffOut, responses=READ)
+@router.get(
+    "/staff/{staff_id}",
+    summary="Get a staff member",
+    description="Any signed-in user. A deactivated staff member is 404 `staff_not_found` for customers; "
+    "staff and owners still see them.",
+    response_model=StaffOut,
+    responses=READ,
+)
 async def get_staff(staff_id: StaffId, ctx: MemberOrCustomerCtx, session: SessionDep) -> StaffOut:
     return StaffOut.model_validate(await service.get_staff(session, ctx, staff_id))
 
@@ -146,6 +189,8 @@ async def get_staff(staff_id: StaffId, ctx: MemberOrCustomerCtx, session: Sessio
 @router.patch(
     "/staff/{staff_id}",
     summary="Change a staff member (omitted fields stay as they are)",
+    description="Owners only. A new `user_id` follows the rules of adding one (422 `not_a_member`, 409 "
+    "`staff_user_taken`); `null` unlinks the account. 404 `staff_not_found`.",
     response_model=StaffOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
@@ -156,6 +201,8 @@ async def update_staff(staff_id: StaffId, body: StaffUpdate, ctx: OwnerCtx, sess
 @router.delete(
     "/staff/{staff_id}",
     summary="Deactivate a staff member (kept for existing bookings; PATCH active=true restores them)",
+    description="Owners only. Customers no longer see them (404 for them); their service links are kept "
+    "for when they come back. 404 `staff_not_found`.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=DELETE,
 )
@@ -166,6 +213,7 @@ async def deactivate_staff(staff_id: StaffId, ctx: OwnerCtx, session: SessionDep
 @router.post(
     "/resources",
     summary="Add a resource (a chair, a room, equipment)",
+    description="Owners only. Its `kind` is what a service names in `required_resource_kinds`.",
     status_code=status.HTTP_201_CREATED,
     response_model=ResourceOut,
     responses=WRITE,
@@ -175,7 +223,13 @@ async def create_resource(body: ResourceCreate, ctx: OwnerCtx, session: SessionD
     return ResourceOut.model_validate(resource)
 
 
-@router.get("/resources", summary="List resources", response_model=Page[ResourceOut], responses=LIST)
+@router.get(
+    "/resources",
+    summary="List resources",
+    description=f"Any signed-in user; by name, cursor-paginated. {INACTIVE_LISTED}",
+    response_model=Page[ResourceOut],
+    responses=LIST,
+)
 async def list_resources(
     ctx: MemberOrCustomerCtx, session: SessionDep, listing: ListingDep
 ) -> Page[ResourceOut]:
@@ -183,7 +237,14 @@ async def list_resources(
     return Page(items=[ResourceOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/resources/{resource_id}", summary="Get a resource", response_model=ResourceOut, responses=READ)
+@router.get(
+    "/resources/{resource_id}",
+    summary="Get a resource",
+    description="Any signed-in user. A deactivated resource is 404 `resource_not_found` for customers; "
+    "staff and owners still see it.",
+    response_model=ResourceOut,
+    responses=READ,
+)
 async def get_resource(resource_id: ResourceId, ctx: MemberOrCustomerCtx, session: SessionDep) -> ResourceOut:
     return ResourceOut.model_validate(await service.get_resource(session, ctx, resource_id))
 
@@ -191,6 +252,7 @@ async def get_resource(resource_id: ResourceId, ctx: MemberOrCustomerCtx, sessio
 @router.patch(
     "/resources/{resource_id}",
     summary="Change a resource (omitted fields stay as they are)",
+    description="Owners only. 404 `resource_not_found`.",
     response_model=ResourceOut,
     responses=WRITE,
 )
@@ -205,6 +267,8 @@ async def update_resource(
 @router.delete(
     "/resources/{resource_id}",
     summary="Deactivate a resource (kept for existing bookings; PATCH active=true restores it)",
+    description="Owners only. Customers no longer see it (404 for them); staff and owners still do. "
+    "404 `resource_not_found`.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=DELETE,
 )
@@ -231,14 +295,24 @@ class _OwnerRoutes:
     prefix: str
     kind: str  # names its operations apart: business_get_weekly_schedule, staff_…
     whose: str  # e.g. "the business's", for summaries
+    missing: str  # the problem code when the owner is not in this business
     owner: Callable[..., ScheduleOwner]
     time_off: bool
 
 
 OWNERS = (
-    _OwnerRoutes("", "business", "the business's", _business_owner, time_off=False),
-    _OwnerRoutes("/staff/{staff_id}", "staff", "a staff member's", _staff_owner, time_off=True),
-    _OwnerRoutes("/resources/{resource_id}", "resource", "a resource's", _resource_owner, time_off=True),
+    _OwnerRoutes("", "business", "the business's", "business_not_found", _business_owner, time_off=False),
+    _OwnerRoutes(
+        "/staff/{staff_id}", "staff", "a staff member's", "staff_not_found", _staff_owner, time_off=True
+    ),
+    _OwnerRoutes(
+        "/resources/{resource_id}",
+        "resource",
+        "a resource's",
+        "resource_not_found",
+        _resource_owner,
+        time_off=True,
+    ),
 )
 
 
@@ -249,6 +323,9 @@ def _weekly_routes(spec: _OwnerRoutes) -> APIRouter:
     @routes.get(
         "/weekly-schedule",
         summary=f"Get {spec.whose} weekly hours and breaks",
+        description=f"Staff and owners (403 `insufficient_role` for customers). The recurring `hours` and "
+        f"`breaks` of {spec.whose} week by weekday, local HH:MM in the business's time zone. "
+        f"404 `{spec.missing}`.",
         response_model=WeeklyScheduleBody,
         responses=READ,
     )
@@ -293,7 +370,13 @@ def _override_reads(spec: _OwnerRoutes) -> APIRouter:
     owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
 
     @routes.get(
-        "", summary=f"List {spec.whose} date overrides", response_model=Page[DateOverrideOut], responses=LIST
+        "",
+        summary=f"List {spec.whose} date overrides",
+        description=f"Staff and owners. The overrides of {spec.whose} days by date, `from_date` and "
+        "`to_date` both inclusive; `next_cursor` opens the next page (`limit` 1-200, default 50). "
+        f"404 `{spec.missing}`.",
+        response_model=Page[DateOverrideOut],
+        responses=LIST,
     )
     async def list_date_overrides(
         owner: owner_dep,
@@ -312,6 +395,8 @@ def _override_reads(spec: _OwnerRoutes) -> APIRouter:
     @routes.get(
         "/{override_id}",
         summary=f"Get one of {spec.whose} date overrides",
+        description=f"Staff and owners. 404 `date_override_not_found` when the id is not one of {spec.whose} "
+        f"overrides; 404 `{spec.missing}`.",
         response_model=DateOverrideOut,
         responses=READ,
     )
@@ -343,6 +428,9 @@ def _override_writes(spec: _OwnerRoutes) -> APIRouter:
     @routes.put(
         "/{override_id}",
         summary=f"Replace one of {spec.whose} date overrides",
+        description="Owners only. Its date, `closed` and `hours` are replaced (hours may not overlap, "
+        f"nor be given on a closed day: 422); a date that has another of {spec.whose} overrides answers 409 "
+        "`date_override_exists` with its `existing_id`. 404 `date_override_not_found`.",
         response_model=DateOverrideOut,
         responses=CONFLICTING_WRITE,
     )
@@ -356,6 +444,8 @@ def _override_writes(spec: _OwnerRoutes) -> APIRouter:
     @routes.delete(
         "/{override_id}",
         summary=f"Delete one of {spec.whose} date overrides",
+        description=f"Owners only. The date follows {spec.whose} weekly hours and breaks again. "
+        "404 `date_override_not_found`.",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=DELETE,
     )
@@ -377,7 +467,14 @@ def _time_off_reads(spec: _OwnerRoutes) -> APIRouter:
     routes = APIRouter(prefix="/time-off")
     owner_dep = Annotated[ScheduleOwner, Depends(spec.owner)]
 
-    @routes.get("", summary=f"List {spec.whose} time off", response_model=Page[TimeOffOut], responses=LIST)
+    @routes.get(
+        "",
+        summary=f"List {spec.whose} time off",
+        description=f"Staff and owners. The periods of time off of {spec.whose} calendar by start; "
+        f"`next_cursor` opens the next page (`limit` 1-200, default 50). 404 `{spec.missing}`.",
+        response_model=Page[TimeOffOut],
+        responses=LIST,
+    )
     async def list_time_off(
         owner: owner_dep,
         ctx: StaffCtx,
@@ -389,7 +486,12 @@ def _time_off_reads(spec: _OwnerRoutes) -> APIRouter:
         return Page(items=[TimeOffOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
     @routes.get(
-        "/{time_off_id}", summary=f"Get {spec.whose} time off", response_model=TimeOffOut, responses=READ
+        "/{time_off_id}",
+        summary=f"Get {spec.whose} time off",
+        description=f"Staff and owners. 404 `time_off_not_found` when the id is not one of {spec.whose} "
+        f"periods of time off; 404 `{spec.missing}`.",
+        response_model=TimeOffOut,
+        responses=READ,
     )
     async def get_time_off(
         time_off_id: TimeOffId, owner: owner_dep, ctx: StaffCtx, session: SessionDep

@@ -157,6 +157,9 @@ async def list_sessions(
 @router.get(
     "/class-sessions/{session_id}",
     summary="One class session",
+    description="Any signed-in user: its times, `capacity`, `seats_taken`, `seats_left` and `waiting` (the "
+    "waitlist's length). The `ETag` header carries its version, for `If-Match` on edits. 404 "
+    "`session_not_found`.",
     response_model=SessionOut,
     responses=problem_responses(401, 403, 404),
 )
@@ -261,6 +264,8 @@ async def join_waitlist(
 @router.get(
     "/class-sessions/{session_id}/waitlist",
     summary="A session's waitlist, in line order (staff)",
+    description="Staff and owners. Every entry with its `status` (and `booking_id` once promoted); not "
+    "paginated. 404 `session_not_found`.",
     response_model=list[WaitlistEntryOut],
     responses=problem_responses(401, 403, 404),
 )
@@ -273,6 +278,8 @@ async def list_waitlist(session_id: uuid.UUID, ctx: StaffCtx, session: SessionDe
 @router.delete(
     "/class-sessions/{session_id}/waitlist/{entry_id}",
     summary="Leave a waitlist (the customer, or the business)",
+    description="Only a waiting entry leaves: one promoted or closed meanwhile, another customer's, or one "
+    "of another session answers 404 `waitlist_entry_not_found`.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404),
 )

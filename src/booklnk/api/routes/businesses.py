@@ -36,6 +36,9 @@ GUARDED = problem_responses(401, 403, 404)
 @router.post(
     "",
     summary="Create a business; the caller becomes its owner",
+    description="Any signed-in account may create one. Its `business_type` (a key from "
+    "`GET /v1/business-types`) sets its rules; `rule_overrides` change those the type allows, "
+    "within its bounds. 409 `slug_taken` when the slug is in use.",
     status_code=status.HTTP_201_CREATED,
     response_model=BusinessOut,
     responses=problem_responses(401, 409, 422),
@@ -57,6 +60,9 @@ async def create_business(body: BusinessCreate, actor: ActorDep, session: Sessio
 @router.get(
     "",
     summary="List businesses (the public directory)",
+    description="Every business, by name, for any signed-in account, a page at a time "
+    "(`cursor` from the previous page's `next_cursor`). Without an account, a booking page reads "
+    "one business by slug: `GET /v1/public/businesses/{slug}`.",
     response_model=Page[BusinessOut],
     responses=problem_responses(401, 422),
 )
@@ -70,6 +76,7 @@ async def list_businesses(
 @router.get(
     "/{business_id}",
     summary="Get a business's public profile",
+    description="For its members and any signed-in customer. 404 `business_not_found` for an unknown id.",
     response_model=BusinessOut,
     responses=GUARDED,
 )
@@ -80,6 +87,9 @@ async def get_business(ctx: MemberOrCustomerCtx, session: SessionDep) -> Busines
 @router.patch(
     "/{business_id}",
     summary="Change a business's name, time zone, rule overrides or return origins",
+    description="Owners only; fields left out stay as they are, `return_origins` replaces the "
+    "list. 422 names the field and the rule it broke (an override outside the type's bounds, an "
+    "origin that is not one).",
     response_model=BusinessOut,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -98,6 +108,7 @@ async def update_business(
 @router.get(
     "/{business_id}/members",
     summary="List the business's owners and staff",
+    description="Owners only: each member's account id, name, email and role.",
     response_model=list[MemberOut],
     responses=GUARDED,
 )
@@ -111,6 +122,8 @@ async def list_members(ctx: OwnerCtx, session: SessionDep) -> list[MemberOut]:
 @router.delete(
     "/{business_id}/members/{user_id}",
     summary="Remove a member (the last owner cannot be removed)",
+    description="Owners only. 409 `last_owner` when it would leave the business without an owner; "
+    "404 `member_not_found` for someone who is not a member.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404, 409),
 )
@@ -121,6 +134,8 @@ async def remove_member(user_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep) 
 @router.post(
     "/{business_id}/invitations",
     summary="Invite someone by email to be staff or a co-owner",
+    description="Owners only. The answer carries the invitation's secret `token` once (it is "
+    "stored hashed); the invited person accepts it within 7 days, signed in with that email.",
     status_code=status.HTTP_201_CREATED,
     response_model=InvitationCreated,
     responses=problem_responses(401, 403, 404, 422),
@@ -135,6 +150,8 @@ async def invite(
 @router.get(
     "/{business_id}/invitations",
     summary="List pending invitations",
+    description="Owners only: invitations not yet accepted (expired ones included, with their "
+    "`expires_at`); their tokens are never shown again.",
     response_model=list[InvitationOut],
     responses=GUARDED,
 )
@@ -145,6 +162,8 @@ async def list_invitations(ctx: OwnerCtx, session: SessionDep) -> list[Invitatio
 @router.delete(
     "/{business_id}/invitations/{invitation_id}",
     summary="Revoke a pending invitation",
+    description="Owners only; its token stops working at once. 404 `invitation_not_found` when "
+    "there is no such pending invitation.",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=GUARDED,
 )
@@ -155,6 +174,9 @@ async def revoke_invitation(invitation_id: uuid.UUID, ctx: OwnerCtx, session: Se
 @router.post(
     "/{business_id}/invitations/accept",
     summary="Accept an invitation sent to the signed-in user's email",
+    description="The signed-in account becomes a member with the invited role. 403 when the "
+    "invitation was sent to another email; 409 `invitation_unusable` when it was used or has "
+    "expired; 404 `invitation_not_found` for a wrong token.",
     response_model=MembershipOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )

@@ -212,6 +212,9 @@ async def payment_return(
 @router.get(
     "/v1/businesses/{business_id}/reconciliation-runs",
     summary="Reconciliation runs, newest day first (owner)",
+    description="Each day's comparison of the business's payments with Kashier (nightly, or "
+    "`booklnk reconcile`): the local day, how many orders were checked, how many mismatches are "
+    "still open. Running a day again updates its run.",
     response_model=list[ReconciliationRunOut],
     responses=problem_responses(401, 403, 404),
 )
@@ -224,6 +227,10 @@ async def list_reconciliation_runs(ctx: OwnerCtx, session: SessionDep) -> list[R
 @router.get(
     "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches",
     summary="What a reconciliation run found (owner); `Accept: text/csv` for a spreadsheet",
+    description="Each mismatch: the order, its `kind` (money captured at Kashier and not recorded "
+    "here or the other way round, amounts, currencies, refunds or statuses that differ, a refund "
+    "refused or pending for over a day, a lookup that failed), what we hold and what Kashier "
+    "reported, whether a lost webhook was healed from it, and when a later run found it resolved.",
     response_model=list[MismatchOut],
     responses={
         **problem_responses(401, 403, 404),

@@ -107,3 +107,20 @@ async def test_every_operation_that_reads_the_database_documents_the_outage_answ
     assert missing == []
     booking = spec["paths"]["/v1/businesses/{business_id}/bookings"]["post"]["responses"]["503"]
     assert "Retry-After" in booking["headers"]
+
+
+async def test_the_headers_the_server_sends_are_documented(client: httpx.AsyncClient) -> None:
+    """ETag, Idempotent-Replayed and Retry-After were sent but documented nowhere."""
+    spec = await _spec(client)
+    created = spec["paths"]["/v1/businesses/{business_id}/bookings"]["post"]["responses"]["201"]
+    assert {"ETag", "Idempotent-Replayed"} <= set(created["headers"])
+    shown = spec["paths"]["/v1/businesses/{business_id}/bookings/{booking_id}"]["get"]["responses"]["200"]
+    assert "ETag" in shown["headers"]
+    throttled = [
+        op["responses"]["429"]
+        for item in spec["paths"].values()
+        for op in item.values()
+        if "429" in op["responses"]
+    ]
+    assert throttled
+    assert all("Retry-After" in answer.get("headers", {}) for answer in throttled)

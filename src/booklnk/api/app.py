@@ -143,6 +143,7 @@ def _openapi(app: FastAPI) -> dict[str, object]:
         _document_body_limit(schema)
         _document_validation_problems(schema)
         _document_outages(schema)
+        _document_headers(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -189,3 +190,40 @@ def _document_outages(schema: dict[str, Any]) -> None:
             continue  # no database read (readiness documents its own 503)
         for operation in item.values():
             operation["responses"].setdefault("503", unavailable)
+
+
+_ETAG = {
+    "description": "The resource's version, quoted: send it back in `If-Match` to change it",
+    "schema": {"type": "string", "examples": ['"3"']},
+}
+_REPLAYED = {
+    "description": "`true` when this is the stored answer to an earlier request with the same "
+    "`Idempotency-Key` (nothing was done again)",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+_RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
+
+
+def _document_headers(schema: dict[str, Any]) -> None:
+    """The headers the server sends, where it sends them: `ETag` with every versioned
+    resource (a body with a `version`), `Idempotent-Replayed` on operations that take an
+    `Idempotency-Key`, `Retry-After` on every 429."""
+    components = schema.get("components", {}).get("schemas", {})
+
+    def versioned(answer: dict[str, Any]) -> bool:
+        ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        return "version" in components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            names = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
+            for code, answer in operation.get("responses", {}).items():
+                headers = answer.setdefault("headers", {})
+                if code.startswith("2") and versioned(answer):
+                    headers.setdefault("ETag", _ETAG)
+                if code.startswith("2") and "idempotency-key" in names:
+                    headers.setdefault("Idempotent-Replayed", _REPLAYED)
+                if code == "429":
+                    headers.setdefault("Retry-After", _RETRY_AFTER)
+                if not headers:
+                    del answer["headers"]

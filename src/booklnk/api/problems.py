@@ -193,7 +193,8 @@ def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_connection_error(request: Request, exc: Exception) -> JSONResponse:
-    # Connecting failed (refused, timed out, name unknown) or the pool had no connection.
+    # Connecting failed (refused, timed out, name unknown, no socket) or the pool had no
+    # connection; anything else of these kinds is unexpected.
     if unreachable(exc):
         return _database_unavailable(request, exc)
     return await _on_unexpected(request, exc)
@@ -232,7 +233,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _on_body_too_large)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
-    for kind in (PoolTimeout, ConnectionError, TimeoutError, socket.gaierror):
+    # (FileNotFoundError: a unix socket's server that is down; `unreachable` tells it apart.)
+    for kind in (PoolTimeout, ConnectionError, TimeoutError, socket.gaierror, FileNotFoundError):
         app.add_exception_handler(kind, _on_connection_error)
     app.add_exception_handler(Exception, _on_unexpected)
 

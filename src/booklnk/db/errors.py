@@ -37,4 +37,17 @@ def unreachable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         code = sqlstate(exc) or ""
         return exc.connection_invalidated or code.startswith("08") or code in _UNAVAILABLE_SQLSTATES
+    if isinstance(exc, FileNotFoundError):
+        # A server reached through a unix socket (the embedded one, a sidecar's) that is
+        # down has no socket file; only a connection attempt's own is an outage.
+        return _raised_connecting(exc)
     return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror)
+
+
+def _raised_connecting(exc: BaseException) -> bool:
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__") == "asyncpg.connect_utils":
+            return True
+        frame = frame.tb_next
+    return False

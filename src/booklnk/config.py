@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # The API's GET /metrics answers only `Authorization: Bearer <this>`; unset (or empty),
     # it answers 404. The worker's metrics are on its own port (worker_health_*).
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # OpenTelemetry tracing (booklnk.tracing): off unless true. Where spans go is said by the
+    # standard OTEL_EXPORTER_OTLP_* variables (OTLP over HTTP; default http://localhost:4318).
+    otel_enabled: bool = False
 
     @field_validator("metrics_token", mode="before")
     @classmethod

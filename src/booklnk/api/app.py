@@ -34,6 +34,7 @@ from booklnk.bootstrap import load_business_types, passwords_for
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock, SystemClock
+from booklnk.tracing import API_SERVICE, start_tracing
 
 TAGS = [
     {"name": "auth", "description": "Accounts, logins and tokens."},
@@ -71,6 +72,8 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         gc.freeze()
         yield
         await db.dispose()
+        if traced is not None:
+            traced.shutdown()  # exports the spans still batched
 
     app = FastAPI(
         title="Booklnk API",
@@ -104,6 +107,11 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     allow_browsers(app, settings.cors_allowed_origins)
+    # Off unless BOOKLNK_OTEL_ENABLED: then server spans (outermost) and the engine's SQL.
+    traced = app.state.tracing = start_tracing(settings, API_SERVICE)
+    if traced is not None:
+        traced.instrument_app(app)
+        traced.instrument_engine(db.engine)
 
     for module in (
         auth,

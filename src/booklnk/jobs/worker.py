@@ -28,6 +28,7 @@ from booklnk.jobs.health import Health
 from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import retry_stalled_jobs
 from booklnk.kernel.backoff import restart_delay
+from booklnk.tracing import WORKER_SERVICE, start_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,24 @@ async def run(app: App, runtime: Runtime, options: Options, health: Health) -> N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # Off unless BOOKLNK_OTEL_ENABLED: then a span per job, with the SQL and Kashier calls in it.
+    traced = start_tracing(runtime.settings, WORKER_SERVICE)
+    middleware = [metrics.count_job]
+    if traced is not None:
+        traced.instrument_engine(runtime.db.engine)
+        middleware.append(traced.trace_job)
+    try:
+        await _run(app, runtime, options, health, stop, middleware)
+    finally:
+        if traced is not None:
+            traced.shutdown()  # exports the spans still batched
+    log.info("worker_stopped")
+
+
+async def _run(
+    app: App, runtime: Runtime, options: Options, health: Health, stop: asyncio.Event, middleware: list[Any]
+) -> None:
+    loop = asyncio.get_running_loop()
     failures = 0
     dead: list[int] = []
     while not stop.is_set():
@@ -65,7 +84,7 @@ async def run(app: App, runtime: Runtime, options: Options, health: Health) -> N
         try:
             await _forget(app, dead)
             await retry_stalled_jobs(app, options.stalled_seconds)
-            reason = await _work(app, runtime, options, health, stop, dead)
+            reason = await _work(app, runtime, options, health, stop, dead, middleware)
         except Exception as exc:  # any failure to reach the database is waited out
             reason = f"{type(exc).__name__}: {exc}"
         if stop.is_set():
@@ -78,11 +97,16 @@ async def run(app: App, runtime: Runtime, options: Options, health: Health) -> N
         log.warning("worker_interrupted", reason=reason, failures=failures, restart_in=round(delay, 1))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
-    log.info("worker_stopped")
 
 
 async def _work(
-    app: App, runtime: Runtime, options: Options, health: Health, stop: asyncio.Event, dead: list[int]
+    app: App,
+    runtime: Runtime,
+    options: Options,
+    health: Health,
+    stop: asyncio.Event,
+    dead: list[int],
+    middleware: list[Any],
 ) -> str:
     """Run the workers until `stop`, or until one of them ends on its own; stop the others
     and return why."""
@@ -91,7 +115,7 @@ async def _work(
         "additional_context": {"runtime": runtime},
         "update_heartbeat_interval": options.heartbeat_seconds,
         "stalled_worker_timeout": options.stalled_seconds,
-        "worker_middleware": [metrics.count_job],
+        "worker_middleware": middleware,
     }
     workers = [
         Worker(app, queues=[DEFAULT_QUEUE], name=DEFAULT_QUEUE, concurrency=options.concurrency, **common),

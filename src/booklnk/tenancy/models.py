@@ -68,17 +68,14 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class LoginThrottle(Base):
-    """Login failures of a key (an account from one address, or an address), read and
-    written under a row lock (`tenancy.throttle` decides)."""
+class LoginFailure(Base):
+    """Fixed-window failure counters keyed by account or client address."""
 
-    __tablename__ = "login_throttle"
+    __tablename__ = "login_failure"
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
-    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # The housekeeping job deletes rows past it.
-    forget_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Business(Timestamped, Base):

@@ -17,7 +17,7 @@ from booklnk.tables import metadata
 GLOBAL_TABLES = {
     "app_user",
     "refresh_token",
-    "login_failure",
+    "login_throttle",
     "business_type",
     "business",
     # Payments arrive without a tenant: the order-id index routes them, deliveries wait there.

@@ -163,12 +163,13 @@ def test_the_image_serves_a_command_the_cli_has_and_installs_no_embedded_databas
     assert "--extra" not in dockerfile  # the embedded PostgreSQL is an extra it leaves out
 
 
-def _here(url: str, database: str) -> str:
-    """A compose URL (host `db`, compose's passwords) for this machine's server."""
-    found = make_url(url)
-    server = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+def _here(url: str, owner: str) -> str:
+    """A compose URL (host `db`, compose's passwords) for the test's own server: its host and
+    port, or its socket folder (`?host=` for the embedded server)."""
+    server = make_url(owner)
     return (
-        found.set(host=server.host, port=server.port, database=database, password=None)
+        make_url(url)
+        .set(host=server.host, port=server.port, database=server.database, password=None, query=server.query)
         .set(drivername="postgresql")
         .render_as_string(hide_password=False)
     )
@@ -186,7 +187,8 @@ def prepared_database(database_url: str) -> tuple[str, str]:
         **os.environ,
         "POSTGRES_USER": server.username or "postgres",
         "POSTGRES_DB": database,
-        "PGHOST": server.host or "127.0.0.1",
+        # A TCP server's host and port, or the embedded server's socket folder.
+        "PGHOST": server.host or str(server.query.get("host", "127.0.0.1")),
         "PGPORT": str(server.port or 5432),
         "BOOKLNK_API_DB_USER": login,
         "BOOKLNK_API_DB_PASSWORD": "unused-here-the-test-server-trusts-local-logins",
@@ -208,7 +210,7 @@ def test_the_production_api_runs_as_compose_runs_it_on_the_restricted_login(
     env = {key: value for key, value in os.environ.items() if not key.startswith("BOOKLNK_")}
     env.pop("DATABASE_URL", None)
     env |= {key: str(value) for key, value in api["environment"].items()}
-    app_url = make_url(_here(env["BOOKLNK_APP_DATABASE_URL"], database)).set(username=login)
+    app_url = make_url(_here(env["BOOKLNK_APP_DATABASE_URL"], owner)).set(username=login)
     env["BOOKLNK_APP_DATABASE_URL"] = app_url.render_as_string(hide_password=False)
     env |= {"BOOKLNK_PASSWORD_TIME_COST": "1", "BOOKLNK_PASSWORD_MEMORY_KIB": "1024"}
     with psycopg.connect(owner, autocommit=True) as conn:  # the suite's own, and other servers'

@@ -63,41 +63,7 @@ async def test_wrong_password_is_401_and_does_not_say_which_part_was_wrong(clien
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-async def test_login_is_throttled_per_account(client: httpx.AsyncClient, clock: FakeClock) -> None:
-    account = await sign_up(client)
-    for _ in range(5):
-        response = await client.post(
-            "/v1/auth/login", json={"email": account.email, "password": "bad-password"}
-        )
-        assert response.status_code == 401
-    # Even the right password is refused while the account is throttled.
-    blocked = await client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD})
-    assert blocked.status_code == 429
-    assert int(blocked.headers["Retry-After"]) > 0
-    clock.advance(timedelta(minutes=16))
-    assert (
-        await client.post("/v1/auth/login", json={"email": account.email, "password": PASSWORD})
-    ).status_code == 200
-
-
-async def test_login_is_throttled_per_address(client: httpx.AsyncClient) -> None:
-    for i in range(20):
-        response = await client.post(
-            "/v1/auth/login", json={"email": f"x{i}@example.com", "password": "bad-password"}
-        )
-        assert response.status_code == 401
-    account = await sign_up_without_login(client)
-    blocked = await client.post("/v1/auth/login", json={"email": account, "password": PASSWORD})
-    assert blocked.status_code == 429
-
-
-async def sign_up_without_login(client: httpx.AsyncClient) -> str:
-    email = "fresh@example.com"
-    response = await client.post(
-        "/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "F"}
-    )
-    assert response.status_code == 201
-    return email
+# Login throttling: test_login_throttle.py.
 
 
 async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncClient) -> None:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from booklnk.kernel.errors import TooManyRequests
-from booklnk.tenancy import credentials, repository
+from booklnk.tenancy import credentials, repository, throttle
 from booklnk.tenancy.credentials import Passwords
-from booklnk.tenancy.errors import EmailTaken, InvalidCredentials, InvalidToken
+from booklnk.tenancy.errors import EmailTaken, InvalidCredentials, InvalidToken, LoginThrottled
 from booklnk.tenancy.models import RefreshToken, User
 
 
@@ -51,9 +50,19 @@ async def register_user(
     return user
 
 
-def _window_start(now: datetime, seconds: int) -> datetime:
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+def _policies(settings: Settings) -> tuple[throttle.Policy, throttle.Policy]:
+    """The account-from-one-address policy, and the looser one of an address (spraying)."""
+    pair = throttle.Policy(
+        free_failures=settings.login_failures_before_delay,
+        max_delay_seconds=settings.login_max_delay_seconds,
+        forget_after_seconds=settings.login_forget_after_seconds,
+    )
+    address = throttle.Policy(
+        free_failures=settings.login_max_failures_per_address,
+        max_delay_seconds=settings.login_max_delay_seconds,
+        forget_after_seconds=settings.login_window_seconds,
+    )
+    return pair, address
 
 
 async def login(
@@ -66,33 +75,38 @@ async def login(
     address: str,
     now: datetime,
 ) -> TokenPair:
-    window = _window_start(now, settings.login_window_seconds)
-    account_key, address_key = f"account:{email.lower()}", f"address:{address}"
-    # The account's attempt is counted before its password is checked, atomically and
-    # committed at once, so concurrent guesses cannot all read "under the limit". The
-    # address counts failures only (after the check): a burst of good logins from one
-    # office behind NAT must not lock it out; spraying many accounts is still slowed.
+    pair_key, address_key = f"pair:{email.lower()}|{address}", f"address:{address}"
+    policies = dict(zip((pair_key, address_key), _policies(settings), strict=True))
+    # The attempt is counted as a failure before its password is checked, under the rows'
+    # locks and committed at once, so concurrent guesses cannot all read "still allowed";
+    # a success gives it back. A refused attempt changes nothing (it is not a guess).
     async with db.transaction() as session:
-        attempts = await repository.count_login_attempt(session, [account_key], window)
-        address_failures = await repository.login_failures(session, address_key, window)
-    if (
-        attempts[account_key] > settings.login_max_failures_per_account
-        or address_failures >= settings.login_max_failures_per_address
-    ):
-        retry_after = int((window - now).total_seconds()) + settings.login_window_seconds
-        raise TooManyRequests(
-            "Too many failed logins; try again later.", retry_after_seconds=max(retry_after, 1)
-        )
+        records = await repository.lock_login_throttles(session, list(policies), now)
+        wait = max(throttle.wait_seconds(records[key], now, policy) for key, policy in policies.items())
+        if wait == 0:
+            reserved = {key: throttle.reserve(records[key], now, policy) for key, policy in policies.items()}
+            await repository.save_login_throttles(session, reserved)
+    if wait > 0:
+        raise LoginThrottled("Too many failed logins; try again later.", retry_after_seconds=wait)
     async with db.transaction() as session:
         user = await repository.get_user_by_email(session, email)
         if await passwords.verify(user.password_hash if user else None, password):
             assert user is not None
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = await passwords.hash(password)
-            await repository.forget_login_attempt(session, [account_key], window)  # success is no failure
+            await _give_back(session, pair_key, address_key, now)
             return await _issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
-        await repository.count_login_attempt(session, [address_key], window)
     raise InvalidCredentials("Email or password is wrong.")
+
+
+async def _give_back(session: AsyncSession, pair_key: str, address_key: str, now: datetime) -> None:
+    """The right password: this account's failures from this address are forgiven (its
+    owner is back), and the address gets back the one failure reserved."""
+    records = await repository.lock_login_throttles(session, [pair_key, address_key], now)
+    await repository.save_login_throttles(
+        session,
+        {pair_key: throttle.Record(0, now, now), address_key: throttle.give_back(records[address_key])},
+    )
 
 
 async def refresh(db: Database, settings: Settings, *, raw_token: str, now: datetime) -> TokenPair:

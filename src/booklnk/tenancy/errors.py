@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booklnk.kernel.errors import Conflict, Forbidden, NotFound, Unauthorized
+from booklnk.kernel.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -43,3 +43,9 @@ class MemberNotFound(NotFound):
 
 class LastOwner(Conflict):
     code = "last_owner"
+
+
+class LoginThrottled(TooManyRequests):
+    """Too many failed logins of this account from this address, or from this address."""
+
+    code = "login_throttled"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk import idempotency
 from booklnk.db.database import set_tenant
-from booklnk.tenancy.models import LoginFailure, RefreshToken
+from booklnk.tenancy.models import LoginThrottle, RefreshToken
 from booklnk.tenancy.system import business_ids
 
 log = structlog.get_logger(__name__)
@@ -21,12 +21,12 @@ REFRESH_TOKEN_GRACE = timedelta(days=7)
 
 
 async def prune(session: AsyncSession, *, now: datetime, login_window_seconds: int) -> tuple[int, int]:
-    """Delete login-throttle windows that have closed, long-expired refresh tokens and
-    idempotency records past their replay window; returns how many windows and tokens
-    went (the idempotency records are counted in a log line)."""
-    windows = await session.execute(
-        delete(LoginFailure).where(LoginFailure.window_start < now - timedelta(seconds=login_window_seconds))
-    )
+    """Delete login-throttle records already forgotten, long-expired refresh tokens and
+    idempotency records past their replay window; returns how many records and tokens
+    went (the idempotency records are counted in a log line). `login_window_seconds` is
+    no longer needed: each throttle record carries when it is forgotten."""
+    del login_window_seconds
+    windows = await session.execute(delete(LoginThrottle).where(LoginThrottle.forget_at <= now))
     tokens = await session.execute(
         delete(RefreshToken).where(RefreshToken.expires_at < now - REFRESH_TOKEN_GRACE)
     )

@@ -68,14 +68,17 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class LoginFailure(Base):
-    """Fixed-window failure counters keyed by account or client address."""
+class LoginThrottle(Base):
+    """Login failures of a key (an account from one address, or an address), read and
+    written under a row lock (`tenancy.throttle` decides)."""
 
-    __tablename__ = "login_failure"
+    __tablename__ = "login_throttle"
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The housekeeping job deletes rows past it.
+    forget_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Business(Timestamped, Base):

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.business_types.models import BusinessType
 from booklnk.db.pagination import fetch_page
+from booklnk.tenancy import throttle
 from booklnk.tenancy.models import (
     Business,
     Invitation,
-    LoginFailure,
+    LoginThrottle,
     Membership,
     RefreshToken,
     Role,
@@ -53,38 +54,39 @@ async def revoke_token_family(session: AsyncSession, family_id: uuid.UUID, now: 
     )
 
 
-async def count_login_attempt(
-    session: AsyncSession, keys: Sequence[str], window_start: datetime
-) -> dict[str, int]:
-    """Add one attempt to each key's window and return the new counts."""
-    rows = [{"key": key, "window_start": window_start, "failures": 1} for key in keys]
-    increment = (
-        insert(LoginFailure)
-        .values(rows)
-        .on_conflict_do_update(
-            index_elements=[LoginFailure.key, LoginFailure.window_start],
-            set_={"failures": LoginFailure.failures + 1},
-        )
-        .returning(LoginFailure.key, LoginFailure.failures)
-    )
-    return {key: failures for key, failures in (await session.execute(increment)).all()}
-
-
-async def login_failures(session: AsyncSession, key: str, window_start: datetime) -> int:
-    stmt = select(LoginFailure.failures).where(
-        LoginFailure.key == key, LoginFailure.window_start == window_start
-    )
-    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
-
-
-async def forget_login_attempt(session: AsyncSession, keys: Sequence[str], window_start: datetime) -> None:
+async def lock_login_throttles(
+    session: AsyncSession, keys: Sequence[str], now: datetime
+) -> dict[str, throttle.Record]:
+    """Each key's record, its row locked until the transaction ends (created empty when
+    missing, so a first attempt locks too). Locked in key order: two logins locking the
+    same keys never deadlock."""
+    ordered = sorted(set(keys))
     await session.execute(
-        update(LoginFailure)
-        .where(
-            LoginFailure.key.in_(keys), LoginFailure.window_start == window_start, LoginFailure.failures > 0
-        )
-        .values(failures=LoginFailure.failures - 1)
+        insert(LoginThrottle)
+        .values([{"key": k, "failures": 0, "last_failure_at": now, "forget_at": now} for k in ordered])
+        .on_conflict_do_nothing(index_elements=[LoginThrottle.key])
     )
+    rows = await session.execute(
+        select(LoginThrottle)
+        .where(LoginThrottle.key.in_(ordered))
+        .order_by(LoginThrottle.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {
+        row.key: throttle.Record(row.failures, row.last_failure_at, row.forget_at) for row in rows.scalars()
+    }
+
+
+async def save_login_throttles(session: AsyncSession, records: dict[str, throttle.Record]) -> None:
+    for key, record in sorted(records.items()):
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key)
+            .values(
+                failures=record.failures, last_failure_at=record.last_failure_at, forget_at=record.forget_at
+            )
+        )
 
 
 async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Business | None:

@@ -58,9 +58,10 @@ async def register(body: RegisterIn, session: SessionDep, passwords: PasswordsDe
     "/auth/login",
     summary="Exchange email and password for tokens",
     description="Anyone. Returns a bearer `access_token` (valid `expires_in` seconds) and a `refresh_token` "
-    "(until `refresh_expires_at`); a wrong email or password answers 401 `invalid_credentials`. Too many "
-    "failed logins for the account, or from the caller's address, within a window answer 429 "
-    "`too_many_requests` with `Retry-After`.",
+    "(until `refresh_expires_at`); a wrong email or password answers 401 `invalid_credentials`. After a "
+    "few failures of one account from the caller's address (or many from the address, any accounts), each "
+    "further attempt must wait twice as long as the last, up to a cap: 429 `login_throttled` with "
+    "`Retry-After`. The right password from another address is never delayed by them.",
     response_model=TokensOut,
     responses=problem_responses(401, 422, 429),
 )

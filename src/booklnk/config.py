@@ -49,10 +49,19 @@ class Settings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
 
-    # Login throttling: failures allowed per window, per account and per client address.
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_address: int = 20
-    login_window_seconds: int = 900
+    # Login throttling (tenancy.throttle). Per account from one client address: the first
+    # `login_failures_before_delay` failures are free, then each further attempt waits 2^k
+    # seconds (1, 2, 4, ...) up to `login_max_delay_seconds`; forgotten after
+    # `login_forget_after_seconds` without a failure, or at once by the right password from
+    # that address. A stranger's failures elsewhere never delay the owner.
+    login_failures_before_delay: int = Field(default=5, ge=1, le=1000)
+    login_max_delay_seconds: int = Field(default=900, ge=1, le=86400)
+    login_forget_after_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+    # Per client address, any accounts (spraying): looser, as an office behind NAT shares
+    # it. Past this many failures its attempts are delayed the same way; forgotten after
+    # `login_window_seconds` without a failure.
+    login_max_failures_per_address: int = Field(default=100, ge=1, le=100_000)
+    login_window_seconds: int = Field(default=900, ge=60, le=86400)
 
     # Extra business-type definition files (*.toml) loaded on start-up besides the built-ins.
     business_types_dir: Path | None = None

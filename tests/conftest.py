@@ -93,6 +93,11 @@ def settings() -> Settings:
         # Cheap Argon2: the suite signs up hundreds of users; production cost is unchanged.
         password_time_cost=1,
         password_memory_kib=1024,
+        # One address (the test client's) signs up and books hundreds of times a minute;
+        # tests of the per-address limits set their own (tests/api/test_request_limits.py).
+        registrations_per_minute=100_000,
+        logins_per_minute=100_000,
+        bookings_per_minute=100_000,
     )
 
 

@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     # Anonymous reads of a business's public page (/v1/public/…): requests a minute per client
     # address, all those routes together, counted in each server process's memory.
     public_reads_per_minute: int = Field(default=60, ge=1, le=100_000)
+    # The same kind of limit (429 `too_many_requests` with Retry-After) on the routes
+    # anyone can call in a loop: requests a minute per client address and process.
+    registrations_per_minute: int = Field(default=10, ge=1, le=100_000)
+    logins_per_minute: int = Field(default=30, ge=1, le=100_000)
+    bookings_per_minute: int = Field(default=60, ge=1, le=100_000)
+    # Kashier's webhooks come from a few addresses for every business at once, so this one
+    # is generous, and past it only deliveries whose signature fails are refused: Kashier's
+    # own traffic never is (see api/limits.py).
+    webhooks_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     # Origins of browser apps allowed to call the API (CORS), a comma list of
     # scheme://host[:port], or "*". Empty: no CORS header is ever sent.
     cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

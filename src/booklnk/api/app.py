@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from booklnk.api import limits
 from booklnk.api.body_limit import BodyLimitMiddleware
 from booklnk.api.cors import allow_browsers
 from booklnk.api.observability import observe_request
@@ -96,6 +97,8 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.state.clock = clock or SystemClock()
     # The public page's reads, per client address (this process's count; see rate_limit).
     app.state.public_reads = RateLimiter(settings.public_reads_per_minute, 60)
+    # Registration, login, booking creation and the webhook, each per client address.
+    app.state.limits = limits.build(settings)
 
     install_problem_handlers(app)
     # Innermost of the three: a refused body is still logged, counted and given a request id.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
+from booklnk.api import limits
 from booklnk.api.deps import (
     ActorDep,
     DatabaseDep,
@@ -42,10 +43,12 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
     "/auth/register",
     summary="Create an account",
     description="Anyone, no token needed. Returns the new user, not tokens: sign in with `login` next. An "
-    "email that already has an account answers 409 `email_taken`.",
+    "email that already has an account answers 409 `email_taken`. Rate-limited per client address: 429 "
+    "`too_many_requests` with `Retry-After`.",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=problem_responses(409, 422),
+    responses=problem_responses(409, 422, 429),
+    dependencies=[Depends(limits.per_address("registrations"))],
 )
 async def register(body: RegisterIn, session: SessionDep, passwords: PasswordsDep) -> UserOut:
     user = await auth.register_user(
@@ -61,9 +64,11 @@ async def register(body: RegisterIn, session: SessionDep, passwords: PasswordsDe
     "(until `refresh_expires_at`); a wrong email or password answers 401 `invalid_credentials`. After a "
     "few failures of one account from the caller's address (or many from the address, any accounts), each "
     "further attempt must wait twice as long as the last, up to a cap: 429 `login_throttled` with "
-    "`Retry-After`. The right password from another address is never delayed by them.",
+    "`Retry-After`. The right password from another address is never delayed by them. Requests are also "
+    "rate-limited per client address: 429 `too_many_requests` with `Retry-After`.",
     response_model=TokensOut,
     responses=problem_responses(401, 422, 429),
+    dependencies=[Depends(limits.per_address("logins"))],
 )
 async def login(
     body: LoginIn,

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from booklnk.api import limits
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
@@ -89,10 +90,12 @@ async def search_availability(
     "`too_many_holds`) and book only a few starting on one day (409 `daily_limit_reached`); both name the "
     "`rule` and its `limit`. With `Idempotency-Key`, a retry with the same body gets the original response "
     "for 24 hours (header `Idempotent-Replayed: true`); the same key with another body answers 422; while "
-    "the first request runs, 409.",
+    "the first request runs, 409. Rate-limited per client address: 429 `too_many_requests` with "
+    "`Retry-After`.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    dependencies=[Depends(limits.per_address("bookings"))],
 )
 async def create_booking(
     body: BookingCreate,

@@ -7,9 +7,10 @@ import io
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from booklnk.api import limits
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.languages import preferred_language
@@ -154,10 +155,12 @@ async def refund_booking(
     summary="Kashier's server-to-server webhook",
     description="Verified against the Payment API key (`x-kashier-signature`), stored once per distinct "
     "event and acknowledged; its effect is applied by the worker. Unsigned or wrongly signed: 401, "
-    "nothing recorded.",
+    "nothing recorded. Rate-limited per client address, but a delivery whose signature verifies is never "
+    "refused: past the limit, others answer 429 `too_many_requests` with `Retry-After`.",
     response_model=WebhookAck,
-    responses=problem_responses(401, 413, 422),
+    responses=problem_responses(401, 413, 422, 429),
     openapi_extra={"security": []},
+    dependencies=[Depends(limits.webhook_limited)],
 )
 async def receive_webhook(
     request: Request,

@@ -43,3 +43,12 @@ def test_a_success_gives_its_reserved_failure_back() -> None:
     record = throttle.reserve(None, NOW, POLICY)
     assert throttle.give_back(record).failures == 0
     assert throttle.give_back(throttle.give_back(record)).failures == 0
+
+
+def test_within_the_free_failures_a_concurrent_reservation_stamped_later_costs_nothing() -> None:
+    """Good logins from one office at once: another attempt's reservation, stamped a moment
+    after this attempt's `now`, made it wait a rounded-up second (17 of 80 concurrent good
+    logins across two server processes answered 429 `login_throttled`)."""
+    later = NOW + timedelta(milliseconds=3)
+    record = Record(failures=8, last_failure_at=later, forget_at=later + timedelta(minutes=15))
+    assert throttle.wait_seconds(record, NOW, Policy(100, 900, 900)) == 0

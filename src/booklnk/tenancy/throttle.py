@@ -51,9 +51,12 @@ def failures_at(record: Record | None, now: datetime) -> int:
 def wait_seconds(record: Record | None, now: datetime, policy: Policy) -> int:
     """Whole seconds before an attempt may be tried (0: now)."""
     failures = failures_at(record, now)
-    if record is None or failures == 0:
+    delay = delay_seconds(failures, policy)
+    if record is None or delay == 0:
+        # Within the free failures no wait at all: a concurrent attempt's reservation may
+        # be stamped a moment after this one's `now`, which must not round up to a second.
         return 0
-    ready = record.last_failure_at + timedelta(seconds=delay_seconds(failures, policy))
+    ready = record.last_failure_at + timedelta(seconds=delay)
     return max(0, math.ceil((ready - now).total_seconds()))
 
 

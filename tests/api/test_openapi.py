@@ -124,3 +124,15 @@ async def test_the_headers_the_server_sends_are_documented(client: httpx.AsyncCl
     ]
     assert throttled
     assert all("Retry-After" in answer.get("headers", {}) for answer in throttled)
+
+
+async def test_the_docs_load_their_files_from_the_app_itself(client: httpx.AsyncClient) -> None:
+    """Swagger UI and ReDoc loaded their scripts from a CDN: blank offline or behind a strict
+    Content-Security-Policy."""
+    for page in ("/docs", "/redoc"):
+        html = (await client.get(page)).text
+        scripts = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+        assert scripts, html[:500]
+        assert all(url.startswith("/") for url in scripts), scripts
+        for url in scripts:
+            assert (await client.get(url)).status_code == 200, url

@@ -202,7 +202,5 @@ def _register(app: App) -> None:
     async def prune_accounts(context: JobContext, timestamp: int) -> None:
         runtime = runtime_of(context)
         async with runtime.db.transaction() as session:
-            windows, tokens = await housekeeping.prune(
-                session, now=runtime.clock.now(), login_window_seconds=runtime.settings.login_window_seconds
-            )
-        log.info("accounts_pruned", login_windows=windows, refresh_tokens=tokens)
+            throttles, tokens = await housekeeping.prune(session, now=runtime.clock.now())
+        log.info("accounts_pruned", login_throttles=throttles, refresh_tokens=tokens)

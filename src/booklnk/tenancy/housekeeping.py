@@ -20,12 +20,10 @@ log = structlog.get_logger(__name__)
 REFRESH_TOKEN_GRACE = timedelta(days=7)
 
 
-async def prune(session: AsyncSession, *, now: datetime, login_window_seconds: int) -> tuple[int, int]:
-    """Delete login-throttle records already forgotten, long-expired refresh tokens and
-    idempotency records past their replay window; returns how many records and tokens
-    went (the idempotency records are counted in a log line). `login_window_seconds` is
-    no longer needed: each throttle record carries when it is forgotten."""
-    del login_window_seconds
+async def prune(session: AsyncSession, *, now: datetime) -> tuple[int, int]:
+    """Delete login-throttle records already forgotten (each carries when), long-expired
+    refresh tokens and idempotency records past their replay window; returns how many
+    records and tokens went (the idempotency records are counted in a log line)."""
     windows = await session.execute(delete(LoginThrottle).where(LoginThrottle.forget_at <= now))
     tokens = await session.execute(
         delete(RefreshToken).where(RefreshToken.expires_at < now - REFRESH_TOKEN_GRACE)

@@ -30,6 +30,7 @@ from booklnk.api.routes import (
     classes,
     payments,
     public,
+    schedules,
 )
 from booklnk.api.routes.payments import KASHIER_WEBHOOK_PATH
 from booklnk.bootstrap import load_business_types, passwords_for
@@ -124,6 +125,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         businesses,
         business_types,
         catalog,
+        schedules,
         bookings,
         classes,
         payments,

@@ -63,6 +63,20 @@ kind of business described by a **business type**.
 * A business's public booking page needs no account: `GET /v1/public/businesses/{slug}` and
   its `/services`, `/staff`, `/opening-hours`, `/availability`, `/class-sessions` (rate-limited
   per client address: 429 with `Retry-After`).
+
+**A customer's way through, in five calls**
+1. Find: `GET /v1/public/businesses/{slug}`, then its `/services` and
+   `/availability?service_id=…&from=…&to=…` (slots with local and UTC times).
+2. Sign in: `POST /v1/auth/register` once, `POST /v1/auth/login` (tokens).
+3. Book: `POST /v1/businesses/{business_id}/bookings` with an `Idempotency-Key` header (a
+   retry returns the same booking, `Idempotent-Replayed: true`); 409 `slot_unavailable` when
+   the time was just taken. A booking that needs payment is `held` for a short while.
+4. Pay: `POST /v1/businesses/{business_id}/bookings/{booking_id}/payments` gives Kashier's
+   hosted page `url` (or the `kashier` fields for its iframe and mobile SDKs); send the
+   customer there, with your `return_url` to come back to.
+5. Follow: `GET /v1/businesses/{business_id}/bookings/{booking_id}` until `status` is
+   `confirmed` (Kashier's webhook confirms it, usually within seconds); its `money` shows what
+   was paid and what is due.
 """
 
 

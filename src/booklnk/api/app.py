@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -178,16 +178,25 @@ def _openapi(app: FastAPI) -> dict[str, object]:
     return app.openapi_schema
 
 
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every operation of the document, with its path (what each `_document_*` walks)."""
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            yield path, operation
+
+
 def _document_body_limit(schema: dict[str, Any]) -> None:
     """Every operation that takes a body may answer 413 `body_too_large` (`BodyLimitMiddleware`)."""
     too_large = {
         "description": "The body is larger than the route accepts (`body_too_large`, naming its `limit`)",
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": _PROBLEM_CONTENT,
     }
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            if "requestBody" in operation:
-                operation["responses"].setdefault("413", too_large)
+    for _, operation in _operations(schema):
+        if "requestBody" in operation:
+            operation["responses"].setdefault("413", too_large)
 
 
 def _document_validation_problems(schema: dict[str, Any]) -> None:
@@ -196,12 +205,11 @@ def _document_validation_problems(schema: dict[str, Any]) -> None:
     generated client reading `error.code` there type-checks."""
     invalid = {
         "description": "The input breaks a rule (`validation_failed`; `errors` names each field and rule)",
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": _PROBLEM_CONTENT,
     }
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            if "422" in operation.get("responses", {}):
-                operation["responses"]["422"] = invalid
+    for _, operation in _operations(schema):
+        if "422" in operation.get("responses", {}):
+            operation["responses"]["422"] = invalid
     components = schema.get("components", {}).get("schemas", {})
     for fastapi_shape in ("HTTPValidationError", "ValidationError"):
         components.pop(fastapi_shape, None)
@@ -213,12 +221,10 @@ def _document_outages(schema: dict[str, Any]) -> None:
     unavailable = {
         "description": "The database cannot be reached (`database_unavailable`): retry after `Retry-After`",
         "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": _PROBLEM_CONTENT,
     }
-    for path, item in schema.get("paths", {}).items():
-        if path in ("/healthz", "/metrics", "/readyz"):
-            continue  # no database read (readiness documents its own 503)
-        for operation in item.values():
+    for path, operation in _operations(schema):
+        if path not in ("/healthz", "/metrics", "/readyz"):  # (no database read; readiness has its own 503)
             operation["responses"].setdefault("503", unavailable)
 
 
@@ -244,16 +250,15 @@ def _document_headers(schema: dict[str, Any]) -> None:
         ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
         return "version" in components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
 
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            names = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
-            for code, answer in operation.get("responses", {}).items():
-                headers = answer.setdefault("headers", {})
-                if code.startswith("2") and versioned(answer):
-                    headers.setdefault("ETag", _ETAG)
-                if code.startswith("2") and "idempotency-key" in names:
-                    headers.setdefault("Idempotent-Replayed", _REPLAYED)
-                if code == "429":
-                    headers.setdefault("Retry-After", _RETRY_AFTER)
-                if not headers:
-                    del answer["headers"]
+    for _, operation in _operations(schema):
+        names = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
+        for code, answer in operation.get("responses", {}).items():
+            headers = answer.setdefault("headers", {})
+            if code.startswith("2") and versioned(answer):
+                headers.setdefault("ETag", _ETAG)
+            if code.startswith("2") and "idempotency-key" in names:
+                headers.setdefault("Idempotent-Replayed", _REPLAYED)
+            if code == "429":
+                headers.setdefault("Retry-After", _RETRY_AFTER)
+            if not headers:
+                del answer["headers"]

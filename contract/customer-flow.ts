@@ -23,7 +23,8 @@ export async function bookAndPay(slug: string, email: string, password: string):
     params: { path: { slug }, query: { service_id: service.id, from: "2026-12-07", to: "2026-12-13" } },
   });
   if (found.error) throw new Error(explain(found.error));
-  if (found.data.mode !== "appointment" || !("slots" in found.data)) throw new Error("a class business");
+  // `mode` is the answer's discriminator: past this line the type is the appointment answer.
+  if (found.data.mode !== "appointment") throw new Error("a class business: book a seat in a session");
   const slot = found.data.slots[0];
 
   const login = await api.POST("/v1/auth/login", { body: { email, password } });

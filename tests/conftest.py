@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from answer_contract import AnswerContract
 from booklnk.api.app import create_app
 from booklnk.bootstrap import asyncpg_url, load_business_types, passwords_for
 from booklnk.config import Settings
@@ -167,7 +168,8 @@ def run_jobs(
 
 @pytest.fixture
 async def client(db: Database, settings: Settings, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db, clock=clock)
+    app = AnswerContract(create_app(settings, db, clock=clock))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+    assert app.broken == [], "answers that break the OpenAPI document"

@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from answer_contract import AnswerContract
 from booklnk.api.app import create_app
 from booklnk.booking.lifecycle import INITIAL, TRANSITIONS
 from booklnk.booking.models import BookingStatus
@@ -121,9 +122,11 @@ async def in_process_api(
     clock = now if isinstance(now, FakeClock) else FakeClock(now)
     try:
         await load_business_types(db, settings)
-        transport = httpx.ASGITransport(app=create_app(settings, db, clock=clock), raise_app_exceptions=False)
+        app = AnswerContract(create_app(settings, db, clock=clock))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client, db
+        assert app.broken == [], "answers that break the OpenAPI document"
     finally:
         await db.dispose()
 

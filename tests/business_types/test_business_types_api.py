@@ -62,7 +62,7 @@ def appointment_type(key: str, name: str, **changes: object) -> dict[str, object
 async def test_builtin_types_are_listed_with_their_rules(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/business-types")
     assert response.status_code == 200
-    types = {t["key"]: t for t in response.json()}
+    types = {t["key"]: t for t in response.json()["items"]}
     assert {"barbershop", "gym", "consultant"} <= types.keys()
     assert types["gym"]["mode"] == "class"
     assert types["consultant"]["payment"]["policy"] == "deposit"

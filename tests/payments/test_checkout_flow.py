@@ -316,11 +316,13 @@ async def test_reconciliation_heals_a_dropped_webhook_and_a_second_run_adds_noth
     assert "0 new mismatches, 0 healed" in _line_of(second, business)
 
     # (The workers' nightly job may have reconciled yesterday meanwhile, at 01:30 UTC.)
-    runs = [r for r in await ok(http, owner, "GET", f"{base}/reconciliation-runs") if r["day"] == day]
+    runs = [
+        r for r in (await ok(http, owner, "GET", f"{base}/reconciliation-runs"))["items"] if r["day"] == day
+    ]
     assert len(runs) == 1, runs  # the second run of the day updated the first
     path = f"{base}/reconciliation-runs/{runs[0]['id']}/mismatches"
     found = await ok(http, owner, "GET", path)
-    ours = [(m["kind"], m["healed"]) for m in found if m["order_id"] == checkout["order_id"]]
+    ours = [(m["kind"], m["healed"]) for m in found["items"] if m["order_id"] == checkout["order_id"]]
     assert ours == [("captured_not_recorded", True)]
     as_csv = await http.get(path, headers={**owner.headers, "Accept": "text/csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
@@ -385,7 +387,7 @@ async def test_a_lookup_timeout_is_recorded_the_walk_goes_on_and_a_rerun_retries
 
     async def kinds(order_id: str) -> list[tuple[str, bool]]:
         found = await ok(http, owner, "GET", path)
-        return [(m["kind"], m["resolved_at"] is None) for m in found if m["order_id"] == order_id]
+        return [(m["kind"], m["resolved_at"] is None) for m in found["items"] if m["order_id"] == order_id]
 
     assert await kinds(slow["order_id"]) == [("lookup_failed", True)]
     assert await kinds(dropped["order_id"]) == [("captured_not_recorded", True)]
@@ -397,7 +399,9 @@ async def test_a_lookup_timeout_is_recorded_the_walk_goes_on_and_a_rerun_retries
     assert await kinds(slow["order_id"]) == [("lookup_failed", False)]
     assert await kinds(dropped["order_id"]) == [("captured_not_recorded", False)]
     run = next(
-        r for r in await ok(http, owner, "GET", f"{base}/reconciliation-runs") if r["id"] == str(first.run_id)
+        r
+        for r in (await ok(http, owner, "GET", f"{base}/reconciliation-runs"))["items"]
+        if r["id"] == str(first.run_id)
     )
     as_csv = await http.get(path, headers={**owner.headers, "Accept": "text/csv"})
     assert f"{slow['order_id']},lookup_failed," in as_csv.text

@@ -105,7 +105,7 @@ async def test_reconciliation_heals_a_delivery_stored_but_never_applied(
     await run_worker(database_url, runtime)
     assert await _outcomes(owner_engine, checkout["order_id"]) == ["confirmed"]
     found = await ok(client, owner, "GET", f"{base}/reconciliation-runs/{result.run_id}/mismatches")
-    assert [(m["kind"], m["healed"]) for m in found] == [("captured_not_recorded", True)]
+    assert [(m["kind"], m["healed"]) for m in found["items"]] == [("captured_not_recorded", True)]
 
 
 async def test_a_refund_left_sending_is_looked_up_then_sent_once_after_the_sweep(

@@ -119,3 +119,33 @@ async def test_garbage_cursor_is_422(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/businesses", headers=owner.headers, params={"cursor": "%%%garbage"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "query.cursor"
+
+
+async def test_members_and_invitations_are_cursor_paginated(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    business_id = await create_business(client, owner)
+    base = f"/v1/businesses/{business_id}"
+    invited = set()
+    for n in range(5):
+        answer = await client.post(
+            f"{base}/invitations", headers=owner.headers, json={"email": f"guest{n}@example.com"}
+        )
+        invited.add(answer.json()["id"])
+    for n in range(2):
+        await add_staff(client, owner, business_id, await sign_up(client, f"staff{n}"))
+
+    async def walk(path: str, key: str) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get(f"{base}/{path}", headers=owner.headers, params=params)).json()
+            assert len(page["items"]) <= 2
+            seen += [row[key] for row in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen
+
+    assert sorted(await walk("invitations", "id")) == sorted(invited)
+    members = await walk("members", "user_id")
+    assert len(members) == len(set(members)) == 3  # the owner and two staff

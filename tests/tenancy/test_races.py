@@ -72,5 +72,5 @@ async def test_two_owners_removing_each_other_leave_one(client: httpx.AsyncClien
     for owner in (first, second):
         listed = await client.get(f"/v1/businesses/{business_id}/members", headers=owner.headers)
         if listed.status_code == 200:
-            members = listed.json()
+            members = listed.json()["items"]
     assert [m["role"] for m in members] == ["owner"]

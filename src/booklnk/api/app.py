@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from booklnk.api import limits
+from booklnk.api import limits, openapi_document
 from booklnk.api.body_limit import BodyLimitMiddleware
 from booklnk.api.cors import allow_browsers
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
-from booklnk.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_responses
+from booklnk.api.problems import install_problem_handlers, problem_responses
 from booklnk.api.rate_limit import RateLimiter
 from booklnk.api.routes import (
     auth,
@@ -149,116 +147,5 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))
     app.include_router(operations_router)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document.build(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, object]:
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-            servers=app.servers,
-            contact=app.contact,
-        )
-        # Routes reference the Problem schema by $ref; register it, and the schemas it
-        # nests (ProblemIssue), once.
-        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        schemas.update(problem.pop("$defs", {}))
-        schemas["Problem"] = problem
-        _document_body_limit(schema)
-        _document_validation_problems(schema)
-        _document_outages(schema)
-        _document_headers(schema)
-        app.openapi_schema = schema
-    return app.openapi_schema
-
-
-_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-
-
-def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every operation of the document, with its path (what each `_document_*` walks)."""
-    for path, item in schema.get("paths", {}).items():
-        for operation in item.values():
-            yield path, operation
-
-
-def _document_body_limit(schema: dict[str, Any]) -> None:
-    """Every operation that takes a body may answer 413 `body_too_large` (`BodyLimitMiddleware`)."""
-    too_large = {
-        "description": "The body is larger than the route accepts (`body_too_large`, naming its `limit`)",
-        "content": _PROBLEM_CONTENT,
-    }
-    for _, operation in _operations(schema):
-        if "requestBody" in operation:
-            operation["responses"].setdefault("413", too_large)
-
-
-def _document_validation_problems(schema: dict[str, Any]) -> None:
-    """FastAPI documents its own 422 shape (`HTTPValidationError`); the server answers a
-    validation problem+json (`validation_failed`, each field and rule in `errors`), so a
-    generated client reading `error.code` there type-checks."""
-    invalid = {
-        "description": "The input breaks a rule (`validation_failed`; `errors` names each field and rule)",
-        "content": _PROBLEM_CONTENT,
-    }
-    for _, operation in _operations(schema):
-        if "422" in operation.get("responses", {}):
-            operation["responses"]["422"] = invalid
-    components = schema.get("components", {}).get("schemas", {})
-    for fastapi_shape in ("HTTPValidationError", "ValidationError"):
-        components.pop(fastapi_shape, None)
-
-
-def _document_outages(schema: dict[str, Any]) -> None:
-    """Any operation that reads the database answers 503 `database_unavailable` with
-    `Retry-After` while it cannot be reached (`db.errors.unreachable`)."""
-    unavailable = {
-        "description": "The database cannot be reached (`database_unavailable`): retry after `Retry-After`",
-        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
-        "content": _PROBLEM_CONTENT,
-    }
-    for path, operation in _operations(schema):
-        if path not in ("/healthz", "/metrics", "/readyz"):  # (no database read; readiness has its own 503)
-            operation["responses"].setdefault("503", unavailable)
-
-
-_ETAG = {
-    "description": "The resource's version, quoted: send it back in `If-Match` to change it",
-    "schema": {"type": "string", "examples": ['"3"']},
-}
-_REPLAYED = {
-    "description": "`true` when this is the stored answer to an earlier request with the same "
-    "`Idempotency-Key` (nothing was done again)",
-    "schema": {"type": "string", "enum": ["true"]},
-}
-_RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
-
-
-def _document_headers(schema: dict[str, Any]) -> None:
-    """The headers the server sends, where it sends them: `ETag` with every versioned
-    resource (a body with a `version`), `Idempotent-Replayed` on operations that take an
-    `Idempotency-Key`, `Retry-After` on every 429."""
-    components = schema.get("components", {}).get("schemas", {})
-
-    def versioned(answer: dict[str, Any]) -> bool:
-        ref = answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
-        return "version" in components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
-
-    for _, operation in _operations(schema):
-        names = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
-        for code, answer in operation.get("responses", {}).items():
-            headers = answer.setdefault("headers", {})
-            if code.startswith("2") and versioned(answer):
-                headers.setdefault("ETag", _ETAG)
-            if code.startswith("2") and "idempotency-key" in names:
-                headers.setdefault("Idempotent-Replayed", _REPLAYED)
-            if code == "429":
-                headers.setdefault("Retry-After", _RETRY_AFTER)
-            if not headers:
-                del answer["headers"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk import idempotency
+from booklnk.api.created import Created
 from booklnk.tenancy.context import BusinessContext
 
 
@@ -58,23 +59,29 @@ async def create_once(
     create: Callable[[], Awaitable[Out]],
     *,
     now: datetime,
+    created: Created,
+    location: Callable[[dict[str, Any]], str],
 ) -> Out | JSONResponse:
-    """`create()` once per key and request; its 201 is replayed to retries."""
+    """`create()` once per key and request; its 201 is replayed to retries. `location`
+    finds the created resource's `Location` in the answer's JSON (a replay has no other)."""
     if key is None:
-        return await create()
+        out = await create()
+        created.at(location(out.model_dump(mode="json")))
+        return out
     scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key.value)
     fingerprint = idempotency.fingerprint(key.method, key.path, body.model_dump(mode="json"))
     stored = await idempotency.claim(session, scope, fingerprint, now=now)
     if stored is not None:
-        return _replay(stored)
+        return _replay(stored, location(stored.body))
     out = await create()  # if it raises, the request's rollback frees the key
     response = idempotency.StoredResponse(201, out.model_dump(mode="json"))
     await idempotency.record(session, scope, fingerprint, response, now=now)
+    created.at(location(response.body))
     return out
 
 
-def _replay(stored: idempotency.StoredResponse) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"}
+def _replay(stored: idempotency.StoredResponse, location: str) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true", "Location": location}
     if "version" in stored.body:
         headers["ETag"] = f'"{stored.body["version"]}"'
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)

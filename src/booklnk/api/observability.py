@@ -125,8 +125,8 @@ _scraper = HTTPBearer(
 @router.get(
     "/metrics",
     summary="Prometheus metrics (for the scraper holding the metrics token)",
-    description="Only with `Authorization: Bearer <BOOKLNK_METRICS_TOKEN>` (401 otherwise); 404 when "
-    "no token is configured.",
+    description="Only with `Authorization: Bearer <BOOKLNK_METRICS_TOKEN>` (401 `invalid_metrics_token` "
+    "otherwise); 404 `not_found` when no token is configured.",
     response_class=Response,
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},

@@ -21,3 +21,6 @@ class Page(BaseModel, Generic[T]):
 
 CursorQuery = Annotated[str | None, Query(description="Opaque cursor from a previous page.")]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]
+
+# Said in each paginated operation's description, so the rule is read where it is used.
+PAGED = f"Paginated: `next_cursor` opens the next page (`limit` 1-{MAX_PAGE_SIZE}, default 50)."

@@ -92,6 +92,10 @@ class Problem(BaseModel):
     )
 
 
+def problem_title(status: int) -> str:
+    return _TITLES.get(status, "Error")
+
+
 def problem_response(
     request: Request,
     *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -305,7 +305,7 @@ class PublicAvailabilityOut(_Public):
         },
     )
 
-    mode: Literal["appointment"] = "appointment"
+    mode: Literal["appointment"]  # required: the discriminator of the availability answer
     time_zone: str
     service_id: uuid.UUID
     duration_minutes: int
@@ -359,7 +359,7 @@ class PublicSessionOut(_Public):
 
 
 class PublicClassAvailabilityOut(_Public):
-    mode: Literal["class"] = "class"
+    mode: Literal["class"]  # required: the discriminator of the availability answer
     time_zone: str
     service_id: uuid.UUID
     sessions: list[PublicSessionOut] = Field(
@@ -368,3 +368,9 @@ class PublicClassAvailabilityOut(_Public):
 
 
 OpeningHoursOut.model_rebuild()
+
+
+# A public availability answer, told apart by `mode` (a discriminator in the document).
+PublicAvailability = Annotated[
+    PublicAvailabilityOut | PublicClassAvailabilityOut, Field(discriminator="mode")
+]

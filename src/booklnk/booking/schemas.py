@@ -25,7 +25,7 @@ class SlotOut(BaseModel):
 
 
 class AvailabilityOut(BaseModel):
-    mode: Literal["appointment"] = "appointment"
+    mode: Literal["appointment"]  # required: the discriminator of the availability answer
     time_zone: str
     service_id: uuid.UUID
     duration_minutes: int
@@ -129,3 +129,7 @@ class BookingOut(BaseModel):
     created_at: datetime
     money: MoneyOut = Field(description="Price, deposit, paid, refunded and still due.")
     cancellation: CancellationOut | None = None
+
+
+class CalendarFeedOut(BaseModel):
+    url: str = Field(description="The private feed URL. Shown once: keep it secret, rotate it if it leaks.")

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.business_types.models import BusinessType
+from booklnk.db.pagination import fetch_page
 
 
 async def upsert_from_files(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -36,5 +37,8 @@ async def get_definition_text(session: AsyncSession, key: str) -> str | None:
     return (await session.execute(_DEFINITION_TEXT, {"key": key})).scalar_one_or_none()
 
 
-async def list_all(session: AsyncSession) -> Sequence[BusinessType]:
-    return (await session.execute(select(BusinessType).order_by(BusinessType.key))).scalars().all()
+async def list_page(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[BusinessType], str | None]:
+    order = [BusinessType.key]
+    return await fetch_page(session, select(BusinessType), order_by=order, cursor=cursor, limit=limit)

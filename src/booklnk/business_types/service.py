@@ -65,8 +65,11 @@ async def require_definition(session: AsyncSession, key: str) -> BusinessTypeDef
     return definition
 
 
-async def list_definitions(session: AsyncSession) -> list[BusinessTypeDefinition]:
-    return [BusinessTypeDefinition.model_validate(r.definition) for r in await repository.list_all(session)]
+async def list_definitions(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[BusinessTypeDefinition], str | None]:
+    rows, next_cursor = await repository.list_page(session, cursor=cursor, limit=limit)
+    return [BusinessTypeDefinition.model_validate(r.definition) for r in rows], next_cursor
 
 
 async def create_definition(session: AsyncSession, definition: BusinessTypeDefinition) -> None:

@@ -41,7 +41,7 @@ async def search(
         found = await sessions.list_sessions(
             session, ctx, start=window.start, end=window.end, service_id=service_id, bookable_at=now
         )
-        return Sessions(found)
+        return Sessions(found.views)
     offer, slots = await availability.search(
         session,
         ctx,

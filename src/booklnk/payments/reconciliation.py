@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
 from booklnk.db.jobs import GATEWAY_QUEUE, Job, enqueue
+from booklnk.db.pagination import fetch_page
 from booklnk.kernel.errors import NotFound
 from booklnk.payments import webhooks
 from booklnk.payments.kashier.client import KashierClient, KashierError, OrderFound, OrderLookup
@@ -432,25 +433,26 @@ async def _resolve(
     )
 
 
-async def runs(session: AsyncSession, business_id: uuid.UUID) -> list[ReconciliationRun]:
-    stmt = (
-        select(ReconciliationRun)
-        .where(ReconciliationRun.business_id == business_id)
-        .order_by(ReconciliationRun.day.desc())
-        .limit(366)
-    )
-    return list((await session.execute(stmt)).scalars())
+async def runs(
+    session: AsyncSession, business_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[ReconciliationRun], str | None]:
+    """One page of the business's runs, newest day first."""
+    stmt = select(ReconciliationRun).where(ReconciliationRun.business_id == business_id)
+    order = [ReconciliationRun.day, ReconciliationRun.id]
+    return await fetch_page(session, stmt, order_by=order, cursor=cursor, limit=limit, descending=True)
 
 
 async def mismatches(
-    session: AsyncSession, business_id: uuid.UUID, run_id: uuid.UUID
-) -> list[ReconciliationMismatch]:
-    """A run's mismatches (NotFound for another business's run)."""
+    session: AsyncSession, business_id: uuid.UUID, run_id: uuid.UUID, *, cursor: str | None, limit: int | None
+) -> tuple[list[ReconciliationMismatch], str | None]:
+    """A run's mismatches in the order found: one page, or all of them when `limit` is
+    None (a spreadsheet export). NotFound for another business's run."""
     if await session.get(ReconciliationRun, (business_id, run_id)) is None:
         raise NotFound("No such reconciliation run.")
-    stmt = (
-        select(ReconciliationMismatch)
-        .where(ReconciliationMismatch.business_id == business_id, ReconciliationMismatch.run_id == run_id)
-        .order_by(ReconciliationMismatch.found_at, ReconciliationMismatch.order_id)
+    stmt = select(ReconciliationMismatch).where(
+        ReconciliationMismatch.business_id == business_id, ReconciliationMismatch.run_id == run_id
     )
-    return list((await session.execute(stmt)).scalars())
+    order = [ReconciliationMismatch.found_at, ReconciliationMismatch.id]
+    if limit is None:
+        return list((await session.execute(stmt.order_by(*order))).scalars()), None
+    return await fetch_page(session, stmt, order_by=order, cursor=cursor, limit=limit)

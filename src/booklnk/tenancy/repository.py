@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.business_types.models import BusinessType
-from booklnk.db.pagination import fetch_page
+from booklnk.db.pagination import fetch_page, fetch_rows_page
 from booklnk.tenancy import throttle
 from booklnk.tenancy.models import (
     Business,
@@ -208,15 +208,17 @@ async def list_user_memberships(
 
 
 async def list_business_members(
-    session: AsyncSession, business_id: uuid.UUID
-) -> Sequence[tuple[Membership, User]]:
+    session: AsyncSession, business_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[tuple[Membership, User]], str | None]:
     stmt = (
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
         .where(Membership.business_id == business_id)
-        .order_by(User.full_name, User.id)
     )
-    return [(m, u) for m, u in (await session.execute(stmt)).all()]
+    rows, next_cursor = await fetch_rows_page(
+        session, stmt, order_by=[User.full_name, User.id], cursor=cursor, limit=limit
+    )
+    return [(m, u) for m, u in rows], next_cursor
 
 
 async def count_owners(session: AsyncSession, business_id: uuid.UUID) -> int:
@@ -241,10 +243,10 @@ async def get_invitation(
     return await session.get(Invitation, (business_id, invitation_id))
 
 
-async def list_pending_invitations(session: AsyncSession, business_id: uuid.UUID) -> Sequence[Invitation]:
-    stmt = (
-        select(Invitation)
-        .where(Invitation.business_id == business_id, Invitation.accepted_at.is_(None))
-        .order_by(Invitation.created_at, Invitation.id)
+async def list_pending_invitations(
+    session: AsyncSession, business_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[Invitation], str | None]:
+    stmt = select(Invitation).where(Invitation.business_id == business_id, Invitation.accepted_at.is_(None))
+    return await fetch_page(
+        session, stmt, order_by=[Invitation.created_at, Invitation.id], cursor=cursor, limit=limit
     )
-    return (await session.execute(stmt)).scalars().all()

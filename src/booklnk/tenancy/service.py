@@ -201,8 +201,10 @@ async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Busines
     return business
 
 
-async def list_members(session: AsyncSession, ctx: BusinessContext) -> Sequence[tuple[Membership, User]]:
-    return await repository.list_business_members(session, ctx.business_id)
+async def list_members(
+    session: AsyncSession, ctx: BusinessContext, *, cursor: str | None, limit: int
+) -> tuple[list[tuple[Membership, User]], str | None]:
+    return await repository.list_business_members(session, ctx.business_id, cursor=cursor, limit=limit)
 
 
 async def remove_member(session: AsyncSession, ctx: BusinessContext, user_id: uuid.UUID) -> None:
@@ -237,8 +239,10 @@ async def invite(
     return invitation, raw
 
 
-async def list_invitations(session: AsyncSession, ctx: BusinessContext) -> Sequence[Invitation]:
-    return await repository.list_pending_invitations(session, ctx.business_id)
+async def list_invitations(
+    session: AsyncSession, ctx: BusinessContext, *, cursor: str | None, limit: int
+) -> tuple[list[Invitation], str | None]:
+    return await repository.list_pending_invitations(session, ctx.business_id, cursor=cursor, limit=limit)
 
 
 async def revoke_invitation(session: AsyncSession, ctx: BusinessContext, invitation_id: uuid.UUID) -> None:

@@ -105,7 +105,7 @@ async def test_series_edits_and_cancellation_honour_if_match(client: httpx.Async
         headers=gym.owner.headers,
         params={"from": "2026-11-24T00:00:00+02:00", "to": "2026-12-20T00:00:00+02:00"},
     )
-    assert {(s["capacity"], s["status"]) for s in sessions.json()} == {(5, "scheduled")}
+    assert {(s["capacity"], s["status"]) for s in sessions.json()["items"]} == {(5, "scheduled")}
 
     current = {**gym.owner.headers, "If-Match": edited.headers["ETag"]}
     ended = await client.post(f"{path}/cancel", headers=current)

@@ -20,7 +20,7 @@ WINDOW = {"from": "2026-11-23T00:00:00+02:00", "to": "2026-12-20T00:00:00+02:00"
 async def _sessions(client: httpx.AsyncClient, gym: Gym, who: Account) -> list[dict[str, Any]]:
     response = await client.get(f"{gym.base}/class-sessions", headers=who.headers, params=WINDOW)
     assert response.status_code == 200, response.text
-    sessions: list[dict[str, Any]] = response.json()
+    sessions: list[dict[str, Any]] = response.json()["items"]
     return sessions
 
 

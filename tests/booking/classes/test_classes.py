@@ -175,12 +175,12 @@ async def test_seats_run_out_then_the_waitlist_is_promoted_in_order_exactly_once
     await run_jobs()
     await run_jobs()  # a second run (a duplicate job) promotes nobody else
     line = await client.get(f"{gym.base}/class-sessions/{session_id}/waitlist", headers=gym.owner.headers)
-    assert [(e["customer_id"], e["status"]) for e in line.json()] == [
+    assert [(e["customer_id"], e["status"]) for e in line.json()["items"]] == [
         (str(waiters[0].user_id), "promoted"),
         (str(waiters[1].user_id), "waiting"),
     ]
     promoted = await client.get(
-        f"{gym.base}/bookings/{line.json()[0]['booking_id']}", headers=waiters[0].headers
+        f"{gym.base}/bookings/{line.json()['items'][0]['booking_id']}", headers=waiters[0].headers
     )
     assert promoted.json()["status"] == "confirmed"
     assert promoted.json()["session_id"] == session_id
@@ -216,7 +216,7 @@ async def test_a_lapsed_hold_frees_its_seat_and_the_promoted_customer_gets_a_hol
     assert held.json()["status"] == "expired"
     line = (
         await client.get(f"{gym.base}/class-sessions/{session_id}/waitlist", headers=gym.owner.headers)
-    ).json()
+    ).json()["items"]
     assert line[0]["status"] == "promoted"
     promoted = (
         await client.get(f"{gym.base}/bookings/{line[0]['booking_id']}", headers=waiter.headers)
@@ -308,7 +308,9 @@ async def test_cancelling_an_occurrence_or_the_series_cancels_bookings_and_close
     assert cancelled.json()["seats_taken"] == 0
     booking = (await client.get(f"{gym.base}/bookings/{booking_id}", headers=gym.owner.headers)).json()
     assert booking["status"] == "cancelled"
-    line = (await client.get(f"{gym.base}/class-sessions/{first}/waitlist", headers=gym.owner.headers)).json()
+    line = (
+        await client.get(f"{gym.base}/class-sessions/{first}/waitlist", headers=gym.owner.headers)
+    ).json()["items"]
     assert [e["status"] for e in line] == ["closed"]
     assert (await take_seat(client, gym, first, waiter)).json()["code"] == "session_closed"
 
@@ -372,6 +374,11 @@ async def test_a_seat_request_is_idempotent_by_key(client: httpx.AsyncClient) ->
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
+    # The replay says where the seat's booking is, as the first answer did.
+    assert (
+        again.headers["Location"] == first.headers["Location"] == f"{gym.base}/bookings/{first.json()['id']}"
+    )
+    assert (await client.get(first.headers["Location"], headers=customer.headers)).status_code == 200
     other = await client.post(path, headers=headers, json={"extra_fields": {"note": "x"}})
     assert other.status_code == 422
     assert (await _session(client, gym, session_id))["seats_taken"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from booklnk.api import limits
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import (
     ActorDep,
     DatabaseDep,
@@ -50,10 +51,13 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
     responses=problem_responses(409, 422, 429),
     dependencies=[Depends(limits.per_address("registrations"))],
 )
-async def register(body: RegisterIn, session: SessionDep, passwords: PasswordsDep) -> UserOut:
+async def register(
+    body: RegisterIn, session: SessionDep, passwords: PasswordsDep, created: CreatedDep
+) -> UserOut:
     user = await auth.register_user(
         session, passwords, email=str(body.email), password=body.password, full_name=body.full_name
     )
+    created.at("/v1/me")  # (read with the account's own token)
     return UserOut.model_validate(user)
 
 
@@ -93,7 +97,8 @@ async def login(
 @router.post(
     "/auth/refresh",
     summary="Rotate a refresh token into a new token pair",
-    description="Each refresh token works once. Presenting a used one revokes its whole family.",
+    description="Each refresh token works once. Presenting a used one revokes its whole family. An "
+    "unknown, used, expired or revoked token answers 401 `invalid_token`.",
     response_model=TokensOut,
     responses=problem_responses(401, 422),
 )

@@ -9,9 +9,9 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import (
     ActorDep,
     DatabaseDep,
@@ -27,7 +27,7 @@ from booklnk.api.redaction import CALENDAR_FEEDS
 from booklnk.api.representations import booking_out
 from booklnk.booking import listing
 from booklnk.booking.models import BookingStatus
-from booklnk.booking.schemas import BookingOut
+from booklnk.booking.schemas import BookingOut, CalendarFeedOut
 from booklnk.catalog.schemas import Instant
 from booklnk.flows import bookings as flows
 
@@ -37,10 +37,6 @@ BUSINESS = "/v1/businesses/{business_id}"
 
 class CalendarResponse(Response):
     media_type = "text/calendar"
-
-
-class CalendarFeedOut(BaseModel):
-    url: str = Field(description="The private feed URL. Shown once: keep it secret, rotate it if it leaks.")
 
 
 def _calendar_doc(description: str, *error_statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -143,17 +139,24 @@ async def export_booking(
 @router.post(
     f"{BUSINESS}/staff/{{staff_id}}/calendar-feed",
     summary="Create or rotate a staff member's private calendar feed (owners, or that staff member)",
-    description="Returns the feed URL once; a previous URL stops working at once.",
+    description="Returns the feed URL once; a previous URL stops working at once. 404 `staff_not_found`.",
     tags=["calendar feeds"],
     status_code=status.HTTP_201_CREATED,
     response_model=CalendarFeedOut,
     responses=problem_responses(401, 403, 404),
 )
 async def issue_calendar_feed(
-    staff_id: StaffId, ctx: StaffCtx, session: SessionDep, settings: SettingsDep, now: NowDep
+    staff_id: StaffId,
+    ctx: StaffCtx,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    created: CreatedDep,
 ) -> CalendarFeedOut:
     token = await listing.issue_calendar_feed(session, ctx, staff_id, now=now)
-    return CalendarFeedOut(url=f"{settings.public_base_url.rstrip('/')}{CALENDAR_FEEDS}{token}.ics")
+    feed = CalendarFeedOut(url=f"{settings.public_base_url.rstrip('/')}{CALENDAR_FEEDS}{token}.ics")
+    created.at(feed.url)
+    return feed
 
 
 @router.delete(
@@ -183,7 +186,7 @@ AnonymousSessionDep = Annotated[AsyncSession, Depends(_anonymous_unit_of_work, s
     f"{CALENDAR_FEEDS}{{token}}.ics",
     summary="A staff member's private calendar feed (no sign-in: the URL is the secret)",
     description="Bookings from 30 days back to 90 days ahead that hold the staff member's time. "
-    "An unknown, rotated or revoked token answers 404.",
+    "An unknown, rotated or revoked token answers 404 `calendar_feed_not_found`.",
     tags=["calendar feeds"],
     response_class=CalendarResponse,
     responses=_calendar_doc("A VCALENDAR with one VEVENT per booking.", 404),

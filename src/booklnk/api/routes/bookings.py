@@ -8,8 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from booklnk.api import limits
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, SessionDep, StaffCtx
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.problems import problem_responses
@@ -24,6 +26,10 @@ from booklnk.flows import bookings as flows
 from booklnk.payments.models import LedgerKind
 from booklnk.payments.schemas import DeskEntryOut, DeskMoneyIn, DeskRecorded
 
+# What the availability search answers, told apart by `mode` (a discriminator in the
+# OpenAPI document, so a generated client narrows the type on it).
+Availability = Annotated[AvailabilityOut | ClassAvailabilityOut, Field(discriminator="mode")]
+
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
 IfMatchHeader = Annotated[str | None, Header(description="The booking's ETag; 412 if it changed.")]
 
@@ -34,7 +40,7 @@ IfMatchHeader = Annotated[str | None, Header(description="The booking's ETag; 41
     description="Honours hours, breaks, time off, overrides, bookings, unexpired holds, buffers, the grid, "
     "minimum notice, horizon and required resources. Omit `staff_id` for any qualified staff member. "
     "In a class business, the scheduled sessions of the service in the window, with seats left.",
-    response_model=AvailabilityOut | ClassAvailabilityOut,
+    response_model=Availability,
     responses=problem_responses(401, 403, 404, 422),
 )
 async def search_availability(
@@ -58,12 +64,14 @@ async def search_availability(
     )
     if isinstance(found, availability.Sessions):
         return ClassAvailabilityOut(
+            mode="class",
             time_zone=ctx.time_zone,
             service_id=service_id,
             sessions=[session_out(v, ctx) for v in found.sessions],
         )
     zone = found.offer.request.zone
     return AvailabilityOut(
+        mode="appointment",
         time_zone=ctx.time_zone,
         service_id=service_id,
         duration_minutes=found.offer.request.duration_minutes,
@@ -90,7 +98,10 @@ async def search_availability(
     "`too_many_holds`) and book only a few starting on one day (409 `daily_limit_reached`); both name the "
     "`rule` and its `limit`. With `Idempotency-Key`, a retry with the same body gets the original response "
     "for 24 hours (header `Idempotent-Replayed: true`); the same key with another body answers 422; while "
-    "the first request runs, 409. Rate-limited per client address: 429 `too_many_requests` with "
+    "the first request runs, 409. A start that can never be booked as asked answers 422 with the rule "
+    "as its code: `off_grid`, `in_past`, `inside_min_notice`, `beyond_horizon`, `outside_hours`, "
+    "`invalid_duration`; an unknown service or staff member, 404 `service_not_found` / "
+    "`staff_not_found`. Rate-limited per client address: 429 `too_many_requests` with "
     "`Retry-After`.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,
@@ -103,6 +114,7 @@ async def create_booking(
     session: SessionDep,
     now: NowDep,
     response: Response,
+    created: CreatedDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> BookingOut | JSONResponse:
     new = service.NewBooking(
@@ -120,7 +132,16 @@ async def create_booking(
     async def create() -> BookingOut:
         return booking_out(await flows.create(session, ctx, new, now=now), response)
 
-    return await create_once(session, ctx, idempotency_key, body, create, now=now)
+    return await create_once(
+        session,
+        ctx,
+        idempotency_key,
+        body,
+        create,
+        now=now,
+        created=created,
+        location=lambda b: created.under(b["id"]),
+    )
 
 
 @router.get(
@@ -135,6 +156,13 @@ async def get_booking(
     booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
 ) -> BookingOut:
     return booking_out(await flows.get(session, ctx, booking_id), response)
+
+
+_TRANSITION = (
+    "A status the action cannot leave answers 409 `invalid_transition` (naming `booking_status` and "
+    "`action`); a booking that kept changing under concurrent writers, 409 `concurrent_update`; 404 "
+    "`booking_not_found`."
+)
 
 
 def _transition_route(action: Action, path: str, summary: str, description: str) -> None:
@@ -159,7 +187,7 @@ def _transition_route(action: Action, path: str, summary: str, description: str)
         transition,
         methods=["POST"],
         summary=summary,
-        description=description,
+        description=f"{description} {_TRANSITION}",
         response_model=BookingOut,
         responses=problem_responses(401, 403, 404, 409, 412, 422),
     )
@@ -171,7 +199,10 @@ def _transition_route(action: Action, path: str, summary: str, description: str)
     description="Held or confirmed appointments only: any other status, a class seat or a lapsed hold "
     "answers 409 `invalid_transition`; the new time follows the rules of booking (409 `slot_unavailable` "
     "when taken). Its customer may move it only while free cancellation lasts (409 "
-    "`cancellation_window_passed`), staff any time. `If-Match` honoured (412 `version_mismatch`).",
+    "`cancellation_window_passed`), staff any time. `If-Match` honoured (412 `version_mismatch`). A new "
+    "time that can never be booked answers 422 naming the rule (`off_grid`, `in_past`, "
+    "`inside_min_notice`, `beyond_horizon`, `outside_hours`); 404 `booking_not_found`; a booking that "
+    "kept changing under concurrent writers, 409 `concurrent_update`.",
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
@@ -249,6 +280,7 @@ def _desk_route(kind: LedgerKind, path: str, summary: str, description: str) -> 
         ctx: StaffCtx,
         session: SessionDep,
         now: NowDep,
+        created: CreatedDep,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> DeskRecorded | JSONResponse:
         async def create() -> DeskRecorded:
@@ -263,7 +295,11 @@ def _desk_route(kind: LedgerKind, path: str, summary: str, description: str) -> 
             )
             return DeskRecorded(entry=DeskEntryOut.model_validate(entry), booking=booking_out(detail))
 
-        return await create_once(session, ctx, idempotency_key, body, create, now=now)
+        # (The ledger entry is read with the booking's payments.)
+        payments = f"/v1/businesses/{ctx.business_id}/bookings/{booking_id}/payments"
+        return await create_once(
+            session, ctx, idempotency_key, body, create, now=now, created=created, location=lambda _: payments
+        )
 
     record.__name__ = f"record_desk_{kind.value}"
     router.add_api_route(
@@ -272,7 +308,7 @@ def _desk_route(kind: LedgerKind, path: str, summary: str, description: str) -> 
         methods=["POST"],
         status_code=status.HTTP_201_CREATED,
         summary=summary,
-        description=description,
+        description=f"{description} 404 `booking_not_found`.",
         response_model=DeskRecorded,
         responses=problem_responses(401, 403, 404, 409, 422),
     )

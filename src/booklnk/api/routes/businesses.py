@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import (
     ActorDep,
     MemberOrCustomerCtx,
@@ -14,7 +15,7 @@ from booklnk.api.deps import (
     SessionDep,
     SettingsDep,
 )
-from booklnk.api.pagination import CursorQuery, LimitQuery, Page
+from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.tenancy import return_origins, service
 from booklnk.tenancy.schemas import (
@@ -31,6 +32,7 @@ from booklnk.tenancy.schemas import (
 
 router = APIRouter(prefix="/v1/businesses", tags=["businesses"])
 GUARDED = problem_responses(401, 403, 404)
+LISTED = problem_responses(401, 403, 404, 422)
 
 
 @router.post(
@@ -43,7 +45,9 @@ GUARDED = problem_responses(401, 403, 404)
     response_model=BusinessOut,
     responses=problem_responses(401, 409, 422),
 )
-async def create_business(body: BusinessCreate, actor: ActorDep, session: SessionDep) -> BusinessOut:
+async def create_business(
+    body: BusinessCreate, actor: ActorDep, session: SessionDep, created: CreatedDep
+) -> BusinessOut:
     business = await service.create_business(
         session,
         actor,
@@ -54,6 +58,7 @@ async def create_business(body: BusinessCreate, actor: ActorDep, session: Sessio
         currency=body.currency,
         rule_overrides=body.rule_overrides,
     )
+    created.at_key(business.id)
     return BusinessOut.model_validate(business)
 
 
@@ -108,15 +113,18 @@ async def update_business(
 @router.get(
     "/{business_id}/members",
     summary="List the business's owners and staff",
-    description="Owners only: each member's account id, name, email and role.",
-    response_model=list[MemberOut],
-    responses=GUARDED,
+    description="Owners only: each member's account id, name, email and role, by name. " + PAGED,
+    response_model=Page[MemberOut],
+    responses=LISTED,
 )
-async def list_members(ctx: OwnerCtx, session: SessionDep) -> list[MemberOut]:
-    return [
-        MemberOut(user_id=u.id, full_name=u.full_name, email=u.email, role=m.role)
-        for m, u in await service.list_members(session, ctx)
-    ]
+async def list_members(
+    ctx: OwnerCtx, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> Page[MemberOut]:
+    rows, next_cursor = await service.list_members(session, ctx, cursor=cursor, limit=limit)
+    return Page(
+        items=[MemberOut(user_id=u.id, full_name=u.full_name, email=u.email, role=m.role) for m, u in rows],
+        next_cursor=next_cursor,
+    )
 
 
 @router.delete(
@@ -141,9 +149,10 @@ async def remove_member(user_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep) 
     responses=problem_responses(401, 403, 404, 422),
 )
 async def invite(
-    body: InvitationCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep
+    body: InvitationCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep, created: CreatedDep
 ) -> InvitationCreated:
     invitation, token = await service.invite(session, ctx, email=str(body.email), role=body.role, now=now)
+    created.at_key(invitation.id)
     return InvitationCreated(**InvitationOut.model_validate(invitation).model_dump(), token=token)
 
 
@@ -151,12 +160,15 @@ async def invite(
     "/{business_id}/invitations",
     summary="List pending invitations",
     description="Owners only: invitations not yet accepted (expired ones included, with their "
-    "`expires_at`); their tokens are never shown again.",
-    response_model=list[InvitationOut],
-    responses=GUARDED,
+    "`expires_at`), oldest first; their tokens are never shown again. " + PAGED,
+    response_model=Page[InvitationOut],
+    responses=LISTED,
 )
-async def list_invitations(ctx: OwnerCtx, session: SessionDep) -> list[InvitationOut]:
-    return [InvitationOut.model_validate(i) for i in await service.list_invitations(session, ctx)]
+async def list_invitations(
+    ctx: OwnerCtx, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> Page[InvitationOut]:
+    rows, next_cursor = await service.list_invitations(session, ctx, cursor=cursor, limit=limit)
+    return Page(items=[InvitationOut.model_validate(i) for i in rows], next_cursor=next_cursor)
 
 
 @router.delete(

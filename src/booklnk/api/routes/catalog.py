@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import MemberOrCustomerCtx, OwnerCtx, SessionDep
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
@@ -73,8 +74,12 @@ def _service_spec(body: ServiceCreate) -> service.ServiceSpec:
     response_model=ServiceOut,
     responses=WRITE,
 )
-async def create_service(body: ServiceCreate, ctx: OwnerCtx, session: SessionDep) -> ServiceOut:
-    return _service_out(await service.create_service(session, ctx, _service_spec(body)))
+async def create_service(
+    body: ServiceCreate, ctx: OwnerCtx, session: SessionDep, created: CreatedDep
+) -> ServiceOut:
+    view = await service.create_service(session, ctx, _service_spec(body))
+    created.at_key(view.service.id)
+    return _service_out(view)
 
 
 @router.get(
@@ -140,10 +145,13 @@ async def deactivate_service(service_id: ServiceId, ctx: OwnerCtx, session: Sess
     response_model=StaffOut,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def create_staff(body: StaffCreate, ctx: OwnerCtx, session: SessionDep) -> StaffOut:
+async def create_staff(
+    body: StaffCreate, ctx: OwnerCtx, session: SessionDep, created: CreatedDep
+) -> StaffOut:
     staff = await service.create_staff(
         session, ctx, display_name=body.display_name, user_id=body.user_id, active=body.active
     )
+    created.at_key(staff.id)
     return StaffOut.model_validate(staff)
 
 
@@ -203,8 +211,11 @@ async def deactivate_staff(staff_id: StaffId, ctx: OwnerCtx, session: SessionDep
     response_model=ResourceOut,
     responses=WRITE,
 )
-async def create_resource(body: ResourceCreate, ctx: OwnerCtx, session: SessionDep) -> ResourceOut:
+async def create_resource(
+    body: ResourceCreate, ctx: OwnerCtx, session: SessionDep, created: CreatedDep
+) -> ResourceOut:
     resource = await service.create_resource(session, ctx, name=body.name, kind=body.kind, active=body.active)
+    created.at_key(resource.id)
     return ResourceOut.model_validate(resource)
 
 

@@ -11,10 +11,12 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from booklnk.api import limits
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
 from booklnk.api.languages import preferred_language
 from booklnk.api.observability import WEBHOOKS_RECEIVED
+from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.bootstrap import kashier_config
 from booklnk.flows import bookings as flows
@@ -43,9 +45,10 @@ KASHIER_WEBHOOK_PATH = "/v1/webhooks/kashier"
     "/v1/businesses/{business_id}/bookings/{booking_id}/payments",
     summary="Pay for a booking online (Kashier hosted page)",
     description="Writes a payment attempt with its own order id, then returns the hosted payment page's "
-    "URL. A held booking pays what it needs to be confirmed (its deposit or price; 409 if its hold lapsed "
-    "or it is paid); a booking that stands (paid at the venue, or a deposit's remainder) may pay what is "
-    "still due (`purpose: balance`; 409 when nothing is). `Idempotency-Key` works as for bookings. "
+    "URL. A held booking pays what it needs to be confirmed (its deposit or price; 409 "
+    "`booking_not_payable` if its hold lapsed or it is paid); a booking that stands (paid at the venue, or a "
+    "deposit's remainder) may pay what is still due (`purpose: balance`; 409 `booking_not_payable` when "
+    "nothing is). 404 `booking_not_found`. `Idempotency-Key` works as for bookings. "
     "The page speaks `display` (else the best of `Accept-Language`: `ar` or `en`); `kashier` carries the "
     "same payment's parameters for Kashier's iframe and mobile SDKs (the hash is computed here; no key "
     "leaves the server).",
@@ -60,6 +63,7 @@ async def start_checkout(
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
+    created: CreatedDep,
     idempotency_key: IdempotencyKeyHeader = None,
     accept_language: Annotated[
         str | None, Header(description="The hosted page's language, unless `display` names one.")
@@ -96,13 +100,18 @@ async def start_checkout(
             kashier=KashierPageOut.model_validate(started.page, from_attributes=True),
         )
 
-    return await create_once(session, ctx, idempotency_key, body, create, now=now)
+    # (The attempt is read with the booking's payments.)
+    payments = f"/v1/businesses/{ctx.business_id}/bookings/{booking_id}/payments"
+    return await create_once(
+        session, ctx, idempotency_key, body, create, now=now, created=created, location=lambda _: payments
+    )
 
 
 @router.get(
     "/v1/businesses/{business_id}/bookings/{booking_id}/payments",
     summary="A booking's payments, refunds and balance (its customer, or the business)",
-    description="The amounts are sums over the append-only ledger, never a stored balance.",
+    description="The amounts are sums over the append-only ledger, never a stored balance. 404 "
+    "`booking_not_found`.",
     response_model=BookingPaymentsOut,
     responses=problem_responses(401, 403, 404),
 )
@@ -127,7 +136,8 @@ async def booking_payments(
     "/v1/businesses/{business_id}/bookings/{booking_id}/refunds",
     summary="Refund a paid booking, in full or in part (owner)",
     description="Recorded at once and sent to Kashier by the worker, never twice; Kashier's refund webhook "
-    "settles it. More than was captured (less what is already being refunded) answers 422. "
+    "settles it. More than was captured (less what is already being refunded) answers 422; nothing left "
+    "to refund, 409 `nothing_to_refund`; 404 `booking_not_found`. "
     "`Idempotency-Key` works as for checkout: a retried request refunds once.",
     status_code=status.HTTP_201_CREATED,
     response_model=RefundOut,
@@ -139,6 +149,7 @@ async def refund_booking(
     ctx: OwnerCtx,
     session: SessionDep,
     now: NowDep,
+    created: CreatedDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RefundOut | JSONResponse:
     async def create() -> RefundOut:
@@ -147,16 +158,20 @@ async def refund_booking(
         )
         return RefundOut.model_validate(intent)
 
-    return await create_once(session, ctx, idempotency_key, body, create, now=now)
+    payments = f"/v1/businesses/{ctx.business_id}/bookings/{booking_id}/payments"
+    return await create_once(
+        session, ctx, idempotency_key, body, create, now=now, created=created, location=lambda _: payments
+    )
 
 
 @router.post(
     KASHIER_WEBHOOK_PATH,
     summary="Kashier's server-to-server webhook",
     description="Verified against the Payment API key (`x-kashier-signature`), stored once per distinct "
-    "event and acknowledged; its effect is applied by the worker. Unsigned or wrongly signed: 401, "
-    "nothing recorded. Rate-limited per client address, but a delivery whose signature verifies is never "
-    "refused: past the limit, others answer 429 `too_many_requests` with `Retry-After`.",
+    "event and acknowledged; its effect is applied by the worker. Unsigned or wrongly signed: 401 "
+    "`webhook_rejected`, nothing recorded. Rate-limited per client address, but a delivery whose "
+    "signature verifies is never refused: past the limit, others answer 429 `too_many_requests` with "
+    "`Retry-After`.",
     response_model=WebhookAck,
     responses=problem_responses(401, 413, 422, 429),
     openapi_extra={"security": []},
@@ -185,7 +200,8 @@ async def receive_webhook(
     "checkout was given a `return_url`, answers 303 to it (a failed or cancelled payment: to `cancel_url` "
     "if given) with `booking_id` and `outcome` (`paid` once the payment is recorded, `pending` until then, "
     "`failed`) added to its query; only URLs stored with the attempt are used. Without one, shows the "
-    "booking as it stands (200).",
+    "booking as it stands (200). A signature that does not verify answers 401 `redirect_rejected`; a "
+    "payment this service never started, 404 `not_found`.",
     response_model=PaymentReturnOut,
     responses={
         **problem_responses(401, 404, 422),
@@ -217,14 +233,15 @@ async def payment_return(
     summary="Reconciliation runs, newest day first (owner)",
     description="Each day's comparison of the business's payments with Kashier (nightly, or "
     "`booklnk reconcile`): the local day, how many orders were checked, how many mismatches are "
-    "still open. Running a day again updates its run.",
-    response_model=list[ReconciliationRunOut],
-    responses=problem_responses(401, 403, 404),
+    "still open. Running a day again updates its run. " + PAGED,
+    response_model=Page[ReconciliationRunOut],
+    responses=problem_responses(401, 403, 404, 422),
 )
-async def list_reconciliation_runs(ctx: OwnerCtx, session: SessionDep) -> list[ReconciliationRunOut]:
-    return [
-        ReconciliationRunOut.model_validate(r) for r in await reconciliation.runs(session, ctx.business_id)
-    ]
+async def list_reconciliation_runs(
+    ctx: OwnerCtx, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> Page[ReconciliationRunOut]:
+    runs, next_cursor = await reconciliation.runs(session, ctx.business_id, cursor=cursor, limit=limit)
+    return Page(items=[ReconciliationRunOut.model_validate(r) for r in runs], next_cursor=next_cursor)
 
 
 @router.get(
@@ -233,23 +250,31 @@ async def list_reconciliation_runs(ctx: OwnerCtx, session: SessionDep) -> list[R
     description="Each mismatch: the order, its `kind` (money captured at Kashier and not recorded "
     "here or the other way round, amounts, currencies, refunds or statuses that differ, a refund "
     "refused or pending for over a day, a lookup that failed), what we hold and what Kashier "
-    "reported, whether a lost webhook was healed from it, and when a later run found it resolved.",
-    response_model=list[MismatchOut],
+    "reported, whether a lost webhook was healed from it, and when a later run found it resolved. "
+    + PAGED
+    + " The CSV holds the whole run (no pages). 404 `not_found` for a run this business does not have.",
+    response_model=Page[MismatchOut],
     responses={
-        **problem_responses(401, 403, 404),
+        **problem_responses(401, 403, 404, 422),
         200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}},
     },
 )
 async def list_mismatches(
-    run_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep, accept: Annotated[str | None, Header()] = None
-) -> list[MismatchOut] | Response:
-    rows = [
-        MismatchOut.model_validate(m)
-        for m in await reconciliation.mismatches(session, ctx.business_id, run_id)
-    ]
-    if accept is not None and "text/csv" in accept:
+    run_id: uuid.UUID,
+    ctx: OwnerCtx,
+    session: SessionDep,
+    accept: Annotated[str | None, Header()] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[MismatchOut] | Response:
+    spreadsheet = accept is not None and "text/csv" in accept
+    found, next_cursor = await reconciliation.mismatches(
+        session, ctx.business_id, run_id, cursor=cursor, limit=None if spreadsheet else limit
+    )
+    rows = [MismatchOut.model_validate(m) for m in found]
+    if spreadsheet:
         return Response(_csv(rows), media_type="text/csv; charset=utf-8")
-    return rows
+    return Page(items=rows, next_cursor=next_cursor)
 
 
 def _csv(rows: list[MismatchOut]) -> str:

@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.api.deps import DatabaseDep, NowDep, client_address
-from booklnk.api.pagination import CursorQuery, LimitQuery, Page
+from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.api.public_schemas import (
     DateHoursOut,
     OpeningHoursOut,
+    PublicAvailability,
     PublicAvailabilityOut,
     PublicBusinessOut,
     PublicClassAvailabilityOut,
@@ -205,7 +206,7 @@ def _dates(first: date | None, last: date | None, *, today: date) -> tuple[date,
     "service's sessions a seat could be taken in now, with seats left (full ones too). Booking itself "
     "needs an account.",
     operation_id="public_availability_search",
-    response_model=PublicAvailabilityOut | PublicClassAvailabilityOut,
+    response_model=PublicAvailability,
     responses=READ,
     openapi_extra=PUBLIC,
 )
@@ -232,8 +233,11 @@ async def search_availability(
     zone = ZoneInfo(ctx.time_zone)
     if isinstance(result, availability.Sessions):
         sessions = [PublicSessionOut.of(v, zone) for v in result.sessions]
-        return PublicClassAvailabilityOut(time_zone=ctx.time_zone, service_id=service_id, sessions=sessions)
+        return PublicClassAvailabilityOut(
+            mode="class", time_zone=ctx.time_zone, service_id=service_id, sessions=sessions
+        )
     return PublicAvailabilityOut(
+        mode="appointment",
         time_zone=ctx.time_zone,
         service_id=service_id,
         duration_minutes=result.offer.request.duration_minutes,
@@ -247,9 +251,9 @@ async def search_availability(
     description="Sessions a seat could be taken in now (the booking rules: grid, minimum notice, horizon), "
     "full ones included (`seats_left: 0`; signed-in customers may join the waitlist); never cancelled "
     "ones, never who holds a seat. `from` < `to` with UTC offsets, at most 62 days apart. An "
-    "appointment business answers 422 `class_mode_only`.",
+    "appointment business answers 422 `class_mode_only`. By start; " + PAGED,
     operation_id="public_class_sessions_list",
-    response_model=list[PublicSessionOut],
+    response_model=Page[PublicSessionOut],
     responses=READ,
     openapi_extra=PUBLIC,
 )
@@ -260,11 +264,13 @@ async def list_class_sessions(
     from_: Annotated[Instant, Query(alias="from", description="Window start, with offset.")],
     to: Annotated[Instant, Query(description="Window end, with offset (at most 62 days later).")],
     service_id: uuid.UUID | None = None,
-) -> list[PublicSessionOut]:
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[PublicSessionOut]:
     ctx = found.ctx
     class_sessions.class_rules(ctx, "path.slug")
-    views = await class_sessions.list_sessions(
-        session, ctx, start=from_, end=to, service_id=service_id, bookable_at=now
+    listed = await class_sessions.list_sessions(
+        session, ctx, start=from_, end=to, service_id=service_id, bookable_at=now, cursor=cursor, limit=limit
     )
     zone = ZoneInfo(ctx.time_zone)
-    return [PublicSessionOut.of(v, zone) for v in views]
+    return Page(items=[PublicSessionOut.of(v, zone) for v in listed.views], next_cursor=listed.next_cursor)

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.routing import APIRoute
 
+from booklnk.api.created import CreatedDep
 from booklnk.api.deps import OwnerCtx, SessionDep, StaffCtx
 from booklnk.api.pagination import CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
@@ -174,15 +175,18 @@ def _override_writes(spec: _OwnerRoutes) -> APIRouter:
     @routes.post(
         "",
         summary=f"Close {spec.whose} day or give it special hours",
-        description="One override per date: a second one on the same date answers 409.",
+        description="One override per date: a second one on the same date answers 409 "
+        "`date_override_exists`.",
         status_code=status.HTTP_201_CREATED,
         response_model=DateOverrideOut,
         responses=CONFLICTING_WRITE,
     )
     async def create_date_override(
-        body: DateOverrideBody, owner: owner_dep, ctx: OwnerCtx, session: SessionDep
+        body: DateOverrideBody, owner: owner_dep, ctx: OwnerCtx, session: SessionDep, created: CreatedDep
     ) -> DateOverrideOut:
-        return _override_out(await schedules.create_override(session, ctx, owner, body.to_domain()))
+        override = await schedules.create_override(session, ctx, owner, body.to_domain())
+        created.at_key(override.row.id)
+        return _override_out(override)
 
     @routes.put(
         "/{override_id}",
@@ -274,10 +278,12 @@ def _time_off_writes(spec: _OwnerRoutes) -> APIRouter:
         responses=WRITE,
     )
     async def create_time_off(
-        body: TimeOffBody, owner: owner_dep, ctx: StaffCtx, session: SessionDep
+        body: TimeOffBody, owner: owner_dep, ctx: StaffCtx, session: SessionDep, created: CreatedDep
     ) -> TimeOffOut:
         period = schedules.Period(body.starts_at, body.ends_at, body.reason)
-        return TimeOffOut.model_validate(await schedules.create_time_off(session, ctx, owner, period))
+        time_off = await schedules.create_time_off(session, ctx, owner, period)
+        created.at_key(time_off.id)
+        return TimeOffOut.model_validate(time_off)
 
     @routes.put(
         "/{time_off_id}",

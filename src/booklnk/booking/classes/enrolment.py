@@ -196,11 +196,11 @@ async def join_waitlist(
 
 
 async def list_waitlist(
-    session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID
-) -> list[WaitlistEntry]:
+    session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[WaitlistEntry], str | None]:
     if await seats.read(session, ctx.business_id, session_id) is None:
         raise SessionNotFound("No such class session.")
-    return await classes.waitlist(session, ctx.business_id, session_id)
+    return await classes.waitlist(session, ctx.business_id, session_id, cursor=cursor, limit=limit)
 
 
 async def leave_waitlist(

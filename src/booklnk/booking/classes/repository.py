@@ -27,6 +27,7 @@ from booklnk.booking.classes.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from booklnk.db.pagination import fetch_page, fetch_rows_page
 
 # --- series ---------------------------------------------------------------------------
 
@@ -155,14 +156,10 @@ def sessions_in(
         )
         .scalar_subquery()
     )
-    stmt = (
-        select(ClassSession, waiting)
-        .where(
-            ClassSession.business_id == business_id,
-            ClassSession.starts_at >= start,
-            ClassSession.starts_at < end,
-        )
-        .order_by(ClassSession.starts_at, ClassSession.id)
+    stmt = select(ClassSession, waiting).where(
+        ClassSession.business_id == business_id,
+        ClassSession.starts_at >= start,
+        ClassSession.starts_at < end,
     )
     if service_id is not None:
         stmt = stmt.where(ClassSession.service_id == service_id)
@@ -172,9 +169,15 @@ def sessions_in(
 
 
 async def list_sessions(
-    session: AsyncSession, stmt: Select[ClassSession, int]
-) -> list[tuple[ClassSession, int]]:
-    return [(row, count) for row, count in (await session.execute(stmt)).all()]
+    session: AsyncSession, stmt: Select[ClassSession, int], *, cursor: str | None, limit: int | None
+) -> tuple[list[tuple[ClassSession, int]], str | None]:
+    """`sessions_in`'s rows by start: one page, or all of them when `limit` is None."""
+    order = [ClassSession.starts_at, ClassSession.id]
+    if limit is None:
+        rows = list((await session.execute(stmt.order_by(*order))).all())
+        return [(row, count) for row, count in rows], None
+    page, next_cursor = await fetch_rows_page(session, stmt, order_by=order, cursor=cursor, limit=limit)
+    return [(row, count) for row, count in page], next_cursor
 
 
 # --- waitlists ------------------------------------------------------------------------
@@ -197,14 +200,13 @@ async def add_entry(session: AsyncSession, entry: WaitlistEntry) -> None:
 
 
 async def waitlist(
-    session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID
-) -> list[WaitlistEntry]:
-    stmt = (
-        select(WaitlistEntry)
-        .where(WaitlistEntry.business_id == business_id, WaitlistEntry.session_id == session_id)
-        .order_by(WaitlistEntry.position)
+    session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[WaitlistEntry], str | None]:
+    stmt = select(WaitlistEntry).where(
+        WaitlistEntry.business_id == business_id, WaitlistEntry.session_id == session_id
     )
-    return list((await session.execute(stmt)).scalars())
+    order = [WaitlistEntry.position, WaitlistEntry.id]
+    return await fetch_page(session, stmt, order_by=order, cursor=cursor, limit=limit)
 
 
 async def get_entry(

@@ -116,7 +116,7 @@ class SeriesCreated(BaseModel):
 
 
 class ClassAvailabilityOut(BaseModel):
-    mode: Literal["class"] = "class"
+    mode: Literal["class"]  # required: the discriminator of the availability answer
     time_zone: str
     service_id: uuid.UUID
     sessions: list[SessionOut] = Field(

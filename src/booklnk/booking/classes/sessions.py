@@ -59,6 +59,12 @@ def booking_time(ctx: BusinessContext, now: datetime) -> BookingTime:
     return BookingTime(SlotRules.from_effective(ctx.rules), ZoneInfo(ctx.time_zone), now)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    views: list[SessionView]
+    next_cursor: str | None  # None on the last page, or when the window was read whole
+
+
 async def list_sessions(
     session: AsyncSession,
     ctx: BusinessContext,
@@ -68,9 +74,12 @@ async def list_sessions(
     service_id: uuid.UUID | None = None,
     include_cancelled: bool = False,
     bookable_at: datetime | None = None,
-) -> list[SessionView]:
-    """Sessions starting in [start, end). With `bookable_at`, only the scheduled ones a
-    customer may book at that instant (the seat booking's own timing rule), full or not."""
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> SessionPage:
+    """Sessions starting in [start, end), by start: one page of `limit`, or all of them.
+    With `bookable_at`, only the scheduled ones a customer may book at that instant (the
+    seat booking's own timing rule), full or not; a page may then hold fewer than `limit`."""
     if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
         raise ValidationFailed.on(
             "query.to", "valid_window", f"Give `from` < `to`, at most {MAX_WINDOW_DAYS} days."
@@ -81,14 +90,18 @@ async def list_sessions(
         start, end = max(start, timing.earliest), min(end, timing.horizon_end)
         include_cancelled = False
     if end <= start:
-        return []
-    rows = await classes.list_sessions(
-        session, classes.sessions_in(ctx.business_id, start, end, service_id, include_cancelled)
+        return SessionPage([], None)
+    rows, next_cursor = await classes.list_sessions(
+        session,
+        classes.sessions_in(ctx.business_id, start, end, service_id, include_cancelled),
+        cursor=cursor,
+        limit=limit,
     )
     if timing is not None:
         rows = [(row, waiting) for row, waiting in rows if timing.rejection(row.starts_at) is None]
     rooms = await bookings.session_resources(session, ctx.business_id, [row.id for row, _ in rows])
-    return [SessionView(row, waiting, tuple(rooms.get(row.id, ()))) for row, waiting in rows]
+    views = [SessionView(row, waiting, tuple(rooms.get(row.id, ()))) for row, waiting in rows]
+    return SessionPage(views, next_cursor)
 
 
 async def get_session(session: AsyncSession, ctx: BusinessContext, session_id: uuid.UUID) -> SessionView:

@@ -1,0 +1,453 @@
+"""One realistic example per request body and per answer, for the OpenAPI document.
+
+They tell one story (Cairo Cuts, a barbershop in Cairo: a haircut booked for Tuesday 8
+December 2026 at 10:00 local time) so that a front-end developer can follow the ids from
+call to call. `openapi_document` attaches each to its schema by the model's name (a page of
+items takes its item's example); a test validates every one against its model, so an
+example cannot drift from what the API accepts and answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from booklnk.api.observability import Health
+from booklnk.api.public_schemas import PublicClassAvailabilityOut
+from booklnk.booking.classes.schemas import (
+    ClassAvailabilityOut,
+    SeatCreate,
+    SeriesChange,
+    SeriesCreate,
+    SeriesCreated,
+    SeriesOut,
+    SessionChange,
+    SessionOut,
+    WaitlistEntryOut,
+    WaitlistJoined,
+)
+from booklnk.booking.schemas import AvailabilityOut, BookingCreate, BookingMove, BookingOut, CalendarFeedOut
+from booklnk.business_types.definition import BusinessTypeDefinition
+from booklnk.business_types.loader import builtin_definitions
+from booklnk.catalog.schemas import (
+    DateOverrideBody,
+    DateOverrideOut,
+    ResourceCreate,
+    ResourceOut,
+    ResourceUpdate,
+    ServiceCreate,
+    ServiceOut,
+    ServiceUpdate,
+    StaffCreate,
+    StaffOut,
+    StaffUpdate,
+    TimeOffBody,
+    TimeOffOut,
+    WeeklyScheduleBody,
+)
+from booklnk.payments.schemas import (
+    BookingPaymentsOut,
+    CheckoutIn,
+    CheckoutOut,
+    DeskMoneyIn,
+    DeskRecorded,
+    MismatchOut,
+    PaymentReturnOut,
+    ReconciliationRunOut,
+    RefundIn,
+    RefundOut,
+    WebhookAck,
+)
+from booklnk.tenancy.schemas import (
+    BusinessCreate,
+    BusinessOut,
+    BusinessUpdate,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationOut,
+    LoginIn,
+    MemberOut,
+    MembershipOut,
+    MeOut,
+    RefreshIn,
+    RegisterIn,
+    TokensOut,
+    UserOut,
+)
+
+# The story's ids.
+BUSINESS = "7d1f3c1e-3f57-4b0e-9a51-2c8b6a0f4e11"
+OWNER = "0b6a8a9e-5b4c-4a53-8f0e-1f7d2c3b4a51"
+CUSTOMER = "c3a1e9b2-6d4f-4e8a-9b7c-5d2e1f0a3b62"
+SERVICE = "5e0c2b7a-1d3f-4c6e-8a9b-0f1e2d3c4b73"
+STAFF = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b84"
+CHAIR = "2a3b4c5d-6e7f-4819-9a0b-1c2d3e4f5a95"
+BOOKING = "4d5e6f70-8192-4a3b-9c4d-5e6f7a8b9ca6"
+SESSION = "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8db7"
+SERIES = "8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0ec8"
+ATTEMPT = "1e2f3a4b-5c6d-4e7f-8a9b-0c1d2e3f4ad9"
+RUN = "3f4a5b6c-7d8e-4f90-9a1b-2c3d4e5f6aea"
+ORDER = "bk-4d5e6f708192-1"
+
+_STARTS, _ENDS = "2026-12-08T08:00:00Z", "2026-12-08T08:30:00Z"
+_CREATED = "2026-12-04T17:21:05Z"
+_MONEY = {
+    "price_minor": 15000,
+    "deposit_minor": 0,
+    "paid_minor": 0,
+    "refunded_minor": 0,
+    "balance_due_minor": 15000,
+    "currency": "EGP",
+}
+_BOOKING = {
+    "id": BOOKING,
+    "business_id": BUSINESS,
+    "customer_id": CUSTOMER,
+    "guest_name": None,
+    "service_id": SERVICE,
+    "staff_id": STAFF,
+    "resource_ids": [CHAIR],
+    "status": "confirmed",
+    "starts_at": _STARTS,
+    "ends_at": _ENDS,
+    "hold_expires_at": None,
+    "payment_method": "card",
+    "price_minor": 15000,
+    "deposit_minor": 0,
+    "currency": "EGP",
+    "extra_fields": {},
+    "session_id": None,
+    "status_reason": None,
+    "version": 1,
+    "created_at": _CREATED,
+    "money": _MONEY,
+    "cancellation": None,
+}
+_SERVICE = {
+    "id": SERVICE,
+    "name": "Haircut",
+    "description": "Wash, cut and style.",
+    "duration_options_minutes": [30],
+    "price_minor": 15000,
+    "currency": "EGP",
+    "buffer_before_minutes": 0,
+    "buffer_after_minutes": 5,
+    "capacity": 1,
+    "required_resource_kinds": ["chair"],
+    "staff_ids": [STAFF],
+    "active": True,
+    "payment_overrides": {},
+    "created_at": _CREATED,
+}
+_SESSION = {
+    "id": SESSION,
+    "series_id": SERIES,
+    "service_id": SERVICE,
+    "staff_id": STAFF,
+    "resource_ids": [],
+    "starts_at": "2026-12-08T18:00:00+02:00",
+    "ends_at": "2026-12-08T19:00:00+02:00",
+    "starts_at_utc": "2026-12-08T16:00:00Z",
+    "ends_at_utc": "2026-12-08T17:00:00Z",
+    "capacity": 12,
+    "seats_taken": 9,
+    "seats_left": 3,
+    "waiting": 0,
+    "status": "scheduled",
+    "detached": False,
+    "version": 1,
+}
+_SERIES = {
+    "id": SERIES,
+    "service_id": SERVICE,
+    "staff_id": STAFF,
+    "rrule": "FREQ=WEEKLY;BYDAY=TU,TH",
+    "starts_on": "2026-12-08",
+    "start_time": "18:00:00",
+    "duration_minutes": 60,
+    "capacity": 12,
+    "resource_ids": [],
+    "status": "scheduled",
+    "materialized_until": "2027-01-05",
+    "version": 1,
+}
+_WAITING = {
+    "id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0c",
+    "session_id": SESSION,
+    "customer_id": CUSTOMER,
+    "status": "waiting",
+    "payment_method": "card",
+    "booking_id": None,
+    "created_at": _CREATED,
+}
+_INVITATION = {
+    "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    "email": "karim@example.com",
+    "role": "staff",
+    "expires_at": "2026-12-11T17:21:05Z",
+    "created_at": _CREATED,
+}
+_REFUND = {
+    "id": "6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f",
+    "booking_id": BOOKING,
+    "amount_minor": 15000,
+    "currency": "EGP",
+    "reason": "The barber was ill.",
+    "status": "requested",
+}
+_USER = {
+    "id": CUSTOMER,
+    "email": "mona@example.com",
+    "full_name": "Mona Adel",
+    "is_platform_admin": False,
+    "created_at": _CREATED,
+}
+
+# A business type is the built-in barbershop's definition (a new one, for a create).
+_BARBERSHOP = next(d for d in builtin_definitions() if d.key == "barbershop").model_dump(mode="json")
+_PUBLIC_SESSION = {
+    key: _SESSION[key]
+    for key in ("id", "service_id", "staff_id", "starts_at", "ends_at", "starts_at_utc", "ends_at_utc")
+} | {"capacity": 12, "seats_left": 3}
+
+REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
+    BusinessTypeDefinition: {
+        **_BARBERSHOP,
+        "key": "beauty_salon",
+        "name": "Beauty salon",
+        "description": "Hair, nails and make-up with a named stylist.",
+    },
+    RegisterIn: {"email": "mona@example.com", "password": "a long passphrase", "full_name": "Mona Adel"},
+    LoginIn: {"email": "mona@example.com", "password": "a long passphrase"},
+    RefreshIn: {"refresh_token": "rt_9Qx3v1Kc0l2T7bq8YhJ4nW5sE6dF"},
+    BusinessCreate: {
+        "name": "Cairo Cuts",
+        "slug": "cairo-cuts",
+        "business_type": "barbershop",
+        "time_zone": "Africa/Cairo",
+        "currency": "EGP",
+        "rule_overrides": {"min_notice_minutes": 60},
+    },
+    BusinessUpdate: {"name": "Cairo Cuts Zamalek", "return_origins": ["https://book.cairocuts.example"]},
+    InvitationCreate: {"email": "karim@example.com", "role": "staff"},
+    InvitationAccept: {"token": "inv_c2V0LWJ5LXRoZS1vd25lcg"},
+    ServiceCreate: {
+        "name": "Haircut",
+        "description": "Wash, cut and style.",
+        "duration_options_minutes": [30],
+        "price_minor": 15000,
+        "buffer_after_minutes": 5,
+        "required_resource_kinds": ["chair"],
+        "staff_ids": [STAFF],
+    },
+    ServiceUpdate: {"price_minor": 17500},
+    StaffCreate: {"display_name": "Karim", "user_id": None, "active": True},
+    StaffUpdate: {"display_name": "Karim Hassan"},
+    ResourceCreate: {"name": "Chair 1", "kind": "chair", "active": True},
+    ResourceUpdate: {"active": False},
+    WeeklyScheduleBody: {
+        "hours": [{"weekday": day, "start": "10:00", "end": "22:00"} for day in (0, 1, 2, 3, 5, 6)],
+        "breaks": [{"weekday": day, "start": "14:00", "end": "15:00"} for day in (0, 1, 2, 3, 5, 6)],
+    },
+    DateOverrideBody: {"date": "2027-03-01", "closed": False, "hours": [{"start": "20:00", "end": "24:00"}]},
+    TimeOffBody: {
+        "starts_at": "2026-12-24T10:00:00+02:00",
+        "ends_at": "2026-12-26T22:00:00+02:00",
+        "reason": "Leave",
+    },
+    BookingCreate: {
+        "service_id": SERVICE,
+        "starts_at": "2026-12-08T10:00:00+02:00",
+        "staff_id": STAFF,
+        "payment_method": "card",
+    },
+    BookingMove: {"starts_at": "2026-12-08T11:00:00+02:00"},
+    CheckoutIn: {
+        "method": "card",
+        "display": "ar",
+        "return_url": "https://book.cairocuts.example/bookings/done",
+        "cancel_url": "https://book.cairocuts.example/bookings/retry",
+    },
+    RefundIn: {"amount_minor": 15000, "reason": "The barber was ill."},
+    DeskMoneyIn: {"amount_minor": 15000, "method": "cash"},
+    SeriesCreate: {
+        "service_id": SERVICE,
+        "staff_id": STAFF,
+        "rrule": "FREQ=WEEKLY;BYDAY=TU,TH",
+        "starts_on": "2026-12-08",
+        "start_time": "18:00",
+        "capacity": 12,
+    },
+    SeriesChange: {"capacity": 15},
+    SessionChange: {"starts_at": "2026-12-08T19:00:00+02:00"},
+    SeatCreate: {"payment_method": "card"},
+}
+
+ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
+    PublicClassAvailabilityOut: {
+        "mode": "class",
+        "time_zone": "Africa/Cairo",
+        "service_id": SERVICE,
+        "sessions": [_PUBLIC_SESSION],
+    },
+    Health: {"status": "ok"},
+    UserOut: _USER,
+    TokensOut: {
+        "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjM2ExZTliMiJ9.c2lnbmF0dXJl",
+        "token_type": "bearer",
+        "expires_in": 900,
+        "refresh_token": "rt_9Qx3v1Kc0l2T7bq8YhJ4nW5sE6dF",
+        "refresh_expires_at": "2027-01-03T17:21:05Z",
+    },
+    MeOut: {
+        "user": _USER,
+        "memberships": [
+            {
+                "business_id": BUSINESS,
+                "business_name": "Cairo Cuts",
+                "business_slug": "cairo-cuts",
+                "role": "staff",
+            }
+        ],
+    },
+    BusinessOut: {
+        "id": BUSINESS,
+        "name": "Cairo Cuts",
+        "slug": "cairo-cuts",
+        "business_type": "barbershop",
+        "time_zone": "Africa/Cairo",
+        "currency": "EGP",
+        "rule_overrides": {"min_notice_minutes": 60},
+        "return_origins": ["https://book.cairocuts.example"],
+        "created_at": _CREATED,
+    },
+    MemberOut: {"user_id": OWNER, "full_name": "Hany Saleh", "email": "hany@example.com", "role": "owner"},
+    MembershipOut: {
+        "business_id": BUSINESS,
+        "business_name": "Cairo Cuts",
+        "business_slug": "cairo-cuts",
+        "role": "staff",
+    },
+    InvitationOut: _INVITATION,
+    InvitationCreated: {**_INVITATION, "token": "inv_c2V0LWJ5LXRoZS1vd25lcg"},
+    ServiceOut: _SERVICE,
+    StaffOut: {"id": STAFF, "display_name": "Karim", "user_id": None, "active": True, "created_at": _CREATED},
+    ResourceOut: {"id": CHAIR, "name": "Chair 1", "kind": "chair", "active": True, "created_at": _CREATED},
+    DateOverrideOut: {
+        "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+        "date": "2027-03-01",
+        "closed": False,
+        "hours": [{"start": "20:00", "end": "24:00"}],
+    },
+    TimeOffOut: {
+        "id": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+        "starts_at": "2026-12-24T08:00:00Z",
+        "ends_at": "2026-12-26T20:00:00Z",
+        "reason": "Leave",
+        "created_at": _CREATED,
+    },
+    AvailabilityOut: {
+        "mode": "appointment",
+        "time_zone": "Africa/Cairo",
+        "service_id": SERVICE,
+        "duration_minutes": 30,
+        "slots": [
+            {
+                "starts_at": "2026-12-08T10:00:00+02:00",
+                "ends_at": "2026-12-08T10:30:00+02:00",
+                "starts_at_utc": _STARTS,
+                "ends_at_utc": _ENDS,
+                "staff_ids": [STAFF],
+                "resource_ids": {"chair": [CHAIR]},
+            }
+        ],
+    },
+    ClassAvailabilityOut: {
+        "mode": "class",
+        "time_zone": "Africa/Cairo",
+        "service_id": SERVICE,
+        "sessions": [_SESSION],
+    },
+    BookingOut: _BOOKING,
+    CalendarFeedOut: {"url": "https://api.booklnk.example/v1/calendar-feeds/cf_Zm9yLWthcmltLW9ubHk.ics"},
+    SeriesOut: _SERIES,
+    SeriesCreated: {"series": _SERIES, "sessions": [_SESSION]},
+    SessionOut: _SESSION,
+    WaitlistEntryOut: _WAITING,
+    WaitlistJoined: {**_WAITING, "place": 1},
+    CheckoutOut: {
+        "payment_id": ATTEMPT,
+        "order_id": ORDER,
+        "booking_id": BOOKING,
+        "method": "card",
+        "amount_minor": 15000,
+        "currency": "EGP",
+        "status": "started",
+        "purpose": "hold",
+        "url": "https://payments.kashier.io/?merchantId=MID-123-45&orderId=bk-4d5e6f708192-1&amount=150.00",
+        "kashier": {
+            "merchant_id": "MID-123-45",
+            "order_id": ORDER,
+            "amount": "150.00",
+            "currency": "EGP",
+            "hash": "4f1e0c9b7a8d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f",
+            "mode": "live",
+            "display": "ar",
+            "allowed_methods": "card",
+            "merchant_redirect": "https://api.booklnk.example/v1/payments/kashier/return",
+            "server_webhook": "https://api.booklnk.example/v1/payments/kashier/webhook",
+        },
+    },
+    BookingPaymentsOut: {
+        "booking_id": BOOKING,
+        "currency": "EGP",
+        "captured_minor": 15000,
+        "refunded_minor": 0,
+        "paid_minor": 15000,
+        "desk_paid_minor": 0,
+        "attempts": [],
+        "refunds": [],
+        "desk": [],
+    },
+    RefundOut: _REFUND,
+    DeskRecorded: {
+        "entry": {
+            "id": "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a",
+            "kind": "capture",
+            "amount_minor": 15000,
+            "currency": "EGP",
+            "desk_method": "cash",
+            "recorded_by": OWNER,
+            "created_at": "2026-12-08T08:35:00Z",
+        },
+        "booking": {**_BOOKING, "money": {**_MONEY, "paid_minor": 15000, "balance_due_minor": 0}},
+    },
+    WebhookAck: {"received": True, "duplicate": False, "ignored": False},
+    PaymentReturnOut: {
+        "order_id": ORDER,
+        "payment_status": "SUCCESS",
+        "attempt_status": "paid",
+        "booking_id": BOOKING,
+        "booking_status": "confirmed",
+    },
+    ReconciliationRunOut: {
+        "id": RUN,
+        "day": "2026-12-08",
+        "orders_checked": 42,
+        "mismatches": 1,
+        "started_at": "2026-12-09T01:30:00Z",
+        "finished_at": "2026-12-09T01:30:04Z",
+    },
+    MismatchOut: {
+        "id": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+        "order_id": ORDER,
+        "kind": "captured_not_recorded",
+        "ours": "pending, 150.00 EGP",
+        "gateway": "SUCCESS, 150.00 EGP",
+        "healed": True,
+        "found_at": "2026-12-09T01:30:04Z",
+        "resolved_at": None,
+    },
+}

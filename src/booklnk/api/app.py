@@ -16,7 +16,7 @@ from booklnk.api.body_limit import BodyLimitMiddleware
 from booklnk.api.cors import allow_browsers
 from booklnk.api.observability import observe_request
 from booklnk.api.observability import router as operations_router
-from booklnk.api.problems import install_problem_handlers, problem_responses
+from booklnk.api.problems import UnexpectedErrors, install_problem_handlers, problem_responses
 from booklnk.api.rate_limit import RateLimiter
 from booklnk.api.routes import (
     auth,
@@ -117,7 +117,8 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.state.limits = limits.build(settings)
 
     install_problem_handlers(app)
-    # Innermost of the three: a refused body is still logged, counted and given a request id.
+    app.add_middleware(UnexpectedErrors)  # innermost: a 500 passes every middleware below
+    # A refused body is still logged, counted and given a request id.
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booklnk.api.redaction import redacted
 from booklnk.db.errors import sqlstate, unreachable
@@ -229,6 +230,34 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         code="internal_error",
         detail="Something went wrong on our side. Quote the request id when reporting it.",
     )
+
+
+class UnexpectedErrors:
+    """Renders an unexpected exception as the 500 problem inside the middleware stack, so
+    that answer still gets its request id, CORS headers, log line and count: Starlette
+    renders its catch-all handler outermost, past every middleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:  # too late for an answer of our own
+                raise
+            response = await _on_unexpected(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

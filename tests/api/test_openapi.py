@@ -275,4 +275,19 @@ def test_the_examples_are_what_the_api_accepts_and_answers() -> None:
     for model, example in REQUESTS.items():
         model.model_validate(example)
     for model, example in ANSWERS.items():
-        assert json.loads(model.model_validate(example, by_name=True).model_dump_json()) == example, model
+        assert (
+            json.loads(model.model_validate(example, by_name=True).model_dump_json(by_alias=True)) == example
+        ), model
+
+
+async def test_one_time_convention_instants_in_utc_with_local_fields(client: httpx.AsyncClient) -> None:
+    """Before, `starts_at` was local time in slots and sessions and UTC in bookings."""
+    spec = await _spec(client)
+    schemas = spec["components"]["schemas"]
+    for name in ("SlotOut", "PublicSlotOut", "SessionOut", "PublicSessionOut", "BookingOut"):
+        properties = schemas[name]["properties"]
+        assert properties["starts_at"]["description"] == "In UTC.", name
+        assert {"starts_at_local", "ends_at_local"} <= set(properties), name
+        assert "starts_at_utc" not in properties, name
+    for name in ("SessionOut", "PublicSessionOut", "BookingOut"):  # (slots: their answer names it)
+        assert "time_zone" in schemas[name]["properties"], name

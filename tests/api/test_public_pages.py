@@ -31,15 +31,16 @@ SERVICE_KEYS = {
     "payment",
     "upfront_minor",
 }
-SLOT_KEYS = {"starts_at", "ends_at", "starts_at_utc", "ends_at_utc", "staff_ids"}
+SLOT_KEYS = {"starts_at", "ends_at", "starts_at_local", "ends_at_local", "staff_ids"}
 SESSION_KEYS = {
     "id",
     "service_id",
     "staff_id",
     "starts_at",
     "ends_at",
-    "starts_at_utc",
-    "ends_at_utc",
+    "time_zone",
+    "starts_at_local",
+    "ends_at_local",
     "capacity",
     "seats_left",
 }
@@ -131,8 +132,8 @@ async def test_a_visitor_reads_a_shop_by_its_slug_without_an_account(client: htt
     )
     assert [s["starts_at"] for s in public["slots"]] == [s["starts_at"] for s in signed_in.json()["slots"]]
     assert set(public["slots"][0]) == SLOT_KEYS
-    assert "2026-11-25T10:00:00+02:00" not in [s["starts_at"] for s in public["slots"]]
-    assert public["slots"][0]["starts_at"] == "2026-11-25T10:45:00+02:00"  # 10:35 (buffer), grid
+    assert "2026-11-25T10:00:00+02:00" not in [s["starts_at_local"] for s in public["slots"]]
+    assert public["slots"][0]["starts_at_local"] == "2026-11-25T10:45:00+02:00"  # 10:35 (buffer), grid
 
     # No customer data anywhere (the booking's customer, their account).
     for body in (business, services, staff, hours, public):

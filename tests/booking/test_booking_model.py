@@ -261,7 +261,7 @@ async def _check(world: World) -> None:
         listed = await world.client.get(
             f"{world.shop.url}/availability", headers=world.customer.headers, params=query
         )
-        offered = {slot["starts_at"] for slot in listed.json()["slots"]}
+        offered = {slot["starts_at_local"] for slot in listed.json()["slots"]}
         assert {s for s in STARTS if s in offered} == {
             s for i, s in enumerate(STARTS) if world.free(staff, i)
         }

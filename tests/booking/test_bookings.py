@@ -32,13 +32,13 @@ async def _slots(
 async def test_booked_time_leaves_availability_with_its_buffer(client: httpx.AsyncClient) -> None:
     shop = await open_bookable_shop(client, barbers=1)
     mona = await customer(client)
-    before = {s["starts_at"] for s in await _slots(client, shop, mona)}
+    before = {s["starts_at_local"] for s in await _slots(client, shop, mona)}
     assert TOMORROW_10 in before
     created = await book(client, shop, mona, TOMORROW_10)
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "confirmed"  # barbershops are paid at the venue
     assert created.headers["etag"] == '"1"'
-    after = {s["starts_at"] for s in await _slots(client, shop, mona)}
+    after = {s["starts_at_local"] for s in await _slots(client, shop, mona)}
     # 30 minutes plus the barbershop's 5-minute buffer: 10:00, 10:15 and 10:30 are gone.
     assert before - after == {
         "2026-11-25T10:00:00+02:00",
@@ -181,7 +181,7 @@ async def test_cancellation_policy(client: httpx.AsyncClient, clock: FakeClock) 
         "refund_minor": None,  # nothing was paid online
         "desk_refund_due_minor": 0,
     }
-    assert TOMORROW_10 in {s["starts_at"] for s in await _slots(client, shop, mona)}
+    assert TOMORROW_10 in {s["starts_at_local"] for s in await _slots(client, shop, mona)}
 
     clock.advance(timedelta(hours=23, minutes=30))  # 10:30 tomorrow minus 60 min window has passed
     omar = await log_in(client, omar.email, omar.user_id)
@@ -252,14 +252,14 @@ async def test_reschedule_is_atomic_and_may_overlap_its_own_old_time(client: htt
     assert moved.status_code == 200, moved.text
     assert (moved.json()["starts_at"], moved.json()["version"]) == ("2026-11-25T08:15:00Z", 2)
     # 09:30 (blocking to 10:05) was cut off by the old 10:00 start and is free again.
-    assert "2026-11-25T09:30:00+02:00" in {s["starts_at"] for s in await _slots(client, shop, mona)}
+    assert "2026-11-25T09:30:00+02:00" in {s["starts_at_local"] for s in await _slots(client, shop, mona)}
 
     # Onto Omar's time: refused, and nothing changed.
     clash = await client.post(url, headers=mona.headers, json={"starts_at": other["starts_at"]})
     assert clash.status_code == 409
     unchanged = (await client.get(f"{shop.url}/bookings/{booking['id']}", headers=mona.headers)).json()
     assert (unchanged["starts_at"], unchanged["version"]) == ("2026-11-25T08:15:00Z", 2)
-    offered = {s["starts_at"] for s in await _slots(client, shop, mona)}
+    offered = {s["starts_at_local"] for s in await _slots(client, shop, mona)}
     assert "2026-11-25T10:15:00+02:00" not in offered
 
     stale = await client.post(

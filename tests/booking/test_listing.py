@@ -177,3 +177,31 @@ async def test_my_bookings_span_businesses_and_show_only_mine(client: httpx.Asyn
     # An owner with no bookings of their own sees none, not their business's.
     assert await _all_pages(client, "/v1/me/bookings", cuts.owner) == []
     assert (await client.get("/v1/me/bookings")).status_code == 401
+
+
+async def test_each_booking_shows_its_instant_in_utc_and_its_business_local_time(
+    client: httpx.AsyncClient,
+) -> None:
+    """A customer's bookings span businesses in different zones: each item names its own
+    zone and local time (before, bookings had UTC only, and slots local time only)."""
+    cairo, dubai = await open_bookable_shop(client, barbers=1), await open_bookable_shop(client, barbers=1)
+    moved = await client.patch(
+        f"/v1/businesses/{dubai.business_id}", headers=dubai.owner.headers, json={"time_zone": "Asia/Dubai"}
+    )
+    assert moved.status_code == 200, moved.text
+    mona = await customer(client)
+    in_cairo = await book(client, cairo, mona, "2026-11-26T09:00:00+02:00")
+    in_dubai = await book(client, dubai, mona, "2026-11-26T09:00:00+04:00")
+    assert (in_cairo.status_code, in_dubai.status_code) == (201, 201), in_dubai.text
+    assert (in_cairo.json()["starts_at"], in_cairo.json()["starts_at_local"]) == (
+        "2026-11-26T07:00:00Z",
+        "2026-11-26T09:00:00+02:00",
+    )
+    shown = {item["business_id"]: item for item in await _all_pages(client, "/v1/me/bookings", mona)}
+    local = {
+        business: (b["time_zone"], b["starts_at"], b["starts_at_local"]) for business, b in shown.items()
+    }
+    assert local == {
+        str(cairo.business_id): ("Africa/Cairo", "2026-11-26T07:00:00Z", "2026-11-26T09:00:00+02:00"),
+        str(dubai.business_id): ("Asia/Dubai", "2026-11-26T05:00:00Z", "2026-11-26T09:00:00+04:00"),
+    }

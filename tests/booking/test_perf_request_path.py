@@ -48,7 +48,7 @@ def statements(db: Database) -> Iterator[list[str]]:
 async def _starts(client: httpx.AsyncClient, url: str, who: Any, **params: str) -> list[str]:
     response = await client.get(f"{url}/availability", headers=who.headers, params=params)
     assert response.status_code == 200, response.text
-    return [slot["starts_at"] for slot in response.json()["slots"]]
+    return [slot["starts_at_local"] for slot in response.json()["slots"]]
 
 
 async def test_a_named_search_sees_its_own_time_off_and_the_business_days_only(

@@ -14,7 +14,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from booklnk.api.observability import Health
-from booklnk.api.public_schemas import PublicClassAvailabilityOut
+from booklnk.api.public_schemas import (
+    OpeningHoursOut,
+    PublicAvailabilityOut,
+    PublicBusinessOut,
+    PublicClassAvailabilityOut,
+    PublicServiceOut,
+    PublicSessionOut,
+    PublicStaffOut,
+)
 from booklnk.booking.classes.schemas import (
     ClassAvailabilityOut,
     SeatCreate,
@@ -112,6 +120,9 @@ _BOOKING = {
     "status": "confirmed",
     "starts_at": _STARTS,
     "ends_at": _ENDS,
+    "time_zone": "Africa/Cairo",
+    "starts_at_local": "2026-12-08T10:00:00+02:00",
+    "ends_at_local": "2026-12-08T10:30:00+02:00",
     "hold_expires_at": None,
     "payment_method": "card",
     "price_minor": 15000,
@@ -147,10 +158,11 @@ _SESSION = {
     "service_id": SERVICE,
     "staff_id": STAFF,
     "resource_ids": [],
-    "starts_at": "2026-12-08T18:00:00+02:00",
-    "ends_at": "2026-12-08T19:00:00+02:00",
-    "starts_at_utc": "2026-12-08T16:00:00Z",
-    "ends_at_utc": "2026-12-08T17:00:00Z",
+    "starts_at": "2026-12-08T16:00:00Z",
+    "ends_at": "2026-12-08T17:00:00Z",
+    "time_zone": "Africa/Cairo",
+    "starts_at_local": "2026-12-08T18:00:00+02:00",
+    "ends_at_local": "2026-12-08T19:00:00+02:00",
     "capacity": 12,
     "seats_taken": 9,
     "seats_left": 3,
@@ -209,8 +221,24 @@ _USER = {
 _BARBERSHOP = next(d for d in builtin_definitions() if d.key == "barbershop").model_dump(mode="json")
 _PUBLIC_SESSION = {
     key: _SESSION[key]
-    for key in ("id", "service_id", "staff_id", "starts_at", "ends_at", "starts_at_utc", "ends_at_utc")
+    for key in (
+        "id",
+        "service_id",
+        "staff_id",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "starts_at_local",
+        "ends_at_local",
+    )
 } | {"capacity": 12, "seats_left": 3}
+_SLOT = {
+    "starts_at": _STARTS,
+    "ends_at": _ENDS,
+    "starts_at_local": "2026-12-08T10:00:00+02:00",
+    "ends_at_local": "2026-12-08T10:30:00+02:00",
+    "staff_ids": [STAFF],
+}
 
 REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
     BusinessTypeDefinition: {
@@ -286,6 +314,57 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
 }
 
 ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
+    PublicBusinessOut: {
+        "id": BUSINESS,
+        "slug": "cairo-cuts",
+        "name": "Cairo Cuts",
+        "business_type": "barbershop",
+        "mode": "appointment",
+        "time_zone": "Africa/Cairo",
+        "currency": "EGP",
+        "policies": {
+            "payment": {
+                "policy": "pay_at_venue",
+                "deposit_percent": None,
+                "methods": ["card", "wallet"],
+                "hold_minutes": 10,
+            },
+            "cancellation": {"free_until_minutes_before": 60, "late_refund_percent": None},
+            "booking": {"slot_grid_minutes": 15, "min_notice_minutes": 60, "horizon_days": 30},
+            "booking_fields": {"type": "object", "properties": {}, "additionalProperties": False},
+        },
+    },
+    PublicServiceOut: {
+        "id": SERVICE,
+        "name": "Haircut",
+        "description": "Wash, cut and style.",
+        "duration_options_minutes": [30],
+        "price_minor": 15000,
+        "currency": "EGP",
+        "capacity": 1,
+        "staff_ids": [STAFF],
+        "payment": {"policy": "deposit", "deposit_percent": 30, "methods": ["card"], "hold_minutes": 15},
+        "upfront_minor": 4500,
+    },
+    PublicStaffOut: {"id": STAFF, "display_name": "Karim"},
+    OpeningHoursOut: {
+        "time_zone": "Africa/Cairo",
+        "weekly": {
+            "hours": [{"weekday": 0, "start": "10:00", "end": "22:00"}],
+            "breaks": [{"weekday": 0, "start": "14:00", "end": "15:00"}],
+        },
+        "from": "2026-12-04",
+        "to": "2027-01-03",
+        "dates": [{"date": "2026-12-25", "closed": True, "hours": []}],
+    },
+    PublicAvailabilityOut: {
+        "mode": "appointment",
+        "time_zone": "Africa/Cairo",
+        "service_id": SERVICE,
+        "duration_minutes": 30,
+        "slots": [_SLOT],
+    },
+    PublicSessionOut: _PUBLIC_SESSION,
     PublicClassAvailabilityOut: {
         "mode": "class",
         "time_zone": "Africa/Cairo",
@@ -353,16 +432,7 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "time_zone": "Africa/Cairo",
         "service_id": SERVICE,
         "duration_minutes": 30,
-        "slots": [
-            {
-                "starts_at": "2026-12-08T10:00:00+02:00",
-                "ends_at": "2026-12-08T10:30:00+02:00",
-                "starts_at_utc": _STARTS,
-                "ends_at_utc": _ENDS,
-                "staff_ids": [STAFF],
-                "resource_ids": {"chair": [CHAIR]},
-            }
-        ],
+        "slots": [{**_SLOT, "resource_ids": {"chair": [CHAIR]}}],
     },
     ClassAvailabilityOut: {
         "mode": "class",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from booklnk.booking.classes.sessions import SessionView
+from booklnk.booking.schemas import LOCAL_INSTANT, UTC_INSTANT
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog.schedules import OverrideView
 from booklnk.catalog.schemas import DayInterval, WeekdayInterval
@@ -23,8 +24,6 @@ from booklnk.catalog.service import ServiceView
 from booklnk.scheduling.availability import Slot
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.models import Business
-
-_ID = "3f0b6c1e-6a51-4d7e-9a0e-8f1c2b3a4d5e"
 
 
 class _Public(BaseModel):
@@ -95,34 +94,6 @@ def _payment(rules: EffectiveRules) -> PaymentPolicyOut:
 
 
 class PublicBusinessOut(_Public):
-    model_config = ConfigDict(
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _ID,
-                    "slug": "cairo-cuts",
-                    "name": "Cairo Cuts",
-                    "business_type": "barbershop",
-                    "mode": "appointment",
-                    "time_zone": "Africa/Cairo",
-                    "currency": "EGP",
-                    "policies": {
-                        "payment": {
-                            "policy": "pay_at_venue",
-                            "deposit_percent": None,
-                            "methods": ["card", "wallet"],
-                            "hold_minutes": 10,
-                        },
-                        "cancellation": {"free_until_minutes_before": 60, "late_refund_percent": None},
-                        "booking": {"slot_grid_minutes": 15, "min_notice_minutes": 0, "horizon_days": 30},
-                        "booking_fields": {"type": "object", "properties": {}, "additionalProperties": False},
-                    },
-                }
-            ]
-        },
-    )
-
     id: uuid.UUID = Field(description="The business id the booking routes take (`/v1/businesses/{id}/…`).")
     slug: str
     name: str
@@ -149,31 +120,6 @@ class PublicBusinessOut(_Public):
 
 
 class PublicServiceOut(_Public):
-    model_config = ConfigDict(
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _ID,
-                    "name": "Haircut",
-                    "description": "Wash, cut and style.",
-                    "duration_options_minutes": [30, 45],
-                    "price_minor": 15000,
-                    "currency": "EGP",
-                    "capacity": 1,
-                    "staff_ids": [_ID],
-                    "payment": {
-                        "policy": "deposit",
-                        "deposit_percent": 30,
-                        "methods": ["card"],
-                        "hold_minutes": 15,
-                    },
-                    "upfront_minor": 4500,
-                }
-            ]
-        },
-    )
-
     id: uuid.UUID
     name: str
     description: str
@@ -206,10 +152,6 @@ class PublicServiceOut(_Public):
 
 
 class PublicStaffOut(_Public):
-    model_config = ConfigDict(
-        frozen=True, json_schema_extra={"examples": [{"id": _ID, "display_name": "Karim"}]}
-    )
-
     id: uuid.UUID
     display_name: str
 
@@ -227,24 +169,7 @@ class DateHoursOut(_Public):
 
 
 class OpeningHoursOut(_Public):
-    model_config = ConfigDict(
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "time_zone": "Africa/Cairo",
-                    "weekly": {
-                        "hours": [{"weekday": 0, "start": "10:00", "end": "22:00"}],
-                        "breaks": [{"weekday": 0, "start": "14:00", "end": "15:00"}],
-                    },
-                    "from": "2026-11-24",
-                    "to": "2026-12-24",
-                    "dates": [{"date": "2026-12-01", "closed": True, "hours": []}],
-                }
-            ]
-        },
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     time_zone: str
     weekly: WeeklyHoursOut = Field(
@@ -264,47 +189,24 @@ class WeeklyHoursOut(_Public):
 
 
 class PublicSlotOut(_Public):
-    starts_at: datetime = Field(description="Local time with the business's UTC offset.")
-    ends_at: datetime
-    starts_at_utc: datetime
-    ends_at_utc: datetime
+    starts_at: datetime = Field(description=UTC_INSTANT)
+    ends_at: datetime = Field(description=UTC_INSTANT)
+    starts_at_local: datetime = Field(description=LOCAL_INSTANT)
+    ends_at_local: datetime = Field(description=LOCAL_INSTANT)
     staff_ids: list[uuid.UUID] = Field(description="Who can take it (any of them, or name one when booking).")
 
     @classmethod
     def of(cls, slot: Slot, zone: ZoneInfo) -> PublicSlotOut:
         return cls(
-            starts_at=slot.start.astimezone(zone),
-            ends_at=slot.end.astimezone(zone),
-            starts_at_utc=slot.start,
-            ends_at_utc=slot.end,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            starts_at_local=slot.start.astimezone(zone),
+            ends_at_local=slot.end.astimezone(zone),
             staff_ids=list(slot.staff_ids),
         )
 
 
 class PublicAvailabilityOut(_Public):
-    model_config = ConfigDict(
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "mode": "appointment",
-                    "time_zone": "Africa/Cairo",
-                    "service_id": _ID,
-                    "duration_minutes": 30,
-                    "slots": [
-                        {
-                            "starts_at": "2026-11-24T11:00:00+02:00",
-                            "ends_at": "2026-11-24T11:30:00+02:00",
-                            "starts_at_utc": "2026-11-24T09:00:00Z",
-                            "ends_at_utc": "2026-11-24T09:30:00Z",
-                            "staff_ids": [_ID],
-                        }
-                    ],
-                }
-            ]
-        },
-    )
-
     mode: Literal["appointment"]  # required: the discriminator of the availability answer
     time_zone: str
     service_id: uuid.UUID
@@ -313,32 +215,14 @@ class PublicAvailabilityOut(_Public):
 
 
 class PublicSessionOut(_Public):
-    model_config = ConfigDict(
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _ID,
-                    "service_id": _ID,
-                    "staff_id": _ID,
-                    "starts_at": "2026-11-24T18:00:00+02:00",
-                    "ends_at": "2026-11-24T19:00:00+02:00",
-                    "starts_at_utc": "2026-11-24T16:00:00Z",
-                    "ends_at_utc": "2026-11-24T17:00:00Z",
-                    "capacity": 12,
-                    "seats_left": 3,
-                }
-            ]
-        },
-    )
-
     id: uuid.UUID
     service_id: uuid.UUID
     staff_id: uuid.UUID = Field(description="The instructor (a staff member).")
-    starts_at: datetime = Field(description="Local time with the business's UTC offset.")
-    ends_at: datetime
-    starts_at_utc: datetime
-    ends_at_utc: datetime
+    starts_at: datetime = Field(description=UTC_INSTANT)
+    ends_at: datetime = Field(description=UTC_INSTANT)
+    time_zone: str = Field(description="The business's time zone (IANA), which the local fields are in.")
+    starts_at_local: datetime = Field(description=LOCAL_INSTANT)
+    ends_at_local: datetime = Field(description=LOCAL_INSTANT)
     capacity: int
     seats_left: int = Field(description="0: full; a signed-in customer may join its waitlist.")
 
@@ -349,10 +233,11 @@ class PublicSessionOut(_Public):
             id=s.id,
             service_id=s.service_id,
             staff_id=s.staff_id,
-            starts_at=s.starts_at.astimezone(zone),
-            ends_at=s.ends_at.astimezone(zone),
-            starts_at_utc=s.starts_at,
-            ends_at_utc=s.ends_at,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            time_zone=str(zone),
+            starts_at_local=s.starts_at.astimezone(zone),
+            ends_at_local=s.ends_at.astimezone(zone),
             capacity=s.capacity,
             seats_left=view.seats_left,
         )

@@ -15,7 +15,9 @@ from booklnk.tenancy.context import BusinessContext
 
 # BookingOut's fields that are the booking row's own columns.
 _BOOKING_COLUMNS = tuple(
-    name for name in BookingOut.model_fields if name not in ("resource_ids", "money", "cancellation")
+    name
+    for name in BookingOut.model_fields
+    if name not in ("resource_ids", "money", "cancellation", "time_zone", "starts_at_local", "ends_at_local")
 )
 
 
@@ -30,9 +32,14 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 def booking_out(
-    detail: BookingDetail, response: Response | None = None, outcome: CancellationOutcome | None = None
+    detail: BookingDetail,
+    time_zone: str,
+    response: Response | None = None,
+    outcome: CancellationOutcome | None = None,
 ) -> BookingOut:
+    """The booking as the API shows it; `time_zone` is its business's, for the local times."""
     booking = detail.booking
+    zone = ZoneInfo(time_zone)
     if response is not None:
         response.headers["ETag"] = f'"{booking.version}"'
     cancellation = None
@@ -48,6 +55,9 @@ def booking_out(
     return BookingOut(
         **{name: getattr(booking, name) for name in _BOOKING_COLUMNS},
         resource_ids=detail.view.resource_ids,
+        time_zone=time_zone,
+        starts_at_local=booking.starts_at.astimezone(zone),
+        ends_at_local=booking.ends_at.astimezone(zone),
         money=MoneyOut.model_validate(detail.money),
         cancellation=cancellation,
     )
@@ -62,10 +72,11 @@ def session_out(view: SessionView, ctx: BusinessContext) -> SessionOut:
         service_id=s.service_id,
         staff_id=s.staff_id,
         resource_ids=list(view.resource_ids),
-        starts_at=s.starts_at.astimezone(zone),
-        ends_at=s.ends_at.astimezone(zone),
-        starts_at_utc=s.starts_at,
-        ends_at_utc=s.ends_at,
+        starts_at=s.starts_at,
+        ends_at=s.ends_at,
+        time_zone=ctx.time_zone,
+        starts_at_local=s.starts_at.astimezone(zone),
+        ends_at_local=s.ends_at.astimezone(zone),
         capacity=s.capacity,
         seats_taken=s.seats_taken,
         seats_left=view.seats_left,

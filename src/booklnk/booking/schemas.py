@@ -15,11 +15,17 @@ DurationMinutes = Annotated[int, Strict(), Field(ge=1, le=1440)]
 GuestName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+# The API's one time convention: an instant (`starts_at`) is in UTC; beside it, the same
+# instant in the business's local time (`starts_at_local`, with its offset) for display.
+UTC_INSTANT = "In UTC."
+LOCAL_INSTANT = "The same instant in the business's local time, with its UTC offset (for display)."
+
+
 class SlotOut(BaseModel):
-    starts_at: datetime = Field(description="Local time with the business's UTC offset.")
-    ends_at: datetime
-    starts_at_utc: datetime
-    ends_at_utc: datetime
+    starts_at: datetime = Field(description=UTC_INSTANT)
+    ends_at: datetime = Field(description=UTC_INSTANT)
+    starts_at_local: datetime = Field(description=LOCAL_INSTANT)
+    ends_at_local: datetime = Field(description=LOCAL_INSTANT)
     staff_ids: list[uuid.UUID] = Field(description="Who can take it, in the order they are tried.")
     resource_ids: dict[str, list[uuid.UUID]] = Field(description="Per required resource kind, the free ones.")
 
@@ -113,8 +119,11 @@ class BookingOut(BaseModel):
     staff_id: uuid.UUID
     resource_ids: list[uuid.UUID] = Field(default_factory=list)
     status: BookingStatus
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = Field(description=UTC_INSTANT)
+    ends_at: datetime = Field(description=UTC_INSTANT)
+    time_zone: str = Field(description="The business's time zone (IANA), which the local fields are in.")
+    starts_at_local: datetime = Field(description=LOCAL_INSTANT)
+    ends_at_local: datetime = Field(description=LOCAL_INSTANT)
     hold_expires_at: datetime | None
     payment_method: str | None
     price_minor: int

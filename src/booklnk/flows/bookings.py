@@ -20,6 +20,7 @@ from booklnk.booking.service import BookingView
 from booklnk.payments import cancellations, desk, ledger, refunds
 from booklnk.payments.decisions import refund_share
 from booklnk.payments.models import DeskMethod, LedgerEntry, LedgerKind, RefundIntent
+from booklnk.tenancy import repository as tenancy
 from booklnk.tenancy.context import BusinessContext
 
 
@@ -64,6 +65,12 @@ async def page_details(session: AsyncSession, page: listing.BookingPage) -> list
         )
         for b in page.bookings
     ]
+
+
+async def time_zones(session: AsyncSession, page: listing.BookingPage) -> dict[uuid.UUID, str]:
+    """The time zone of each business a page's bookings belong to (a customer's page spans
+    businesses), for their local display times."""
+    return await tenancy.time_zones(session, [b.business_id for b in page.bookings])
 
 
 async def detail(session: AsyncSession, view: BookingView) -> BookingDetail:

@@ -93,6 +93,14 @@ async def get_business(session: AsyncSession, business_id: uuid.UUID) -> Busines
     return await session.get(Business, business_id)
 
 
+async def time_zones(session: AsyncSession, business_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each business's time zone, in one query."""
+    if not business_ids:
+        return {}
+    stmt = select(Business.id, Business.time_zone).where(Business.id.in_(set(business_ids)))
+    return {business_id: zone for business_id, zone in (await session.execute(stmt)).all()}
+
+
 def _business_access(*, enter: bool) -> Select[Any]:
     # Whether the caller's account still exists rides along: a token outlives its account.
     account_exists = select(User.id).where(User.id == bindparam("user_id")).exists()

@@ -152,8 +152,8 @@ async def test_a_class_blocks_its_room_for_an_appointment_through_the_same_const
                 text("SELECT lane FROM staff_member WHERE id = :id"), {"id": studio.coaches[1]}
             ),
         )
-    starts = datetime.fromisoformat(session["starts_at_utc"].replace("Z", "+00:00"))
-    ends = datetime.fromisoformat(session["ends_at_utc"].replace("Z", "+00:00"))
+    starts = datetime.fromisoformat(session["starts_at"].replace("Z", "+00:00"))
+    ends = datetime.fromisoformat(session["ends_at"].replace("Z", "+00:00"))
     booking = Booking(
         business_id=studio.business_id,
         id=uuid.uuid4(),

@@ -4,7 +4,7 @@ per-staff calendar feeds."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -74,8 +74,11 @@ def _business_filter(
     return replace(own, staff_id=staff_id, customer_id=customer_id)
 
 
-async def _page_out(session: AsyncSession, page: listing.BookingPage) -> Page[BookingOut]:
-    items = [booking_out(detail) for detail in await flows.page_details(session, page)]
+async def _page_out(
+    session: AsyncSession, page: listing.BookingPage, time_zones: Mapping[uuid.UUID, str]
+) -> Page[BookingOut]:
+    details = await flows.page_details(session, page)
+    items = [booking_out(detail, time_zones[detail.booking.business_id]) for detail in details]
     return Page(items=items, next_cursor=page.next_cursor)
 
 
@@ -96,7 +99,7 @@ async def list_business_bookings(
     limit: LimitQuery = 50,
 ) -> Page[BookingOut]:
     page = await listing.list_business_bookings(session, ctx, filters, cursor=cursor, limit=limit)
-    return await _page_out(session, page)
+    return await _page_out(session, page, {ctx.business_id: ctx.time_zone})
 
 
 @router.get(
@@ -115,7 +118,7 @@ async def list_my_bookings(
     limit: LimitQuery = 50,
 ) -> Page[BookingOut]:
     page = await listing.list_my_bookings(session, actor, filters, cursor=cursor, limit=limit)
-    return await _page_out(session, page)
+    return await _page_out(session, page, await flows.time_zones(session, page))
 
 
 @router.get(

@@ -77,10 +77,10 @@ async def search_availability(
         duration_minutes=found.offer.request.duration_minutes,
         slots=[
             SlotOut(
-                starts_at=slot.start.astimezone(zone),
-                ends_at=slot.end.astimezone(zone),
-                starts_at_utc=slot.start,
-                ends_at_utc=slot.end,
+                starts_at=slot.start,
+                ends_at=slot.end,
+                starts_at_local=slot.start.astimezone(zone),
+                ends_at_local=slot.end.astimezone(zone),
                 staff_ids=list(slot.staff_ids),
                 resource_ids={kind: list(ids) for kind, ids in slot.resource_ids.items()},
             )
@@ -130,7 +130,7 @@ async def create_booking(
     )
 
     async def create() -> BookingOut:
-        return booking_out(await flows.create(session, ctx, new, now=now), response)
+        return booking_out(await flows.create(session, ctx, new, now=now), ctx.time_zone, response)
 
     return await create_once(
         session,
@@ -155,7 +155,7 @@ async def create_booking(
 async def get_booking(
     booking_id: uuid.UUID, ctx: MemberOrCustomerCtx, session: SessionDep, response: Response
 ) -> BookingOut:
-    return booking_out(await flows.get(session, ctx, booking_id), response)
+    return booking_out(await flows.get(session, ctx, booking_id), ctx.time_zone, response)
 
 
 _TRANSITION = (
@@ -177,7 +177,7 @@ def _transition_route(action: Action, path: str, summary: str, description: str)
         detail, outcome = await flows.act(
             session, ctx, booking_id, action, expected_version=parse_if_match(if_match), now=now
         )
-        return booking_out(detail, response, outcome)
+        return booking_out(detail, ctx.time_zone, response, outcome)
 
     transition.__name__ = f"{action.value}_booking"
     # Staff actions are refused (403) at the guard; a customer may cancel their own booking.
@@ -221,7 +221,7 @@ async def reschedule_booking(
     detail = await flows.reschedule(
         session, ctx, booking_id, move, expected_version=parse_if_match(if_match), now=now
     )
-    return booking_out(detail, response)
+    return booking_out(detail, ctx.time_zone, response)
 
 
 _CLOCK = (
@@ -293,7 +293,9 @@ def _desk_route(kind: LedgerKind, path: str, summary: str, description: str) -> 
                 method=body.method,
                 now=now,
             )
-            return DeskRecorded(entry=DeskEntryOut.model_validate(entry), booking=booking_out(detail))
+            return DeskRecorded(
+                entry=DeskEntryOut.model_validate(entry), booking=booking_out(detail, ctx.time_zone)
+            )
 
         # (The ledger entry is read with the booking's payments.)
         payments = f"/v1/businesses/{ctx.business_id}/bookings/{booking_id}/payments"

@@ -259,7 +259,7 @@ async def book_seat(
 
     async def create() -> BookingOut:
         seat = await booking_flows.take_seat(session, ctx, session_id, request, now=now)
-        return booking_out(seat, response)
+        return booking_out(seat, ctx.time_zone, response)
 
     bookings = f"/v1/businesses/{ctx.business_id}/bookings"
     return await create_once(

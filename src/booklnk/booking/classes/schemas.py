@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from booklnk.booking.classes.models import SessionStatus, WaitlistStatus
+from booklnk.booking.schemas import LOCAL_INSTANT, UTC_INSTANT
 from booklnk.catalog.schemas import CalendarDate, Instant
 
 Capacity = Annotated[int, Strict(), Field(ge=1, le=1000)]
@@ -80,10 +81,11 @@ class SessionOut(BaseModel):
     service_id: uuid.UUID
     staff_id: uuid.UUID
     resource_ids: list[uuid.UUID] = Field(description="The rooms (resources) it takes.")
-    starts_at: datetime = Field(description="Local time with the business's UTC offset.")
-    ends_at: datetime
-    starts_at_utc: datetime
-    ends_at_utc: datetime
+    starts_at: datetime = Field(description=UTC_INSTANT)
+    ends_at: datetime = Field(description=UTC_INSTANT)
+    time_zone: str = Field(description="The business's time zone (IANA), which the local fields are in.")
+    starts_at_local: datetime = Field(description=LOCAL_INSTANT)
+    ends_at_local: datetime = Field(description=LOCAL_INSTANT)
     capacity: int
     seats_taken: int
     seats_left: int

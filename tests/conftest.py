@@ -27,6 +27,7 @@ from booklnk.db.embedded import embedded_database_url
 from booklnk.db.migrate import upgrade_async
 from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import SWEEP_LAPSED_HOLDS, create_job_app
+from booklnk.jobs.worker import MIDDLEWARE
 from booklnk.tables import metadata
 from booklnk.tenancy.credentials import Passwords
 from support import FakeClock, JobRunner, audit_status_changes
@@ -152,6 +153,7 @@ def run_jobs(
                 install_signal_handlers=False,
                 listen_notify=False,
                 additional_context={"runtime": Runtime(db, clock, settings)},
+                worker_middleware=list(MIDDLEWARE),
             )
         # A task that raised is retried later, so the run above would end quietly.
         async with owner_engine.connect() as conn:

@@ -3,16 +3,25 @@ the very transaction that creates the hold (no job without a booking, none missi
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
+import pytest
+from asgi_correlation_id import correlation_id
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import book, customer, open_bookable_shop
+from booklnk.logging import configure_logging
 from support import FakeClock, JobRunner
 
 START = "2026-11-26T10:00:00+02:00"  # the consultant type needs 12 hours' notice
+REQUEST = "5f2c1b0a9e8d4c7b6a5f4e3d2c1b0a9e"
 
 
 async def _expiry_jobs(owner_engine: AsyncEngine) -> list[str]:
@@ -23,17 +32,55 @@ async def _expiry_jobs(owner_engine: AsyncEngine) -> list[str]:
         return [row[0] for row in rows]
 
 
+def _lapsed_by_expiry_job() -> float:
+    return REGISTRY.get_sample_value("booklnk_holds_lapsed_total", {"by": "expiry_job"}) or 0.0
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging(json=True, level="INFO", stream=stream)
+    yield stream
+    root.handlers, root.level = handlers, level
+
+
 async def test_a_hold_expires_by_its_job_and_frees_its_time(
-    client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock, owner_engine: AsyncEngine
+    client: httpx.AsyncClient,
+    run_jobs: JobRunner,
+    clock: FakeClock,
+    owner_engine: AsyncEngine,
+    log_lines: io.StringIO,
 ) -> None:
     shop = await open_bookable_shop(client, business_type="consultant", barbers=1, durations=[60])
     mona = await customer(client)
-    held = await book(client, shop, mona, START, payment_method="card", extra_fields={"topic": "Growth"})
+    held = await client.post(
+        f"{shop.url}/bookings",
+        headers={**mona.headers, "X-Request-ID": REQUEST},
+        json={
+            "service_id": shop.service_id,
+            "starts_at": START,
+            "payment_method": "card",
+            "extra_fields": {"topic": "Growth"},
+        },
+    )
     assert held.status_code == 201, held.text
     assert await _expiry_jobs(owner_engine) == [held.json()["id"]]
 
+    async with owner_engine.connect() as conn:
+        carried = await conn.scalar(text("SELECT args->>'request_id' FROM procrastinate_jobs"))
+    assert carried == REQUEST
+    # (The in-process client leaves the request's id set in this task: clear it, so that
+    # only the job's own carried id can reach its log line.)
+    correlation_id.set(None)
+    lapsed_before = _lapsed_by_expiry_job()
     clock.advance(timedelta(minutes=16))
     await run_jobs()
+    assert _lapsed_by_expiry_job() - lapsed_before == 1  # (the worker's metric)
+    # The job's log line quotes the request that booked the hold.
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert [line["request_id"] for line in lines if line["event"] == "hold_lapsed"] == [REQUEST]
     async with owner_engine.connect() as conn:  # (the access tokens have expired too)
         status = await conn.scalar(text("SELECT status FROM booking WHERE id = :b"), {"b": held.json()["id"]})
         active = await conn.scalar(

@@ -38,6 +38,17 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
+BOOKINGS = Counter(
+    "booklnk_bookings_total",
+    "Booking requests by kind (appointment, seat) and outcome: created, replayed (an "
+    "Idempotency-Key's stored answer), or the problem code that refused it (slot_unavailable, ...)",
+    ["kind", "outcome"],
+)
+BOOKING_ROUTES = {
+    "/v1/businesses/{business_id}/bookings": "appointment",
+    "/v1/businesses/{business_id}/class-sessions/{session_id}/bookings": "seat",
+}
+
 WEBHOOKS_RECEIVED = Counter(
     "booklnk_webhooks_received_total",
     "Signed Kashier webhooks answered, by event and outcome (new, duplicate, ignored); refused"
@@ -55,15 +66,21 @@ def _route_template(request: Request) -> str:
 async def observe_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     started = time.perf_counter()
     status = 500
+    replayed = False
     try:
         response = await call_next(request)
         status = response.status_code
+        replayed = "Idempotent-Replayed" in response.headers
         return response
     finally:
         elapsed = time.perf_counter() - started
         route = _route_template(request)
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(elapsed)
+        problem = getattr(request.state, "problem_code", None)
+        if request.method == "POST" and route in BOOKING_ROUTES:
+            outcome = problem or ("replayed" if replayed else "created" if status == 201 else str(status))
+            BOOKINGS.labels(BOOKING_ROUTES[route], outcome).inc()
         # Who and what, to tell one tenant's or one caller's trouble from the rest: the
         # route's template (ids apart), the business in the path, the signed-in account,
         # and the problem's stable code when the answer was one.
@@ -77,7 +94,7 @@ async def observe_request(request: Request, call_next: Callable[[Request], Await
             duration_ms=round(elapsed * 1000, 2),
             business_id=str(business_id) if business_id else None,
             user_id=str(getattr(request.state, "user_id", "") or "") or None,
-            problem=getattr(request.state, "problem_code", None),
+            problem=problem,
         )
 
 

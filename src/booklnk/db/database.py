@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from booklnk.db import pool_metrics
+
 _CONTEXT_SQL = text(
     "SELECT set_config('role', :role, true),"
     " set_config('app.user_id', :user_id, true),"
@@ -46,6 +48,8 @@ class Database:
         # Named at connect time, not here: a process forked after this engine was made
         # still names its own connections by its own pid.
         event.listen(self.engine.sync_engine, "do_connect", _name_connection)
+        self._capacity = 2 * pool_size
+        pool_metrics.observe(self.engine, self._capacity)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -66,6 +70,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        pool_metrics.forget(self._capacity)
 
 
 def _name_connection(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:

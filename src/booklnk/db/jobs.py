@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,9 @@ DEFAULT_QUEUE = "default"
 # their own queue, with their own workers, a slow gateway holds only them, never a
 # payment's confirmation, a hold's expiry or a waitlist.
 GATEWAY_QUEUE = "gateway"
+# The argument that carries the id of the request (or job) that enqueued a job, for its
+# logs (`jobs.request_ids`): every task enqueued here takes it.
+REQUEST_ID = "request_id"
 
 _DEFER_SQL = text(
     "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
@@ -45,14 +49,19 @@ class Job:
 
 
 async def enqueue(session: AsyncSession, job: Job) -> int:
-    """Add `job` to the queue inside the session's transaction; returns its id."""
+    """Add `job` to the queue inside the session's transaction; returns its id. The current
+    request id (of the HTTP request, or of the job enqueuing this one) rides along."""
+    args = dict(job.args)
+    request_id = correlation_id.get()
+    if request_id is not None:
+        args[REQUEST_ID] = request_id
     result = await session.execute(
         _DEFER_SQL,
         {
             "queue": job.queue,
             "task": job.task,
             "lock": job.lock,
-            "args": json.dumps(dict(job.args)),
+            "args": json.dumps(args),
             "scheduled_at": job.scheduled_at,
         },
     )

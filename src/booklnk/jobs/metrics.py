@@ -29,6 +29,9 @@ WEBHOOKS_APPLIED = Counter(
     "Kashier deliveries applied, by what they did (confirmed, refund_recorded, flagged_*, …)",
     ["outcome"],
 )
+HOLDS_LAPSED = Counter(
+    "booklnk_holds_lapsed_total", "Unpaid holds expired, by the path that expired them", ["by"]
+)
 PROMOTIONS = Counter("booklnk_waitlist_promotions_total", "Class seats given to the waitlist's next")
 MISMATCHES = Counter(
     "booklnk_reconciliation_mismatches_total", "New reconciliation mismatches, by kind", ["kind"]

@@ -29,6 +29,9 @@ from booklnk.tenancy.system import business_ids, system_context
 
 log = structlog.get_logger(__name__)
 RETRY = RetryStrategy(max_attempts=10, exponential_wait=2)
+# Every task `db.jobs.enqueue` enqueues takes the request id it adds (read by the worker's
+# `carry_request_id`, not by the task).
+RequestId = str | None
 SWEEP_LAPSED_HOLDS = "booking.sweep_lapsed_holds"
 EXTEND_SERIES = "classes.extend_series"
 PRUNE_ACCOUNTS = "tenancy.prune"
@@ -77,20 +80,27 @@ async def _business_ids(context: JobContext) -> list[uuid.UUID]:
 
 def _register(app: App) -> None:
     @app.task(name=holds.EXPIRE_HOLD, pass_context=True, retry=RETRY)
-    async def expire_hold(context: JobContext, business_id: str, booking_id: str, expires_at: str) -> None:
+    async def expire_hold(
+        context: JobContext, business_id: str, booking_id: str, expires_at: str, request_id: RequestId = None
+    ) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
         async with runtime.db.transaction(tenant_id=tenant) as session:
-            await holds.expire_hold(
+            lapsed = await holds.expire_hold(
                 session,
                 tenant,
                 uuid.UUID(booking_id),
                 now=runtime.clock.now(),
                 scheduled_for=datetime.fromisoformat(expires_at),
             )
+        if lapsed:  # (committed)
+            metrics.HOLDS_LAPSED.labels("expiry_job").inc()
+            log.info("hold_lapsed", business_id=business_id, booking_id=booking_id)
 
     @app.task(name=seats.PROMOTE_WAITLIST, pass_context=True, retry=RETRY)
-    async def promote_waitlist(context: JobContext, business_id: str, session_id: str) -> None:
+    async def promote_waitlist(
+        context: JobContext, business_id: str, session_id: str, request_id: RequestId = None
+    ) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
         async with runtime.db.transaction(tenant_id=tenant) as session:
@@ -104,7 +114,7 @@ def _register(app: App) -> None:
                     log.info("waitlist_promoted", session_id=session_id, bookings=[str(b) for b in promoted])
 
     @app.task(name=webhooks.APPLY_WEBHOOK, pass_context=True, retry=RETRY)
-    async def apply_webhook(context: JobContext, delivery_id: int) -> None:
+    async def apply_webhook(context: JobContext, delivery_id: int, request_id: RequestId = None) -> None:
         runtime = runtime_of(context)
 
         async def lookup(order_id: str) -> OrderLookup:
@@ -117,7 +127,9 @@ def _register(app: App) -> None:
             log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
 
     @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY, queue=GATEWAY_QUEUE)
-    async def send_refund(context: JobContext, business_id: str, intent_id: str) -> None:
+    async def send_refund(
+        context: JobContext, business_id: str, intent_id: str, request_id: RequestId = None
+    ) -> None:
         runtime = runtime_of(context)
         outcome = await refunds.send(
             runtime.db, runtime.kashier(), uuid.UUID(business_id), uuid.UUID(intent_id)
@@ -132,7 +144,8 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
         for tenant in await _business_ids(context):
             async with runtime.db.transaction(tenant_id=tenant) as session:
-                await holds.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
+                swept = await holds.sweep_lapsed_holds(session, tenant, now=runtime.clock.now())
+            metrics.HOLDS_LAPSED.labels("sweep").inc(swept)
 
     @app.periodic(cron="* * * * *", periodic_id="every-minute")
     @app.task(name=RETRY_STALLED, pass_context=True, queueing_lock=RETRY_STALLED)
@@ -177,7 +190,9 @@ def _register(app: App) -> None:
             await reconciliation.schedule(session, tenants, as_of=datetime.fromtimestamp(timestamp, UTC))
 
     @app.task(name=reconciliation.RECONCILE_BUSINESS, pass_context=True, retry=RETRY, queue=GATEWAY_QUEUE)
-    async def reconcile_business(context: JobContext, business_id: str, as_of: str) -> None:
+    async def reconcile_business(
+        context: JobContext, business_id: str, as_of: str, request_id: RequestId = None
+    ) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id)
         result = await reconciliation.reconcile(

@@ -23,7 +23,7 @@ from procrastinate import App
 from procrastinate.worker import Worker
 
 from booklnk.db.jobs import DEFAULT_QUEUE, GATEWAY_QUEUE
-from booklnk.jobs import metrics
+from booklnk.jobs import metrics, request_ids
 from booklnk.jobs.health import Health
 from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import retry_stalled_jobs
@@ -53,6 +53,10 @@ class Options:
     stalled_seconds: float
 
 
+# Around every job: its request id in the logs, then its outcome and duration counted.
+MIDDLEWARE = (request_ids.carry_request_id, metrics.count_job)
+
+
 async def run(app: App, runtime: Runtime, options: Options, health: Health) -> None:
     """Work until SIGTERM or SIGINT; a broken database connection is waited out."""
     stop = asyncio.Event()
@@ -61,7 +65,7 @@ async def run(app: App, runtime: Runtime, options: Options, health: Health) -> N
         loop.add_signal_handler(sig, stop.set)
     # Off unless BOOKLNK_OTEL_ENABLED: then a span per job, with the SQL and Kashier calls in it.
     traced = start_tracing(runtime.settings, WORKER_SERVICE)
-    middleware = [metrics.count_job]
+    middleware = list(MIDDLEWARE)
     if traced is not None:
         traced.instrument_engine(runtime.db.engine)
         middleware.append(traced.trace_job)

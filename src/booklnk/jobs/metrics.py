@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from procrastinate import JobContext
@@ -18,7 +19,14 @@ JOB_SECONDS = Histogram(
     ["queue", "task"],
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
-QUEUED = Gauge("booklnk_jobs_waiting", "Jobs by queue and status (todo, doing)", ["queue", "status"])
+QUEUED = Gauge(
+    "booklnk_jobs_waiting", "Jobs by queue, task and status (todo, doing)", ["queue", "task", "status"]
+)
+OLDEST_DUE = Gauge(
+    "booklnk_jobs_oldest_due_seconds",
+    "How long the oldest due job of a queue and task has waited to run",
+    ["queue", "task"],
+)
 HEARTBEAT_AGE = Gauge("booklnk_worker_heartbeat_age_seconds", "Age of this process's oldest worker heartbeat")
 RUNNING = Gauge("booklnk_worker_running", "1 while the worker runs, 0 while it reconnects to its database")
 RESTARTS = Counter("booklnk_worker_restarts_total", "Worker runs ended by a database or connection failure")
@@ -36,6 +44,16 @@ PROMOTIONS = Counter("booklnk_waitlist_promotions_total", "Class seats given to 
 MISMATCHES = Counter(
     "booklnk_reconciliation_mismatches_total", "New reconciliation mismatches, by kind", ["kind"]
 )
+
+
+def record_waiting(rows: Iterable[Mapping[str, Any]]) -> None:
+    """The queue as `worker.WAITING_SQL` read it: gauges of tasks no longer waiting go."""
+    QUEUED.clear()
+    OLDEST_DUE.clear()
+    for row in rows:
+        QUEUED.labels(row["queue"], row["task"], row["status"]).set(row["jobs"])
+        if row["status"] == "todo":
+            OLDEST_DUE.labels(row["queue"], row["task"]).set(float(row["oldest_due_seconds"]))
 
 
 async def count_job(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:

@@ -39,10 +39,20 @@ _HEARTBEATS_SQL = (
     "SELECT extract(epoch FROM now() - min(last_heartbeat))::float AS age, count(*) AS registered"
     " FROM procrastinate_workers WHERE id = ANY(%(ids)s)"
 )
-_WAITING_SQL = (
-    "SELECT queue_name, status::text AS status, count(*) AS jobs FROM procrastinate_jobs"
-    " WHERE status IN ('todo', 'doing') GROUP BY queue_name, status"
-)
+# Per queue, task and status: how many jobs, and how long the oldest due one has waited
+# (since it was due: its schedule, or when it was deferred).
+WAITING_SQL = """
+SELECT j.queue_name AS queue, j.task_name AS task, j.status::text AS status, count(*) AS jobs,
+       coalesce(max(extract(epoch FROM now() - coalesce(j.scheduled_at, deferred.at)))
+                FILTER (WHERE j.status = 'todo' AND coalesce(j.scheduled_at, now()) <= now()), 0)
+           AS oldest_due_seconds
+  FROM procrastinate_jobs j
+  LEFT JOIN LATERAL (
+       SELECT min(e.at) AS at FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'deferred'
+  ) deferred ON true
+ WHERE j.status IN ('todo', 'doing')
+ GROUP BY j.queue_name, j.task_name, j.status
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +176,7 @@ async def _watch(app: App, workers: Sequence[Worker], options: Options, health: 
             continue
         try:
             found = await app.connector.execute_query_one_async(_HEARTBEATS_SQL, ids=ids)
-            waiting = await app.connector.execute_query_all_async(_WAITING_SQL)
+            waiting = await app.connector.execute_query_all_async(WAITING_SQL)
         except Exception as exc:  # the workers' own failure handling restarts them
             log.debug("worker_watch_failed", error=str(exc))
         else:
@@ -177,9 +187,7 @@ async def _watch(app: App, workers: Sequence[Worker], options: Options, health: 
                 health.running()
                 metrics.RUNNING.set(1)
                 metrics.HEARTBEAT_AGE.set(found["age"])
-            metrics.QUEUED.clear()
-            for row in waiting:
-                metrics.QUEUED.labels(row["queue_name"], row["status"]).set(row["jobs"])
+            metrics.record_waiting(waiting)
         await asyncio.sleep(min(options.heartbeat_seconds, 5.0))
 
 

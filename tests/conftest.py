@@ -7,9 +7,11 @@ row-level security is in force exactly as in production.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from booklnk.db.migrate import upgrade_async
 from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import SWEEP_LAPSED_HOLDS, create_job_app
 from booklnk.jobs.worker import MIDDLEWARE
+from booklnk.logging import configure_logging
 from booklnk.tables import metadata
 from booklnk.tenancy.credentials import Passwords
 from support import FakeClock, JobRunner, audit_status_changes
@@ -166,6 +169,17 @@ def run_jobs(
             assert failed.all() == []
 
     return run
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """Every log line of the test, as the JSON a deployment writes (DEBUG and up)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging(json=True, level="DEBUG", stream=stream)
+    yield stream
+    root.handlers, root.level = handlers, level
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -22,7 +21,6 @@ from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.errors import unreachable
-from booklnk.logging import configure_logging
 from booklnk.tenancy.credentials import issue_access_token
 from support import FakeClock
 
@@ -45,16 +43,6 @@ async def api_without_database(
             yield http
     finally:
         await db.dispose()
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging(json=True, stream=stream)
-    yield stream
-    root.handlers, root.level = handlers, level
 
 
 async def test_requests_answer_503_with_retry_after_while_the_database_is_down(

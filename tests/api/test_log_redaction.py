@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import socket
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,20 +16,9 @@ from booklnk.api.app import create_app
 from booklnk.api.redaction import redacted
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from booklnk.logging import configure_logging
 from support import FakeClock
 
 FEEDS = "/v1/calendar-feeds/"
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging(json=True, stream=stream)
-    yield stream
-    root.handlers, root.level = handlers, level
 
 
 def _requests(stream: io.StringIO) -> list[dict[str, object]]:

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from booklnk.logging import configure_logging
 from support import create_business, sign_up
-
-
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging(json=True, stream=stream)
-    yield stream
-    root.handlers, root.level = handlers, level
 
 
 async def test_request_lines_are_json_with_request_id_and_no_secrets(

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,7 +15,6 @@ from pydantic import SecretStr
 from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from booklnk.logging import configure_logging
 from support import FakeClock
 
 TOKEN = "scrape-0123456789abcdef0123456789abcdef"
@@ -28,16 +26,6 @@ async def scraped_api(db: Database, settings: Settings, clock: FakeClock) -> Asy
     transport = httpx.ASGITransport(app=create_app(guarded, db, clock=clock), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging(json=True, level="DEBUG", stream=stream)
-    yield stream
-    root.handlers, root.level = handlers, level
 
 
 async def test_without_a_token_configured_there_are_no_metrics(client: httpx.AsyncClient) -> None:
@@ -61,14 +49,14 @@ async def test_only_the_metrics_token_reads_them(
 
 
 async def test_the_scraper_reads_them_and_its_token_is_not_logged(
-    scraped_api: httpx.AsyncClient, log_lines: io.StringIO
+    scraped_api: httpx.AsyncClient, log_stream: io.StringIO
 ) -> None:
     await scraped_api.get("/healthz")
     response = await scraped_api.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
     assert 'booklnk_http_requests_total{method="GET",route="/healthz",status="200"}' in response.text
     await scraped_api.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}-wrong"})
-    logged = log_lines.getvalue()
+    logged = log_stream.getvalue()
     requests = [line for line in map(json.loads, logged.splitlines()) if line["event"] == "request"]
     assert [(line["path"], line["status"]) for line in requests] == [
         ("/healthz", 200),

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
-import pytest
 from asgi_correlation_id import correlation_id
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import book, customer, open_bookable_shop
-from booklnk.logging import configure_logging
 from support import FakeClock, JobRunner
 
 START = "2026-11-26T10:00:00+02:00"  # the consultant type needs 12 hours' notice
@@ -36,22 +32,12 @@ def _lapsed_by_expiry_job() -> float:
     return REGISTRY.get_sample_value("booklnk_holds_lapsed_total", {"by": "expiry_job"}) or 0.0
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging(json=True, level="INFO", stream=stream)
-    yield stream
-    root.handlers, root.level = handlers, level
-
-
 async def test_a_hold_expires_by_its_job_and_frees_its_time(
     client: httpx.AsyncClient,
     run_jobs: JobRunner,
     clock: FakeClock,
     owner_engine: AsyncEngine,
-    log_lines: io.StringIO,
+    log_stream: io.StringIO,
 ) -> None:
     shop = await open_bookable_shop(client, business_type="consultant", barbers=1, durations=[60])
     mona = await customer(client)
@@ -79,7 +65,7 @@ async def test_a_hold_expires_by_its_job_and_frees_its_time(
     await run_jobs()
     assert _lapsed_by_expiry_job() - lapsed_before == 1  # (the worker's metric)
     # The job's log line quotes the request that booked the hold.
-    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
     assert [line["request_id"] for line in lines if line["event"] == "hold_lapsed"] == [REQUEST]
     async with owner_engine.connect() as conn:  # (the access tokens have expired too)
         status = await conn.scalar(text("SELECT status FROM booking WHERE id = :b"), {"b": held.json()["id"]})

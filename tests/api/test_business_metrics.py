@@ -4,7 +4,11 @@ its own tests)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,3 +65,34 @@ async def test_the_database_pool_is_counted(scraped_api: httpx.AsyncClient) -> N
     assert samples[("booklnk_db_pool_capacity", ())] >= 2
     # The scrape itself runs outside any transaction: nothing is checked out while it reads.
     assert samples[("booklnk_db_pool_in_use", ())] == 0
+
+
+def _live_gauge_files(folder: Path) -> list[Path]:
+    return list(folder.glob("gauge_livesum_*.db"))
+
+
+def _a_process_that_leaves_a_live_gauge(folder: Path) -> None:
+    """A server process that set a live gauge and exited (its file stays behind)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from prometheus_client import Gauge;"
+            " Gauge('booklnk_test_in_use', 'x', multiprocess_mode='livesum').set(3)",
+        ],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        check=True,
+    )
+
+
+async def test_a_dead_server_processes_live_gauges_leave_the_sum(
+    scraped_api: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `serve --workers N` a process that died and was replaced left its last live gauge
+    values (connections in use, pool capacity) in every later scrape's sum."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    _a_process_that_leaves_a_live_gauge(tmp_path)
+    assert _live_gauge_files(tmp_path)
+    samples = await _samples(scraped_api)
+    assert ("booklnk_test_in_use", ()) not in samples
+    assert _live_gauge_files(tmp_path) == []

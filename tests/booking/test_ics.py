@@ -268,7 +268,10 @@ def _feed_path(url: str, settings: Settings) -> str:
 async def _issue(
     client: httpx.AsyncClient, shop: BookableShop, who: Account, staff_id: str
 ) -> httpx.Response:
-    return await client.post(f"{shop.url}/staff/{staff_id}/calendar-feed", headers=who.headers)
+    issued = await client.post(f"{shop.url}/staff/{staff_id}/calendar-feed", headers=who.headers)
+    if issued.status_code == 201:  # where the feed is managed: never the secret URL in a header
+        assert issued.headers["Location"] == f"{shop.url}/staff/{staff_id}/calendar-feed"
+    return issued
 
 
 async def _feed(client: httpx.AsyncClient, path: str, **headers: str) -> Component:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -163,12 +164,30 @@ async def metrics(
     return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
 
+def _forget_dead_processes(folder: str) -> None:
+    """A server process that died (and was replaced) leaves its live gauges' file behind, and
+    a `livesum` would go on adding its last values: drop the files of processes gone."""
+    pids = {int(match[1]) for name in os.listdir(folder) if (match := _LIVE_GAUGE_FILE.fullmatch(name))}
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+        except PermissionError:  # alive, another user's
+            continue
+
+
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live(?:sum|all|max|min|mostrecent)_(\d+)\.db")
+
+
 def _registry() -> CollectorRegistry:
     """Every server process's numbers where there are several (`serve --workers N` gives
     them a PROMETHEUS_MULTIPROC_DIR to write to): a scrape reaches one process, and would
     otherwise see its share only, going backwards from one scrape to the next."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
         return REGISTRY
+    _forget_dead_processes(folder)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry

@@ -22,11 +22,13 @@ DROPPED = Counter(
 
 
 def observe(engine: AsyncEngine, capacity: int) -> None:
-    """Count `engine`'s pool. SQLAlchemy fires `checkin` for every `checkout`, an invalidated
-    connection's included, so the in-use gauge cannot drift."""
+    """Count `engine`'s pool. A checked-out connection comes back through `checkin` (an
+    invalidated one included) or, when it was garbage-collected without being returned or
+    taken out of the pool, through `detach` (and then no `checkin`): each ends one checkout."""
     pool = engine.sync_engine.pool
     event.listen(pool, "checkout", lambda *_: IN_USE.inc())
     event.listen(pool, "checkin", lambda *_: IN_USE.dec())
+    event.listen(pool, "detach", lambda *_: IN_USE.dec())
     event.listen(pool, "connect", lambda *_: OPENED.inc())
     event.listen(pool, "invalidate", lambda *_: DROPPED.inc())
     CAPACITY.inc(capacity)

@@ -38,7 +38,10 @@ WEBHOOKS_APPLIED = Counter(
     ["outcome"],
 )
 HOLDS_LAPSED = Counter(
-    "booklnk_holds_lapsed_total", "Unpaid holds expired, by the path that expired them", ["by"]
+    "booklnk_holds_lapsed_total",
+    "Unpaid holds the worker expired, by its expiry job or the sweep (a booking request that finds a"
+    " lapsed hold in its way expires it on the spot, uncounted)",
+    ["by"],
 )
 PROMOTIONS = Counter("booklnk_waitlist_promotions_total", "Class seats given to the waitlist's next")
 MISMATCHES = Counter(

@@ -48,7 +48,8 @@ SELECT j.queue_name AS queue, j.task_name AS task, j.status::text AS status, cou
            AS oldest_due_seconds
   FROM procrastinate_jobs j
   LEFT JOIN LATERAL (
-       SELECT min(e.at) AS at FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'deferred'
+       SELECT min(e.at) AS at FROM procrastinate_events e
+        WHERE e.job_id = j.id AND e.type = 'deferred' AND j.status = 'todo' AND j.scheduled_at IS NULL
   ) deferred ON true
  WHERE j.status IN ('todo', 'doing')
  GROUP BY j.queue_name, j.task_name, j.status

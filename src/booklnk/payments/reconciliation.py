@@ -452,7 +452,8 @@ async def mismatches(
     stmt = select(ReconciliationMismatch).where(
         ReconciliationMismatch.business_id == business_id, ReconciliationMismatch.run_id == run_id
     )
-    order = [ReconciliationMismatch.found_at, ReconciliationMismatch.id]
+    # (A run's mismatches share its transaction's found_at: by order id within it.)
+    order = [ReconciliationMismatch.found_at, ReconciliationMismatch.order_id, ReconciliationMismatch.id]
     if limit is None:
         return list((await session.execute(stmt.order_by(*order))).scalars()), None
     return await fetch_page(session, stmt, order_by=order, cursor=cursor, limit=limit)

@@ -158,7 +158,8 @@ async def issue_calendar_feed(
 ) -> CalendarFeedOut:
     token = await listing.issue_calendar_feed(session, ctx, staff_id, now=now)
     feed = CalendarFeedOut(url=f"{settings.public_base_url.rstrip('/')}{CALENDAR_FEEDS}{token}.ics")
-    created.at(feed.url)
+    # Where the feed is managed, not the feed URL: that is a secret, and headers end up in logs.
+    created.at(f"/v1/businesses/{ctx.business_id}/staff/{staff_id}/calendar-feed")
     return feed
 
 

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from booking_support import book, customer, open_bookable_shop
 from booklnk.api.app import create_app
 from booklnk.config import Settings
+from booklnk.db import pool_metrics
 from booklnk.db.database import Database
 from support import FakeClock
 
@@ -58,13 +59,16 @@ async def test_booking_requests_are_counted_by_outcome(scraped_api: httpx.AsyncC
     assert _booked(after, "slot_unavailable") - _booked(before, "slot_unavailable") == 1
 
 
-async def test_the_database_pool_is_counted(scraped_api: httpx.AsyncClient) -> None:
+async def test_the_database_pool_is_counted(scraped_api: httpx.AsyncClient, db: Database) -> None:
     await customer(scraped_api)
+    async with db.transaction():
+        pool_metrics.sample(db.engine)  # (the API's lifespan samples every few seconds)
+        held = await _samples(scraped_api)
+    pool_metrics.sample(db.engine)
     samples = await _samples(scraped_api)
     assert samples[("booklnk_db_connections_opened_total", ())] >= 1
     assert samples[("booklnk_db_pool_capacity", ())] >= 2
-    # The scrape itself runs outside any transaction: nothing is checked out while it reads.
-    assert samples[("booklnk_db_pool_in_use", ())] == 0
+    assert (held[("booklnk_db_pool_in_use", ())], samples[("booklnk_db_pool_in_use", ())]) == (1, 0)
 
 
 def _live_gauge_files(folder: Path) -> list[Path]:

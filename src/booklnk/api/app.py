@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from booklnk.api.routes import (
 from booklnk.api.routes.payments import KASHIER_WEBHOOK_PATH
 from booklnk.bootstrap import load_business_types, passwords_for
 from booklnk.config import Settings
+from booklnk.db import pool_metrics
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock, SystemClock
 from booklnk.tracing import API_SERVICE, start_tracing
@@ -85,7 +87,9 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         # Everything allocated so far lives as long as the process: keep the collector's
         # full passes from walking it on every request (they made the p95 tails).
         gc.freeze()
+        sampling = asyncio.create_task(pool_metrics.keep_sampling(db.engine), name="pool metrics")
         yield
+        sampling.cancel()
         await db.dispose()
         if traced is not None:
             traced.shutdown()  # exports the spans still batched

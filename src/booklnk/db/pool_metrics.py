@@ -1,14 +1,27 @@
 """The connection pool's Prometheus metrics: how many connections are in use, how many
-the pool may hold, how many were opened and how many were dropped as broken."""
+the pool may hold, how many were opened and how many were dropped as broken.
+
+In use is sampled (every few seconds, by the API's and the worker's own task) rather than
+counted on checkout and checkin events: the pool's own count is exact (events miss a
+connection garbage-collected without being returned), and the request path does nothing more.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+SAMPLE_SECONDS = 5.0
+
 # (livesum: with `serve --workers N`, the sum over the live processes.)
-IN_USE = Gauge("booklnk_db_pool_in_use", "Pooled connections checked out now", multiprocess_mode="livesum")
+IN_USE = Gauge(
+    "booklnk_db_pool_in_use",
+    f"Pooled connections checked out, sampled every {SAMPLE_SECONDS:g} s",
+    multiprocess_mode="livesum",
+)
 CAPACITY = Gauge(
     "booklnk_db_pool_capacity",
     "Connections the pools may hold at most (size plus overflow)",
@@ -22,13 +35,8 @@ DROPPED = Counter(
 
 
 def observe(engine: AsyncEngine, capacity: int) -> None:
-    """Count `engine`'s pool. A checked-out connection comes back through `checkin` (an
-    invalidated one included) or, when it was garbage-collected without being returned or
-    taken out of the pool, through `detach` (and then no `checkin`): each ends one checkout."""
+    """Count `engine`'s pool: connections opened and dropped (rare events), its capacity."""
     pool = engine.sync_engine.pool
-    event.listen(pool, "checkout", lambda *_: IN_USE.inc())
-    event.listen(pool, "checkin", lambda *_: IN_USE.dec())
-    event.listen(pool, "detach", lambda *_: IN_USE.dec())
     event.listen(pool, "connect", lambda *_: OPENED.inc())
     event.listen(pool, "invalidate", lambda *_: DROPPED.inc())
     CAPACITY.inc(capacity)
@@ -37,3 +45,15 @@ def observe(engine: AsyncEngine, capacity: int) -> None:
 def forget(capacity: int) -> None:
     """A disposed pool may hold nothing any more."""
     CAPACITY.dec(capacity)
+
+
+def sample(engine: AsyncEngine) -> None:
+    """The in-use gauge from the pool's own count (one pool a process: the API's or the worker's)."""
+    IN_USE.set(engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+
+
+async def keep_sampling(engine: AsyncEngine) -> None:
+    """Sample until cancelled (the process's lifespan)."""
+    while True:
+        sample(engine)
+        await asyncio.sleep(SAMPLE_SECONDS)

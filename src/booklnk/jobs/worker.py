@@ -22,6 +22,7 @@ import structlog
 from procrastinate import App
 from procrastinate.worker import Worker
 
+from booklnk.db import pool_metrics
 from booklnk.db.jobs import DEFAULT_QUEUE, GATEWAY_QUEUE
 from booklnk.jobs import metrics, request_ids
 from booklnk.jobs.health import Health
@@ -80,9 +81,11 @@ async def run(app: App, runtime: Runtime, options: Options, health: Health) -> N
     if traced is not None:
         traced.instrument_engine(runtime.db.engine)
         middleware.append(traced.trace_job)
+    sampling = asyncio.create_task(pool_metrics.keep_sampling(runtime.db.engine), name="pool metrics")
     try:
         await _run(app, runtime, options, health, stop, middleware)
     finally:
+        sampling.cancel()
         if traced is not None:
             traced.shutdown()  # exports the spans still batched
     log.info("worker_stopped")

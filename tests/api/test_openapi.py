@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 import booklnk
-from booklnk.api.examples import ANSWERS, REQUESTS
+from booklnk.api.examples import ANSWERS
 from booklnk.api.problem_codes import CODES
+from booklnk.api.request_examples import REQUESTS
 from booklnk.kernel.errors import BooklnkError, Conflict, Forbidden, PreconditionFailed
 from booklnk.scheduling.errors import SlotRuleBroken
 from booklnk.scheduling.rules import SlotRule

@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from booklnk.api.examples import ANSWERS, REQUESTS
+from booklnk.api.examples import ANSWERS
 from booklnk.api.problem_codes import CODES, shared_codes
 from booklnk.api.problems import PROBLEM_MEDIA_TYPE, Problem, problem_title
+from booklnk.api.request_examples import REQUESTS
 
 
 def build(app: FastAPI) -> dict[str, object]:

@@ -89,7 +89,7 @@ async def phases(
     report: dict[str, Any] = {"machine": await machine_info(owner_engine, run.kind), "quick": run.quick}
     report["budget"] = dataclasses.asdict(run.budget)
     log("set-up: shop, 50 staff, 200 customers through the API")
-    shop = await open_shop(http)
+    shop = await open_shop(http, owner_engine)
     seeded = await seed_bookings(owner_engine, shop)
     report["scenario"] = scenario(shop, seeded)
     cases = [Case(days, staff) for days in (14, 31) for staff in (shop.staff[0], None)]

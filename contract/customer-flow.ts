@@ -52,3 +52,21 @@ export async function bookAndPay(slug: string, email: string, password: string):
   if (checkout.error) throw new Error(explain(checkout.error));
   return checkout.data.url;
 }
+
+// A new customer: the code is e-mailed; the account exists once it comes back.
+export async function askForAccount(email: string, password: string, fullName: string): Promise<number> {
+  const asked = await api.POST("/v1/auth/register", {
+    body: { email, password, full_name: fullName, language: "ar" },
+  });
+  if (asked.error) throw new Error(explain(asked.error));
+  return asked.data.code_expires_in;
+}
+
+export async function proveEmail(email: string, code: string): Promise<string> {
+  const proven = await api.POST("/v1/auth/register/verify", { body: { email, code } });
+  if (proven.error) {
+    if (proven.error.code === "invalid_code") throw new Error("that code did not work: ask for a new one");
+    throw new Error(explain(proven.error));
+  }
+  return proven.data.access_token;
+}

@@ -20,6 +20,8 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import mail_server
+import support
 from answer_contract import AnswerContract
 from booklnk.api.app import create_app
 from booklnk.bootstrap import asyncpg_url, load_business_types, passwords_for
@@ -40,6 +42,25 @@ KEPT_TABLES = {"business_type"}
 # Fixtures that start servers of their own (the API as processes, the Kashier simulator, a
 # PostgreSQL to stop and start).
 LIVE_FIXTURES = {"live_server", "simulator_url", "api", "restartable_database"}
+
+
+_MAILBOX = mail_server.Mailbox()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One real SMTP server for the whole run; the in-process workers and every server or
+    worker process a test starts (they inherit the environment) send their e-mail to it."""
+    controller = mail_server.start(_MAILBOX)
+    os.environ["BOOKLNK_SMTP_PORT"] = str(controller.port)
+    config.add_cleanup(controller.stop)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[mail_server.Mailbox]:
+    """What reached the suite's SMTP server during this test."""
+    _MAILBOX.clear()
+    yield _MAILBOX
+    _MAILBOX.clear()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,7 +98,10 @@ async def database_url() -> AsyncIterator[str]:
     await admin(f'CREATE DATABASE "{name}"')
     url = server.set(database=name).render_as_string(hide_password=False)
     await upgrade_async(url)
+    # Where sign_up reads the codes sent (psycopg's plain form of the URL).
+    support.OUTBOX.url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     yield url
+    support.OUTBOX.close()
     await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -10,6 +10,7 @@ from booklnk.business_types import loader, service
 from booklnk.config import Settings, configuration_problems
 from booklnk.db.database import Database
 from booklnk.db.embedded import EmbeddedUnavailable, embedded_database_url
+from booklnk.notifications.email import SmtpConfig
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.tenancy.credentials import Passwords
 
@@ -57,6 +58,19 @@ def kashier_config(settings: Settings) -> KashierConfig:
         api_url=settings.kashier_api_url,
         fep_url=settings.kashier_fep_url,
         timeout_seconds=settings.kashier_timeout_seconds,
+    )
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """A provider's relay or the local mail simulator: only these values differ."""
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        timeout_seconds=settings.smtp_timeout_seconds,
     )
 
 

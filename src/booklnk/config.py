@@ -117,6 +117,15 @@ class Settings(BaseSettings):
     # The API's GET /metrics answers only `Authorization: Bearer <this>`; unset (or empty),
     # it answers 404. The worker's metrics are on its own port (worker_health_*).
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # E-mail (notifications.email): the SMTP server messages are handed to. The defaults
+    # talk to `booklnk mail-sim` (serve --mail-sim); a provider's relay is these values only.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    mail_from: str = "Booklnk <no-reply@booklnk.localhost>"
     # OpenTelemetry tracing (booklnk.tracing): off unless true. Where spans go is said by the
     # standard OTEL_EXPORTER_OTLP_* variables (OTLP over HTTP; default http://localhost:4318).
     otel_enabled: bool = False
@@ -187,6 +196,11 @@ def production_problems(settings: Settings) -> list[str]:
                 f"{_ENV_PREFIX}{name.upper()} must be an address reachable from outside in production"
                 " (it points at this machine)"
             )
+    if settings.smtp_security == "none" and not _loopback(f"smtp://{settings.smtp_host}"):
+        problems.append(
+            "BOOKLNK_SMTP_SECURITY must be starttls or tls in production when the SMTP server is not"
+            " on this machine (codes and passwords' notices would cross the network in clear)"
+        )
     return problems
 
 

@@ -29,13 +29,13 @@ async def commit_fails(owner_engine: AsyncEngine) -> AsyncIterator[None]:
         )
         await conn.execute(
             text(
-                "CREATE CONSTRAINT TRIGGER test_refuse_commit AFTER INSERT ON app_user "
+                "CREATE CONSTRAINT TRIGGER test_refuse_commit AFTER INSERT ON one_time_code "
                 "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_commit()"
             )
         )
     yield
     async with owner_engine.begin() as conn:
-        await conn.execute(text("DROP TRIGGER test_refuse_commit ON app_user"))
+        await conn.execute(text("DROP TRIGGER test_refuse_commit ON one_time_code"))
         await conn.execute(text("DROP FUNCTION test_refuse_commit()"))
 
 
@@ -54,8 +54,8 @@ async def test_failed_commit_is_500_without_internals(
     assert "Traceback" not in body
     assert response.json()["code"] == "internal_error"
     async with owner_engine.connect() as conn:
-        count = (await conn.execute(text("SELECT count(*) FROM app_user"))).scalar_one()
-    assert count == 0
+        count = (await conn.execute(text("SELECT count(*) FROM outbox_message"))).scalar_one()
+    assert count == 0  # (nor its message: it commits with the code or not at all)
 
 
 async def test_a_500_still_carries_its_request_id_and_cors_headers(

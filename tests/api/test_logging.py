@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from support import create_business, sign_up
+from support import code_sent_to, create_business, sign_up
 
 
 async def test_request_lines_are_json_with_request_id_and_no_secrets(
@@ -17,6 +17,9 @@ async def test_request_lines_are_json_with_request_id_and_no_secrets(
     await client.post(
         "/v1/auth/register", json={"email": "l@example.com", "password": password, "full_name": "L"}
     )
+    code = await code_sent_to("l@example.com")
+    verified = await client.post("/v1/auth/register/verify", json={"email": "l@example.com", "code": code})
+    assert verified.status_code == 201
     login = await client.post(
         "/v1/auth/login",
         json={"email": "l@example.com", "password": password},
@@ -27,7 +30,7 @@ async def test_request_lines_are_json_with_request_id_and_no_secrets(
     login_line = next(line for line in lines if line.get("path") == "/v1/auth/login")
     assert login_line["request_id"] == "a" * 32
     assert login_line["status"] == 200
-    for secret in (password, login.json()["access_token"], login.json()["refresh_token"]):
+    for secret in (password, code, login.json()["access_token"], login.json()["refresh_token"]):
         assert secret not in err
 
 

@@ -68,7 +68,7 @@ def registration() -> dict[str, str]:
 
 
 async def test_registration_is_limited_per_address(strict: httpx.AsyncClient) -> None:
-    assert (await strict.post("/v1/auth/register", json=registration())).status_code == 201
+    assert (await strict.post("/v1/auth/register", json=registration())).status_code == 202
     assert_limited(await strict.post("/v1/auth/register", json=registration()))
 
 

@@ -23,6 +23,10 @@ GLOBAL_TABLES = {
     # Payments arrive without a tenant: the order-id index routes them, deliveries wait there.
     "payment_order",
     "webhook_delivery",
+    # Accounts' codes and the messages about accounts: the platform's, outside any tenant.
+    "one_time_code",
+    "outbox_message",
+    "message_attempt",
 }
 # Money is never changed or deleted by the application, only added to.
 APPEND_ONLY = {"ledger_entry"}

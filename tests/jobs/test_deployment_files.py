@@ -42,6 +42,8 @@ PRODUCTION_VARIABLES = {
     "BOOKLNK_KASHIER_HPP_URL": "https://payments.kashier.io",
     "BOOKLNK_KASHIER_API_URL": "https://api.kashier.io",
     "BOOKLNK_KASHIER_FEP_URL": "https://fep.kashier.io",
+    "BOOKLNK_SMTP_HOST": "smtp.example.com",
+    "BOOKLNK_MAIL_FROM": "Booklnk <no-reply@example.com>",
 }
 _VARIABLE = re.compile(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}")
 
@@ -140,6 +142,8 @@ def test_development_runs_with_no_variables_and_includes_the_simulator() -> None
     assert settings.environment == "development"
     assert "--kashier-sim" in dev["command"]
     assert "8790:8790" in dev["ports"]
+    assert "--mail-sim" in dev["command"]
+    assert "8026:8026" in dev["ports"]
 
 
 def test_the_worker_checks_its_own_health_where_it_answers() -> None:
@@ -251,7 +255,7 @@ def test_the_production_api_runs_as_compose_runs_it_on_the_restricted_login(
             },
             timeout=10,
         )
-        assert signed_up.status_code == 201, signed_up.text
+        assert signed_up.status_code == 202, signed_up.text
         with psycopg.connect(owner, autocommit=True) as conn:
             rows = conn.execute(
                 "SELECT pid, usename FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",

@@ -33,16 +33,6 @@ async def test_password_is_stored_as_argon2_hash(
     assert PASSWORD not in stored
 
 
-async def test_duplicate_email_conflicts_case_insensitively(client: httpx.AsyncClient) -> None:
-    account = await sign_up(client)
-    again = await client.post(
-        "/v1/auth/register",
-        json={"email": account.email.upper(), "password": PASSWORD, "full_name": "Twin"},
-    )
-    assert again.status_code == 409
-    assert again.json()["code"] == "email_taken"
-
-
 async def test_register_rejects_short_password_naming_the_field(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/v1/auth/register", json={"email": "a@example.com", "password": "short", "full_name": "A"}

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from booklnk.config import Settings
-from support import PASSWORD, create_business, sign_up
+from support import PASSWORD, code_sent_to, create_business, sign_up
 
 
 async def test_tokens_signed_otherwise_are_refused(client: httpx.AsyncClient) -> None:
@@ -83,6 +83,10 @@ async def test_email_case_is_folded_by_one_rule(client: httpx.AsyncClient) -> No
     registered = await client.post(
         "/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "I"}
     )
-    assert registered.status_code == 201
+    assert registered.status_code == 202
+    verified = await client.post(
+        "/v1/auth/register/verify", json={"email": email, "code": await code_sent_to(email)}
+    )
+    assert verified.status_code == 201, verified.text
     login = await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200

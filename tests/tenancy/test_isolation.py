@@ -17,6 +17,9 @@ from support import add_staff, create_business, sign_up
 # payment_order maps an order id to its business for webhooks, which arrive without a
 # tenant: it names a business but holds nothing of it.
 ROUTING_TABLES = {"payment_order"}
+# A business's messages, and the platform's (about accounts, no business) beside them: each
+# visible in its tenant's transactions only, the platform's outside every tenant.
+SHARED_WITH_PLATFORM = {"outbox_message", "message_attempt"}
 TENANT_TABLES = sorted(
     t.name for t in metadata.sorted_tables if "business_id" in t.columns and t.name not in ROUTING_TABLES
 )
@@ -37,7 +40,10 @@ async def test_every_tenant_table_has_forced_rls(owner_engine: AsyncEngine) -> N
         policies = set(
             (
                 await conn.execute(
-                    text("SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation'")
+                    text(
+                        "SELECT tablename FROM pg_policies"
+                        " WHERE policyname IN ('tenant_isolation', 'tenant_or_platform')"
+                    )
                 )
             ).scalars()
         )
@@ -144,6 +150,15 @@ async def test_tenant_policies_say_what_they_should(owner_engine: AsyncEngine) -
         ("business", "business_delete", "DELETE", "(id = booklnk_current_tenant())"),
         ("membership", "membership_own_read", "SELECT", "(user_id = booklnk_current_user())"),
         ("booking", "booking_own_read", "SELECT", "(customer_id = booklnk_current_user())"),
+        *(
+            (
+                table,
+                "tenant_or_platform",
+                "ALL",
+                "(NOT (business_id IS DISTINCT FROM booklnk_current_tenant()))",
+            )
+            for table in SHARED_WITH_PLATFORM
+        ),
     }
 
 

@@ -40,6 +40,7 @@ from booklnk.catalog.schemas import (
     StaffOut,
     TimeOffOut,
 )
+from booklnk.notifications.schemas import MessageOut
 from booklnk.payments.schemas import (
     BookingPaymentsOut,
     CheckoutOut,
@@ -52,6 +53,7 @@ from booklnk.payments.schemas import (
 )
 from booklnk.tenancy.schemas import (
     BusinessOut,
+    CodeSentOut,
     InvitationCreated,
     InvitationOut,
     MemberOut,
@@ -189,6 +191,7 @@ _USER = {
     "id": CUSTOMER,
     "email": "mona@example.com",
     "full_name": "Mona Adel",
+    "language": "ar",
     "is_platform_admin": False,
     "created_at": _CREATED,
 }
@@ -274,6 +277,25 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
     },
     Health: {"status": "ok"},
     UserOut: _USER,
+    MessageOut: {
+        "id": "5b0e7c1d-93a2-4f6e-8d41-2c7a9e0b3f58",
+        "channel": "email",
+        "address": "mona@example.com",
+        "template": "booking_reminder",
+        "language": "ar",
+        "status": "sent",
+        "created_at": "2026-12-06T07:00:00Z",
+        "sent_at": "2026-12-06T07:00:02Z",
+        "attempts": [
+            {"number": 1, "at": "2026-12-06T07:00:00Z", "outcome": "failed", "detail": "smtp unavailable"},
+            {"number": 2, "at": "2026-12-06T07:00:02Z", "outcome": "sent", "detail": "queued as 4FQ2x1"},
+        ],
+    },
+    CodeSentOut: {
+        "email": "mona@example.com",
+        "code_expires_in": 900,
+        "detail": "If this address can take it, a code is on its way.",
+    },
     TokensOut: {
         "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjM2ExZTliMiJ9.c2lnbmF0dXJl",
         "token_type": "bearer",

@@ -35,7 +35,10 @@ _DOMAIN: dict[str, ProblemCode] = {
     "invalid_credentials": ProblemCode(401, "The e-mail and password do not match an account."),
     "login_throttled": ProblemCode(429, "Too many failed logins of this account from here."),
     "insufficient_role": ProblemCode(403, "The caller's role in this business does not allow this."),
-    "email_taken": ProblemCode(409, "An account with this e-mail exists."),
+    "invalid_code": ProblemCode(
+        400, "The code is wrong, expired, used, or tried too often: ask for a new one."
+    ),
+    "wrong_password": ProblemCode(403, "The current password is wrong."),
     "business_not_found": ProblemCode(404, "No such business (or not one the caller may see)."),
     "slug_taken": ProblemCode(409, "Another business has this slug."),
     "member_not_found": ProblemCode(404, "No such member of this business."),

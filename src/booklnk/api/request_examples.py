@@ -30,8 +30,13 @@ from booklnk.tenancy.schemas import (
     InvitationAccept,
     InvitationCreate,
     LoginIn,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    ProfileIn,
     RefreshIn,
     RegisterIn,
+    VerifyRegistrationIn,
 )
 
 # A business type is the built-in barbershop's definition (a new one, for a create).
@@ -43,7 +48,21 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
         "name": "Beauty salon",
         "description": "Hair, nails and make-up with a named stylist.",
     },
-    RegisterIn: {"email": "mona@example.com", "password": "a long passphrase", "full_name": "Mona Adel"},
+    RegisterIn: {
+        "email": "mona@example.com",
+        "password": "a long passphrase",
+        "full_name": "Mona Adel",
+        "language": "ar",
+    },
+    VerifyRegistrationIn: {"email": "mona@example.com", "code": "482913"},
+    PasswordResetIn: {"email": "mona@example.com"},
+    PasswordResetConfirmIn: {
+        "email": "mona@example.com",
+        "code": "730154",
+        "password": "a new long passphrase",
+    },
+    PasswordChangeIn: {"current_password": "a long passphrase", "new_password": "a new long passphrase"},
+    ProfileIn: {"full_name": "Mona Adel Hassan", "language": "en"},
     LoginIn: {"email": "mona@example.com", "password": "a long passphrase"},
     RefreshIn: {"refresh_token": "rt_9Qx3v1Kc0l2T7bq8YhJ4nW5sE6dF"},
     BusinessCreate: {

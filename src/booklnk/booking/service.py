@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import availability, customers, limits, repository, transitions
+from booklnk.booking import availability, customers, limits, messages, repository, transitions
 from booklnk.booking.cancellation import free_until, refuse_late
 from booklnk.booking.errors import BookingNotFound, ConcurrentUpdate, VersionMismatch
 from booklnk.booking.holds import schedule_expiry
@@ -134,6 +134,8 @@ async def create_booking(
 
     resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await schedule_expiry(session, booking)
+    if booking.status is BookingStatus.CONFIRMED:
+        await messages.tell(session, ctx.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     return BookingView(booking, resource_ids)
 
 
@@ -320,6 +322,8 @@ async def reschedule(
     audit = transitions.audit_of(ctx, now)
     resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await session.refresh(booking)
+    if booking.status is BookingStatus.CONFIRMED:  # (a held one is told once it is confirmed)
+        await messages.tell(session, ctx.business_id, [booking.id], messages.Event.RESCHEDULED, now=now)
     return BookingView(booking, resource_ids)
 
 

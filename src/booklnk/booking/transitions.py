@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from booklnk.booking import repository
+from booklnk.booking import messages, repository
 from booklnk.booking.classes import seats
 from booklnk.booking.lifecycle import Action, blocks, next_status, sources
 from booklnk.booking.models import Booking
@@ -44,6 +44,7 @@ async def transition(session: AsyncSession, booking: Booking, action: Action, au
     # Record what the database now holds without marking the object dirty again.
     set_committed_value(booking, "status", after)
     set_committed_value(booking, "version", new_version)
+    await _tell(session, booking.business_id, [booking.id], action, audit.at)
     return True
 
 
@@ -76,7 +77,26 @@ async def transition_many(
     )
     if not blocks(after):
         await _free_changed(session, business_id, changed, promote=promote)
-    return [c.booking_id for c in changed]
+    moved = [c.booking_id for c in changed]
+    await _tell(session, business_id, moved, action, audit.at)
+    return moved
+
+
+# What the customer is told when a booking takes an action (the others go unsaid: a
+# check-in, a no-show and their undoing happen with the customer in front of the desk).
+_TOLD = {
+    Action.CONFIRM: messages.Event.CONFIRMED,
+    Action.RECONFIRM: messages.Event.CONFIRMED,
+    Action.CANCEL: messages.Event.CANCELLED,
+}
+
+
+async def _tell(
+    session: AsyncSession, business_id: uuid.UUID, booking_ids: list[uuid.UUID], action: Action, at: datetime
+) -> None:
+    event = _TOLD.get(action)
+    if event is not None:
+        await messages.tell(session, business_id, booking_ids, event, now=at)
 
 
 async def _free(session: AsyncSession, business_id: uuid.UUID, bookings: list[Booking]) -> None:

@@ -61,6 +61,13 @@ INTEGER_RULE_LIMITS: Final[Mapping[str, tuple[int, int]]] = {
     "check_in_opens_minutes": (0, 1440),
     "no_show_grace_minutes": (0, 1440),
     "undo_window_minutes": (0, 10_080),
+    # A confirmed booking's reminders (booking.reminders): minutes before its start (a whole
+    # number of days goes at the same local time that many days before; 0 turns one off),
+    # held back by quiet hours (local hours; equal: none).
+    "first_reminder_minutes": (0, 10_080),
+    "second_reminder_minutes": (0, 10_080),
+    "quiet_hours_start": (0, 23),
+    "quiet_hours_end": (0, 23),
 }
 CHOICE_RULES: Final = frozenset({"payment_policy", "payment_methods"})
 OVERRIDABLE_RULES: Final = frozenset(INTEGER_RULE_LIMITS) | CHOICE_RULES
@@ -200,6 +207,10 @@ class Overridable(_Frozen):
     check_in_opens_minutes: IntBounds | None = None
     no_show_grace_minutes: IntBounds | None = None
     undo_window_minutes: IntBounds | None = None
+    first_reminder_minutes: IntBounds | None = None
+    second_reminder_minutes: IntBounds | None = None
+    quiet_hours_start: IntBounds | None = None
+    quiet_hours_end: IntBounds | None = None
     payment_policy: PolicyBounds | None = None
     payment_methods: MethodBounds | None = None
 
@@ -284,6 +295,10 @@ class BusinessTypeDefinition(_Frozen):
     check_in_opens_minutes: Annotated[int, _limited("check_in_opens_minutes")] = 30
     no_show_grace_minutes: Annotated[int, _limited("no_show_grace_minutes")] = 15
     undo_window_minutes: Annotated[int, _limited("undo_window_minutes")] = 1440
+    first_reminder_minutes: Annotated[int, _limited("first_reminder_minutes")] = 1440
+    second_reminder_minutes: Annotated[int, _limited("second_reminder_minutes")] = 120
+    quiet_hours_start: Annotated[int, _limited("quiet_hours_start")] = 22
+    quiet_hours_end: Annotated[int, _limited("quiet_hours_end")] = 9
     class_settings: ClassSettings | None = None
     booking_fields: Annotated[dict[str, Any], AfterValidator(_check_booking_fields)] = Field(
         default_factory=_default_booking_fields
@@ -324,6 +339,10 @@ class BusinessTypeDefinition(_Frozen):
             check_in_opens_minutes=self.check_in_opens_minutes,
             no_show_grace_minutes=self.no_show_grace_minutes,
             undo_window_minutes=self.undo_window_minutes,
+            first_reminder_minutes=self.first_reminder_minutes,
+            second_reminder_minutes=self.second_reminder_minutes,
+            quiet_hours_start=self.quiet_hours_start,
+            quiet_hours_end=self.quiet_hours_end,
         )
 
     def _check_grid(self, problems: _Problems) -> None:
@@ -437,6 +456,10 @@ class EffectiveRules:
     check_in_opens_minutes: int = 30
     no_show_grace_minutes: int = 15
     undo_window_minutes: int = 1440
+    first_reminder_minutes: int = 1440
+    second_reminder_minutes: int = 120
+    quiet_hours_start: int = 22
+    quiet_hours_end: int = 9
 
     @property
     def requires_payment_to_confirm(self) -> bool:

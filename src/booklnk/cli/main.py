@@ -1,4 +1,4 @@
-"""`booklnk serve | migrate | demo | worker | reconcile | kashier-sim | create-admin`.
+"""`booklnk serve | migrate | demo | worker | reconcile | kashier-sim | mail-sim | create-admin`.
 
 Only the options live here; each command imports `booklnk.cli.runs` (the whole stack) when
 it runs, so `booklnk --help` and a mistyped option answer at once."""
@@ -13,6 +13,7 @@ import typer
 
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
 SIMULATOR_PORT = 8790  # where the default Kashier URLs point
+MAIL_INBOX_PORT = 8026  # the mail simulator's web inbox (its SMTP port is BOOKLNK_SMTP_PORT's)
 RECONCILE_INCOMPLETE = 1  # `reconcile`'s exit code when some lookups failed
 
 
@@ -65,6 +66,20 @@ def serve(
     simulator_host: Annotated[
         str, typer.Option("--kashier-sim-host", help="The simulator's interface (0.0.0.0 in a container).")
     ] = "127.0.0.1",
+    with_mail_simulator: Annotated[
+        bool,
+        typer.Option(
+            "--mail-sim",
+            help="Also run the mail simulator (a child process): the SMTP server on BOOKLNK_SMTP_PORT"
+            " (8025) that the e-mail goes to, its inbox on --mail-sim-port.",
+        ),
+    ] = False,
+    mail_simulator_port: Annotated[
+        int, typer.Option("--mail-sim-port", min=1, max=65535, help="The mail simulator's web inbox.")
+    ] = MAIL_INBOX_PORT,
+    mail_simulator_host: Annotated[
+        str, typer.Option("--mail-sim-host", help="The mail simulator's interface (0.0.0.0 in a container).")
+    ] = "127.0.0.1",
 ) -> None:
     """Migrate, then serve the HTTP API. SIGTERM or SIGINT stops it, its children and the
     embedded PostgreSQL it started."""
@@ -79,6 +94,7 @@ def serve(
         run_migrations=run_migrations,
         with_worker=with_worker,
         simulator=(simulator_host, simulator_port) if with_simulator else None,
+        mail_simulator=(mail_simulator_host, mail_simulator_port) if with_mail_simulator else None,
     )
 
 
@@ -141,6 +157,21 @@ def kashier_sim(
     from booklnk.cli import runs
 
     runs.kashier_sim(host=host, port=port)
+
+
+@app.command("mail-sim")
+def mail_sim(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    smtp_port: Annotated[
+        int | None, typer.Option(help="SMTP port; default BOOKLNK_SMTP_PORT (8025), where e-mail is sent.")
+    ] = None,
+    port: Annotated[int, typer.Option(help="The web inbox's port.")] = MAIL_INBOX_PORT,
+) -> None:
+    """Run the local mail simulator: an SMTP server that keeps every message, and an inbox to
+    read them at http://HOST:PORT/ (JSON at /messages)."""
+    from booklnk.cli import runs
+
+    runs.mail_sim(host=host, smtp_port=smtp_port, port=port)
 
 
 @app.command()

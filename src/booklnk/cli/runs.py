@@ -90,6 +90,7 @@ def serve(
     run_migrations: bool,
     with_worker: bool,
     simulator: tuple[str, int] | None,
+    mail_simulator: tuple[str, int] | None,
 ) -> None:
     base = f"http://{host}:{port}"
     simulator_port = simulator[1] if simulator else None
@@ -118,6 +119,10 @@ def serve(
         sim_host, sim_port = simulator
         argv = ("--host", sim_host, "--port", str(sim_port))
         atexit.register(Child("kashier-sim", *argv, env=children).start().stop)
+    if mail_simulator is not None:
+        mail_host, mail_port = mail_simulator
+        mail_argv = ("--host", mail_host, "--smtp-port", str(found.smtp_port), "--port", str(mail_port))
+        atexit.register(Child("mail-sim", *mail_argv, env=children).start().stop)
     tell(
         "api_serving",
         f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)",
@@ -245,6 +250,19 @@ def openapi_document() -> str:
     # The document needs the routes only: a database that is never connected to.
     unused = Database("postgresql+asyncpg://document-only/none", app_role=found.db_app_role)
     return json.dumps(create_app(found, unused).openapi(), indent=2)
+
+
+def mail_sim(*, host: str, smtp_port: int | None, port: int) -> None:
+    from booklnk.notifications.simulators import mail
+
+    smtp = smtp_port if smtp_port is not None else settings().smtp_port
+    tell(
+        "mail_simulator_serving",
+        f"Mail simulator: SMTP on {host}:{smtp}, inbox on http://{host}:{port}/",
+        smtp=f"{host}:{smtp}",
+        inbox=f"http://{host}:{port}/",
+    )
+    mail.serve(host, smtp, port)
 
 
 def kashier_sim(*, host: str, port: int) -> None:

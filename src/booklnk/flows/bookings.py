@@ -17,6 +17,8 @@ from booklnk.booking.classes import enrolment
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import Booking
 from booklnk.booking.service import BookingView
+from booklnk.notifications import repository as notifications
+from booklnk.notifications.schemas import AttemptOut, MessageOut
 from booklnk.payments import cancellations, desk, ledger, refunds
 from booklnk.payments.decisions import refund_share
 from booklnk.payments.models import DeskMethod, LedgerEntry, LedgerKind, RefundIntent
@@ -142,6 +144,30 @@ async def reschedule(
         session, ctx, booking_id, move, expected_version=expected_version, now=now
     )
     return await detail(session, view)
+
+
+async def messages_of(
+    session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[MessageOut], str | None]:
+    """What the booking's customer was sent (or is to be), with every attempt."""
+    await bookings.get_booking(session, ctx, booking_id)  # (404 for a booking not of this business)
+    found, attempts, next_cursor = await notifications.booking_messages_page(
+        session, ctx.business_id, booking_id, cursor=cursor, limit=limit
+    )
+    return [
+        MessageOut(
+            id=m.id,
+            channel=m.channel,
+            address=m.address,
+            template=m.template,
+            language=m.locale,
+            status=m.status,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            attempts=[AttemptOut.model_validate(a) for a in attempts[m.id]],
+        )
+        for m in found
+    ], next_cursor
 
 
 async def payments_of(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> ledger.Balance:

@@ -31,6 +31,9 @@ HEARTBEAT_AGE = Gauge("booklnk_worker_heartbeat_age_seconds", "Age of this proce
 RUNNING = Gauge("booklnk_worker_running", "1 while the worker runs, 0 while it reconnects to its database")
 RESTARTS = Counter("booklnk_worker_restarts_total", "Worker runs ended by a database or connection failure")
 STALLED_RETRIED = Counter("booklnk_jobs_stalled_retried_total", "Jobs of dead workers run again")
+MESSAGES = Counter(
+    "booklnk_messages_total", "Message deliveries by outcome (sent, failed, expired, already)", ["outcome"]
+)
 REFUND_ANSWERS = Counter("booklnk_refund_answers_total", "Kashier's answers to refund calls", ["outcome"])
 WEBHOOKS_APPLIED = Counter(
     "booklnk_webhooks_applied_total",

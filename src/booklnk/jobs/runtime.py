@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from procrastinate import JobContext
 
-from booklnk.bootstrap import kashier_config
+from booklnk.bootstrap import kashier_config, smtp_config
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock
+from booklnk.notifications import email
+from booklnk.notifications.channel import Sender
 from booklnk.payments.kashier.client import KashierClient
 
 
@@ -26,6 +28,9 @@ class Runtime:
         if self._kashier is None:
             self._kashier = KashierClient(kashier_config(self.settings))
         return self._kashier
+
+    def email(self) -> Sender:
+        return email.sender(smtp_config(self.settings))
 
     async def aclose(self) -> None:
         if self._kashier is not None:

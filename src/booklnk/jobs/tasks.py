@@ -16,12 +16,13 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import make_url
 
-from booklnk.booking import holds
+from booklnk.booking import holds, messages
 from booklnk.booking.classes import enrolment, seats, series
 from booklnk.db.database import application_name
 from booklnk.db.jobs import GATEWAY_QUEUE
 from booklnk.jobs import metrics
 from booklnk.jobs.runtime import runtime_of
+from booklnk.notifications import delivery, outbox
 from booklnk.payments import reconciliation, refunds, settlement, sweeps, webhooks
 from booklnk.payments.kashier.client import OrderLookup
 from booklnk.tenancy import housekeeping
@@ -38,6 +39,11 @@ PRUNE_ACCOUNTS = "tenancy.prune"
 RECONCILE = "payments.reconcile_yesterday"
 SWEEP_STUCK_PAYMENTS = "payments.sweep_stuck"
 RETRY_STALLED = "jobs.retry_stalled"
+REQUEUE_MESSAGES = "notifications.requeue_orphaned"
+# A message waits out a provider's outage: retried at 2, 4, 8 … s, the last wait about an
+# hour (some 2.3 hours in all); past that the sweep gives it a new job every five minutes,
+# until it is sent or its own expiry passes.
+MESSAGE_RETRY = RetryStrategy(max_attempts=12, exponential_wait=2)
 
 
 class LookupsFailed(Exception):
@@ -125,6 +131,53 @@ def _register(app: App) -> None:
         if applied is not None:  # (committed: a rolled-back application is not counted)
             metrics.WEBHOOKS_APPLIED.labels(applied.outcome).inc()
             log.info("kashier_webhook_applied", delivery_id=delivery_id, outcome=applied.outcome)
+
+    @app.task(name=outbox.DELIVER, pass_context=True, retry=MESSAGE_RETRY)
+    async def deliver_message(
+        context: JobContext, message_id: str, business_id: str | None = None, request_id: RequestId = None
+    ) -> None:
+        runtime = runtime_of(context)
+        tenant = uuid.UUID(business_id) if business_id else None
+        outcome = await delivery.deliver(
+            runtime.db, runtime.email(), uuid.UUID(message_id), tenant, now=runtime.clock.now()
+        )
+        metrics.MESSAGES.labels(outcome).inc()
+        log.info("message_delivered", message_id=message_id, outcome=outcome)
+
+    @app.task(name=messages.SEND_REMINDER, pass_context=True, retry=RETRY)
+    async def send_reminder(
+        context: JobContext,
+        business_id: str,
+        booking_id: str,
+        minutes_before: int,
+        starts_at: str,
+        request_id: RequestId = None,
+    ) -> None:
+        runtime = runtime_of(context)
+        tenant = uuid.UUID(business_id)
+        async with runtime.db.transaction(tenant_id=tenant) as session:
+            recorded = await messages.remind(
+                session,
+                tenant,
+                uuid.UUID(booking_id),
+                minutes_before=minutes_before,
+                starts_at=datetime.fromisoformat(starts_at),
+                now=runtime.clock.now(),
+            )
+        log.info("reminder", booking_id=booking_id, minutes_before=minutes_before, recorded=recorded)
+
+    @app.periodic(cron="*/5 * * * *", periodic_id="every-five-minutes")
+    @app.task(name=REQUEUE_MESSAGES, pass_context=True, queueing_lock=REQUEUE_MESSAGES)
+    async def requeue_messages(context: JobContext, timestamp: int) -> None:
+        """Pending messages whose job is gone (a long outage outlasted its retries) get a
+        new one."""
+        runtime = runtime_of(context)
+        requeued = 0
+        for tenant in [None, *await _business_ids(context)]:  # the platform's, then each business's
+            async with runtime.db.transaction(tenant_id=tenant) as session:
+                requeued += await delivery.requeue_orphaned(session, now=runtime.clock.now())
+        if requeued:
+            log.warning("messages_requeued", messages=requeued)
 
     @app.task(name=refunds.SEND_REFUND, pass_context=True, retry=RETRY, queue=GATEWAY_QUEUE)
     async def send_refund(

@@ -1,4 +1,4 @@
-"""Registration, login, refresh-token rotation and logout.
+"""Login, refresh-token rotation and logout (registration: `tenancy.accounts`).
 
 Login and refresh own their transactions (like a job does): a failed login must still
 count against the throttle, and a reused refresh token must still revoke its family,
@@ -11,14 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.tenancy import credentials, repository, throttle
 from booklnk.tenancy.credentials import Passwords
-from booklnk.tenancy.errors import EmailTaken, InvalidCredentials, InvalidToken, LoginThrottled
+from booklnk.tenancy.errors import InvalidCredentials, InvalidToken, LoginThrottled
 from booklnk.tenancy.models import RefreshToken, User
 
 
@@ -28,26 +27,6 @@ class TokenPair:
     access_expires_at: datetime
     refresh_token: str
     refresh_expires_at: datetime
-
-
-async def register_user(
-    session: AsyncSession, passwords: Passwords, *, email: str, password: str, full_name: str
-) -> User:
-    if await repository.email_exists(session, email):
-        raise EmailTaken("An account with this email already exists.")
-    user = User(
-        id=uuid.uuid4(),
-        email=email,
-        full_name=full_name,
-        password_hash=await passwords.hash(password),
-        is_platform_admin=False,
-    )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent registration won the unique index
-        raise EmailTaken("An account with this email already exists.") from exc
-    return user
 
 
 def _policies(settings: Settings) -> tuple[throttle.Policy, throttle.Policy]:
@@ -95,7 +74,7 @@ async def login(
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = await passwords.hash(password)
             await _give_back(session, pair_key, address_key, now)
-            return await _issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
+            return await issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
     raise InvalidCredentials("Email or password is wrong.")
 
 
@@ -124,7 +103,7 @@ async def refresh(db: Database, settings: Settings, *, raw_token: str, now: date
             user = await repository.get_user(session, token.user_id)
             if user is not None:
                 token.used_at = now
-                return await _issue_tokens(session, settings, user, family_id=token.family_id, now=now)
+                return await issue_tokens(session, settings, user, family_id=token.family_id, now=now)
     raise InvalidToken("The refresh token is invalid, expired or revoked.")
 
 
@@ -135,7 +114,7 @@ async def logout(session: AsyncSession, *, raw_token: str, now: datetime) -> Non
         await repository.revoke_token_family(session, token.family_id, now)
 
 
-async def _issue_tokens(
+async def issue_tokens(
     session: AsyncSession, settings: Settings, user: User, *, family_id: uuid.UUID, now: datetime
 ) -> TokenPair:
     access_ttl = timedelta(minutes=settings.access_token_minutes)
@@ -167,11 +146,13 @@ async def make_platform_admin(
 ) -> User:
     """Create a platform admin, or promote an existing account; either way the password
     given becomes the account's password."""
+    password_hash = await passwords.hash(password)
     user = await repository.get_user_by_email(session, email)
     if user is None:
-        user = await register_user(session, passwords, email=email, password=password, full_name=full_name)
+        user = User(id=uuid.uuid4(), email=email, full_name=full_name, password_hash=password_hash)
+        session.add(user)
     else:
-        user.password_hash = await passwords.hash(password)
+        user.password_hash = password_hash
     user.is_platform_admin = True
     await session.flush()
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -122,6 +123,24 @@ def _numeric_date(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if 0 <= value < _LATEST_NUMERIC_DATE else None
+
+
+CODE_DIGITS = 6
+
+
+def new_code() -> str:
+    """A one-time code a person types: six digits, uniformly random."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def hash_code(key: str, code_id: uuid.UUID, code: str) -> str:
+    """A code as stored: an HMAC under the server's key, salted by its row. A million
+    codes are a moment's work to try against a plain hash; without the key, none."""
+    return hmac.new(key.encode(), f"{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def same_digest(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def new_opaque_token() -> tuple[str, str]:

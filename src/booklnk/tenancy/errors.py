@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booklnk.kernel.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from booklnk.kernel.errors import BooklnkError, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -13,8 +13,17 @@ class InvalidToken(Unauthorized):
     code = "invalid_token"
 
 
-class EmailTaken(Conflict):
-    code = "email_taken"
+class InvalidCode(BooklnkError):
+    """A one-time code that is wrong, expired, used, voided by a newer one, or tried too
+    often; which of these is never said (it would help whoever is guessing)."""
+
+    code = "invalid_code"
+
+
+class WrongPassword(Forbidden):
+    """The current password, asked again before it is changed, is not the account's."""
+
+    code = "wrong_password"
 
 
 class SlugTaken(Conflict):

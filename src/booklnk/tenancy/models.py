@@ -40,13 +40,52 @@ def _role_enum() -> Enum:
 
 class User(Timestamped, Base):
     __tablename__ = "app_user"
-    __table_args__ = (Index("uq_app_user_email", func.lower(text("email")), unique=True),)
+    __table_args__ = (
+        Index("uq_app_user_email", func.lower(text("email")), unique=True),
+        CheckConstraint("language IN ('ar', 'en')", name="language_known"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320))
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the account's messages are written in ("ar" or "en").
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+
+
+class CodePurpose(enum.StrEnum):
+    REGISTRATION = "registration"  # proves the e-mail; verifying it creates the account
+    PASSWORD_RESET = "password_reset"
+
+
+class OneTimeCode(Base):
+    """A short code sent to an e-mail address, stored as an HMAC only. A registration's
+    code carries the account it will create (`pending`: name, password hash, language):
+    no account exists until its e-mail is proven, so registering reveals nothing about
+    which addresses have accounts. A new code for the same address and purpose voids the
+    older ones."""
+
+    __tablename__ = "one_time_code"
+    __table_args__ = (
+        Index("ix_one_time_code_email_purpose", func.lower(text("email")), "purpose"),
+        Index("ix_one_time_code_user_id", "user_id"),
+        CheckConstraint("language IN ('ar', 'en')", name="language_known"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    purpose: Mapped[CodePurpose] = mapped_column(
+        Enum(CodePurpose, name="code_purpose", values_callable=lambda e: [m.value for m in e])
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    pending: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(Base):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Text, and_, bindparam, cast, func, select, update
+from sqlalchemy import ColumnElement, Select, String, Text, and_, bindparam, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,9 +16,11 @@ from booklnk.db.pagination import fetch_page, fetch_rows_page
 from booklnk.tenancy import throttle
 from booklnk.tenancy.models import (
     Business,
+    CodePurpose,
     Invitation,
     LoginThrottle,
     Membership,
+    OneTimeCode,
     RefreshToken,
     Role,
     User,
@@ -52,6 +54,58 @@ async def revoke_token_family(session: AsyncSession, family_id: uuid.UUID, now: 
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
+    """Every live refresh token of the account: it is signed out everywhere."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def _codes_of(email: str, purpose: CodePurpose) -> tuple[ColumnElement[bool], ...]:
+    return (func.lower(OneTimeCode.email) == func.lower(email), OneTimeCode.purpose == purpose)
+
+
+_LOCK_CODES = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('code:' || lower(:email) || ':' || :purpose, 0))"
+)
+
+
+async def lock_codes_of(session: AsyncSession, email: str, purpose: CodePurpose) -> None:
+    """Until the transaction ends, the address's codes for `purpose` are issued one request
+    at a time: two at once would each void the other's predecessors and both stay live."""
+    await session.execute(_LOCK_CODES, {"email": email, "purpose": purpose.value})
+
+
+async def count_codes_since(session: AsyncSession, email: str, purpose: CodePurpose, since: datetime) -> int:
+    stmt = select(func.count()).where(*_codes_of(email, purpose), OneTimeCode.created_at > since)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def void_codes(session: AsyncSession, email: str, purpose: CodePurpose, now: datetime) -> None:
+    """The address's live codes for `purpose` stop working (a newer one replaces them)."""
+    await session.execute(
+        update(OneTimeCode)
+        .where(*_codes_of(email, purpose), OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now)
+        .values(expires_at=now)
+    )
+
+
+async def lock_live_code(
+    session: AsyncSession, email: str, purpose: CodePurpose, now: datetime
+) -> OneTimeCode | None:
+    """The address's one live code for `purpose`, locked: concurrent guesses queue on it."""
+    stmt = (
+        select(OneTimeCode)
+        .where(*_codes_of(email, purpose), OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now)
+        .order_by(OneTimeCode.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def lock_login_throttles(

@@ -25,16 +25,57 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+Language = Literal["ar", "en"]
+Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The six digits sent.", examples=["482913"])]
+
+
 class RegisterIn(_In):
     email: EmailStr
     password: Password
     full_name: Name
+    language: Language | None = Field(
+        default=None, description="What the account's messages are written in; default: from Accept-Language."
+    )
+
+
+class CodeSentOut(BaseModel):
+    """The same answer whether or not the address has an account."""
+
+    email: str
+    code_expires_in: int = Field(description="Seconds a code sent now stays valid.")
+    detail: str
+
+
+class VerifyRegistrationIn(_In):
+    email: EmailStr
+    code: Code
+
+
+class PasswordResetIn(_In):
+    email: EmailStr
+
+
+class PasswordResetConfirmIn(_In):
+    email: EmailStr
+    code: Code
+    password: Password
+
+
+class PasswordChangeIn(_In):
+    current_password: Annotated[str, Field(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class ProfileIn(_In):
+    full_name: Name | None = None
+    language: Language | None = None
 
 
 class UserOut(_Out):
     id: uuid.UUID
     email: str
     full_name: str
+    language: Language
     is_platform_admin: bool
     created_at: datetime
 

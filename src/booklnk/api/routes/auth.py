@@ -1,4 +1,5 @@
-"""Accounts and sessions: register, log in, refresh, log out, who am I."""
+"""Accounts and sessions: register (by a code sent to the e-mail), password reset, log in,
+refresh, log out (here or everywhere), who am I, profile and password."""
 
 from __future__ import annotations
 
@@ -15,17 +16,25 @@ from booklnk.api.deps import (
     SettingsDep,
     client_address,
 )
+from booklnk.api.languages import preferred_language
 from booklnk.api.problems import problem_responses
-from booklnk.tenancy import auth, service
+from booklnk.notifications.rendering import LANGUAGES
+from booklnk.tenancy import accounts, auth, service
 from booklnk.tenancy.auth import TokenPair
 from booklnk.tenancy.schemas import (
+    CodeSentOut,
     LoginIn,
     MembershipOut,
     MeOut,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    ProfileIn,
     RefreshIn,
     RegisterIn,
     TokensOut,
     UserOut,
+    VerifyRegistrationIn,
 )
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -42,23 +51,94 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
 
 @router.post(
     "/auth/register",
-    summary="Create an account",
-    description="Anyone, no token needed. Returns the new user, not tokens: sign in with `login` next. An "
-    "email that already has an account answers 409 `email_taken`. Rate-limited per client address: 429 "
-    "`too_many_requests` with `Retry-After`.",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UserOut,
-    responses=problem_responses(409, 422, 429),
+    summary="Ask for an account: a code is sent to the e-mail",
+    description="Anyone, no token needed. Sends a six-digit code to `email` (valid `code_expires_in` "
+    "seconds); the account is made, and signed in, when the code comes back to `/v1/auth/register/verify`. "
+    "The answer is the same whether or not the address has an account, so it tells no one which "
+    "addresses do: an address that has one is sent a notice instead of a code (at most hourly). A new "
+    "request voids the code sent before; an address is sent at most five codes an hour. Messages are in "
+    "`language`, else the best of `Accept-Language` (Arabic or English). Rate-limited per client "
+    "address: 429 `too_many_requests` with `Retry-After`.",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CodeSentOut,
+    responses=problem_responses(422, 429),
     dependencies=[Depends(limits.per_address("registrations"))],
 )
 async def register(
-    body: RegisterIn, session: SessionDep, passwords: PasswordsDep, created: CreatedDep
-) -> UserOut:
-    user = await auth.register_user(
-        session, passwords, email=str(body.email), password=body.password, full_name=body.full_name
+    body: RegisterIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    now: NowDep,
+) -> CodeSentOut:
+    await accounts.request_registration(
+        session,
+        settings,
+        passwords,
+        email=str(body.email),
+        password=body.password,
+        full_name=body.full_name,
+        language=body.language or _language(request),
+        now=now,
     )
-    created.at("/v1/me")  # (read with the account's own token)
-    return UserOut.model_validate(user)
+    return _code_sent(str(body.email))
+
+
+@router.post(
+    "/auth/register/verify",
+    summary="Prove the e-mail with its code: the account is made and signed in",
+    description="Anyone. The code sent by `register` makes the account (with the name, password and "
+    "language given there) and answers its first token pair, as `login` does; `Location` is `/v1/me`. A "
+    "code works once and dies after five wrong tries; a wrong, expired, used or dead code answers 400 "
+    "`invalid_code` (which of these is not said). Rate-limited per client address like `login`.",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokensOut,
+    responses=problem_responses(400, 422, 429),
+    dependencies=[Depends(limits.per_address("logins"))],
+)
+async def verify_registration(
+    body: VerifyRegistrationIn, db: DatabaseDep, settings: SettingsDep, now: NowDep, created: CreatedDep
+) -> TokensOut:
+    pair = await accounts.verify_registration(db, settings, email=str(body.email), code=body.code, now=now)
+    created.at("/v1/me")  # (read with the new account's token)
+    return _tokens_out(pair, now.timestamp())
+
+
+@router.post(
+    "/auth/password-reset",
+    summary="Ask for a password reset code",
+    description="Anyone. When `email` has an account, a six-digit code to choose a new password is sent "
+    "to it; the answer is the same either way. A new request voids the code sent before; at most five "
+    "codes an hour per address. Rate-limited per client address: 429 `too_many_requests`.",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CodeSentOut,
+    responses=problem_responses(422, 429),
+    dependencies=[Depends(limits.per_address("registrations"))],
+)
+async def request_password_reset(
+    body: PasswordResetIn, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> CodeSentOut:
+    await accounts.request_password_reset(session, settings, email=str(body.email), now=now)
+    return _code_sent(str(body.email))
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    summary="Choose a new password with the reset code",
+    description="Anyone. The code sent by `password-reset` sets `password` as the account's password, "
+    "signs the account out everywhere (every refresh token revoked) and tells its address. Sign in with "
+    "`login` next. A wrong, expired, used or dead code answers 400 `invalid_code`.",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400, 422, 429),
+    dependencies=[Depends(limits.per_address("logins"))],
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmIn, db: DatabaseDep, settings: SettingsDep, passwords: PasswordsDep, now: NowDep
+) -> None:
+    await accounts.reset_password(
+        db, settings, passwords, email=str(body.email), code=body.code, password=body.password, now=now
+    )
 
 
 @router.post(
@@ -136,4 +216,70 @@ async def me(actor: ActorDep, session: SessionDep) -> MeOut:
             MembershipOut(business_id=b.id, business_name=b.name, business_slug=b.slug, role=m.role)
             for m, b in memberships
         ],
+    )
+
+
+@router.patch(
+    "/me",
+    summary="Edit the signed-in user's profile",
+    description="Any signed-in user: their name, and the language their messages are written in. Fields "
+    "left out stay as they are.",
+    response_model=UserOut,
+    responses=problem_responses(401, 422),
+)
+async def update_me(body: ProfileIn, actor: ActorDep, session: SessionDep) -> UserOut:
+    user = await accounts.update_profile(session, actor, full_name=body.full_name, language=body.language)
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/me/password",
+    summary="Change the password",
+    description="Any signed-in user, with the current password asked again (a wrong one answers 403 "
+    "`wrong_password`). Every other session is signed out (their refresh tokens revoked), the address is "
+    "told, and this session continues with the new token pair answered.",
+    response_model=TokensOut,
+    responses=problem_responses(401, 403, 422),
+)
+async def change_password(
+    body: PasswordChangeIn,
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    now: NowDep,
+) -> TokensOut:
+    pair = await accounts.change_password(
+        session,
+        settings,
+        passwords,
+        actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        now=now,
+    )
+    return _tokens_out(pair, now.timestamp())
+
+
+@router.post(
+    "/me/logout-all",
+    summary="Sign out everywhere",
+    description="Any signed-in user: every refresh token of the account is revoked, on every device. "
+    "Access tokens already issued stay valid until they expire (`expires_in`, minutes).",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401),
+)
+async def log_out_everywhere(actor: ActorDep, session: SessionDep, now: NowDep) -> None:
+    await accounts.log_out_everywhere(session, actor, now=now)
+
+
+def _language(request: Request) -> str:
+    return preferred_language(request.headers.get("accept-language"), LANGUAGES, "en")
+
+
+def _code_sent(email: str) -> CodeSentOut:
+    return CodeSentOut(
+        email=email,
+        code_expires_in=int(accounts.CODE_TTL.total_seconds()),
+        detail="If this address can take it, a code is on its way.",
     )

@@ -21,7 +21,7 @@ from booklnk.api.deps import (
     SettingsDep,
     StaffCtx,
 )
-from booklnk.api.pagination import CursorQuery, LimitQuery, Page
+from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.api.redaction import CALENDAR_FEEDS
 from booklnk.api.representations import booking_out
@@ -30,6 +30,7 @@ from booklnk.booking.models import BookingStatus
 from booklnk.booking.schemas import BookingOut, CalendarFeedOut
 from booklnk.catalog.schemas import Instant
 from booklnk.flows import bookings as flows
+from booklnk.notifications.schemas import MessageOut
 
 router = APIRouter()
 BUSINESS = "/v1/businesses/{business_id}"
@@ -48,6 +49,29 @@ def _calendar_doc(description: str, *error_statuses: int) -> dict[int | str, dic
     }
     calendar = {"text/calendar": {"schema": {"type": "string"}}}
     return {200: {"description": description, "content": calendar}, **problems}
+
+
+@router.get(
+    f"{BUSINESS}/bookings/{{booking_id}}/messages",
+    tags=["bookings"],
+    summary="What the booking's customer was sent",
+    description="Staff and owners: each message about the booking (confirmed, moved, cancelled, the "
+    "reminders), oldest first, with its status (`pending` until the provider takes it, `sent`, `failed`, "
+    "`expired` when it was no longer worth sending) and every attempt with the provider's answer. A "
+    "booking of a guest without an account has none. 404 `booking_not_found` for a booking not of this "
+    f"business. {PAGED}",
+    response_model=Page[MessageOut],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def booking_messages(
+    booking_id: uuid.UUID,
+    ctx: StaffCtx,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[MessageOut]:
+    items, next_cursor = await flows.messages_of(session, ctx, booking_id, cursor=cursor, limit=limit)
+    return Page[MessageOut](items=items, next_cursor=next_cursor)
 
 
 FromQuery = Annotated[

@@ -1,0 +1,184 @@
+"""What a booking's customer is told, and when: recorded in the transaction of the change
+that causes it (the outbox), delivered after commit by the worker.
+
+- confirmed (born confirmed, or confirmed by its payment or by staff), rescheduled,
+  cancelled: a message at once;
+- reminders (`booking.reminders` plans them from the business's rules): a job each at its
+  time, which re-reads the booking and records the reminder only if the booking is still
+  confirmed at the start it was planned for. A reschedule plans new ones and leaves the
+  old jobs to find the start moved; a cancellation leaves them to find it cancelled. A
+  reminder's outbox key is its booking, rule and start: a job run twice records it once.
+
+A booking without an account (a walk-in booked by name) has no address: nothing is sent.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.booking.models import Booking, BookingStatus
+from booklnk.booking.reminders import ReminderRules, plan
+from booklnk.business_types import service as business_types
+from booklnk.business_types.models import BusinessType
+from booklnk.catalog.models import Service
+from booklnk.db.jobs import Job, enqueue
+from booklnk.notifications import outbox
+from booklnk.tenancy.models import Business, User
+
+SEND_REMINDER = "booking.send_reminder"
+
+
+class Event(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    booking: Booking
+    email: str
+    full_name: str
+    language: str
+    business_name: str
+    time_zone: str
+    service_name: str
+    definition: str
+    overrides: dict[str, Any]
+
+
+_FACTS = (
+    select(
+        Booking,
+        User.email,
+        User.full_name,
+        User.language,
+        Business.name,
+        Business.time_zone,
+        Service.name,
+        cast(BusinessType.definition, Text),
+        Business.rule_overrides,
+    )
+    .join(User, User.id == Booking.customer_id)
+    .join(Business, Business.id == Booking.business_id)
+    .join(BusinessType, BusinessType.key == Business.business_type_key)
+    .join(Service, (Service.business_id == Booking.business_id) & (Service.id == Booking.service_id))
+    .where(Booking.business_id == bindparam("business_id"), Booking.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+async def _facts(
+    session: AsyncSession, business_id: uuid.UUID, booking_ids: Collection[uuid.UUID]
+) -> list[_Facts]:
+    """Everything the messages of these bookings say, in one query (none for guests)."""
+    rows = await session.execute(_FACTS, {"business_id": business_id, "ids": list(booking_ids)})
+    return [_Facts(*row) for row in rows.all()]
+
+
+async def tell(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    booking_ids: Collection[uuid.UUID],
+    event: Event,
+    *,
+    now: datetime,
+) -> None:
+    """Record `event`'s message for each of these bookings' customers, and for a booking
+    now confirmed at a (new) time, plan its reminders."""
+    if not booking_ids:
+        return
+    for facts in await _facts(session, business_id, booking_ids):
+        booking = facts.booking
+        await outbox.record(
+            session,
+            outbox.Message(
+                address=facts.email,
+                template=f"booking_{event.value}",
+                language=facts.language,
+                params=_params(facts),
+                user_id=booking.customer_id,
+                business_id=business_id,
+                booking_id=booking.id,
+                expires_at=booking.starts_at,  # news about a booking is worth nothing after it
+                dedupe_key=f"booking:{booking.id}:{event.value}:{booking.version}",
+            ),
+            now=now,
+        )
+        if event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED:
+            await _plan_reminders(session, facts, now=now)
+
+
+async def _plan_reminders(session: AsyncSession, facts: _Facts, *, now: datetime) -> None:
+    rules = business_types.effective_rules(facts.definition, facts.overrides)
+    booking = facts.booking
+    reminder_rules = ReminderRules(
+        (rules.first_reminder_minutes, rules.second_reminder_minutes),
+        rules.quiet_hours_start,
+        rules.quiet_hours_end,
+    )
+    for reminder in plan(booking.starts_at, ZoneInfo(facts.time_zone), reminder_rules, now=now):
+        args = {
+            "business_id": str(booking.business_id),
+            "booking_id": str(booking.id),
+            "minutes_before": reminder.minutes_before,
+            "starts_at": booking.starts_at.isoformat(),
+        }
+        await enqueue(session, Job(SEND_REMINDER, args, scheduled_at=reminder.at))
+
+
+async def remind(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    *,
+    minutes_before: int,
+    starts_at: datetime,
+    now: datetime,
+) -> bool:
+    """The reminder job: recorded only while the booking is confirmed at the start it was
+    planned for (a reschedule or a cancellation since makes it stale); True if recorded."""
+    found = await _facts(session, business_id, [booking_id])
+    if not found:
+        return False
+    facts = found[0]
+    booking = facts.booking
+    if booking.status is not BookingStatus.CONFIRMED or booking.starts_at != starts_at or now >= starts_at:
+        return False
+    recorded = await outbox.record(
+        session,
+        outbox.Message(
+            address=facts.email,
+            template="booking_reminder",
+            language=facts.language,
+            params=_params(facts),
+            user_id=booking.customer_id,
+            business_id=business_id,
+            booking_id=booking.id,
+            expires_at=booking.starts_at,
+            dedupe_key=f"booking:{booking.id}:reminder:{minutes_before}:{starts_at.isoformat()}",
+        ),
+        now=now,
+    )
+    return recorded is not None
+
+
+def _params(facts: _Facts) -> dict[str, Any]:
+    booking = facts.booking
+    return {
+        "name": facts.full_name,
+        "business": facts.business_name,
+        "service": facts.service_name,
+        "starts_at": booking.starts_at.isoformat(),
+        "time_zone": facts.time_zone,
+        "price_minor": booking.price_minor,
+        "currency": booking.currency,
+    }

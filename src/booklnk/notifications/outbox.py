@@ -1,0 +1,76 @@
+"""Recording a message: in the caller's transaction, with the job that will send it, so
+the message exists exactly when the event that caused it committed. The only writer of
+new `outbox_message` rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.db import jobs
+from booklnk.notifications.models import Channel, MessageStatus, OutboxMessage
+
+DELIVER = "notifications.deliver"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What to send to whom. `expires_at` is when it stops being worth sending (a code's
+    expiry): until then an unreachable provider only delays it. `dedupe_key`: a second
+    message with the same key is not recorded (a rerun, a repeated request)."""
+
+    address: str
+    template: str
+    language: str
+    expires_at: datetime
+    params: Mapping[str, Any] = field(default_factory=dict)
+    user_id: uuid.UUID | None = None
+    business_id: uuid.UUID | None = None  # a business's message: recorded in its tenant
+    booking_id: uuid.UUID | None = None
+    channel: Channel = Channel.EMAIL
+    dedupe_key: str | None = None
+
+
+async def record(session: AsyncSession, message: Message, *, now: datetime) -> uuid.UUID | None:
+    """Add `message` to the outbox and queue its delivery; its id, or None when a message
+    with its `dedupe_key` was recorded before."""
+    message_id = uuid.uuid4()
+    inserted = await session.execute(
+        insert(OutboxMessage)
+        .values(
+            id=message_id,
+            business_id=message.business_id,
+            booking_id=message.booking_id,
+            user_id=message.user_id,
+            channel=message.channel,
+            address=message.address,
+            template=message.template,
+            locale=message.language,
+            params=dict(message.params),
+            dedupe_key=message.dedupe_key,
+            status=MessageStatus.PENDING,
+            attempts=0,
+            expires_at=message.expires_at,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    if inserted.scalar_one_or_none() is None:
+        return None
+    await enqueue_delivery(session, message_id, message.business_id)
+    return message_id
+
+
+async def enqueue_delivery(
+    session: AsyncSession, message_id: uuid.UUID, business_id: uuid.UUID | None
+) -> None:
+    # The lock runs one delivery of a message at a time, even when a sweep requeues it.
+    args = {"message_id": str(message_id), "business_id": str(business_id) if business_id else None}
+    await jobs.enqueue(session, jobs.Job(DELIVER, args, lock=f"message:{message_id}"))

@@ -1,0 +1,81 @@
+"""Messages' words in Arabic and English, from the packaged templates (pure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+
+from booklnk.notifications.rendering import LANGUAGES, render
+
+TEMPLATES = Path(__file__).parents[2] / "src/booklnk/notifications/templates"
+PARAMS = {
+    "name": "Hany & Sons <Ltd>",
+    "code": "048213",
+    "minutes": 15,
+    "business": "Cairo Cuts",
+    "service": "Cut",
+    "starts_at": "2026-11-26T08:00:00+00:00",
+    "time_zone": "Africa/Cairo",
+    "price_minor": 15_000,
+    "currency": "EGP",
+}
+NAMES = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.jinja") if not p.name.startswith("_")})
+
+
+def test_every_template_exists_in_both_languages() -> None:
+    for name in NAMES:
+        for language in LANGUAGES:
+            assert (TEMPLATES / f"{name}.{language}.jinja").exists(), (name, language)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_renders_a_subject_a_text_and_a_page_in_its_direction(name: str, language: str) -> None:
+    rendered = render(name, language, PARAMS)
+    assert rendered.subject
+    assert "\n" not in rendered.subject
+    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in rendered.html
+    # Escaped in the page, as written in the text.
+    assert "Hany &amp; Sons &lt;Ltd&gt;" in rendered.html
+    assert "Hany & Sons <Ltd>" in rendered.text
+    assert "<bdi>" not in rendered.text
+
+
+def test_a_latin_name_in_arabic_text_is_isolated_from_its_direction() -> None:
+    rendered = render("registration_code", "ar", PARAMS)
+    assert "\u2068Hany & Sons <Ltd>\u2069" in rendered.text
+    assert "<bdi>Hany &amp; Sons &lt;Ltd&gt;</bdi>" in rendered.html
+    title = rendered.html.split("<title>")[1].split("</title>")[0]
+    assert "<bdi>" not in title
+
+
+def test_the_code_and_its_lifetime_are_in_the_message() -> None:
+    english = render("password_reset_code", "en", PARAMS)
+    assert english.subject.startswith("048213")
+    assert "15 minutes" in english.text
+    arabic = render("password_reset_code", "ar", {**PARAMS, "minutes": 2})
+    assert "048213" in arabic.subject
+    assert "دقيقتان" in arabic.text  # Arabic's dual, from Babel's plural rules
+
+
+def test_a_booking_is_told_in_its_business_local_time_and_money() -> None:
+    english = render("booking_confirmed", "en", PARAMS)
+    assert "Thursday, November 26, 2026" in english.subject
+    assert "10:00" in english.subject  # 08:00 UTC is 10:00 in Cairo
+    assert "EGP150.00" in english.text
+    arabic = render("booking_confirmed", "ar", PARAMS)
+    assert "الخميس، 26 نوفمبر 2026" in arabic.subject
+    assert "10:00 ص" in arabic.text
+    assert "ج.م." in arabic.text
+
+
+def test_a_missing_blank_is_an_error_never_an_empty_space() -> None:
+    with pytest.raises(UndefinedError):
+        render("registration_code", "en", {"name": "Nour", "minutes": 15})
+
+
+def test_an_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported language"):
+        render("registration_code", "fr", PARAMS)

@@ -17,6 +17,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from booklnk.api import problems_ar
+from booklnk.api.languages import preferred_language
 from booklnk.api.redaction import redacted
 from booklnk.db.errors import sqlstate, unreachable
 from booklnk.kernel.errors import BooklnkError, FieldIssue
@@ -108,12 +110,16 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     request.state.problem_code = code  # for the request's log line
+    arabic = preferred_language(request.headers.get("accept-language"), ("ar", "en"), "en") == "ar"
+    title = problems_ar.TITLES.get(status) if arabic else None
+    if arabic:
+        detail = problems_ar.DETAILS.get(code, detail)
     # Extension members come first so that none can overwrite a member RFC 9457 defines
     # (a domain error's `status` once replaced the HTTP status).
     body: dict[str, Any] = {
         **(extra or {}),
         "type": f"https://booklnk.dev/problems/{code}",
-        "title": _TITLES.get(status, "Error"),
+        "title": title or _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,
@@ -121,7 +127,10 @@ def problem_response(
         "request_id": correlation_id.get(),
         "errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in issues or []],
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    language = {"Content-Language": "ar" if arabic else "en", "Vary": "Accept-Language"}
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers={**language, **(headers or {})}
+    )
 
 
 class BodyTooLarge(StarletteHTTPException):

@@ -30,7 +30,7 @@ from booklnk.booking.reminders import ReminderRules, plan
 from booklnk.business_types import service as business_types
 from booklnk.business_types.models import BusinessType
 from booklnk.catalog.models import Service
-from booklnk.db.jobs import Job, enqueue
+from booklnk.db.jobs import Job
 from booklnk.notifications import outbox
 from booklnk.tenancy.models import Business, User
 
@@ -98,6 +98,7 @@ async def tell(
         return
     for facts in await _facts(session, business_id, booking_ids):
         booking = facts.booking
+        planned = event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED
         await outbox.record(
             session,
             outbox.Message(
@@ -112,12 +113,11 @@ async def tell(
                 dedupe_key=f"booking:{booking.id}:{event.value}:{booking.version}",
             ),
             now=now,
+            also=_reminder_jobs(facts, now=now) if planned else (),
         )
-        if event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED:
-            await _plan_reminders(session, facts, now=now)
 
 
-async def _plan_reminders(session: AsyncSession, facts: _Facts, *, now: datetime) -> None:
+def _reminder_jobs(facts: _Facts, *, now: datetime) -> list[Job]:
     rules = business_types.effective_rules(facts.definition, facts.overrides)
     booking = facts.booking
     reminder_rules = ReminderRules(
@@ -125,14 +125,19 @@ async def _plan_reminders(session: AsyncSession, facts: _Facts, *, now: datetime
         rules.quiet_hours_start,
         rules.quiet_hours_end,
     )
-    for reminder in plan(booking.starts_at, ZoneInfo(facts.time_zone), reminder_rules, now=now):
-        args = {
-            "business_id": str(booking.business_id),
-            "booking_id": str(booking.id),
-            "minutes_before": reminder.minutes_before,
-            "starts_at": booking.starts_at.isoformat(),
-        }
-        await enqueue(session, Job(SEND_REMINDER, args, scheduled_at=reminder.at))
+    return [
+        Job(
+            SEND_REMINDER,
+            {
+                "business_id": str(booking.business_id),
+                "booking_id": str(booking.id),
+                "minutes_before": reminder.minutes_before,
+                "starts_at": booking.starts_at.isoformat(),
+            },
+            scheduled_at=reminder.at,
+        )
+        for reminder in plan(booking.starts_at, ZoneInfo(facts.time_zone), reminder_rules, now=now)
+    ]
 
 
 async def remind(

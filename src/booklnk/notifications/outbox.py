@@ -5,7 +5,7 @@ new `outbox_message` rows."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,9 +37,12 @@ class Message:
     dedupe_key: str | None = None
 
 
-async def record(session: AsyncSession, message: Message, *, now: datetime) -> uuid.UUID | None:
-    """Add `message` to the outbox and queue its delivery; its id, or None when a message
-    with its `dedupe_key` was recorded before."""
+async def record(
+    session: AsyncSession, message: Message, *, now: datetime, also: Sequence[jobs.Job] = ()
+) -> uuid.UUID | None:
+    """Add `message` to the outbox and queue its delivery, with the jobs `also` names (that
+    follow from it), in one round trip; its id. None when a message with its `dedupe_key`
+    was recorded before: nothing is queued (that recording queued them)."""
     message_id = uuid.uuid4()
     inserted = await session.execute(
         insert(OutboxMessage)
@@ -64,13 +67,17 @@ async def record(session: AsyncSession, message: Message, *, now: datetime) -> u
     )
     if inserted.scalar_one_or_none() is None:
         return None
-    await enqueue_delivery(session, message_id, message.business_id)
+    await jobs.enqueue_many(session, [delivery_job(message_id, message.business_id), *also])
     return message_id
 
 
 async def enqueue_delivery(
     session: AsyncSession, message_id: uuid.UUID, business_id: uuid.UUID | None
 ) -> None:
+    await jobs.enqueue(session, delivery_job(message_id, business_id))
+
+
+def delivery_job(message_id: uuid.UUID, business_id: uuid.UUID | None) -> jobs.Job:
     # The lock runs one delivery of a message at a time, even when a sweep requeues it.
     args = {"message_id": str(message_id), "business_id": str(business_id) if business_id else None}
-    await jobs.enqueue(session, jobs.Job(DELIVER, args, lock=f"message:{message_id}"))
+    return jobs.Job(DELIVER, args, lock=f"message:{message_id}")

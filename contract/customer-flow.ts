@@ -54,16 +54,16 @@ export async function bookAndPay(slug: string, email: string, password: string):
 }
 
 // A new customer: the code is e-mailed; the account exists once it comes back.
-export async function askForAccount(email: string, password: string, fullName: string): Promise<number> {
-  const asked = await api.POST("/v1/auth/register", {
-    body: { email, password, full_name: fullName, language: "ar" },
-  });
+export async function askForAccount(email: string): Promise<number> {
+  const asked = await api.POST("/v1/auth/register", { body: { email, language: "ar" } });
   if (asked.error) throw new Error(explain(asked.error));
   return asked.data.code_expires_in;
 }
 
-export async function proveEmail(email: string, code: string): Promise<string> {
-  const proven = await api.POST("/v1/auth/register/verify", { body: { email, code } });
+export async function proveEmail(email: string, code: string, password: string, name: string): Promise<string> {
+  const proven = await api.POST("/v1/auth/register/verify", {
+    body: { email, code, password, full_name: name },
+  });
   if (proven.error) {
     if (proven.error.code === "invalid_code") throw new Error("that code did not work: ask for a new one");
     throw new Error(explain(proven.error));

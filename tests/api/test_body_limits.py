@@ -15,6 +15,7 @@ from booklnk.db.database import Database
 from booklnk.payments.kashier.signing import webhook_signature
 from support import FakeClock
 
+VERIFY = "/v1/auth/register/verify"
 WEBHOOK = "/v1/webhooks/kashier"
 KB = 1024
 
@@ -89,18 +90,21 @@ async def test_a_webhook_of_kashiers_size_is_taken(client: httpx.AsyncClient, se
 
 
 async def test_other_routes_take_the_default_limit(client: httpx.AsyncClient) -> None:
-    def register(padding: int) -> dict[str, str]:
-        return {"email": "a@example.com", "password": "correct-horse-battery", "full_name": "x" * padding}
+    def verify(padding: int) -> dict[str, str]:
+        return {
+            "email": "a@example.com",
+            "code": "123456",
+            "password": "correct-horse-battery",
+            "full_name": "x" * padding,
+        }
 
     # Under 64 KB the body is parsed (and refused for its name's length), over it never is.
-    parsed = await client.post("/v1/auth/register", json=register(60 * KB))
+    parsed = await client.post(VERIFY, json=verify(60 * KB))
     assert (parsed.status_code, parsed.json()["code"]) == (422, "validation_failed")
-    refused = await client.post("/v1/auth/register", json=register(65 * KB))
+    refused = await client.post(VERIFY, json=verify(65 * KB))
     _assert_too_large(refused, 64 * KB)
     streamed = Chunks(100)
-    chunked = await client.post(
-        "/v1/auth/register", content=streamed, headers={"content-type": "application/json"}
-    )
+    chunked = await client.post(VERIFY, content=streamed, headers={"content-type": "application/json"})
     _assert_too_large(chunked, 64 * KB)
     assert streamed.pulled == 65
 

@@ -57,7 +57,7 @@ async def test_requests_answer_503_with_retry_after_while_the_database_is_down(
     )
     signed_in = {"Authorization": f"Bearer {token}"}
     for method, path, body, headers in [
-        ("POST", "/v1/auth/register", {"email": "a@example.com", "password": "x" * 12, "full_name": "A"}, {}),
+        ("POST", "/v1/auth/register", {"email": "a@example.com"}, {}),
         ("POST", "/v1/auth/login", {"email": "a@example.com", "password": "x" * 12}, {}),
         ("GET", "/v1/me", None, signed_in),
         ("GET", f"/v1/businesses/{uuid.uuid4()}/services", None, signed_in),

@@ -45,7 +45,7 @@ async def test_failed_commit_is_500_without_internals(
 ) -> None:
     response = await client.post(
         "/v1/auth/register",
-        json={"email": "late@example.com", "password": "long-enough-pass", "full_name": "Late"},
+        json={"email": "late@example.com"},
     )
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"

@@ -17,6 +17,7 @@ from booking_support import BookableShop, book, customer, open_bookable_shop
 from booklnk.db.database import Database
 from booklnk.db.jobs import Job, enqueue
 from booklnk.notifications.models import OutboxMessage
+from class_support import open_gym, publish, take_seat
 from mail_server import Mailbox
 from support import Account, JobRunner
 
@@ -190,3 +191,30 @@ async def test_staff_see_what_each_booking_was_sent(
         ("booking_reminder", "sent"),
     ]
     assert [a["outcome"] for a in after[0]["attempts"]] == ["sent"]
+
+
+async def test_a_class_seat_is_told_and_its_reminder_follows_the_session(
+    client: httpx.AsyncClient, run_jobs: JobRunner, mailbox: Mailbox, owner_engine: AsyncEngine
+) -> None:
+    """A seat booked confirmed is told and reminded (a gym: two hours before only); when
+    the owner moves the session, its seats are told and the reminder goes before the new
+    time. (Before: a class seat got no message, and a moved session's reminders none.)"""
+    gym = await open_gym(client, pay_at_venue=True)
+    session_id = (await publish(client, gym))["sessions"][1]["id"]  # Thursday 18:00-19:00 Cairo
+    mona = await customer(client)
+    seat = await take_seat(client, gym, session_id, mona)
+    assert seat.status_code == 201, seat.text
+    assert seat.json()["status"] == "confirmed"
+    moved = await client.patch(
+        f"{gym.base}/class-sessions/{session_id}",
+        headers=gym.owner.headers,
+        json={"starts_at": "2026-11-26T19:00:00+02:00"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert [at for at, _ in await _reminder_jobs(owner_engine)] == [
+        datetime(2026, 11, 26, 14, 0, tzinfo=UTC),  # 16:00 Cairo, for 18:00 (now stale)
+        datetime(2026, 11, 26, 15, 0, tzinfo=UTC),  # 17:00 Cairo, for 19:00
+    ]
+    await run_jobs()
+    assert [s.split(":")[0] for s in _subjects(mailbox, mona)] == ["Booked", "Moved", "Reminder"]
+    assert "7:00" in _subjects(mailbox, mona)[2]

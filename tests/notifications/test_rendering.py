@@ -37,14 +37,15 @@ def test_each_renders_a_subject_a_text_and_a_page_in_its_direction(name: str, la
     assert rendered.subject
     assert "\n" not in rendered.subject
     assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in rendered.html
-    # Escaped in the page, as written in the text.
-    assert "Hany &amp; Sons &lt;Ltd&gt;" in rendered.html
-    assert "Hany & Sons <Ltd>" in rendered.text
     assert "<bdi>" not in rendered.text
+    if "{{ name" in (TEMPLATES / f"{name}.{language}.jinja").read_text():
+        # Escaped in the page, as written in the text.
+        assert "Hany &amp; Sons &lt;Ltd&gt;" in rendered.html
+        assert "Hany & Sons <Ltd>" in rendered.text
 
 
 def test_a_latin_name_in_arabic_text_is_isolated_from_its_direction() -> None:
-    rendered = render("registration_code", "ar", PARAMS)
+    rendered = render("password_reset_code", "ar", PARAMS)
     assert "\u2068Hany & Sons <Ltd>\u2069" in rendered.text
     assert "<bdi>Hany &amp; Sons &lt;Ltd&gt;</bdi>" in rendered.html
     title = rendered.html.split("<title>")[1].split("</title>")[0]
@@ -73,7 +74,7 @@ def test_a_booking_is_told_in_its_business_local_time_and_money() -> None:
 
 def test_a_missing_blank_is_an_error_never_an_empty_space() -> None:
     with pytest.raises(UndefinedError):
-        render("registration_code", "en", {"name": "Nour", "minutes": 15})
+        render("registration_code", "en", {"minutes": 15})
 
 
 def test_an_unknown_language_is_refused() -> None:

@@ -25,6 +25,7 @@ from pgserver.postgres_server import PostgresServer, get_server
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import support
 from booklnk.payments.kashier.client import KashierClient, OrderFound
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.simulator import ServerThread, SimulatorSettings, create_app
@@ -106,9 +107,13 @@ def outage_api(
 
 
 @pytest.fixture(scope="module")
-async def outage_http(outage_api: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=outage_api.base_url, timeout=30) as client:
-        yield client
+async def outage_http(
+    outage_api: LiveServer, restartable_database: Restartable
+) -> AsyncIterator[httpx.AsyncClient]:
+    # Sign-ups through this server find their codes in its database.
+    with support.OUTBOX.reading(restartable_database.url):
+        async with httpx.AsyncClient(base_url=outage_api.base_url, timeout=30) as client:
+            yield client
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ out everywhere, the profile. None of it tells a caller which addresses have acco
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import Counter
 from datetime import timedelta
 
@@ -25,8 +26,12 @@ async def _messages(owner_engine: AsyncEngine, address: str) -> list[tuple[str, 
         return [(r.template, r.locale) for r in rows]
 
 
-def _register(email: str, password: str = PASSWORD, **extra: str) -> dict[str, str]:
-    return {"email": email, "password": password, "full_name": "Nour", **extra}
+def _register(email: str, **extra: str) -> dict[str, str]:
+    return {"email": email, **extra}
+
+
+def _proof(email: str, code: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"email": email, "code": code, "password": password, "full_name": "Nour"}
 
 
 async def test_registering_a_taken_address_answers_as_a_new_one_and_tells_its_owner(
@@ -53,9 +58,7 @@ async def test_no_account_exists_until_the_code_comes_back(client: httpx.AsyncCl
     assert (await client.post("/v1/auth/register", json=_register(email))).status_code == 202
     login = await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert (login.status_code, login.json()["code"]) == (401, "invalid_credentials")
-    verified = await client.post(
-        "/v1/auth/register/verify", json={"email": email, "code": await code_sent_to(email)}
-    )
+    verified = await client.post("/v1/auth/register/verify", json=_proof(email, await code_sent_to(email)))
     assert verified.status_code == 201
     assert verified.headers["location"] == "/v1/me"
     me = await client.get("/v1/me", headers={"Authorization": f"Bearer {verified.json()['access_token']}"})
@@ -67,7 +70,7 @@ async def test_no_account_exists_until_the_code_comes_back(client: httpx.AsyncCl
 async def test_a_code_works_once(client: httpx.AsyncClient) -> None:
     email = "once@example.com"
     await client.post("/v1/auth/register", json=_register(email))
-    proof = {"email": email, "code": await code_sent_to(email)}
+    proof = _proof(email, await code_sent_to(email))
     assert (await client.post("/v1/auth/register/verify", json=proof)).status_code == 201
     again = await client.post("/v1/auth/register/verify", json=proof)
     assert (again.status_code, again.json()["code"]) == (400, "invalid_code")
@@ -79,11 +82,11 @@ async def test_five_wrong_guesses_kill_the_code(client: httpx.AsyncClient) -> No
     code = await code_sent_to(email)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     answers = [
-        (await client.post("/v1/auth/register/verify", json={"email": email, "code": wrong})).status_code
+        (await client.post("/v1/auth/register/verify", json=_proof(email, wrong))).status_code
         for _ in range(5)
     ]
     assert answers == [400] * 5
-    late = await client.post("/v1/auth/register/verify", json={"email": email, "code": code})
+    late = await client.post("/v1/auth/register/verify", json=_proof(email, code))
     assert (late.status_code, late.json()["code"]) == (400, "invalid_code")
 
 
@@ -94,10 +97,10 @@ async def test_concurrent_guesses_are_each_counted(client: httpx.AsyncClient) ->
     code = await code_sent_to(email)
     wrong = [f"{(int(code) + i) % 1_000_000:06d}" for i in range(1, 21)]
     answers = await asyncio.gather(
-        *(client.post("/v1/auth/register/verify", json={"email": email, "code": w}) for w in wrong)
+        *(client.post("/v1/auth/register/verify", json=_proof(email, w)) for w in wrong)
     )
     assert Counter(a.status_code for a in answers) == {400: 20}
-    late = await client.post("/v1/auth/register/verify", json={"email": email, "code": code})
+    late = await client.post("/v1/auth/register/verify", json=_proof(email, code))
     assert late.status_code == 400
 
 
@@ -106,28 +109,67 @@ async def test_a_code_expires(client: httpx.AsyncClient, clock: FakeClock) -> No
     await client.post("/v1/auth/register", json=_register(email))
     code = await code_sent_to(email)
     clock.advance(timedelta(minutes=15))
-    late = await client.post("/v1/auth/register/verify", json={"email": email, "code": code})
+    late = await client.post("/v1/auth/register/verify", json=_proof(email, code))
     assert (late.status_code, late.json()["code"]) == (400, "invalid_code")
 
 
-async def test_a_stranger_cannot_hold_an_address_they_do_not_read(client: httpx.AsyncClient) -> None:
-    """Someone registers your address first, with their password: their code went to your
-    mailbox, and yours (asked later) voids it. The account is made with your password."""
+async def test_whoever_asks_for_a_code_cannot_choose_the_password(client: httpx.AsyncClient) -> None:
+    """Someone asks for a code to your address first, and again after you did: every code
+    went to your mailbox, the newest works, and the password is the one you give with it.
+    (Before, the password came with the request, so the last to ask chose it.)"""
     email = "victim@example.com"
-    await client.post("/v1/auth/register", json=_register(email, "attackers-password"))
-    attackers_code = await code_sent_to(email)
-    await client.post("/v1/auth/register", json=_register(email))
-    mine = await code_sent_to(email)
-    void = await client.post("/v1/auth/register/verify", json={"email": email, "code": attackers_code})
+    await client.post("/v1/auth/register", json=_register(email))  # a stranger
+    strangers = await code_sent_to(email)
+    await client.post("/v1/auth/register", json=_register(email))  # you
+    await client.post("/v1/auth/register", json=_register(email))  # the stranger again
+    newest = await code_sent_to(email)
+    void = await client.post("/v1/auth/register/verify", json=_proof(email, strangers, "strangers-password"))
     assert void.status_code == 400
-    assert (
-        await client.post("/v1/auth/register/verify", json={"email": email, "code": mine})
-    ).status_code == 201
-    stranger = await client.post("/v1/auth/login", json={"email": email, "password": "attackers-password"})
+    assert (await client.post("/v1/auth/register/verify", json=_proof(email, newest))).status_code == 201
+    stranger = await client.post("/v1/auth/login", json={"email": email, "password": "strangers-password"})
     assert stranger.status_code == 401
     assert (
         await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     ).status_code == 200
+
+
+async def test_wrong_guesses_across_an_addresss_codes_slow_down(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """Asking for new codes does not buy new guesses: past ten wrong ones at an address,
+    each further guess waits (even the right code, until its wait is over)."""
+    email = "patient@example.com"
+    for _ in range(2):
+        await client.post("/v1/auth/register", json=_register(email))
+        code = await code_sent_to(email)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(5):
+            assert (
+                await client.post("/v1/auth/register/verify", json=_proof(email, wrong))
+            ).status_code == 400
+    await client.post("/v1/auth/register", json=_register(email))
+    code = await code_sent_to(email)
+    held = await client.post("/v1/auth/register/verify", json=_proof(email, code))
+    assert (held.status_code, held.json()["code"]) == (400, "invalid_code")
+    clock.advance(timedelta(seconds=1))
+    assert (await client.post("/v1/auth/register/verify", json=_proof(email, code))).status_code == 201
+
+
+async def test_a_code_for_an_address_that_has_an_account_makes_nothing(
+    client: httpx.AsyncClient, owner_engine: AsyncEngine
+) -> None:
+    """A taken address's registration is issued a code like any other (the same steps, the
+    same time), but it is never sent, and no guess can use it."""
+    owner = await sign_up(client, "owner")
+    await client.post("/v1/auth/register", json=_register(owner.email))
+    async with owner_engine.connect() as conn:
+        issued = (
+            await conn.execute(
+                text("SELECT count(*) FROM one_time_code WHERE user_id = :u AND purpose = 'registration'"),
+                {"u": owner.user_id},
+            )
+        ).scalar_one()
+    assert issued == 1
 
 
 async def test_an_address_is_sent_at_most_five_codes_an_hour(
@@ -149,9 +191,7 @@ async def test_the_language_comes_from_the_request_and_can_be_changed(
     await client.post(
         "/v1/auth/register", json=_register(email), headers={"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.8"}
     )
-    verified = await client.post(
-        "/v1/auth/register/verify", json={"email": email, "code": await code_sent_to(email)}
-    )
+    verified = await client.post("/v1/auth/register/verify", json=_proof(email, await code_sent_to(email)))
     headers = {"Authorization": f"Bearer {verified.json()['access_token']}"}
     assert (await client.get("/v1/me", headers=headers)).json()["user"]["language"] == "ar"
     assert await _messages(owner_engine, email) == [("registration_code", "ar")]
@@ -167,11 +207,14 @@ async def test_password_reset_tells_nothing_and_ends_every_session(
     client: httpx.AsyncClient, owner_engine: AsyncEngine
 ) -> None:
     account = await sign_up(client, "forgetful")
-    unknown = await client.post("/v1/auth/password-reset", json={"email": "ghost@example.com"})
+    unknown = await client.post(
+        "/v1/auth/password-reset", json={"email": "ghost@example.com", "language": "ar"}
+    )
     known = await client.post("/v1/auth/password-reset", json={"email": account.email})
     assert unknown.status_code == known.status_code == 202
     assert unknown.json()["detail"] == known.json()["detail"]
-    assert await _messages(owner_engine, "ghost@example.com") == []
+    # The same steps either way: a code issued, a message recorded (a note, for no account).
+    assert await _messages(owner_engine, "ghost@example.com") == [("password_reset_no_account", "ar")]
     code = await code_sent_to(account.email)
     confirm = {"email": account.email, "code": code, "password": NEW_PASSWORD}
     assert (await client.post("/v1/auth/password-reset/confirm", json=confirm)).status_code == 204
@@ -236,7 +279,7 @@ async def test_a_code_is_stored_as_a_keyed_hash_only(
     await client.post("/v1/auth/register", json=_register(email))
     code = await code_sent_to(email)
     async with owner_engine.connect() as conn:
-        row = (await conn.execute(text("SELECT code_hash, pending::text FROM one_time_code"))).one()
+        row = (await conn.execute(text("SELECT id, code_hash FROM one_time_code"))).one()
     assert code not in row.code_hash
-    assert PASSWORD not in row.pending  # the password waits as its Argon2 hash
-    assert "$argon2id$" in row.pending
+    # Keyed: no one holding the table alone can try the million codes against it.
+    assert row.code_hash != hashlib.sha256(f"{row.id}:{code}".encode()).hexdigest()

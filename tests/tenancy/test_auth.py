@@ -35,7 +35,8 @@ async def test_password_is_stored_as_argon2_hash(
 
 async def test_register_rejects_short_password_naming_the_field(client: httpx.AsyncClient) -> None:
     response = await client.post(
-        "/v1/auth/register", json={"email": "a@example.com", "password": "short", "full_name": "A"}
+        "/v1/auth/register/verify",
+        json={"email": "a@example.com", "code": "123456", "password": "short", "full_name": "A"},
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

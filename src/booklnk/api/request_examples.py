@@ -48,14 +48,14 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
         "name": "Beauty salon",
         "description": "Hair, nails and make-up with a named stylist.",
     },
-    RegisterIn: {
+    RegisterIn: {"email": "mona@example.com", "language": "ar"},
+    VerifyRegistrationIn: {
         "email": "mona@example.com",
+        "code": "482913",
         "password": "a long passphrase",
         "full_name": "Mona Adel",
-        "language": "ar",
     },
-    VerifyRegistrationIn: {"email": "mona@example.com", "code": "482913"},
-    PasswordResetIn: {"email": "mona@example.com"},
+    PasswordResetIn: {"email": "mona@example.com", "language": "ar"},
     PasswordResetConfirmIn: {
         "email": "mona@example.com",
         "code": "730154",

@@ -73,6 +73,9 @@ _FACTS = (
     .join(BusinessType, BusinessType.key == Business.business_type_key)
     .join(Service, (Service.business_id == Booking.business_id) & (Service.id == Booking.service_id))
     .where(Booking.business_id == bindparam("business_id"), Booking.id.in_(bindparam("ids", expanding=True)))
+    # A booking already in the session may have been changed by a bulk statement since
+    # (a class session moved its seats): read what the database holds.
+    .execution_options(populate_existing=True)
 )
 
 
@@ -93,12 +96,15 @@ async def tell(
     now: datetime,
 ) -> None:
     """Record `event`'s message for each of these bookings' customers, and for a booking
-    now confirmed at a (new) time, plan its reminders."""
+    now confirmed at a (new) time, plan its reminders. A time or a confirmation is news
+    only for a confirmed booking (a held one is told once it is confirmed)."""
     if not booking_ids:
         return
     for facts in await _facts(session, business_id, booking_ids):
         booking = facts.booking
         planned = event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED
+        if event is not Event.CANCELLED and not planned:
+            continue
         await outbox.record(
             session,
             outbox.Message(

@@ -258,13 +258,15 @@ async def note_reason(session: AsyncSession, booking: Booking, reason: str) -> N
 
 async def move_session_bookings(
     session: AsyncSession, business_id: uuid.UUID, session_id: uuid.UUID, span: Interval
-) -> None:
-    """A moved class session's seats take its new time (each a new version)."""
-    await session.execute(
+) -> list[uuid.UUID]:
+    """A moved class session's seats take its new time (each a new version); their ids."""
+    moved = await session.execute(
         update(Booking)
         .where(Booking.business_id == business_id, Booking.session_id == session_id)
         .values(starts_at=span.start, ends_at=span.end, version=Booking.version + 1, updated_at=func.now())
+        .returning(Booking.id)
     )
+    return list(moved.scalars())
 
 
 # --- reads the writers need -----------------------------------------------------------

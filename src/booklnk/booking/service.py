@@ -134,7 +134,7 @@ async def create_booking(
 
     resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await schedule_expiry(session, booking)
-    if booking.status is BookingStatus.CONFIRMED:
+    if booking.status is BookingStatus.CONFIRMED and booking.customer_id is not None:  # (a guest: no address)
         await messages.tell(session, ctx.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     return BookingView(booking, resource_ids)
 
@@ -322,7 +322,7 @@ async def reschedule(
     audit = transitions.audit_of(ctx, now)
     resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await session.refresh(booking)
-    if booking.status is BookingStatus.CONFIRMED:  # (a held one is told once it is confirmed)
+    if booking.customer_id is not None:
         await messages.tell(session, ctx.business_id, [booking.id], messages.Event.RESCHEDULED, now=now)
     return BookingView(booking, resource_ids)
 

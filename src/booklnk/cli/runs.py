@@ -45,7 +45,7 @@ from booklnk.payments import reconciliation
 from booklnk.payments.kashier.client import KashierClient
 from booklnk.payments.kashier.simulator import serve as serve_simulator
 from booklnk.tenancy.auth import make_platform_admin
-from booklnk.tenancy.schemas import RegisterIn
+from booklnk.tenancy.schemas import AdminIn
 from booklnk.tenancy.system import business_ids
 
 log = structlog.get_logger(__name__)
@@ -283,7 +283,7 @@ def kashier_sim(*, host: str, port: int) -> None:
 
 def create_admin(*, email: str, password: str, full_name: str) -> None:
     try:
-        account = RegisterIn(email=email, password=password, full_name=full_name)
+        account = AdminIn(email=email, password=password, full_name=full_name)
     except ValidationError as exc:
         raise typer.BadParameter("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
     found = settings()

@@ -40,9 +40,9 @@ class Message:
 async def record(
     session: AsyncSession, message: Message, *, now: datetime, also: Sequence[jobs.Job] = ()
 ) -> uuid.UUID | None:
-    """Add `message` to the outbox and queue its delivery, with the jobs `also` names (that
-    follow from it), in one round trip; its id. None when a message with its `dedupe_key`
-    was recorded before: nothing is queued (that recording queued them)."""
+    """Add `message` to the outbox, then queue its delivery and the jobs `also` names (that
+    follow from it) in one more round trip; its id. None when a message with its
+    `dedupe_key` was recorded before: nothing is queued (that recording queued them)."""
     message_id = uuid.uuid4()
     inserted = await session.execute(
         insert(OutboxMessage)

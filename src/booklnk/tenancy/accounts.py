@@ -11,9 +11,9 @@ though the request fails."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +22,7 @@ from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.notifications import outbox
 from booklnk.notifications.outbox import Message
-from booklnk.tenancy import credentials, repository
+from booklnk.tenancy import credentials, repository, throttle
 from booklnk.tenancy.auth import TokenPair, issue_tokens
 from booklnk.tenancy.context import Actor
 from booklnk.tenancy.credentials import Passwords
@@ -30,77 +30,90 @@ from booklnk.tenancy.errors import InvalidCode, InvalidToken, WrongPassword
 from booklnk.tenancy.models import CodePurpose, OneTimeCode, User
 
 CODE_TTL = timedelta(minutes=15)
-# Wrong guesses a code takes before it dies (a new one must be asked for): 5 in a million.
+# Wrong guesses one code takes before it dies (a new one must be asked for).
 CODE_ATTEMPTS = 5
-# Codes (or notices) one address can be sent per purpose and hour: anyone can ask, so the
-# outbox must not become a way to flood someone's mailbox.
+# Codes one address can be sent per purpose and hour: anyone can ask, so the outbox must
+# not become a way to flood someone's mailbox. (The notice to a taken address goes at most
+# hourly on its own.)
 CODES_PER_HOUR = 5
+# Across all its codes, an address's wrong guesses (per purpose): 10 are free, then each
+# further guess waits 1, 2, 4 … seconds up to a day after the last, and they are forgotten
+# a day after the last; the right code clears them. Without this, asking for new codes
+# would give a guesser 25 tries an hour for ever.
+GUESSES = throttle.Policy(free_failures=10, max_delay_seconds=86_400, forget_after_seconds=86_400)
 # How long a notice (no code in it) is worth sending through an outage.
 NOTICE_TTL = timedelta(days=1)
 
 
 async def request_registration(
-    session: AsyncSession,
+    session: AsyncSession, settings: Settings, *, email: str, language: str, now: datetime
+) -> None:
+    """Either way a code is issued, so both cases take the same steps; only an address
+    without an account is sent it (one with an account gets a notice instead)."""
+    user = await repository.get_user_by_email(session, email)
+    owner = user.id if user else None
+    code = await _issue_code(session, settings, CodePurpose.REGISTRATION, email, language, owner, now=now)
+    if code is None:
+        return
+    if user is not None:
+        await _notify(session, user, "account_exists", now=now, once_per_hour=True)
+    else:
+        await _send_code(session, CodePurpose.REGISTRATION, email, language, code, now=now)
+
+
+async def verify_registration(
+    db: Database,
     settings: Settings,
     passwords: Passwords,
     *,
     email: str,
+    code: str,
     password: str,
     full_name: str,
-    language: str,
     now: datetime,
-) -> None:
-    # Hashed whichever way it goes, so the answer takes as long for a taken address.
-    password_hash = await passwords.hash(password)
-    user = await repository.get_user_by_email(session, email)
-    if user is not None:
-        await _notify(session, user, "account_exists", now=now, once_per_hour=True)
-        return
-    pending = {"full_name": full_name, "password_hash": password_hash}
-    await _send_code(
-        session, settings, CodePurpose.REGISTRATION, email, language, full_name, pending=pending, now=now
-    )
-
-
-async def verify_registration(
-    db: Database, settings: Settings, *, email: str, code: str, now: datetime
 ) -> TokenPair:
-    """The code sent at registration: the account is made and signed in."""
+    """The code sent at registration, with the account's password and name (given here,
+    by whoever reads the mailbox, never by whoever asked for the code): the account is made
+    and signed in."""
+    password_hash = await passwords.hash(password)
     async with db.transaction() as session:
         taken = await _take_code(session, settings, CodePurpose.REGISTRATION, email, code, now)
-        if taken is not None and not await repository.email_exists(session, email):
+        # A code issued to an address that had an account (never sent) makes nothing.
+        if taken is not None and taken.user_id is None and not await repository.email_exists(session, email):
             user = User(
                 id=uuid.uuid4(),
                 email=taken.email,
-                full_name=taken.pending["full_name"],
-                password_hash=taken.pending["password_hash"],
+                full_name=full_name,
+                password_hash=password_hash,
                 language=taken.language,
                 is_platform_admin=False,
             )
             session.add(user)
             try:
                 await session.flush()
-            except IntegrityError:  # made meanwhile (another code of a voided pair, an admin)
+            except IntegrityError:  # made meanwhile (by an admin: registrations queue on the code)
                 raise InvalidCode("The code is wrong or no longer valid; ask for a new one.") from None
             return await issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
     raise InvalidCode("The code is wrong or no longer valid; ask for a new one.")
 
 
 async def request_password_reset(
-    session: AsyncSession, settings: Settings, *, email: str, now: datetime
+    session: AsyncSession, settings: Settings, *, email: str, language: str, now: datetime
 ) -> None:
+    """Either way a code is issued and a message recorded (the same steps): the code to an
+    account's address, a note that there is no account to one without (in the language
+    the request asks for)."""
     user = await repository.get_user_by_email(session, email)
     if user is not None:
-        await _send_code(
-            session,
-            settings,
-            CodePurpose.PASSWORD_RESET,
-            user.email,
-            user.language,
-            user.full_name,
-            user_id=user.id,
-            now=now,
-        )
+        email, language = user.email, user.language
+    owner = user.id if user else None
+    code = await _issue_code(session, settings, CodePurpose.PASSWORD_RESET, email, language, owner, now=now)
+    if code is None:
+        return
+    if user is not None:
+        await _send_code(session, CodePurpose.PASSWORD_RESET, email, language, code, user=user, now=now)
+    else:
+        await _notify_address(session, email, language, "password_reset_no_account", now=now)
 
 
 async def reset_password(
@@ -176,25 +189,23 @@ async def _replace_password(session: AsyncSession, user: User, password_hash: st
     await session.flush()
 
 
-async def _send_code(
+async def _issue_code(
     session: AsyncSession,
     settings: Settings,
     purpose: CodePurpose,
     email: str,
     language: str,
-    name: str,
+    user_id: uuid.UUID | None,
     *,
-    user_id: uuid.UUID | None = None,
-    pending: dict[str, Any] | None = None,
     now: datetime,
-) -> None:
-    """A new code for the address (voiding its older ones), and the message carrying it;
-    nothing when the address was sent CODES_PER_HOUR already (silently: the caller's
-    answer must not differ)."""
+) -> str | None:
+    """A new code for the address (voiding its older ones), stored as its HMAC; the code,
+    or None when the address had CODES_PER_HOUR already (silently: the caller's answer
+    must not differ)."""
     await repository.lock_codes_of(session, email, purpose)
     sent = await repository.count_codes_since(session, email, purpose, now - timedelta(hours=1))
     if sent >= CODES_PER_HOUR:
-        return
+        return None
     await repository.void_codes(session, email, purpose, now)
     code, code_id = credentials.new_code(), uuid.uuid4()
     session.add(
@@ -205,19 +216,34 @@ async def _send_code(
             user_id=user_id,
             code_hash=credentials.hash_code(_code_key(settings), code_id, code),
             language=language,
-            pending=pending or {},
             attempts=0,
             created_at=now,
             expires_at=now + CODE_TTL,
         )
     )
     await session.flush()
+    return code
+
+
+async def _send_code(
+    session: AsyncSession,
+    purpose: CodePurpose,
+    email: str,
+    language: str,
+    code: str,
+    *,
+    user: User | None = None,
+    now: datetime,
+) -> None:
+    params: dict[str, object] = {"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)}
+    if user is not None:
+        params["name"] = user.full_name
     message = Message(
         address=email,
         template=f"{purpose.value}_code",
         language=language,
-        params={"name": name, "code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
-        user_id=user_id,
+        params=params,
+        user_id=user.id if user else None,
         expires_at=now + CODE_TTL,
     )
     await outbox.record(session, message, now=now)
@@ -226,21 +252,33 @@ async def _send_code(
 async def _take_code(
     session: AsyncSession, settings: Settings, purpose: CodePurpose, email: str, code: str, now: datetime
 ) -> OneTimeCode | None:
-    """The address's live code if `code` is it (then used up); None otherwise, a wrong
-    guess counted against the code (committed with the caller's transaction)."""
-    live = await repository.lock_live_code(session, email, purpose, now)
-    if live is None or live.attempts >= CODE_ATTEMPTS:
+    """The address's live code if `code` is it (then used up, and the address's wrong
+    guesses forgiven); None otherwise, the guess counted against the code and the address
+    (committed with the caller's transaction). The same steps whether or not the address
+    has a live code, or an account."""
+    key = f"code:{purpose.value}:{email.lower()}"
+    records = await repository.lock_login_throttles(session, [key], now)
+    if throttle.wait_seconds(records[key], now, GUESSES) > 0:
         return None
-    if not credentials.same_digest(credentials.hash_code(_code_key(settings), live.id, code), live.code_hash):
-        live.attempts += 1
+    live = await repository.lock_live_code(session, email, purpose, now)
+    digest = credentials.hash_code(_code_key(settings), live.id if live else uuid.uuid4(), code)
+    if live is None or live.attempts >= CODE_ATTEMPTS or not credentials.same_digest(digest, live.code_hash):
+        if live is not None:
+            live.attempts += 1
+        await repository.save_login_throttles(session, {key: throttle.reserve(records[key], now, GUESSES)})
         return None
     live.used_at = now
+    await repository.save_login_throttles(session, {key: throttle.Record(0, now, now)})
     await session.flush()
     return live
 
 
 def _code_key(settings: Settings) -> str:
-    return settings.jwt_secret.get_secret_value()
+    # A key of its own, derived from the server's secret: a code's HMAC never shares a key
+    # with the access tokens' signatures.
+    return hashlib.sha256(
+        b"booklnk one-time codes|" + settings.jwt_secret.get_secret_value().encode()
+    ).hexdigest()
 
 
 async def _notify(
@@ -257,4 +295,11 @@ async def _notify(
         expires_at=now + NOTICE_TTL,
         dedupe_key=dedupe,
     )
+    await outbox.record(session, message, now=now)
+
+
+async def _notify_address(
+    session: AsyncSession, email: str, language: str, template: str, *, now: datetime
+) -> None:
+    message = Message(address=email, template=template, language=language, expires_at=now + NOTICE_TTL)
     await outbox.record(session, message, now=now)

@@ -60,11 +60,11 @@ class CodePurpose(enum.StrEnum):
 
 
 class OneTimeCode(Base):
-    """A short code sent to an e-mail address, stored as an HMAC only. A registration's
-    code carries the account it will create (`pending`: name, password hash, language):
-    no account exists until its e-mail is proven, so registering reveals nothing about
-    which addresses have accounts. A new code for the same address and purpose voids the
-    older ones."""
+    """A short code sent to an e-mail address, stored as an HMAC only. No account exists
+    until its registration code comes back (with the account's password and name), so
+    registering reveals nothing about which addresses have accounts. A code is issued for
+    every request, for an address with an account too (`user_id`; a registration's is then
+    never sent); a new one for the same address and purpose voids the older ones."""
 
     __tablename__ = "one_time_code"
     __table_args__ = (
@@ -81,7 +81,6 @@ class OneTimeCode(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
-    pending: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -31,11 +31,18 @@ Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The six digits s
 
 class RegisterIn(_In):
     email: EmailStr
-    password: Password
-    full_name: Name
     language: Language | None = Field(
         default=None, description="What the account's messages are written in; default: from Accept-Language."
     )
+
+
+class AdminIn(_In):
+    """A platform admin as `booklnk create-admin` makes one (the operator vouches for the
+    address: no code)."""
+
+    email: EmailStr
+    password: Password
+    full_name: Name
 
 
 class CodeSentOut(BaseModel):
@@ -49,10 +56,15 @@ class CodeSentOut(BaseModel):
 class VerifyRegistrationIn(_In):
     email: EmailStr
     code: Code
+    password: Password
+    full_name: Name
 
 
 class PasswordResetIn(_In):
     email: EmailStr
+    language: Language | None = Field(
+        default=None, description="For an address without an account: what its note is written in."
+    )
 
 
 class PasswordResetConfirmIn(_In):

@@ -53,34 +53,23 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
     "/auth/register",
     summary="Ask for an account: a code is sent to the e-mail",
     description="Anyone, no token needed. Sends a six-digit code to `email` (valid `code_expires_in` "
-    "seconds); the account is made, and signed in, when the code comes back to `/v1/auth/register/verify`. "
-    "The answer is the same whether or not the address has an account, so it tells no one which "
-    "addresses do: an address that has one is sent a notice instead of a code (at most hourly). A new "
-    "request voids the code sent before; an address is sent at most five codes an hour. Messages are in "
-    "`language`, else the best of `Accept-Language` (Arabic or English). Rate-limited per client "
-    "address: 429 `too_many_requests` with `Retry-After`.",
+    "seconds); the account is made, and signed in, when the code comes back to `/v1/auth/register/verify` "
+    "with its password and name (so only whoever reads the mailbox chooses them). The answer is the same "
+    "whether or not the address has an account, so it tells no one which addresses do: an address that "
+    "has one is sent a notice instead of a code (at most hourly). A new request voids the code sent "
+    "before; an address is sent at most five codes an hour. Messages are in `language`, else the best "
+    "of `Accept-Language` (Arabic or English). Rate-limited per client address: 429 "
+    "`too_many_requests` with `Retry-After`.",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CodeSentOut,
     responses=problem_responses(422, 429),
     dependencies=[Depends(limits.per_address("registrations"))],
 )
 async def register(
-    body: RegisterIn,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    passwords: PasswordsDep,
-    now: NowDep,
+    body: RegisterIn, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> CodeSentOut:
     await accounts.request_registration(
-        session,
-        settings,
-        passwords,
-        email=str(body.email),
-        password=body.password,
-        full_name=body.full_name,
-        language=body.language or _language(request),
-        now=now,
+        session, settings, email=str(body.email), language=body.language or _language(request), now=now
     )
     return _code_sent(str(body.email))
 
@@ -88,19 +77,35 @@ async def register(
 @router.post(
     "/auth/register/verify",
     summary="Prove the e-mail with its code: the account is made and signed in",
-    description="Anyone. The code sent by `register` makes the account (with the name, password and "
-    "language given there) and answers its first token pair, as `login` does; `Location` is `/v1/me`. A "
-    "code works once and dies after five wrong tries; a wrong, expired, used or dead code answers 400 "
-    "`invalid_code` (which of these is not said). Rate-limited per client address like `login`.",
+    description="Anyone. The code sent by `register` makes the account, with the `password` and "
+    "`full_name` given here (and the language asked for there), and answers its first token pair, as "
+    "`login` does; `Location` is `/v1/me`. A code works once and dies after five wrong tries; past ten "
+    "wrong guesses at an address's codes in a day, each further guess waits longer. A wrong, expired, "
+    "used or dead code answers 400 `invalid_code` (which of these is not said). Rate-limited per client "
+    "address like `login`.",
     status_code=status.HTTP_201_CREATED,
     response_model=TokensOut,
     responses=problem_responses(400, 422, 429),
     dependencies=[Depends(limits.per_address("logins"))],
 )
 async def verify_registration(
-    body: VerifyRegistrationIn, db: DatabaseDep, settings: SettingsDep, now: NowDep, created: CreatedDep
+    body: VerifyRegistrationIn,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    now: NowDep,
+    created: CreatedDep,
 ) -> TokensOut:
-    pair = await accounts.verify_registration(db, settings, email=str(body.email), code=body.code, now=now)
+    pair = await accounts.verify_registration(
+        db,
+        settings,
+        passwords,
+        email=str(body.email),
+        code=body.code,
+        password=body.password,
+        full_name=body.full_name,
+        now=now,
+    )
     created.at("/v1/me")  # (read with the new account's token)
     return _tokens_out(pair, now.timestamp())
 
@@ -109,17 +114,21 @@ async def verify_registration(
     "/auth/password-reset",
     summary="Ask for a password reset code",
     description="Anyone. When `email` has an account, a six-digit code to choose a new password is sent "
-    "to it; the answer is the same either way. A new request voids the code sent before; at most five "
-    "codes an hour per address. Rate-limited per client address: 429 `too_many_requests`.",
+    "to it (in the account's language); when it has none, a note saying so (in `language`, else the best "
+    "of `Accept-Language`). The answer is the same either way. A new request voids the code sent before; "
+    "at most five an hour per address. Rate-limited per client address: 429 `too_many_requests`.",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CodeSentOut,
     responses=problem_responses(422, 429),
     dependencies=[Depends(limits.per_address("registrations"))],
 )
 async def request_password_reset(
-    body: PasswordResetIn, session: SessionDep, settings: SettingsDep, now: NowDep
+    body: PasswordResetIn, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> CodeSentOut:
-    await accounts.request_password_reset(session, settings, email=str(body.email), now=now)
+    language = body.language or _language(request)
+    await accounts.request_password_reset(
+        session, settings, email=str(body.email), language=language, now=now
+    )
     return _code_sent(str(body.email))
 
 

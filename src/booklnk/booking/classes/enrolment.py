@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import customers, holds, limits, repository, transitions
+from booklnk.booking import customers, holds, limits, messages, repository, transitions
 from booklnk.booking.classes import repository as classes
 from booklnk.booking.classes import seats
 from booklnk.booking.classes.errors import (
@@ -159,6 +159,8 @@ async def _new_booking(
     )
     await repository.insert_seat(session, booking, transitions.audit_of(ctx, now))
     await holds.schedule_expiry(session, booking)
+    if booking.status is BookingStatus.CONFIRMED:  # (a held seat is told once it is paid)
+        await messages.tell(session, booking.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     return booking
 
 

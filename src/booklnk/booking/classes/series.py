@@ -179,7 +179,9 @@ async def edit_series(
         if change.capacity is not None:
             sessions.check_capacity(occurrence, change.capacity, "body.capacity")
         span = moves.get(occurrence.id, Interval(occurrence.starts_at, occurrence.ends_at))
-        await sessions.move(session, occurrence, values, span, crew, occurrence=occurrence.id in moves)
+        await sessions.move(
+            session, occurrence, values, span, crew, occurrence=occurrence.id in moves, now=now
+        )
     series_values = dict(values)
     if crew is not None:
         series_values.update(staff_id=crew.staff.id, resource_ids=crew.resource_ids)

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.booking import messages, transitions
 from booklnk.booking import repository as bookings
-from booklnk.booking import transitions
 from booklnk.booking.classes import allocations, placement, seats
 from booklnk.booking.classes import repository as classes
 from booklnk.booking.classes.errors import SessionClosed, SessionNotFound
@@ -155,7 +155,7 @@ async def edit_session(
         crew = await allocations.crew_for(
             session, ctx.business_id, service, change.staff_id or current.staff_id, names
         )
-    await move(session, current, values, span, crew)
+    await move(session, current, values, span, crew, now=now)
     return await get_session(session, ctx, session_id)
 
 
@@ -167,6 +167,7 @@ async def move(
     crew: allocations.Crew | None,
     *,
     occurrence: bool = False,
+    now: datetime,
 ) -> None:
     """Write a session's change (compare-and-swap), with its time and crew (None: the
     crew it has): its seats' bookings take the new time, its allocations are taken anew
@@ -186,7 +187,8 @@ async def move(
     if crew is not None:
         await allocations.reallocate(session, current, span, crew)
     if moved:
-        await bookings.move_session_bookings(session, current.business_id, current.id, span)
+        seats_moved = await bookings.move_session_bookings(session, current.business_id, current.id, span)
+        await messages.tell(session, current.business_id, seats_moved, messages.Event.RESCHEDULED, now=now)
     capacity = values.get("capacity")
     if isinstance(capacity, int) and capacity > current.capacity:
         await seats.promote_later(session, current.business_id, current.id)

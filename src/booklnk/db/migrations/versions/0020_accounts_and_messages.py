@@ -40,7 +40,6 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=True),
         sa.Column("code_hash", sa.String(64), nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
-        sa.Column("pending", postgresql.JSONB(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),

@@ -12,6 +12,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.db.database import Database
+from booklnk.tenancy import housekeeping
 from support import PASSWORD, FakeClock, code_sent_to, sign_up
 
 NEW_PASSWORD = "a-brand-new-password"
@@ -283,3 +285,16 @@ async def test_a_code_is_stored_as_a_keyed_hash_only(
     assert code not in row.code_hash
     # Keyed: no one holding the table alone can try the million codes against it.
     assert row.code_hash != hashlib.sha256(f"{row.id}:{code}".encode()).hexdigest()
+
+
+async def test_codes_are_pruned_a_day_after_they_expire(
+    client: httpx.AsyncClient, db: Database, owner_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    await client.post("/v1/auth/register", json=_register("early@example.com"))
+    clock.advance(timedelta(hours=12))
+    await client.post("/v1/auth/register", json=_register("later@example.com"))
+    async with db.transaction() as session:
+        await housekeeping.prune(session, now=clock.now() + timedelta(hours=13))
+    async with owner_engine.connect() as conn:
+        left = (await conn.execute(text("SELECT email FROM one_time_code"))).scalars().all()
+    assert left == ["later@example.com"]

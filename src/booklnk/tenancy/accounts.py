@@ -1,10 +1,11 @@
 """Accounts proven by e-mail: registration by a one-time code, password reset, password
 change, signing out everywhere, the profile.
 
-Nothing here tells a caller whether an address has an account. Registering an address
-that has one sends its owner a notice instead of a code; asking to reset the password of
-an address without one sends nothing; both answer the same. The account is made only when
-its code comes back, so a stranger cannot hold an address they do not read.
+Nothing here tells a caller whether an address has an account, by the answer or by the
+steps taken: a code is issued for every request. Registering an address that has an
+account sends its owner a notice instead of the code; asking to reset the password of an
+address without one sends a note that there is none. The account is made only when its
+code comes back, with its password and name, so only whoever reads the mailbox makes it.
 
 Using a code owns its transaction (as login does): a wrong guess must be counted even
 though the request fails."""

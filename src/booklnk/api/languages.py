@@ -31,3 +31,12 @@ def _quality(params: str) -> float:
             except ValueError:
                 return 0.0
     return 1.0
+
+
+LANGUAGES = ("ar", "en")  # what the API and its messages are written in
+
+
+def caller_language(accept_language: str | None) -> str:
+    """The caller's language from its `Accept-Language` header: Arabic or English (the
+    default, for a caller that names neither)."""
+    return preferred_language(accept_language, LANGUAGES, "en")

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booklnk.api import problems_ar
-from booklnk.api.languages import preferred_language
+from booklnk.api.languages import caller_language
 from booklnk.api.redaction import redacted
 from booklnk.db.errors import sqlstate, unreachable
 from booklnk.kernel.errors import BooklnkError, FieldIssue
@@ -110,7 +110,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     request.state.problem_code = code  # for the request's log line
-    arabic = preferred_language(request.headers.get("accept-language"), ("ar", "en"), "en") == "ar"
+    arabic = caller_language(request.headers.get("accept-language")) == "ar"
     title = problems_ar.TITLES.get(status) if arabic else None
     if arabic:
         detail = problems_ar.DETAILS.get(code, detail)

@@ -107,17 +107,7 @@ async def tell(
             continue
         await outbox.record(
             session,
-            outbox.Message(
-                address=facts.email,
-                template=f"booking_{event.value}",
-                language=facts.language,
-                params=_params(facts),
-                user_id=booking.customer_id,
-                business_id=business_id,
-                booking_id=booking.id,
-                expires_at=booking.starts_at,  # news about a booking is worth nothing after it
-                dedupe_key=f"booking:{booking.id}:{event.value}:{booking.version}",
-            ),
+            _message(facts, f"booking_{event.value}", f"{event.value}:{booking.version}"),
             now=now,
             also=_reminder_jobs(facts, now=now) if planned else (),
         )
@@ -164,22 +154,24 @@ async def remind(
     booking = facts.booking
     if booking.status is not BookingStatus.CONFIRMED or booking.starts_at != starts_at or now >= starts_at:
         return False
-    recorded = await outbox.record(
-        session,
-        outbox.Message(
-            address=facts.email,
-            template="booking_reminder",
-            language=facts.language,
-            params=_params(facts),
-            user_id=booking.customer_id,
-            business_id=business_id,
-            booking_id=booking.id,
-            expires_at=booking.starts_at,
-            dedupe_key=f"booking:{booking.id}:reminder:{minutes_before}:{starts_at.isoformat()}",
-        ),
-        now=now,
+    key = f"reminder:{minutes_before}:{starts_at.isoformat()}"
+    return await outbox.record(session, _message(facts, "booking_reminder", key), now=now) is not None
+
+
+def _message(facts: _Facts, template: str, key: str) -> outbox.Message:
+    """The customer's message about their booking; `key` makes it once per booking."""
+    booking = facts.booking
+    return outbox.Message(
+        address=facts.email,
+        template=template,
+        language=facts.language,
+        params=_params(facts),
+        user_id=booking.customer_id,
+        business_id=booking.business_id,
+        booking_id=booking.id,
+        expires_at=booking.starts_at,  # news about a booking is worth nothing after it
+        dedupe_key=f"booking:{booking.id}:{key}",
     )
-    return recorded is not None
 
 
 def _params(facts: _Facts) -> dict[str, Any]:

@@ -287,20 +287,37 @@ async def _notify(
 ) -> None:
     # A notice anyone can trigger (registering a taken address) goes at most hourly.
     dedupe = f"{template}:{user.id}:{now:%Y-%m-%dT%H}" if once_per_hour else None
-    message = Message(
-        address=user.email,
-        template=template,
-        language=user.language,
+    await _notify_address(
+        session,
+        user.email,
+        user.language,
+        template,
         params={"name": user.full_name},
         user_id=user.id,
-        expires_at=now + NOTICE_TTL,
         dedupe_key=dedupe,
+        now=now,
     )
-    await outbox.record(session, message, now=now)
 
 
 async def _notify_address(
-    session: AsyncSession, email: str, language: str, template: str, *, now: datetime
+    session: AsyncSession,
+    email: str,
+    language: str,
+    template: str,
+    *,
+    params: dict[str, object] | None = None,
+    user_id: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
+    now: datetime,
 ) -> None:
-    message = Message(address=email, template=template, language=language, expires_at=now + NOTICE_TTL)
+    """A notice (no code in it) to an address, worth sending for NOTICE_TTL."""
+    message = Message(
+        address=email,
+        template=template,
+        language=language,
+        params=params or {},
+        user_id=user_id,
+        expires_at=now + NOTICE_TTL,
+        dedupe_key=dedupe_key,
+    )
     await outbox.record(session, message, now=now)

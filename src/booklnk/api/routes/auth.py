@@ -16,9 +16,8 @@ from booklnk.api.deps import (
     SettingsDep,
     client_address,
 )
-from booklnk.api.languages import preferred_language
+from booklnk.api.languages import caller_language
 from booklnk.api.problems import problem_responses
-from booklnk.notifications.rendering import LANGUAGES
 from booklnk.tenancy import accounts, auth, service
 from booklnk.tenancy.auth import TokenPair
 from booklnk.tenancy.schemas import (
@@ -283,7 +282,7 @@ async def log_out_everywhere(actor: ActorDep, session: SessionDep, now: NowDep) 
 
 
 def _language(request: Request) -> str:
-    return preferred_language(request.headers.get("accept-language"), LANGUAGES, "en")
+    return caller_language(request.headers.get("accept-language"))
 
 
 def _code_sent(email: str) -> CodeSentOut:

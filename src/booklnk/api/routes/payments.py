@@ -14,7 +14,7 @@ from booklnk.api import limits
 from booklnk.api.created import CreatedDep
 from booklnk.api.deps import MemberOrCustomerCtx, NowDep, OwnerCtx, SessionDep, SettingsDep
 from booklnk.api.idempotent import IdempotencyKeyHeader, create_once
-from booklnk.api.languages import preferred_language
+from booklnk.api.languages import caller_language
 from booklnk.api.observability import WEBHOOKS_RECEIVED
 from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
@@ -83,7 +83,7 @@ async def start_checkout(
             kashier=kashier_config(settings),
             callbacks=callbacks,
             now=now,
-            display=body.display or preferred_language(accept_language, ("ar", "en"), "en"),
+            display=body.display or caller_language(accept_language),
             pages=checkout.ReturnPages(return_url=body.return_url, cancel_url=body.cancel_url),
         )
         attempt = started.attempt

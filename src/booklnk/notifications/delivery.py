@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
 from booklnk.notifications import repository
-from booklnk.notifications.channel import Refused, Sender, Unavailable
+from booklnk.notifications.channel import Outgoing, Refused, Sender, Unavailable
 from booklnk.notifications.models import MessageStatus, OutboxMessage
 from booklnk.notifications.outbox import DELIVER, enqueue_delivery
-from booklnk.notifications.rendering import Rendered, render
+from booklnk.notifications.rendering import render
 
 log = structlog.get_logger(__name__)
 
@@ -38,9 +38,22 @@ Outcome = Literal["sent", "failed", "expired", "already"]
 class _Claimed:
     message_id: uuid.UUID
     business_id: uuid.UUID | None
-    address: str
-    rendered: Rendered
+    outgoing: Outgoing
     attempt: int
+
+
+def reference(business_id: uuid.UUID | None, message_id: uuid.UUID) -> str:
+    """What a provider hands back with its delivery reports: enough to find the message
+    (its tenant first: row-level security shows a message to its own tenant only)."""
+    return f"{business_id or 'platform'}:{message_id}"
+
+
+def parse_reference(value: str) -> tuple[uuid.UUID | None, uuid.UUID] | None:
+    tenant, _, message = value.partition(":")
+    try:
+        return (None if tenant == "platform" else uuid.UUID(tenant)), uuid.UUID(message)
+    except ValueError:
+        return None
 
 
 async def deliver(
@@ -55,10 +68,18 @@ async def deliver(
             _finish(message, MessageStatus.EXPIRED)
             return "expired"
         message.attempts += 1
-        rendered = render(message.template, message.locale, message.params)
-        claimed = _Claimed(message_id, business_id, message.address, rendered, message.attempts)
+        outgoing = Outgoing(
+            key=str(message_id),
+            address=message.address,
+            template=message.template,
+            language=message.locale,
+            params=dict(message.params),
+            rendered=render(message.template, message.locale, message.params),
+            reference=reference(business_id, message_id),
+        )
+        claimed = _Claimed(message_id, business_id, outgoing, message.attempts)
     try:
-        provider_id = await send(str(message_id), claimed.address, claimed.rendered)
+        provider_id = await send(claimed.outgoing)
     except Refused as exc:
         await _record(db, claimed, now, "refused", str(exc), MessageStatus.FAILED)
         log.warning("message_refused", message_id=str(message_id), reason=str(exc))

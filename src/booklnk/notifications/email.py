@@ -12,7 +12,7 @@ from typing import Literal
 
 import aiosmtplib
 
-from booklnk.notifications.channel import Refused, Sender, Unavailable
+from booklnk.notifications.channel import Outgoing, Refused, Sender, Unavailable
 from booklnk.notifications.rendering import Rendered
 
 Security = Literal["none", "starttls", "tls"]
@@ -52,8 +52,14 @@ def sender(config: SmtpConfig) -> Sender:
     """The channel: compose, then hand to the server."""
     domain = config.sender.rpartition("@")[2].rstrip(">").strip() or "booklnk.local"
 
-    async def send_one(key: str, address: str, rendered: Rendered) -> str:
-        email = compose(message_key=key, domain=domain, sender=config.sender, to=address, rendered=rendered)
+    async def send_one(outgoing: Outgoing) -> str:
+        email = compose(
+            message_key=outgoing.key,
+            domain=domain,
+            sender=config.sender,
+            to=outgoing.address,
+            rendered=outgoing.rendered,
+        )
         return await send(config, email)
 
     return send_one

@@ -3,7 +3,7 @@ no I/O beyond reading the packaged templates.
 
 Each template is one file per language, `templates/<name>.<language>.jinja`, holding the
 blocks `subject`, `text` and `body` (the HTML part's content, inside `_base.jinja`'s
-page). Numbers, durations and dates are written by Babel in the recipient's locale
+page), and `short` (a text message's words). Numbers, durations and dates are written by Babel in the recipient's locale
 (Egyptian Arabic or English), never by hand."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, get_currency_precision
 from babel.units import format_unit
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -35,6 +35,8 @@ class Rendered:
     text: str
     html: str
     language: str
+    # The words for a text message (SMS): one or two segments, no greeting, no footer.
+    short: str
 
 
 def render(template: str, language: str, params: Mapping[str, Any]) -> Rendered:
@@ -57,6 +59,7 @@ def render(template: str, language: str, params: Mapping[str, Any]) -> Rendered:
         text=block("text") + "\n",
         html=_environment(language, html=True).get_template(name).render(values),
         language=language,
+        short=" ".join(block("short").split()),
     )
 
 
@@ -89,6 +92,11 @@ def _environment(language: str, *, html: bool) -> Environment:
         """An instant's local date, in full: "Thursday, November 26, 2026", "الخميس، 26 نوفمبر 2026"."""
         return format_date(datetime.fromisoformat(instant).astimezone(ZoneInfo(zone)), "full", locale=locale)
 
+    def date(instant: str, zone: str) -> str:
+        """An instant's local date, short (for a text message): "Thu, Nov 26", "الخميس، ٢٦ نوفمبر"."""
+        local = datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
+        return format_skeleton("MMMEd", local, locale=locale)
+
     def clock(instant: str, zone: str) -> str:
         """An instant's local time of day: "10:00 AM", "10:00 ص"."""
         return format_time(datetime.fromisoformat(instant), "short", tzinfo=ZoneInfo(zone), locale=locale)
@@ -101,6 +109,7 @@ def _environment(language: str, *, html: bool) -> Environment:
     env.filters["minutes"] = minutes
     env.filters["isolate"] = isolate
     env.filters["day"] = day
+    env.filters["date"] = date
     env.filters["clock"] = clock
     env.filters["money"] = money
     return env

@@ -3,8 +3,8 @@ no I/O beyond reading the packaged templates.
 
 Each template is one file per language, `templates/<name>.<language>.jinja`, holding the
 blocks `subject`, `text` and `body` (the HTML part's content, inside `_base.jinja`'s
-page), and `short` (a text message's words). Numbers, durations and dates are written by Babel in the recipient's locale
-(Egyptian Arabic or English), never by hand."""
+page), and `short` (a text message's words). Numbers, durations and dates are written by
+Babel in the recipient's locale (Egyptian Arabic or English), never by hand."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+"""A simulator (any ASGI app) served by uvicorn on a daemon thread with its own event loop:
+how the tests run the providers' simulators beside the app, and how `booklnk mail-sim`
+could run several on one process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class Running:
+    """An ASGI app under uvicorn on a daemon thread with its own event loop; `url` is its
+    address (`port` 0 lets the OS choose one)."""
+
+    def __init__(self, asgi: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        config = uvicorn.Config(asgi, log_level="warning", log_config=None, timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="simulator", daemon=True
+        )
+
+    def start(self, startup_seconds: float = 10.0) -> Running:
+        self._thread.start()
+        deadline = time.monotonic() + startup_seconds
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server at {self.url} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()

@@ -33,6 +33,8 @@ from booklnk.jobs.runtime import Runtime
 from booklnk.jobs.tasks import SWEEP_LAPSED_HOLDS, create_job_app
 from booklnk.jobs.worker import MIDDLEWARE
 from booklnk.logging import configure_logging
+from booklnk.notifications.simulators import sms as sms_simulator
+from booklnk.notifications.simulators import whatsapp as whatsapp_simulator
 from booklnk.tables import metadata
 from booklnk.tenancy.credentials import Passwords
 from support import FakeClock, JobRunner, audit_status_changes
@@ -45,14 +47,26 @@ LIVE_FIXTURES = {"live_server", "simulator_url", "api", "restartable_database"}
 
 
 _MAILBOX = mail_server.Mailbox()
+_SMS = sms_simulator.SmsStore()
+_WHATSAPP = whatsapp_simulator.WhatsAppSim(
+    access_token=Settings.model_fields["whatsapp_access_token"].default.get_secret_value(),
+    app_secret=Settings.model_fields["whatsapp_app_secret"].default.get_secret_value(),
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """One real SMTP server for the whole run; the in-process workers and every server or
-    worker process a test starts (they inherit the environment) send their e-mail to it."""
+    """One real SMTP server, one SMS gateway simulator and one WhatsApp Cloud API simulator
+    for the whole run; the in-process workers and every server or worker process a test
+    starts (they inherit the environment) send their messages to them."""
     controller = mail_server.start(_MAILBOX)
     os.environ["BOOKLNK_SMTP_PORT"] = str(controller.port)
     config.add_cleanup(controller.stop)
+    gateway = sms_simulator.start(_SMS)
+    os.environ["BOOKLNK_CEQUENS_API_URL"] = gateway.url
+    config.add_cleanup(gateway.stop)
+    cloud = whatsapp_simulator.start(_WHATSAPP)
+    os.environ["BOOKLNK_WHATSAPP_API_URL"] = cloud.url
+    config.add_cleanup(cloud.stop)
 
 
 @pytest.fixture
@@ -61,6 +75,25 @@ def mailbox() -> Iterator[mail_server.Mailbox]:
     _MAILBOX.clear()
     yield _MAILBOX
     _MAILBOX.clear()
+
+
+@pytest.fixture
+def sms_gateway() -> Iterator[sms_simulator.SmsStore]:
+    """What reached the suite's SMS gateway simulator during this test (faults cleared after)."""
+    _SMS.clear()
+    yield _SMS
+    _SMS.clear()
+    _SMS.clear_faults()
+
+
+@pytest.fixture
+def whatsapp_cloud() -> Iterator[whatsapp_simulator.WhatsAppSim]:
+    """What reached the suite's WhatsApp simulator during this test, and the status webhooks
+    it made (no server of the suite listens for them: a test posts them to its client)."""
+    _WHATSAPP.clear()
+    yield _WHATSAPP
+    _WHATSAPP.clear()
+    _WHATSAPP.clear_faults()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -172,6 +205,7 @@ def run_jobs(
 
     async def run(*, sweep: bool = False) -> None:
         job_app = create_job_app(database_url)
+        runtime = Runtime(db, clock, settings)
         async with job_app.open_async():
             if sweep:
                 await job_app.configure_task(SWEEP_LAPSED_HOLDS).defer_async(timestamp=0)
@@ -179,9 +213,10 @@ def run_jobs(
                 wait=False,
                 install_signal_handlers=False,
                 listen_notify=False,
-                additional_context={"runtime": Runtime(db, clock, settings)},
+                additional_context={"runtime": runtime},
                 worker_middleware=list(MIDDLEWARE),
             )
+        await runtime.aclose()
         # A task that raised is retried later, so the run above would end quietly.
         async with owner_engine.connect() as conn:
             failed = await conn.execute(

@@ -8,6 +8,7 @@ import enum
 
 class Access(enum.Enum):
     PUBLIC = "anyone, signed in or not"
+    PROVIDER = "anyone, but only a provider's signature gets past the guard (a token does not)"
     SIGNED_IN = "any signed-in user (a customer)"
     STAFF = "staff or owner of the business"
     OWNER = "owner of the business"
@@ -22,10 +23,15 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/auth/login"): Access.PUBLIC,
     ("POST", "/v1/auth/refresh"): Access.PUBLIC,
     ("POST", "/v1/auth/logout"): Access.PUBLIC,
+    ("POST", "/v1/auth/code"): Access.PUBLIC,
+    ("POST", "/v1/auth/code/verify"): Access.PUBLIC,
     ("GET", "/v1/me"): Access.SIGNED_IN,
     ("PATCH", "/v1/me"): Access.SIGNED_IN,
     ("POST", "/v1/me/password"): Access.SIGNED_IN,
     ("POST", "/v1/me/logout-all"): Access.SIGNED_IN,
+    ("POST", "/v1/me/phone"): Access.SIGNED_IN,
+    ("POST", "/v1/me/phone/verify"): Access.SIGNED_IN,
+    ("DELETE", "/v1/me/phone"): Access.SIGNED_IN,
     ("GET", "/v1/business-types"): Access.PUBLIC,
     ("GET", "/v1/business-types/{key}"): Access.PUBLIC,
     ("POST", "/v1/business-types"): Access.ADMIN,
@@ -129,6 +135,9 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}/payments"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings/{booking_id}/refunds"): Access.OWNER,
     ("POST", "/v1/webhooks/kashier"): Access.PUBLIC,
+    ("GET", "/v1/webhooks/whatsapp"): Access.PROVIDER,
+    ("POST", "/v1/webhooks/whatsapp"): Access.PROVIDER,
+    ("POST", "/v1/webhooks/cequens"): Access.PROVIDER,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs"): Access.OWNER,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches"): Access.OWNER,
     ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 
 from pydantic import ValidationError
@@ -11,6 +12,8 @@ from booklnk.config import Settings, configuration_problems
 from booklnk.db.database import Database
 from booklnk.db.embedded import EmbeddedUnavailable, embedded_database_url
 from booklnk.notifications.email import SmtpConfig
+from booklnk.notifications.sms import CequensConfig
+from booklnk.notifications.whatsapp import WhatsAppConfig
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.tenancy.credentials import Passwords
 
@@ -72,6 +75,41 @@ def smtp_config(settings: Settings) -> SmtpConfig:
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         timeout_seconds=settings.smtp_timeout_seconds,
     )
+
+
+def cequens_config(settings: Settings) -> CequensConfig:
+    """The SMS gateway or the simulator: only these values differ. Delivery reports come
+    back to our own URL, signed with a key derived from the server's secret."""
+    return CequensConfig(
+        api_url=settings.cequens_api_url,
+        username=settings.cequens_username,
+        api_key=settings.cequens_api_key.get_secret_value(),
+        sender_name=settings.sms_sender_name,
+        report_url=f"{settings.public_base_url.rstrip('/')}/v1/webhooks/cequens",
+        report_secret=derived_key(settings, "sms delivery reports"),
+        timeout_seconds=settings.sms_timeout_seconds,
+        max_segments=settings.sms_max_segments,
+    )
+
+
+def whatsapp_config(settings: Settings) -> WhatsAppConfig:
+    """Meta's Cloud API or the simulator: only these values differ."""
+    return WhatsAppConfig(
+        phone_number_id=settings.whatsapp_phone_number_id,
+        access_token=settings.whatsapp_access_token.get_secret_value(),
+        app_secret=settings.whatsapp_app_secret.get_secret_value(),
+        verify_token=settings.whatsapp_verify_token.get_secret_value(),
+        api_url=settings.whatsapp_api_url,
+        api_version=settings.whatsapp_api_version,
+        timeout_seconds=settings.whatsapp_timeout_seconds,
+    )
+
+
+def derived_key(settings: Settings, purpose: str) -> str:
+    """A key of its own for `purpose`, derived from the server's secret: nothing else is
+    signed with the key that signs access tokens."""
+    material = f"booklnk {purpose}|{settings.jwt_secret.get_secret_value()}".encode()
+    return hashlib.sha256(material).hexdigest()
 
 
 def passwords_for(settings: Settings) -> Passwords:

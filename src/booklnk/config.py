@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -15,6 +15,12 @@ _DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 _SIM_API_KEY = "sim-payment-api-key"
 _SIM_SECRET_KEY = "sim-secret$key"
 _SIM_MID = "MID-0000-000"
+MessageChannel = Literal["email", "sms", "whatsapp"]
+# The messaging simulator's (`booklnk messages-sim`) credentials: accepted by it, refused in production.
+_SIM_CEQUENS_API_KEY = "sim-cequens-api-key"
+_SIM_WHATSAPP_TOKEN = "sim-whatsapp-access-token"
+_SIM_WHATSAPP_APP_SECRET = "sim-whatsapp-app-secret"
+_SIM_WHATSAPP_VERIFY_TOKEN = "sim-whatsapp-verify-token"
 _ENV_PREFIX = "BOOKLNK_"
 
 
@@ -118,7 +124,7 @@ class Settings(BaseSettings):
     # it answers 404. The worker's metrics are on its own port (worker_health_*).
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
     # E-mail (notifications.email): the SMTP server messages are handed to. The defaults
-    # talk to `booklnk mail-sim` (serve --mail-sim); a provider's relay is these values only.
+    # talk to `booklnk messages-sim` (serve --messages-sim); a provider's relay is these values only.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=8025, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
@@ -126,6 +132,30 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     mail_from: str = "Booklnk <no-reply@booklnk.localhost>"
+    # The channels this deployment has providers for (comma list of email, sms, whatsapp): a
+    # message for another goes on by the recipient's next channel.
+    message_channels: Annotated[list[MessageChannel], NoDecode] = Field(
+        default_factory=lambda: list(get_args(MessageChannel))
+    )
+    # SMS by Cequens (notifications.sms). The defaults talk to the messaging simulator
+    # (`booklnk messages-sim`, its web port); the real gateway is these values only.
+    cequens_api_url: str = "http://127.0.0.1:8026/cequens"
+    cequens_username: str = "booklnk"
+    cequens_api_key: SecretStr = SecretStr(_SIM_CEQUENS_API_KEY)
+    # The pre-registered alphanumeric sender ID (Egyptian operators filter unknown ones).
+    sms_sender_name: str = Field(default="Booklnk", min_length=1, max_length=11)
+    sms_max_segments: int = Field(default=6, ge=1, le=20)
+    sms_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # WhatsApp Business Cloud API (notifications.whatsapp); the defaults talk to the simulator.
+    whatsapp_api_url: str = "http://127.0.0.1:8026/whatsapp"
+    whatsapp_api_version: str = Field(default="v21.0", pattern=r"^v[0-9]{2}\.[0-9]$")
+    whatsapp_phone_number_id: str = Field(default="100000000000001", pattern=r"^[0-9]{1,20}$")
+    whatsapp_access_token: SecretStr = SecretStr(_SIM_WHATSAPP_TOKEN)
+    # Signs the status webhooks Meta sends us (X-Hub-Signature-256), and the subscription
+    # handshake's token.
+    whatsapp_app_secret: SecretStr = SecretStr(_SIM_WHATSAPP_APP_SECRET)
+    whatsapp_verify_token: SecretStr = SecretStr(_SIM_WHATSAPP_VERIFY_TOKEN)
+    whatsapp_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     # OpenTelemetry tracing (booklnk.tracing): off unless true. Where spans go is said by the
     # standard OTEL_EXPORTER_OTLP_* variables (OTLP over HTTP; default http://localhost:4318).
     otel_enabled: bool = False
@@ -135,7 +165,7 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @field_validator("cors_allowed_origins", "message_channels", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
@@ -201,6 +231,27 @@ def production_problems(settings: Settings) -> list[str]:
             "BOOKLNK_SMTP_SECURITY must be starttls or tls in production when the SMTP server is not"
             " on this machine (codes and passwords' notices would cross the network in clear)"
         )
+    simulated = {
+        "sms": [("cequens_api_key", _SIM_CEQUENS_API_KEY), ("cequens_username", "")],
+        "whatsapp": [
+            ("whatsapp_access_token", _SIM_WHATSAPP_TOKEN),
+            ("whatsapp_app_secret", _SIM_WHATSAPP_APP_SECRET),
+            ("whatsapp_verify_token", _SIM_WHATSAPP_VERIFY_TOKEN),
+        ],
+    }
+    for channel, secrets in simulated.items():
+        if channel not in settings.message_channels:
+            continue
+        for name, sim_value in secrets:
+            value = getattr(settings, name)
+            if (value.get_secret_value() if isinstance(value, SecretStr) else value) in (sim_value, ""):
+                problems.append(
+                    f"{_ENV_PREFIX}{name.upper()} must be set in production (unset, or the simulator's), or"
+                    f" {channel} left out of {_ENV_PREFIX}MESSAGE_CHANNELS"
+                )
+        url = settings.cequens_api_url if channel == "sms" else settings.whatsapp_api_url
+        if _loopback(url):
+            problems.append(f"{channel}: the provider's URL must not point at this machine in production")
     return problems
 
 

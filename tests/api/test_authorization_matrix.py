@@ -26,6 +26,7 @@ ROLES = ("anonymous", "customer", "staff", "owner", "other_owner", "admin")
 def _allowed(access: Access, role: str) -> bool:
     return {
         Access.PUBLIC: True,
+        Access.PROVIDER: False,
         Access.SIGNED_IN: role != "anonymous",
         Access.STAFF: role in ("staff", "owner"),
         Access.OWNER: role == "owner",
@@ -108,6 +109,14 @@ async def test_route_answers_each_role_as_declared(
         role: ("allowed" if _allowed(ACCESS[route], role) else (401 if role == "anonymous" else 403))
         for role in ROLES
     }
+    if ACCESS[route] is Access.PROVIDER:
+        # Unsigned (and, for WhatsApp's handshake, without Meta's verify token): refused
+        # alike for every caller, whatever token they hold.
+        refused = 403 if method == "GET" else 401
+        expected = dict.fromkeys(ROLES, refused)
+        actual = outcomes
+        assert actual == expected, f"{method} {template}: {outcomes}"
+        return
     actual = {
         role: ("allowed" if status not in (401, 403) and status < 500 else status)
         for role, status in outcomes.items()

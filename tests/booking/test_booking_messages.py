@@ -134,6 +134,38 @@ async def test_reminders_die_with_a_cancellation(
     assert [s.split(":")[0] for s in _subjects(mailbox, mona)] == ["Booked", "Cancelled"]
 
 
+def _calendar(message: EmailMessage) -> dict[str, str]:
+    """The booking.ics attached, as its VEVENT's properties."""
+    (part,) = [p for p in message.iter_attachments() if p.get_filename() == "booking.ics"]
+    assert part.get_content_type() == "text/calendar"
+    text = part.get_content()
+    text = text.decode() if isinstance(text, bytes) else text
+    assert text.endswith("END:VCALENDAR\r\n")
+    event = text.split("BEGIN:VEVENT\r\n")[1].split("END:VEVENT")[0].replace("\r\n ", "")
+    return dict(line.split(":", 1) for line in event.split("\r\n") if line)
+
+
+async def test_a_bookings_emails_carry_its_calendar_entry_updated_by_each_change(
+    client: httpx.AsyncClient, run_jobs: JobRunner, mailbox: Mailbox
+) -> None:
+    """One UID (the calendar feed's) across confirmation, move and cancellation, its
+    SEQUENCE growing: a calendar that imported the first updates the same entry."""
+    shop = await open_bookable_shop(client, barbers=1)
+    mona = await customer(client)
+    booking_id = await _booked(client, shop, mona, THURSDAY_10)
+    await client.post(
+        f"{shop.url}/bookings/{booking_id}/reschedule", headers=mona.headers, json={"starts_at": FRIDAY_12}
+    )
+    await client.post(f"{shop.url}/bookings/{booking_id}/cancel", headers=mona.headers)
+    await run_jobs()
+    by_subject = {str(m["Subject"]).split(":")[0]: _calendar(m) for m in _about_bookings(mailbox, mona)}
+    booked, moved, cancelled = by_subject["Booked"], by_subject["Moved"], by_subject["Cancelled"]
+    assert booked["UID"] == moved["UID"] == cancelled["UID"] == f"{booking_id}@booklnk"
+    assert (booked["DTSTART"], moved["DTSTART"]) == ("20261126T080000Z", "20261127T100000Z")
+    assert int(booked["SEQUENCE"]) < int(moved["SEQUENCE"]) < int(cancelled["SEQUENCE"])
+    assert (booked["STATUS"], cancelled["STATUS"]) == ("CONFIRMED", "CANCELLED")
+
+
 async def test_messages_are_written_in_the_customers_language(
     client: httpx.AsyncClient, run_jobs: JobRunner, mailbox: Mailbox
 ) -> None:

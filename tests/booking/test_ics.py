@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booking_support import BookableShop, book, customer, open_bookable_shop
-from booklnk.booking import ics
 from booklnk.booking.listing import new_feed_token
 from booklnk.config import Settings
+from booklnk.kernel import ics
 from support import Account, FakeClock, add_staff, sign_up
 
 # --- a strict reader: what a picky calendar app would refuse --------------------------

@@ -25,6 +25,13 @@ REAL = {
     "kashier_api_url": "https://api.kashier.io",
     "kashier_fep_url": "https://fep.kashier.io",
     "public_base_url": "https://book.example.com",
+    "cequens_api_url": "https://apis.cequens.com",
+    "cequens_username": "cairo-cuts",
+    "cequens_api_key": "a-real-cequens-key",
+    "whatsapp_api_url": "https://graph.facebook.com",
+    "whatsapp_access_token": "a-real-whatsapp-token",
+    "whatsapp_app_secret": "a-real-app-secret",
+    "whatsapp_verify_token": "a-real-verify-token",
 }
 
 
@@ -49,12 +56,24 @@ def test_production_with_real_values_is_accepted() -> None:
         ("kashier_secret_key", "sim-secret$key", "BOOKLNK_KASHIER_SECRET_KEY must be set in production"),
         ("kashier_mid", "MID-0000-000", "BOOKLNK_KASHIER_MID must be set in production"),
         ("jwt_secret", "short", "BOOKLNK_JWT_SECRET must be set"),
+        ("cequens_api_key", "sim-cequens-api-key", "BOOKLNK_CEQUENS_API_KEY must be set in production"),
+        ("cequens_username", "", "BOOKLNK_CEQUENS_USERNAME must be set in production"),
+        ("whatsapp_app_secret", "", "BOOKLNK_WHATSAPP_APP_SECRET must be set in production"),
+        ("whatsapp_api_url", "http://127.0.0.1:8026/whatsapp", "whatsapp: the provider's URL must not point"),
     ],
 )
 def test_production_refuses_what_is_not_real(name: str, value: str, rule: str) -> None:
     problems = _problems(**{name: value})
     assert len(problems) == 1, problems
     assert problems[0].startswith(rule)
+
+
+def test_production_without_text_messages_needs_no_provider_keys() -> None:
+    without = {k: v for k, v in REAL.items() if not k.startswith(("cequens", "whatsapp"))}
+    found = Settings.model_validate(
+        {"environment": "production", **without, "message_channels": "email", "cequens_api_url": "x"}
+    )
+    assert found.message_channels == ["email"]
 
 
 def test_development_takes_the_simulator_and_loopback() -> None:
@@ -89,6 +108,8 @@ def test_the_command_line_prints_one_line_per_problem_and_exits_2() -> None:
     )
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("configuration error: ")]
-    assert len(lines) == 8, done.stderr  # the JWT secret, 3 Kashier keys, its mode, 4 addresses
+    # The JWT secret, 3 Kashier keys, its mode, 4 addresses; with every message channel on
+    # by default, Cequens' key and address and WhatsApp's 3 keys and address.
+    assert len(lines) == 8 + 2 + 4, done.stderr
     assert "Traceback" not in done.stderr
     assert SECRET[-20:] not in done.stderr + done.stdout

@@ -27,6 +27,7 @@ GLOBAL_TABLES = {
     "one_time_code",
     "outbox_message",
     "message_attempt",
+    "delivery_report",
 }
 # Money is never changed or deleted by the application, only added to.
 APPEND_ONLY = {"ledger_entry"}

@@ -22,6 +22,7 @@ import httpx
 import psycopg
 import pytest
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import make_url
 from typer.main import get_command
 
@@ -134,6 +135,26 @@ def test_production_needs_every_kashier_setting_and_its_environment_is_accepted(
             _services("prod", {k: v for k, v in PRODUCTION_VARIABLES.items() if k != missing})
 
 
+def test_production_texts_only_with_the_providers_keys() -> None:
+    """E-mail alone by default; SMS or WhatsApp switched on without their keys is refused at
+    start, naming each missing key (the simulators' would be accepted silently otherwise)."""
+    texting = {**PRODUCTION_VARIABLES, "BOOKLNK_MESSAGE_CHANNELS": "email,sms,whatsapp"}
+    with pytest.raises(ValidationError) as refused:
+        _settings(_services("prod", texting)["worker"]["environment"])
+    for key in ("CEQUENS_API_KEY", "CEQUENS_USERNAME", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET"):
+        assert f"BOOKLNK_{key} must be set" in str(refused.value)
+    keys = {
+        "BOOKLNK_CEQUENS_USERNAME": "shop",
+        "BOOKLNK_CEQUENS_API_KEY": "k" * 20,
+        "BOOKLNK_WHATSAPP_ACCESS_TOKEN": "t" * 20,
+        "BOOKLNK_WHATSAPP_APP_SECRET": "s" * 20,
+        "BOOKLNK_WHATSAPP_VERIFY_TOKEN": "v" * 20,
+    }
+    settings = _settings(_services("prod", {**texting, **keys})["worker"]["environment"])
+    assert settings.message_channels == ["email", "sms", "whatsapp"]
+    assert settings.whatsapp_api_url == "https://graph.facebook.com"
+
+
 def test_development_runs_with_no_variables_and_includes_the_simulator() -> None:
     services = _services("dev", {})  # compose.yaml alone needs no variable
     assert set(services) == {"db", "migrate", "dev"}
@@ -142,7 +163,7 @@ def test_development_runs_with_no_variables_and_includes_the_simulator() -> None
     assert settings.environment == "development"
     assert "--kashier-sim" in dev["command"]
     assert "8790:8790" in dev["ports"]
-    assert "--mail-sim" in dev["command"]
+    assert "--messages-sim" in dev["command"]
     assert "8026:8026" in dev["ports"]
 
 

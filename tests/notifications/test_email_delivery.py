@@ -16,6 +16,7 @@ from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.notifications import delivery, email
 from booklnk.notifications.channel import Unavailable
+from booklnk.notifications.models import Channel
 from booklnk.notifications.outbox import enqueue_delivery
 from mail_server import Mailbox, free_port
 from support import FakeClock, JobRunner
@@ -100,11 +101,11 @@ async def test_an_outage_delays_a_message_and_loses_nothing(
     failed attempt is recorded and retried; the message arrives once."""
     await _register(client)
     message_id, *_ = await _message(owner_engine)
-    send = email.sender(smtp_config(settings))
+    send = {Channel.EMAIL: email.sender(smtp_config(settings))}
     mailbox.answer = "451 4.3.0 Try again later"
     with pytest.raises(Unavailable):
         await delivery.deliver(db, send, message_id, None, now=clock.now())
-    gone = email.sender(smtp_config(settings.model_copy(update={"smtp_port": free_port()})))
+    gone = {Channel.EMAIL: email.sender(smtp_config(settings.model_copy(update={"smtp_port": free_port()})))}
     with pytest.raises(Unavailable):
         await delivery.deliver(db, gone, message_id, None, now=clock.now())
     assert mailbox.messages() == []
@@ -125,7 +126,7 @@ async def test_a_refused_address_fails_for_good(
     await _register(client)
     message_id, *_ = await _message(owner_engine)
     mailbox.answer = "550 5.1.1 No such mailbox"
-    send = email.sender(smtp_config(settings))
+    send = {Channel.EMAIL: email.sender(smtp_config(settings))}
     assert await delivery.deliver(db, send, message_id, None, now=clock.now()) == "failed"
     _, status, params, _ = await _message(owner_engine)
     assert (status, "code" in params) == ("failed", False)
@@ -145,7 +146,9 @@ async def test_a_code_past_its_expiry_is_never_sent(
     message_id, *_ = await _message(owner_engine)
     later = clock.now() + timedelta(minutes=15)
     assert (
-        await delivery.deliver(db, email.sender(smtp_config(settings)), message_id, None, now=later)
+        await delivery.deliver(
+            db, {Channel.EMAIL: email.sender(smtp_config(settings))}, message_id, None, now=later
+        )
         == "expired"
     )
     _, status, params, attempts = await _message(owner_engine)

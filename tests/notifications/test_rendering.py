@@ -8,6 +8,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from booklnk.notifications.rendering import LANGUAGES, render
+from booklnk.notifications.sms import segments
 
 TEMPLATES = Path(__file__).parents[2] / "src/booklnk/notifications/templates"
 PARAMS = {
@@ -20,6 +21,7 @@ PARAMS = {
     "time_zone": "Africa/Cairo",
     "price_minor": 15_000,
     "currency": "EGP",
+    "phone": "+201001234567",
 }
 NAMES = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.jinja") if not p.name.startswith("_")})
 
@@ -38,6 +40,8 @@ def test_each_renders_a_subject_a_text_and_a_page_in_its_direction(name: str, la
     assert "\n" not in rendered.subject
     assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in rendered.html
     assert "<bdi>" not in rendered.text
+    assert rendered.short.strip()
+    assert "\n" not in rendered.short
     if "{{ name" in (TEMPLATES / f"{name}.{language}.jinja").read_text():
         # Escaped in the page, as written in the text.
         assert "Hany &amp; Sons &lt;Ltd&gt;" in rendered.html
@@ -80,3 +84,13 @@ def test_a_missing_blank_is_an_error_never_an_empty_space() -> None:
 def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported language"):
         render("registration_code", "fr", PARAMS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_text_message_fits_two_segments_and_english_stays_gsm7(name: str, language: str) -> None:
+    """An SMS is paid per segment: English in GSM-7 (160 characters), Arabic in UCS-2 (70)."""
+    short = segments(render(name, language, {**PARAMS, "name": "Omar"}).short)
+    assert short.count <= 2, (name, language, short)
+    if language == "en":
+        assert short.encoding == "gsm7", name

@@ -296,5 +296,5 @@ async def test_codes_are_pruned_a_day_after_they_expire(
     async with db.transaction() as session:
         await housekeeping.prune(session, now=clock.now() + timedelta(hours=13))
     async with owner_engine.connect() as conn:
-        left = (await conn.execute(text("SELECT email FROM one_time_code"))).scalars().all()
+        left = (await conn.execute(text("SELECT address FROM one_time_code"))).scalars().all()
     assert left == ["later@example.com"]

@@ -19,7 +19,7 @@ from support import add_staff, create_business, sign_up
 ROUTING_TABLES = {"payment_order"}
 # A business's messages, and the platform's (about accounts, no business) beside them: each
 # visible in its tenant's transactions only, the platform's outside every tenant.
-SHARED_WITH_PLATFORM = {"outbox_message", "message_attempt"}
+SHARED_WITH_PLATFORM = {"outbox_message", "message_attempt", "delivery_report"}
 TENANT_TABLES = sorted(
     t.name for t in metadata.sorted_tables if "business_id" in t.columns and t.name not in ROUTING_TABLES
 )

@@ -27,6 +27,7 @@ from booklnk.api.routes import (
     businesses,
     catalog,
     classes,
+    message_reports,
     payments,
     public,
     schedules,
@@ -47,6 +48,7 @@ TAGS = [
     {"name": "bookings", "description": "Availability, booking, rescheduling, staff actions and money."},
     {"name": "classes", "description": "Class series, sessions, seats and waitlists."},
     {"name": "payments", "description": "Kashier checkout, webhooks, returns and reconciliation."},
+    {"name": "messages", "description": "What WhatsApp and the SMS gateway report about messages sent."},
     {"name": "calendar feeds", "description": "ICS feeds of a calendar, read by a secret URL."},
     {"name": "public", "description": "A business's booking page, read without an account."},
     {"name": "operations", "description": "Health, readiness and metrics."},
@@ -126,7 +128,10 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
-        per_path={KASHIER_WEBHOOK_PATH: settings.max_webhook_body_bytes},
+        per_path={
+            path: settings.max_webhook_body_bytes
+            for path in (KASHIER_WEBHOOK_PATH, message_reports.WHATSAPP_PATH, message_reports.CEQUENS_PATH)
+        },
     )
     app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
@@ -148,6 +153,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         payments,
         booking_lists,
         public,
+        message_reports,
     ):
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))

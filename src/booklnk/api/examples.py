@@ -40,7 +40,7 @@ from booklnk.catalog.schemas import (
     StaffOut,
     TimeOffOut,
 )
-from booklnk.notifications.schemas import MessageOut
+from booklnk.notifications.schemas import MessageOut, ReportsAck
 from booklnk.payments.schemas import (
     BookingPaymentsOut,
     CheckoutOut,
@@ -54,6 +54,7 @@ from booklnk.payments.schemas import (
 from booklnk.tenancy.schemas import (
     BusinessOut,
     CodeSentOut,
+    CodeSentToOut,
     InvitationCreated,
     InvitationOut,
     MemberOut,
@@ -190,8 +191,10 @@ _REFUND = {
 _USER = {
     "id": CUSTOMER,
     "email": "mona@example.com",
+    "phone": "+201001234567",
     "full_name": "Mona Adel",
     "language": "ar",
+    "channels": ["whatsapp", "sms", "email"],
     "is_platform_admin": False,
     "created_at": _CREATED,
 }
@@ -286,6 +289,8 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "status": "sent",
         "created_at": "2026-12-06T07:00:00Z",
         "sent_at": "2026-12-06T07:00:02Z",
+        "delivery_status": "read",
+        "delivery_status_at": "2026-12-06T07:04:40Z",
         "attempts": [
             {"number": 1, "at": "2026-12-06T07:00:00Z", "outcome": "failed", "detail": "smtp unavailable"},
             {"number": 2, "at": "2026-12-06T07:00:02Z", "outcome": "sent", "detail": "queued as 4FQ2x1"},
@@ -296,6 +301,13 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "code_expires_in": 900,
         "detail": "If this address can take it, a code is on its way.",
     },
+    CodeSentToOut: {
+        "to": "+201001234567",
+        "channel": "whatsapp",
+        "code_expires_in": 900,
+        "detail": "If this address can take it, a code is on its way.",
+    },
+    ReportsAck: {"applied": 1},
     TokensOut: {
         "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjM2ExZTliMiJ9.c2lnbmF0dXJl",
         "token_type": "bearer",

@@ -86,6 +86,9 @@ _DOMAIN: dict[str, ProblemCode] = {
     "booking_not_payable": ProblemCode(409, "Not held for payment, already paid, or its hold has lapsed."),
     "nothing_to_refund": ProblemCode(409, "Nothing paid is left to refund."),
     "webhook_rejected": ProblemCode(401, "Unsigned or wrongly signed: nothing was applied."),
+    "verify_token_rejected": ProblemCode(
+        403, "Not this webhook's verify token (Meta's subscription handshake)."
+    ),
     "redirect_rejected": ProblemCode(401, "The return address's signature does not match."),
 }
 

@@ -84,6 +84,7 @@ DETAILS = {
     "booking_not_payable": "الحجز غير محجوز للدفع، أو مدفوع، أو انتهت مهلته.",
     "nothing_to_refund": "لم يبقَ مبلغ مدفوع يُسترد.",
     "webhook_rejected": "غير موقّع أو توقيعه خاطئ: لم يُطبّق شيء.",
+    "verify_token_rejected": "ليس رمز التحقق الخاص بهذا الـ webhook.",
     "redirect_rejected": "توقيع عنوان العودة غير مطابق.",
     # Slot rules
     "invalid_duration": "المدة ليست من مدد الخدمة المتاحة.",

@@ -33,9 +33,13 @@ from booklnk.tenancy.schemas import (
     PasswordChangeIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
+    PhoneCodeIn,
+    PhoneVerifyIn,
     ProfileIn,
     RefreshIn,
     RegisterIn,
+    SignInCodeIn,
+    SignInVerifyIn,
     VerifyRegistrationIn,
 )
 
@@ -62,7 +66,11 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
         "password": "a new long passphrase",
     },
     PasswordChangeIn: {"current_password": "a long passphrase", "new_password": "a new long passphrase"},
-    ProfileIn: {"full_name": "Mona Adel Hassan", "language": "en"},
+    ProfileIn: {"full_name": "Mona Adel Hassan", "language": "en", "channels": ["whatsapp", "email"]},
+    PhoneCodeIn: {"phone": "01001234567", "channel": "whatsapp"},
+    PhoneVerifyIn: {"phone": "+201001234567", "code": "730154"},
+    SignInCodeIn: {"phone": "+201001234567", "channel": "sms"},
+    SignInVerifyIn: {"phone": "+201001234567", "code": "730154"},
     LoginIn: {"email": "mona@example.com", "password": "a long passphrase"},
     RefreshIn: {"refresh_token": "rt_9Qx3v1Kc0l2T7bq8YhJ4nW5sE6dF"},
     BusinessCreate: {

@@ -27,7 +27,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import ics, repository, service
+from booklnk.booking import repository, service
 from booklnk.booking.feed_models import CalendarFeed
 from booklnk.booking.lifecycle import BLOCKING
 from booklnk.booking.models import Booking, BookingStatus
@@ -36,6 +36,7 @@ from booklnk.catalog import service as catalog
 from booklnk.catalog.models import Service, StaffMember
 from booklnk.db.database import set_tenant
 from booklnk.db.pagination import fetch_page
+from booklnk.kernel import ics
 from booklnk.kernel.errors import NotFound, ValidationFailed
 from booklnk.tenancy import credentials
 from booklnk.tenancy import repository as tenancy_repository

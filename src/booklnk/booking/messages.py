@@ -9,7 +9,8 @@ that causes it (the outbox), delivered after commit by the worker.
   old jobs to find the start moved; a cancellation leaves them to find it cancelled. A
   reminder's outbox key is its booking, rule and start: a job run twice records it once.
 
-A booking without an account (a walk-in booked by name) has no address: nothing is sent.
+A booking without an account (a walk-in booked by name) has no address: nothing is sent;
+nor to a customer who opted out of every channel.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from booklnk.business_types.models import BusinessType
 from booklnk.catalog.models import Service
 from booklnk.db.jobs import Job
 from booklnk.notifications import outbox
+from booklnk.notifications.recipients import routes
 from booklnk.tenancy.models import Business, User
 
 SEND_REMINDER = "booking.send_reminder"
@@ -47,6 +49,8 @@ class Event(enum.StrEnum):
 class _Facts:
     booking: Booking
     email: str
+    phone: str | None
+    channels: list[str] | None
     full_name: str
     language: str
     business_name: str
@@ -60,6 +64,8 @@ _FACTS = (
     select(
         Booking,
         User.email,
+        User.phone,
+        User.channels,
         User.full_name,
         User.language,
         Business.name,
@@ -103,14 +109,10 @@ async def tell(
     for facts in await _facts(session, business_id, booking_ids):
         booking = facts.booking
         planned = event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED
-        if event is not Event.CANCELLED and not planned:
+        message = _message(facts, f"booking_{event.value}", f"{event.value}:{booking.version}")
+        if message is None or (event is not Event.CANCELLED and not planned):
             continue
-        await outbox.record(
-            session,
-            _message(facts, f"booking_{event.value}", f"{event.value}:{booking.version}"),
-            now=now,
-            also=_reminder_jobs(facts, now=now) if planned else (),
-        )
+        await outbox.record(session, message, now=now, also=_reminder_jobs(facts, now=now) if planned else ())
 
 
 def _reminder_jobs(facts: _Facts, *, now: datetime) -> list[Job]:
@@ -154,15 +156,19 @@ async def remind(
     booking = facts.booking
     if booking.status is not BookingStatus.CONFIRMED or booking.starts_at != starts_at or now >= starts_at:
         return False
-    key = f"reminder:{minutes_before}:{starts_at.isoformat()}"
-    return await outbox.record(session, _message(facts, "booking_reminder", key), now=now) is not None
+    message = _message(facts, "booking_reminder", f"reminder:{minutes_before}:{starts_at.isoformat()}")
+    return message is not None and await outbox.record(session, message, now=now) is not None
 
 
-def _message(facts: _Facts, template: str, key: str) -> outbox.Message:
-    """The customer's message about their booking; `key` makes it once per booking."""
+def _message(facts: _Facts, template: str, key: str) -> outbox.Message | None:
+    """The customer's message about their booking, by the channels they chose; `key` makes
+    it once per booking. None when they opted out of every channel."""
     booking = facts.booking
-    return outbox.Message(
-        address=facts.email,
+    ways = routes(email=facts.email, phone=facts.phone, preference=facts.channels)
+    if not ways:
+        return None
+    return outbox.Message.by(
+        ways,
         template=template,
         language=facts.language,
         params=_params(facts),
@@ -181,7 +187,11 @@ def _params(facts: _Facts) -> dict[str, Any]:
         "business": facts.business_name,
         "service": facts.service_name,
         "starts_at": booking.starts_at.isoformat(),
+        "ends_at": booking.ends_at.isoformat(),
         "time_zone": facts.time_zone,
+        # For the calendar entry an e-mail carries (the same UID as the calendar feed's).
+        "booking_id": str(booking.id),
+        "version": booking.version,
         "price_minor": booking.price_minor,
         "currency": booking.currency,
     }

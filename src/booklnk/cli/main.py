@@ -1,4 +1,4 @@
-"""`booklnk serve | migrate | demo | worker | reconcile | kashier-sim | mail-sim | create-admin`.
+"""`booklnk serve | migrate | demo | worker | reconcile | kashier-sim | messages-sim | create-admin`.
 
 Only the options live here; each command imports `booklnk.cli.runs` (the whole stack) when
 it runs, so `booklnk --help` and a mistyped option answer at once."""
@@ -13,7 +13,7 @@ import typer
 
 app = typer.Typer(help="Booklnk: multi-tenant appointment booking.", no_args_is_help=True)
 SIMULATOR_PORT = 8790  # where the default Kashier URLs point
-MAIL_INBOX_PORT = 8026  # the mail simulator's web inbox (its SMTP port is BOOKLNK_SMTP_PORT's)
+MESSAGES_SIM_PORT = 8026  # the messages simulator's web port (its SMTP port is BOOKLNK_SMTP_PORT's)
 RECONCILE_INCOMPLETE = 1  # `reconcile`'s exit code when some lookups failed
 
 
@@ -66,19 +66,23 @@ def serve(
     simulator_host: Annotated[
         str, typer.Option("--kashier-sim-host", help="The simulator's interface (0.0.0.0 in a container).")
     ] = "127.0.0.1",
-    with_mail_simulator: Annotated[
+    with_messages_simulator: Annotated[
         bool,
         typer.Option(
-            "--mail-sim",
-            help="Also run the mail simulator (a child process): the SMTP server on BOOKLNK_SMTP_PORT"
-            " (8025) that the e-mail goes to, its inbox on --mail-sim-port.",
+            "--messages-sim",
+            help="Also run the messages simulator (a child process): the SMTP server on BOOKLNK_SMTP_PORT"
+            " (8025) that the e-mail goes to, and on --messages-sim-port the e-mail inbox, Cequens' SMS"
+            " API and Meta's WhatsApp Cloud API.",
         ),
     ] = False,
-    mail_simulator_port: Annotated[
-        int, typer.Option("--mail-sim-port", min=1, max=65535, help="The mail simulator's web inbox.")
-    ] = MAIL_INBOX_PORT,
-    mail_simulator_host: Annotated[
-        str, typer.Option("--mail-sim-host", help="The mail simulator's interface (0.0.0.0 in a container).")
+    messages_simulator_port: Annotated[
+        int, typer.Option("--messages-sim-port", min=1, max=65535, help="The messages simulator's web port.")
+    ] = MESSAGES_SIM_PORT,
+    messages_simulator_host: Annotated[
+        str,
+        typer.Option(
+            "--messages-sim-host", help="The messages simulator's interface (0.0.0.0 in a container)."
+        ),
     ] = "127.0.0.1",
 ) -> None:
     """Migrate, then serve the HTTP API. SIGTERM or SIGINT stops it, its children and the
@@ -94,7 +98,9 @@ def serve(
         run_migrations=run_migrations,
         with_worker=with_worker,
         simulator=(simulator_host, simulator_port) if with_simulator else None,
-        mail_simulator=(mail_simulator_host, mail_simulator_port) if with_mail_simulator else None,
+        messages_simulator=(
+            (messages_simulator_host, messages_simulator_port) if with_messages_simulator else None
+        ),
     )
 
 
@@ -159,19 +165,21 @@ def kashier_sim(
     runs.kashier_sim(host=host, port=port)
 
 
-@app.command("mail-sim")
-def mail_sim(
+@app.command("messages-sim")
+def messages_sim(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     smtp_port: Annotated[
         int | None, typer.Option(help="SMTP port; default BOOKLNK_SMTP_PORT (8025), where e-mail is sent.")
     ] = None,
-    port: Annotated[int, typer.Option(help="The web inbox's port.")] = MAIL_INBOX_PORT,
+    port: Annotated[int, typer.Option(help="The web port.")] = MESSAGES_SIM_PORT,
 ) -> None:
-    """Run the local mail simulator: an SMTP server that keeps every message, and an inbox to
-    read them at http://HOST:PORT/ (JSON at /messages)."""
+    """Run the local messaging providers: an SMTP server that keeps every e-mail (its inbox
+    at http://HOST:PORT/, JSON at /messages), Cequens' SMS API at /cequens and Meta's
+    WhatsApp Cloud API at /whatsapp (what each was sent: /cequens/__sim/messages,
+    /whatsapp/__sim/messages), with this deployment's WhatsApp keys."""
     from booklnk.cli import runs
 
-    runs.mail_sim(host=host, smtp_port=smtp_port, port=port)
+    runs.messages_sim(host=host, smtp_port=smtp_port, port=port)
 
 
 @app.command()

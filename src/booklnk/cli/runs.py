@@ -90,11 +90,16 @@ def serve(
     run_migrations: bool,
     with_worker: bool,
     simulator: tuple[str, int] | None,
-    mail_simulator: tuple[str, int] | None,
+    messages_simulator: tuple[str, int] | None,
 ) -> None:
     base = f"http://{host}:{port}"
     simulator_port = simulator[1] if simulator else None
-    os.environ.update(served.defaults(os.environ, host=host, port=port, simulator_port=simulator_port))
+    messages_port = messages_simulator[1] if messages_simulator else None
+    os.environ.update(
+        served.defaults(
+            os.environ, host=host, port=port, simulator_port=simulator_port, messages_port=messages_port
+        )
+    )
     found = settings()
     urls = {
         "BOOKLNK_PUBLIC_BASE_URL": found.public_base_url,
@@ -119,10 +124,14 @@ def serve(
         sim_host, sim_port = simulator
         argv = ("--host", sim_host, "--port", str(sim_port))
         atexit.register(Child("kashier-sim", *argv, env=children).start().stop)
-    if mail_simulator is not None:
-        mail_host, mail_port = mail_simulator
-        mail_argv = ("--host", mail_host, "--smtp-port", str(found.smtp_port), "--port", str(mail_port))
-        atexit.register(Child("mail-sim", *mail_argv, env=children).start().stop)
+    if messages_simulator is not None:
+        at, web = messages_simulator
+        smtp = str(found.smtp_port)
+        atexit.register(
+            Child("messages-sim", "--host", at, "--smtp-port", smtp, "--port", str(web), env=children)
+            .start()
+            .stop
+        )
     tell(
         "api_serving",
         f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)",
@@ -252,17 +261,27 @@ def openapi_document() -> str:
     return json.dumps(create_app(found, unused).openapi(), indent=2)
 
 
-def mail_sim(*, host: str, smtp_port: int | None, port: int) -> None:
-    from booklnk.notifications.simulators import mail
+def messages_sim(*, host: str, smtp_port: int | None, port: int) -> None:
+    from booklnk.notifications.simulators import messages
+    from booklnk.notifications.simulators.whatsapp import WhatsAppSim
 
-    smtp = smtp_port if smtp_port is not None else settings().smtp_port
+    found = settings()
+    smtp = smtp_port if smtp_port is not None else found.smtp_port
+    web = f"http://{host}:{port}"
     tell(
-        "mail_simulator_serving",
-        f"Mail simulator: SMTP on {host}:{smtp}, inbox on http://{host}:{port}/",
+        "messages_simulator_serving",
+        f"Messages simulator: SMTP on {host}:{smtp}, inbox on {web}/, SMS at {web}/cequens, WhatsApp at"
+        f" {web}/whatsapp",
         smtp=f"{host}:{smtp}",
-        inbox=f"http://{host}:{port}/",
+        inbox=f"{web}/",
     )
-    mail.serve(host, smtp, port)
+    # Meta posts its status webhooks to the app; signed with the app secret it is told.
+    whatsapp_sim = WhatsAppSim(
+        access_token=found.whatsapp_access_token.get_secret_value(),
+        app_secret=found.whatsapp_app_secret.get_secret_value(),
+        webhook_url=f"{found.public_base_url.rstrip('/')}/v1/webhooks/whatsapp",
+    )
+    messages.serve(host, smtp, port, whatsapp_sim=whatsapp_sim)
 
 
 def kashier_sim(*, host: str, port: int) -> None:

@@ -14,13 +14,23 @@ KASHIER_URLS = ("BOOKLNK_KASHIER_HPP_URL", "BOOKLNK_KASHIER_API_URL", "BOOKLNK_K
 _THIS_MACHINE = ("127.0.0.1", "localhost", "::1")
 
 
-def defaults(env: Mapping[str, str], *, host: str, port: int, simulator_port: int | None) -> dict[str, str]:
+def defaults(
+    env: Mapping[str, str],
+    *,
+    host: str,
+    port: int,
+    simulator_port: int | None,
+    messages_port: int | None = None,
+) -> dict[str, str]:
     """The variables to add: those `env` leaves unset (or empty)."""
     # Bound to every interface, this machine is still reachable on its loopback.
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     wanted = {"BOOKLNK_PUBLIC_BASE_URL": f"http://{shown}:{port}"}
     if simulator_port is not None:
         wanted |= dict.fromkeys(KASHIER_URLS, f"http://127.0.0.1:{simulator_port}")
+    if messages_port is not None:
+        wanted["BOOKLNK_CEQUENS_API_URL"] = f"http://127.0.0.1:{messages_port}/cequens"
+        wanted["BOOKLNK_WHATSAPP_API_URL"] = f"http://127.0.0.1:{messages_port}/whatsapp"
     return {name: value for name, value in wanted.items() if not env.get(name)}
 
 

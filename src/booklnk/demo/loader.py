@@ -65,12 +65,21 @@ BUSINESSES = (
 )
 ADMIN_EMAIL = "admin@booklnk.demo"
 CUSTOMER_EMAIL = "customer@booklnk.demo"
+# The demo customer's proven number: her booking messages go to the WhatsApp simulator.
+CUSTOMER_PHONE = "+201000000001"
 
 
 async def ensure_user(
-    session: AsyncSession, passwords: Passwords, *, email: str, full_name: str, admin: bool = False
+    session: AsyncSession,
+    passwords: Passwords,
+    *,
+    email: str,
+    full_name: str,
+    admin: bool = False,
+    phone: str | None = None,
 ) -> User:
-    """The demo account, created with the demo password if it does not exist yet."""
+    """The demo account, created with the demo password if it does not exist yet (the demo
+    vouches for its number: no code)."""
     user = await repository.get_user_by_email(session, email)
     if user is None:
         user = User(
@@ -78,6 +87,7 @@ async def ensure_user(
             full_name=full_name,
             password_hash=await passwords.hash(DEMO_PASSWORD),
             is_platform_admin=admin,
+            phone=phone,
         )
         session.add(user)
         await session.flush()
@@ -87,11 +97,15 @@ async def ensure_user(
 async def load_demo(db: Database, passwords: Passwords) -> list[Login]:
     logins = [
         Login(ADMIN_EMAIL, DEMO_PASSWORD, "platform admin"),
-        Login(CUSTOMER_EMAIL, DEMO_PASSWORD, "customer"),
+        Login(
+            CUSTOMER_EMAIL, DEMO_PASSWORD, f"customer (phone {CUSTOMER_PHONE}: her messages go by WhatsApp)"
+        ),
     ]
     async with db.transaction() as session:
         await ensure_user(session, passwords, email=ADMIN_EMAIL, full_name="Demo Admin", admin=True)
-        await ensure_user(session, passwords, email=CUSTOMER_EMAIL, full_name="Mona Customer")
+        await ensure_user(
+            session, passwords, email=CUSTOMER_EMAIL, full_name="Mona Customer", phone=CUSTOMER_PHONE
+        )
     for spec in BUSINESSES:
         await _load_business(db, passwords, spec)
         logins.append(Login(spec.owner_email, DEMO_PASSWORD, f"owner, {spec.name} ({spec.business_type})"))

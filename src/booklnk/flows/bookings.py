@@ -164,6 +164,8 @@ async def messages_of(
             status=m.status,
             created_at=m.created_at,
             sent_at=m.sent_at,
+            delivery_status=m.delivery_status,
+            delivery_status_at=m.delivery_status_at,
             attempts=[AttemptOut.model_validate(a) for a in attempts[m.id]],
         )
         for m in found

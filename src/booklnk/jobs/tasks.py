@@ -139,7 +139,7 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id) if business_id else None
         outcome = await delivery.deliver(
-            runtime.db, runtime.email(), uuid.UUID(message_id), tenant, now=runtime.clock.now()
+            runtime.db, runtime.senders(), uuid.UUID(message_id), tenant, now=runtime.clock.now()
         )
         metrics.MESSAGES.labels(outcome).inc()
         log.info("message_delivered", message_id=message_id, outcome=outcome)

@@ -1,15 +1,21 @@
-"""Sending one outbox message: claim it, send it outside any transaction, record what the
-provider answered. Run by the worker's `notifications.deliver` job (one at a time per
-message: the job's lock).
+"""Sending one outbox message: claim it, send it outside any transaction by its channel,
+record what the provider answered. Run by the worker's `notifications.deliver` job (one at
+a time per message: the job's lock).
 
 A message is sent at most once per attempt and never after it was sent: a rerun of a job
 whose message is `sent` does nothing. The one window left is a crash between the provider
 accepting the message and the answer being recorded; the rerun then sends it again, under
-the same Message-ID, which mail clients fold into one (at least once, never lost)."""
+the same key (for e-mail the Message-ID, which mail clients fold into one): at least once,
+never lost.
+
+A channel that refuses a message for good (a number not on WhatsApp, a channel this
+deployment has no provider for) hands it to the next channel of the recipient's choice: a
+new message, recorded with the refusal, in one transaction."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,16 +25,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
-from booklnk.notifications import repository
+from booklnk.notifications import outbox, repository
 from booklnk.notifications.channel import Outgoing, Refused, Sender, Unavailable
-from booklnk.notifications.models import MessageStatus, OutboxMessage
+from booklnk.notifications.models import Channel, MessageStatus, OutboxMessage
 from booklnk.notifications.outbox import DELIVER, enqueue_delivery
+from booklnk.notifications.recipients import Route
 from booklnk.notifications.rendering import render
 
 log = structlog.get_logger(__name__)
 
-# Parameters erased once a message is sent or gone: codes are proof of an e-mail address
-# and must not outlive their use in the database.
+# Parameters erased once a message can no longer be sent (or sent again by a fallback):
+# codes are proof of an address and must not outlive their use in the database.
 SECRET_PARAMS = ("code",)
 
 Outcome = Literal["sent", "failed", "expired", "already"]
@@ -57,9 +64,15 @@ def parse_reference(value: str) -> tuple[uuid.UUID | None, uuid.UUID] | None:
 
 
 async def deliver(
-    db: Database, send: Sender, message_id: uuid.UUID, business_id: uuid.UUID | None, *, now: datetime
+    db: Database,
+    senders: Mapping[Channel, Sender],
+    message_id: uuid.UUID,
+    business_id: uuid.UUID | None,
+    *,
+    now: datetime,
 ) -> Outcome:
-    """Send the message (of `business_id`, or the platform's) if it is still to send."""
+    """Send the message (of `business_id`, or the platform's) if it is still to send, by
+    the sender of its channel."""
     async with db.transaction(tenant_id=business_id) as session:
         message = await repository.lock_message(session, message_id)
         if message is None or message.status is not MessageStatus.PENDING:
@@ -78,7 +91,10 @@ async def deliver(
             reference=reference(business_id, message_id),
         )
         claimed = _Claimed(message_id, business_id, outgoing, message.attempts)
+        send = senders.get(message.channel)
     try:
+        if send is None:
+            raise Refused(f"no {message.channel.value} provider is configured")
         provider_id = await send(claimed.outgoing)
     except Refused as exc:
         await _record(db, claimed, now, "refused", str(exc), MessageStatus.FAILED)
@@ -106,15 +122,51 @@ async def _record(
         )
         message = await repository.lock_message(session, claimed.message_id)
         assert message is not None  # (messages are never deleted while pending)
+        if status is MessageStatus.FAILED:
+            await fall_back(session, message, now=now)
         if status is not None:
             _finish(message, status)
             if status is MessageStatus.SENT:
                 message.sent_at, message.provider_message_id = now, detail[:200]
 
 
+async def fall_back(session: AsyncSession, message: OutboxMessage, *, now: datetime) -> uuid.UUID | None:
+    """The same message by the next of its fallback channels, if it has one and is still
+    worth sending; the new message's id. Its fallbacks move with it (and leave this one,
+    so a second refusal or report cannot hand it on twice)."""
+    if not message.fallbacks or (message.expires_at is not None and message.expires_at <= now):
+        return None
+    first, *rest = (Route.from_json(value) for value in message.fallbacks)
+    message.fallbacks = []
+    return await outbox.record(
+        session,
+        outbox.Message(
+            address=first.address,
+            channel=first.channel,
+            fallbacks=tuple(rest),
+            template=message.template,
+            language=message.locale,
+            params=message.params,
+            user_id=message.user_id,
+            business_id=message.business_id,
+            booking_id=message.booking_id,
+            expires_at=message.expires_at or now,
+            dedupe_key=f"{message.dedupe_key}:{first.channel.value}" if message.dedupe_key else None,
+        ),
+        now=now,
+    )
+
+
 def _finish(message: OutboxMessage, status: MessageStatus) -> None:
     message.status = status
-    message.params = {k: v for k, v in message.params.items() if k not in SECRET_PARAMS}
+    # A sent message that may still fall back (its channel reports failure later) keeps
+    # its code until it expires (`erase_expired_secrets`).
+    if status is not MessageStatus.SENT or not message.fallbacks:
+        message.params = erased(message.params)
+
+
+def erased(params: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in params.items() if k not in SECRET_PARAMS}
 
 
 _ORPHANED = text(
@@ -125,12 +177,18 @@ _ORPHANED = text(
     " ORDER BY m.created_at LIMIT 500"
 )
 
+_ERASE_EXPIRED = text(
+    "UPDATE outbox_message SET params = params - CAST(:keys AS text[])"
+    " WHERE status = 'sent' AND expires_at < CAST(:now AS timestamptz) AND params ?| CAST(:keys AS text[])"
+)
+
 
 async def requeue_orphaned(session: AsyncSession, *, now: datetime) -> int:
     """Queue again every pending message whose job is gone (out of retries through a long
     outage, or its worker died): an outage delays messages and loses none, until each
     message's own expiry. How many were queued. (Those of the session's tenant, or the
-    platform's outside every tenant.)"""
+    platform's outside every tenant.) Also erases the codes of sent messages now expired."""
+    await session.execute(_ERASE_EXPIRED, {"now": now, "keys": list(SECRET_PARAMS)})
     rows = (await session.execute(_ORPHANED, {"now": now, "task": DELIVER})).all()
     for message_id, business_id in rows:
         await enqueue_delivery(session, message_id, business_id)

@@ -1,17 +1,19 @@
 """The e-mail channel: a rendered message composed as MIME (pure) and handed to an SMTP
 server with aiosmtplib. Which server, and how it is secured, is configuration only: a local
-one (`booklnk mail-sim`, or the tests' aiosmtpd) or a provider's relay."""
+one (`booklnk messages-sim`, or the tests' aiosmtpd) or a provider's relay."""
 
 from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Literal
 
 import aiosmtplib
 
+from booklnk.notifications.calendar import entry
 from booklnk.notifications.channel import Outgoing, Refused, Sender, Unavailable
 from booklnk.notifications.rendering import Rendered
 
@@ -29,10 +31,12 @@ class SmtpConfig:
     timeout_seconds: float = 30.0
 
 
-def compose(*, message_key: str, domain: str, sender: str, to: str, rendered: Rendered) -> EmailMessage:
-    """The message as MIME: plain text, then HTML (RFC 2046 multipart/alternative). Its
-    Message-ID is the outbox row's, so a resend after a crash is recognisably the same
-    message."""
+def compose(
+    *, message_key: str, domain: str, sender: str, to: str, rendered: Rendered, calendar: str | None = None
+) -> EmailMessage:
+    """The message as MIME: plain text, then HTML (RFC 2046 multipart/alternative), and a
+    booking's calendar entry as an `booking.ics` attachment when there is one. Its Message-ID
+    is the outbox row's, so a resend after a crash is recognisably the same message."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = to
@@ -43,6 +47,8 @@ def compose(*, message_key: str, domain: str, sender: str, to: str, rendered: Re
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
+    if calendar is not None:
+        email.add_attachment(calendar.encode(), maintype="text", subtype="calendar", filename="booking.ics")
     # (After the content: setting it clears every Content-* header.)
     email["Content-Language"] = rendered.language
     return email
@@ -59,6 +65,7 @@ def sender(config: SmtpConfig) -> Sender:
             sender=config.sender,
             to=outgoing.address,
             rendered=outgoing.rendered,
+            calendar=entry(outgoing.template, outgoing.params, stamp=datetime.now(UTC)),
         )
         return await send(config, email)
 

@@ -16,6 +16,8 @@ from booklnk.db.base import Base
 
 class Channel(enum.StrEnum):
     EMAIL = "email"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
 
 
 class MessageStatus(enum.StrEnum):
@@ -49,6 +51,7 @@ class OutboxMessage(Base):
             "booking_id",
             postgresql_where=text("booking_id IS NOT NULL"),
         ),
+        Index("ix_outbox_message_provider_id", "provider_message_id"),
         Index(
             "ix_outbox_message_pending",
             "created_at",
@@ -74,6 +77,12 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    # Where to send the same message when this channel refuses it: [{"channel", "address"}],
+    # in order (the recipient's channel preference).
+    fallbacks: Mapped[list[dict[str, str]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # The provider's last word on it after acceptance (delivered, read, failed, undelivered).
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivery_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MessageAttempt(Base):
@@ -90,3 +99,20 @@ class MessageAttempt(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(16))  # sent | failed | refused
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryReport(Base):
+    """What a provider reported about a message it accepted, each status once (providers
+    repeat reports and do not keep their order)."""
+
+    __tablename__ = "delivery_report"
+    __table_args__ = (Index("ix_delivery_report_business_id", "business_id"),)
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    business_id: Mapped[uuid.UUID | None]  # its message's (row-level security)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # as the provider says
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    error_code: Mapped[int | None] = mapped_column(Integer)

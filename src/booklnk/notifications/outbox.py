@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db import jobs
 from booklnk.notifications.models import Channel, MessageStatus, OutboxMessage
+from booklnk.notifications.recipients import Route
 
 DELIVER = "notifications.deliver"
 
@@ -35,6 +36,14 @@ class Message:
     booking_id: uuid.UUID | None = None
     channel: Channel = Channel.EMAIL
     dedupe_key: str | None = None
+    # Where to send it instead when `channel` refuses it (in order).
+    fallbacks: Sequence[Route] = ()
+
+    @classmethod
+    def by(cls, ways: Sequence[Route], **fields: Any) -> Message:
+        """The message to the first of `ways`, falling back on the others."""
+        first, *rest = ways
+        return cls(address=first.address, channel=first.channel, fallbacks=tuple(rest), **fields)
 
 
 async def record(
@@ -57,6 +66,7 @@ async def record(
             locale=message.language,
             params=dict(message.params),
             dedupe_key=message.dedupe_key,
+            fallbacks=[route.as_json() for route in message.fallbacks],
             status=MessageStatus.PENDING,
             attempts=0,
             expires_at=message.expires_at,

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.notifications import outbox
+from booklnk.notifications.models import Channel
 from booklnk.notifications.outbox import Message
+from booklnk.notifications.recipients import Route
 from booklnk.tenancy import credentials, repository, throttle
 from booklnk.tenancy.auth import TokenPair, issue_tokens
 from booklnk.tenancy.context import Actor
@@ -59,7 +63,7 @@ async def request_registration(
     if user is not None:
         await _notify(session, user, "account_exists", now=now, once_per_hour=True)
     else:
-        await _send_code(session, CodePurpose.REGISTRATION, email, language, code, now=now)
+        await _send_code(session, CodePurpose.REGISTRATION, [_by_email(email)], language, code, now=now)
 
 
 async def verify_registration(
@@ -83,7 +87,7 @@ async def verify_registration(
         if taken is not None and taken.user_id is None and not await repository.email_exists(session, email):
             user = User(
                 id=uuid.uuid4(),
-                email=taken.email,
+                email=taken.address,
                 full_name=full_name,
                 password_hash=password_hash,
                 language=taken.language,
@@ -112,7 +116,9 @@ async def request_password_reset(
     if code is None:
         return
     if user is not None:
-        await _send_code(session, CodePurpose.PASSWORD_RESET, email, language, code, user=user, now=now)
+        await _send_code(
+            session, CodePurpose.PASSWORD_RESET, [_by_email(email)], language, code, user=user, now=now
+        )
     else:
         await _notify_address(session, email, language, "password_reset_no_account", now=now)
 
@@ -137,6 +143,124 @@ async def reset_password(
             await _replace_password(session, user, password_hash, now=now)
             return
     raise InvalidCode("The code is wrong or no longer valid; ask for a new one.")
+
+
+PhoneChannel = Literal["sms", "whatsapp"]
+
+
+async def request_phone_code(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    *,
+    phone: str,
+    channel: PhoneChannel,
+    now: datetime,
+) -> None:
+    """A code to `phone` (E.164) by `channel` (WhatsApp falls back on SMS), to prove the
+    number is the signed-in account's. Silent past CODES_PER_HOUR, as every code is."""
+    user = await _user(session, actor)
+    code = await _issue_code(
+        session, settings, CodePurpose.PHONE_VERIFICATION, phone, user.language, user.id, now=now
+    )
+    if code is not None:
+        await _send_code(
+            session,
+            CodePurpose.PHONE_VERIFICATION,
+            _by_phone(phone, channel),
+            user.language,
+            code,
+            user=user,
+            now=now,
+        )
+
+
+async def verify_phone(
+    db: Database, settings: Settings, actor: Actor, *, phone: str, code: str, now: datetime
+) -> User:
+    """The code sent to `phone` came back: the number is the account's. A number proven
+    by another account before leaves that account, whose owner is told by e-mail: numbers
+    change hands (Egyptian operators recycle them), and the newest proof is the one that
+    holds."""
+    async with db.transaction() as session:
+        taken = await _take_code(session, settings, CodePurpose.PHONE_VERIFICATION, phone, code, now)
+        if taken is not None and taken.user_id == actor.user_id:
+            user = await _user(session, actor)
+            previous = await repository.get_user_by_phone(session, phone)
+            if previous is not None and previous.id != user.id:
+                previous.phone = None
+                await session.flush()  # (before the unique number moves)
+                await _notify(session, previous, "phone_removed", params={"phone": phone}, now=now)
+            user.phone = phone
+            await session.flush()
+            return user
+    raise InvalidCode("The code is wrong or no longer valid; ask for a new one.")
+
+
+async def remove_phone(session: AsyncSession, actor: Actor) -> User:
+    user = await _user(session, actor)
+    user.phone = None
+    await session.flush()
+    return user
+
+
+async def request_sign_in_code(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str | None,
+    phone: str | None,
+    channel: Channel | None,
+    now: datetime,
+) -> None:
+    """A code to sign in without the password, to an account's e-mail or proven number.
+    The same steps either way (a code is issued for any address); an address without an
+    account is sent nothing: a stranger's phone must not get texts, nor cost an SMS."""
+    address = email if email is not None else phone
+    assert address is not None  # (the schema asks for one of them)
+    user = await (
+        repository.get_user_by_email(session, address)
+        if email is not None
+        else repository.get_user_by_phone(session, address)
+    )
+    language = user.language if user is not None else "en"
+    code = await _issue_code(
+        session, settings, CodePurpose.SIGN_IN, address, language, user.id if user else None, now=now
+    )
+    if code is None or user is None:
+        return
+    if email is not None:
+        ways = [_by_email(user.email)]
+    else:
+        ways = _by_phone(address, "sms" if channel is Channel.SMS else "whatsapp")
+    await _send_code(session, CodePurpose.SIGN_IN, ways, user.language, code, user=user, now=now)
+
+
+async def sign_in_with_code(
+    db: Database, settings: Settings, *, email: str | None, phone: str | None, code: str, now: datetime
+) -> TokenPair:
+    """The code sent by `request_sign_in_code`: a token pair, as a login answers. The
+    address must still be the account's (a number that moved to another account since
+    signs no one in)."""
+    address = email if email is not None else phone
+    assert address is not None
+    async with db.transaction() as session:
+        taken = await _take_code(session, settings, CodePurpose.SIGN_IN, address, code, now)
+        user = await repository.get_user(session, taken.user_id) if taken and taken.user_id else None
+        if user is not None and address.lower() in (user.email.lower(), user.phone):
+            return await issue_tokens(session, settings, user, family_id=uuid.uuid4(), now=now)
+    raise InvalidCode("The code is wrong or no longer valid; ask for a new one.")
+
+
+def _by_email(email: str) -> Route:
+    return Route(Channel.EMAIL, email)
+
+
+def _by_phone(phone: str, channel: PhoneChannel) -> list[Route]:
+    # A number not on WhatsApp (or a deployment without it) still gets its code by SMS.
+    if channel == "whatsapp":
+        return [Route(Channel.WHATSAPP, phone), Route(Channel.SMS, phone)]
+    return [Route(Channel.SMS, phone)]
 
 
 async def change_password(
@@ -165,13 +289,22 @@ async def log_out_everywhere(session: AsyncSession, actor: Actor, *, now: dateti
 
 
 async def update_profile(
-    session: AsyncSession, actor: Actor, *, full_name: str | None, language: str | None
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    full_name: str | None,
+    language: str | None,
+    channels: Sequence[Channel] | None = None,
 ) -> User:
+    """`channels`: those booking messages go by, in the order to try them; one left out is
+    opted out of (codes still go where they are asked to)."""
     user = await _user(session, actor)
     if full_name is not None:
         user.full_name = full_name
     if language is not None:
         user.language = language
+    if channels is not None:
+        user.channels = [channel.value for channel in channels]
     await session.flush()
     return user
 
@@ -194,7 +327,7 @@ async def _issue_code(
     session: AsyncSession,
     settings: Settings,
     purpose: CodePurpose,
-    email: str,
+    address: str,
     language: str,
     user_id: uuid.UUID | None,
     *,
@@ -203,17 +336,17 @@ async def _issue_code(
     """A new code for the address (voiding its older ones), stored as its HMAC; the code,
     or None when the address had CODES_PER_HOUR already (silently: the caller's answer
     must not differ)."""
-    await repository.lock_codes_of(session, email, purpose)
-    sent = await repository.count_codes_since(session, email, purpose, now - timedelta(hours=1))
+    await repository.lock_codes_of(session, address, purpose)
+    sent = await repository.count_codes_since(session, address, purpose, now - timedelta(hours=1))
     if sent >= CODES_PER_HOUR:
         return None
-    await repository.void_codes(session, email, purpose, now)
+    await repository.void_codes(session, address, purpose, now)
     code, code_id = credentials.new_code(), uuid.uuid4()
     session.add(
         OneTimeCode(
             id=code_id,
             purpose=purpose,
-            email=email,
+            address=address,
             user_id=user_id,
             code_hash=credentials.hash_code(_code_key(settings), code_id, code),
             language=language,
@@ -229,18 +362,19 @@ async def _issue_code(
 async def _send_code(
     session: AsyncSession,
     purpose: CodePurpose,
-    email: str,
+    ways: Sequence[Route],
     language: str,
     code: str,
     *,
     user: User | None = None,
     now: datetime,
 ) -> None:
+    """The code by the first of `ways`, falling back on the others."""
     params: dict[str, object] = {"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)}
     if user is not None:
         params["name"] = user.full_name
-    message = Message(
-        address=email,
+    message = Message.by(
+        ways,
         template=f"{purpose.value}_code",
         language=language,
         params=params,
@@ -251,17 +385,17 @@ async def _send_code(
 
 
 async def _take_code(
-    session: AsyncSession, settings: Settings, purpose: CodePurpose, email: str, code: str, now: datetime
+    session: AsyncSession, settings: Settings, purpose: CodePurpose, address: str, code: str, now: datetime
 ) -> OneTimeCode | None:
     """The address's live code if `code` is it (then used up, and the address's wrong
     guesses forgiven); None otherwise, the guess counted against the code and the address
     (committed with the caller's transaction). The same steps whether or not the address
     has a live code, or an account."""
-    key = f"code:{purpose.value}:{email.lower()}"
+    key = f"code:{purpose.value}:{address.lower()}"
     records = await repository.lock_login_throttles(session, [key], now)
     if throttle.wait_seconds(records[key], now, GUESSES) > 0:
         return None
-    live = await repository.lock_live_code(session, email, purpose, now)
+    live = await repository.lock_live_code(session, address, purpose, now)
     digest = credentials.hash_code(_code_key(settings), live.id if live else uuid.uuid4(), code)
     if live is None or live.attempts >= CODE_ATTEMPTS or not credentials.same_digest(digest, live.code_hash):
         if live is not None:
@@ -283,7 +417,13 @@ def _code_key(settings: Settings) -> str:
 
 
 async def _notify(
-    session: AsyncSession, user: User, template: str, *, now: datetime, once_per_hour: bool = False
+    session: AsyncSession,
+    user: User,
+    template: str,
+    *,
+    params: dict[str, object] | None = None,
+    now: datetime,
+    once_per_hour: bool = False,
 ) -> None:
     # A notice anyone can trigger (registering a taken address) goes at most hourly.
     dedupe = f"{template}:{user.id}:{now:%Y-%m-%dT%H}" if once_per_hour else None
@@ -292,7 +432,7 @@ async def _notify(
         user.email,
         user.language,
         template,
-        params={"name": user.full_name},
+        params={"name": user.full_name, **(params or {})},
         user_id=user.id,
         dedupe_key=dedupe,
         now=now,

@@ -21,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booklnk.db.base import Base, Timestamped
@@ -42,6 +42,7 @@ class User(Timestamped, Base):
     __tablename__ = "app_user"
     __table_args__ = (
         Index("uq_app_user_email", func.lower(text("email")), unique=True),
+        Index("uq_app_user_phone", "phone", unique=True),
         CheckConstraint("language IN ('ar', 'en')", name="language_known"),
     )
 
@@ -52,11 +53,18 @@ class User(Timestamped, Base):
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the account's messages are written in ("ar" or "en").
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # A mobile number in E.164, set only once a code sent to it came back.
+    phone: Mapped[str | None] = mapped_column(String(16))
+    # The channels for booking messages, in the order to try them; a channel left out is
+    # opted out of. None: the default order (`notifications.recipients`).
+    channels: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
 
 
 class CodePurpose(enum.StrEnum):
     REGISTRATION = "registration"  # proves the e-mail; verifying it creates the account
     PASSWORD_RESET = "password_reset"
+    PHONE_VERIFICATION = "phone_verification"  # proves a number for a signed-in account
+    SIGN_IN = "sign_in"  # signs in without the password
 
 
 class OneTimeCode(Base):
@@ -68,7 +76,7 @@ class OneTimeCode(Base):
 
     __tablename__ = "one_time_code"
     __table_args__ = (
-        Index("ix_one_time_code_email_purpose", func.lower(text("email")), "purpose"),
+        Index("ix_one_time_code_address_purpose", func.lower(text("address")), "purpose"),
         Index("ix_one_time_code_user_id", "user_id"),
         CheckConstraint("language IN ('ar', 'en')", name="language_known"),
     )
@@ -77,7 +85,7 @@ class OneTimeCode(Base):
     purpose: Mapped[CodePurpose] = mapped_column(
         Enum(CodePurpose, name="code_purpose", values_callable=lambda e: [m.value for m in e])
     )
-    email: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(320))  # an e-mail address or an E.164 number
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))

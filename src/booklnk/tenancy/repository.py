@@ -34,6 +34,10 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def get_user_by_phone(session: AsyncSession, phone: str) -> User | None:
+    return (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
+
+
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
@@ -65,42 +69,44 @@ async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, now: dat
     )
 
 
-def _codes_of(email: str, purpose: CodePurpose) -> tuple[ColumnElement[bool], ...]:
-    return (func.lower(OneTimeCode.email) == func.lower(email), OneTimeCode.purpose == purpose)
+def _codes_of(address: str, purpose: CodePurpose) -> tuple[ColumnElement[bool], ...]:
+    return (func.lower(OneTimeCode.address) == func.lower(address), OneTimeCode.purpose == purpose)
 
 
 _LOCK_CODES = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended('code:' || lower(:email) || ':' || :purpose, 0))"
+    "SELECT pg_advisory_xact_lock(hashtextextended('code:' || lower(:address) || ':' || :purpose, 0))"
 )
 
 
-async def lock_codes_of(session: AsyncSession, email: str, purpose: CodePurpose) -> None:
+async def lock_codes_of(session: AsyncSession, address: str, purpose: CodePurpose) -> None:
     """Until the transaction ends, the address's codes for `purpose` are issued one request
     at a time: two at once would each void the other's predecessors and both stay live."""
-    await session.execute(_LOCK_CODES, {"email": email, "purpose": purpose.value})
+    await session.execute(_LOCK_CODES, {"address": address, "purpose": purpose.value})
 
 
-async def count_codes_since(session: AsyncSession, email: str, purpose: CodePurpose, since: datetime) -> int:
-    stmt = select(func.count()).where(*_codes_of(email, purpose), OneTimeCode.created_at > since)
+async def count_codes_since(
+    session: AsyncSession, address: str, purpose: CodePurpose, since: datetime
+) -> int:
+    stmt = select(func.count()).where(*_codes_of(address, purpose), OneTimeCode.created_at > since)
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def void_codes(session: AsyncSession, email: str, purpose: CodePurpose, now: datetime) -> None:
+async def void_codes(session: AsyncSession, address: str, purpose: CodePurpose, now: datetime) -> None:
     """The address's live codes for `purpose` stop working (a newer one replaces them)."""
     await session.execute(
         update(OneTimeCode)
-        .where(*_codes_of(email, purpose), OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now)
+        .where(*_codes_of(address, purpose), OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now)
         .values(expires_at=now)
     )
 
 
 async def lock_live_code(
-    session: AsyncSession, email: str, purpose: CodePurpose, now: datetime
+    session: AsyncSession, address: str, purpose: CodePurpose, now: datetime
 ) -> OneTimeCode | None:
     """The address's one live code for `purpose`, locked: concurrent guesses queue on it."""
     stmt = (
         select(OneTimeCode)
-        .where(*_codes_of(email, purpose), OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now)
+        .where(*_codes_of(address, purpose), OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now)
         .order_by(OneTimeCode.created_at.desc())
         .limit(1)
         .with_for_update()

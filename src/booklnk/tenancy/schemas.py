@@ -6,10 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.kernel.timezones import DEFAULT_TIME_ZONE
+from booklnk.notifications.models import Channel
+from booklnk.notifications.recipients import DEFAULT_ORDER
+from booklnk.tenancy import phones
 from booklnk.tenancy.models import Role
 
 Password = Annotated[str, Field(min_length=10, max_length=256, description="10 to 256 characters.")]
@@ -27,6 +39,60 @@ class _Out(BaseModel):
 
 Language = Literal["ar", "en"]
 Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The six digits sent.", examples=["482913"])]
+Phone = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=phones.MAX_INPUT,
+        description="A mobile number: E.164, or an Egyptian one as dialled at home (01xxxxxxxxx). Answered as"
+        " E.164.",
+        examples=["+201001234567", "01001234567"],
+    ),
+    AfterValidator(phones.normalise),
+]
+PhoneChannel = Literal["sms", "whatsapp"]
+
+
+class CodeSentToOut(BaseModel):
+    """The same answer whether or not the address has an account."""
+
+    to: str = Field(description="The e-mail address, or the number in E.164.")
+    channel: Channel = Field(description="The channel tried first (WhatsApp falls back on SMS).")
+    code_expires_in: int = Field(description="Seconds a code sent now stays valid.")
+    detail: str
+
+
+class PhoneCodeIn(_In):
+    phone: Phone
+    channel: PhoneChannel = Field(
+        default="whatsapp", description="How the code goes; by WhatsApp it falls back on SMS."
+    )
+
+
+class PhoneVerifyIn(_In):
+    phone: Phone
+    code: Code
+
+
+class _EmailOrPhone(_In):
+    email: EmailStr | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _one_address(self) -> _EmailOrPhone:
+        if (self.email is None) == (self.phone is None):
+            raise ValueError("give exactly one of email and phone")
+        return self
+
+
+class SignInCodeIn(_EmailOrPhone):
+    channel: PhoneChannel = Field(
+        default="whatsapp", description="For a phone: how the code goes (by WhatsApp it falls back on SMS)."
+    )
+
+
+class SignInVerifyIn(_EmailOrPhone):
+    code: Code
 
 
 class RegisterIn(_In):
@@ -81,15 +147,39 @@ class PasswordChangeIn(_In):
 class ProfileIn(_In):
     full_name: Name | None = None
     language: Language | None = None
+    channels: list[Channel] | None = Field(
+        default=None,
+        max_length=3,
+        description="The channels booking messages go by, in the order to try them (the next when one cannot"
+        " reach you); one left out is opted out of, an empty list opts out of them all. Phone channels need a"
+        " proven `phone`. Codes still go where they are asked to.",
+        examples=[["whatsapp", "email"]],
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _each_once(cls, value: list[Channel] | None) -> list[Channel] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("must name each channel at most once")
+        return value
 
 
 class UserOut(_Out):
     id: uuid.UUID
     email: str
+    phone: str | None = Field(description="The proven mobile number (E.164), if any.")
     full_name: str
     language: Language
+    channels: list[Channel] = Field(
+        description="The channels booking messages go by, in order (the default: WhatsApp, SMS, e-mail)."
+    )
     is_platform_admin: bool
     created_at: datetime
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _default_order(cls, value: object) -> object:
+        return list(DEFAULT_ORDER) if value is None else value
 
 
 class LoginIn(_In):

@@ -18,19 +18,25 @@ from booklnk.api.deps import (
 )
 from booklnk.api.languages import caller_language
 from booklnk.api.problems import problem_responses
+from booklnk.notifications.models import Channel
 from booklnk.tenancy import accounts, auth, service
 from booklnk.tenancy.auth import TokenPair
 from booklnk.tenancy.schemas import (
     CodeSentOut,
+    CodeSentToOut,
     LoginIn,
     MembershipOut,
     MeOut,
     PasswordChangeIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
+    PhoneCodeIn,
+    PhoneVerifyIn,
     ProfileIn,
     RefreshIn,
     RegisterIn,
+    SignInCodeIn,
+    SignInVerifyIn,
     TokensOut,
     UserOut,
     VerifyRegistrationIn,
@@ -183,6 +189,55 @@ async def login(
 
 
 @router.post(
+    "/auth/code",
+    summary="Ask for a sign-in code (instead of the password)",
+    description="Anyone. Give `email` or `phone` (one of them). When it is an account's e-mail or proven "
+    "number, a six-digit code to sign in is sent to it (a number's by `channel`: WhatsApp, falling back on "
+    "SMS when the number cannot take it, or SMS); an address without an account is sent nothing. The answer "
+    "is the same either way. Limits as for registration codes: a new request voids the code before, at most "
+    "five an hour per address, rate-limited per client address (429 `too_many_requests`).",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CodeSentToOut,
+    responses=problem_responses(422, 429),
+    dependencies=[Depends(limits.per_address("registrations"))],
+)
+async def request_sign_in_code(
+    body: SignInCodeIn, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> CodeSentToOut:
+    email = str(body.email) if body.email is not None else None
+    channel = Channel.EMAIL if email is not None else Channel(body.channel)
+    await accounts.request_sign_in_code(
+        session, settings, email=email, phone=body.phone, channel=channel, now=now
+    )
+    return _code_sent_to(email or str(body.phone), channel)
+
+
+@router.post(
+    "/auth/code/verify",
+    summary="Sign in with the code",
+    description="Anyone. The code sent by `/v1/auth/code` to `email` or `phone` answers a token pair, as "
+    "`login` does. A wrong, expired, used or dead code answers 400 `invalid_code`; a code works once and "
+    "dies after five wrong tries, and past ten wrong guesses at an address's codes in a day each further "
+    "guess waits longer. Rate-limited per client address like `login`.",
+    response_model=TokensOut,
+    responses=problem_responses(400, 422, 429),
+    dependencies=[Depends(limits.per_address("logins"))],
+)
+async def sign_in_with_code(
+    body: SignInVerifyIn, db: DatabaseDep, settings: SettingsDep, now: NowDep
+) -> TokensOut:
+    pair = await accounts.sign_in_with_code(
+        db,
+        settings,
+        email=str(body.email) if body.email is not None else None,
+        phone=body.phone,
+        code=body.code,
+        now=now,
+    )
+    return _tokens_out(pair, now.timestamp())
+
+
+@router.post(
     "/auth/refresh",
     summary="Rotate a refresh token into a new token pair",
     description="Each refresh token works once. Presenting a used one revokes its whole family. An "
@@ -230,13 +285,16 @@ async def me(actor: ActorDep, session: SessionDep) -> MeOut:
 @router.patch(
     "/me",
     summary="Edit the signed-in user's profile",
-    description="Any signed-in user: their name, and the language their messages are written in. Fields "
-    "left out stay as they are.",
+    description="Any signed-in user: their name, the language their messages are written in, and the "
+    "channels their booking messages go by (in order; one left out is opted out of). Fields left out stay "
+    "as they are.",
     response_model=UserOut,
     responses=problem_responses(401, 422),
 )
 async def update_me(body: ProfileIn, actor: ActorDep, session: SessionDep) -> UserOut:
-    user = await accounts.update_profile(session, actor, full_name=body.full_name, language=body.language)
+    user = await accounts.update_profile(
+        session, actor, full_name=body.full_name, language=body.language, channels=body.channels
+    )
     return UserOut.model_validate(user)
 
 
@@ -270,6 +328,56 @@ async def change_password(
 
 
 @router.post(
+    "/me/phone",
+    summary="Add a mobile number: a code is sent to it",
+    description="Any signed-in user. Sends a six-digit code to `phone` by `channel` (WhatsApp, falling "
+    "back on SMS, or SMS); the number is the account's once the code comes back to "
+    "`/v1/me/phone/verify`. Limits as for every code (five an hour per number; a new request voids "
+    "the one before).",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CodeSentToOut,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[Depends(limits.per_address("registrations"))],
+)
+async def add_phone(
+    body: PhoneCodeIn, actor: ActorDep, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> CodeSentToOut:
+    await accounts.request_phone_code(
+        session, settings, actor, phone=body.phone, channel=body.channel, now=now
+    )
+    return _code_sent_to(body.phone, Channel(body.channel))
+
+
+@router.post(
+    "/me/phone/verify",
+    summary="Prove the number with its code",
+    description="Any signed-in user. The code sent by `/v1/me/phone` makes `phone` the account's (its "
+    "messages can then go by WhatsApp or SMS, and it can sign in with a code sent to it). A number proven "
+    "by another account before moves to this one (numbers change hands) and that account is told by "
+    "e-mail. A wrong, expired, used or dead code answers 400 `invalid_code`.",
+    response_model=UserOut,
+    responses=problem_responses(400, 401, 422, 429),
+    dependencies=[Depends(limits.per_address("logins"))],
+)
+async def verify_phone(
+    body: PhoneVerifyIn, actor: ActorDep, db: DatabaseDep, settings: SettingsDep, now: NowDep
+) -> UserOut:
+    user = await accounts.verify_phone(db, settings, actor, phone=body.phone, code=body.code, now=now)
+    return UserOut.model_validate(user)
+
+
+@router.delete(
+    "/me/phone",
+    summary="Remove the mobile number",
+    description="Any signed-in user. Messages then go by e-mail only.",
+    response_model=UserOut,
+    responses=problem_responses(401),
+)
+async def remove_phone(actor: ActorDep, session: SessionDep) -> UserOut:
+    return UserOut.model_validate(await accounts.remove_phone(session, actor))
+
+
+@router.post(
     "/me/logout-all",
     summary="Sign out everywhere",
     description="Any signed-in user: every refresh token of the account is revoked, on every device. "
@@ -288,6 +396,15 @@ def _language(request: Request) -> str:
 def _code_sent(email: str) -> CodeSentOut:
     return CodeSentOut(
         email=email,
+        code_expires_in=int(accounts.CODE_TTL.total_seconds()),
+        detail="If this address can take it, a code is on its way.",
+    )
+
+
+def _code_sent_to(to: str, channel: Channel) -> CodeSentToOut:
+    return CodeSentToOut(
+        to=to,
+        channel=channel,
         code_expires_in=int(accounts.CODE_TTL.total_seconds()),
         detail="If this address can take it, a code is on its way.",
     )

@@ -1,6 +1,7 @@
-"""`booklnk mail-sim`: a real SMTP server (aiosmtpd) that keeps what it is sent, and a small
-web inbox to read it (`GET /` a page, `GET /messages` JSON, `DELETE /messages` empties it).
-It is where the demo's and a developer's e-mail goes: registration codes included."""
+"""The e-mail part of `booklnk messages-sim`: a real SMTP server (aiosmtpd) that keeps what
+it is sent, and a small web inbox to read it (`GET /` a page, `GET /messages` JSON, `DELETE
+/messages` empties it). It is where the demo's and a developer's e-mail goes: registration
+codes included."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from html import escape
 from typing import Any
 
 import structlog
-import uvicorn
-from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -104,6 +103,8 @@ def web_app(inbox: Inbox) -> Starlette:
             "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Booklnk mail simulator</title>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
             f"<body style='font-family:sans-serif;max-width:48rem;margin:auto'><h1>Inbox</h1>"
+            "<p>Text messages: <a href='/cequens/__sim/messages'>SMS</a> ·"
+            " <a href='/whatsapp/__sim/messages'>WhatsApp</a> (JSON, newest first)</p>"
             f"{rows or '<p>No mail yet.</p>'}</body></html>"
         )
 
@@ -129,14 +130,3 @@ def web_app(inbox: Inbox) -> Starlette:
             Route("/messages/{number:int}", message),
         ]
     )
-
-
-def serve(host: str, smtp_port: int, http_port: int) -> None:
-    """Block: SMTP on `smtp_port` (its own thread), the inbox on `http_port`."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname=host, port=smtp_port)
-    controller.start()
-    try:
-        uvicorn.run(web_app(inbox), host=host, port=http_port, log_config=None)
-    finally:
-        controller.stop()

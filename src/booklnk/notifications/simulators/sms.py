@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booklnk.notifications.simulators.threaded import Running
+from booklnk.notifications.simulators.threaded import Running, until_shutdown
 from booklnk.notifications.sms import segments
 
 log = structlog.get_logger(__name__)
@@ -278,6 +278,7 @@ def _check(body: Mapping[str, Any]) -> tuple[int, str] | None:
     return None
 
 
+@until_shutdown
 async def _report(store: SmsStore, sms: SimSms) -> None:
     """Post the delivery report to the message's dlrUrl, as the gateway does once the operator
     tells it, retrying a failed post a few times. ⚠ The field names and the transport (a JSON

@@ -1,15 +1,35 @@
 """A simulator (any ASGI app) served by uvicorn on a daemon thread with its own event loop:
-how the tests run the providers' simulators beside the app, and how `booklnk mail-sim`
+how the tests run the providers' simulators beside the app, and how `booklnk messages-sim`
 could run several on one process."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec
 
 import uvicorn
 from starlette.types import ASGIApp
+
+P = ParamSpec("P")
+
+
+def until_shutdown(send: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
+    """A simulator's callbacks sent after its answer (reports, webhooks) stop quietly when
+    the server shuts down mid-retry: a callback to nobody is not an error of the app."""
+
+    @functools.wraps(send)
+    async def sending(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            await send(*args, **kwargs)
+        except asyncio.CancelledError:
+            return
+
+    return sending
 
 
 class Running:

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booklnk.notifications.simulators.threaded import Running
+from booklnk.notifications.simulators.threaded import Running, until_shutdown
 from booklnk.notifications.whatsapp import TEMPLATES, WhatsAppTemplate
 
 log = structlog.get_logger(__name__)
@@ -318,6 +318,7 @@ def _webhook(phone_number_id: str, value: Mapping[str, Any]) -> dict[str, Any]:
     return {"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [change]}]}
 
 
+@until_shutdown
 async def deliver(state: WhatsAppSim, callbacks: Sequence[Callback]) -> None:
     """Post each webhook in turn to `webhook_url`, trying again a few times on anything but
     200 (as Meta does, for days; here, seconds)."""

@@ -138,6 +138,9 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/webhooks/whatsapp"): Access.PROVIDER,
     ("POST", "/v1/webhooks/whatsapp"): Access.PROVIDER,
     ("POST", "/v1/webhooks/cequens"): Access.PROVIDER,
+    # A pay link is its own credential: without one of ours, 404 for everybody.
+    ("GET", "/v1/pay/{token}"): Access.PROVIDER,
+    ("POST", "/v1/pay/{token}"): Access.PROVIDER,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs"): Access.OWNER,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches"): Access.OWNER,
     ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,

@@ -112,7 +112,7 @@ async def test_route_answers_each_role_as_declared(
     if ACCESS[route] is Access.PROVIDER:
         # Unsigned (and, for WhatsApp's handshake, without Meta's verify token): refused
         # alike for every caller, whatever token they hold.
-        refused = 403 if method == "GET" else 401
+        refused = 404 if "/pay/" in template else 403 if method == "GET" else 401
         expected = dict.fromkeys(ROLES, refused)
         actual = outcomes
         assert actual == expected, f"{method} {template}: {outcomes}"

@@ -28,6 +28,7 @@ from booklnk.api.routes import (
     catalog,
     classes,
     message_reports,
+    pay_links,
     payments,
     public,
     schedules,
@@ -154,6 +155,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         booking_lists,
         public,
         message_reports,
+        pay_links,
     ):
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))

@@ -84,6 +84,8 @@ _DOMAIN: dict[str, ProblemCode] = {
     "instructor_busy": ProblemCode(409, "The instructor (`staff_id`) is busy at `starts_at`."),
     # Payments
     "booking_not_payable": ProblemCode(409, "Not held for payment, already paid, or its hold has lapsed."),
+    "pay_link_not_found": ProblemCode(404, "Not a pay link of ours (or one altered)."),
+    "pay_link_expired": ProblemCode(410, "The pay link lapsed with the booking's hold."),
     "nothing_to_refund": ProblemCode(409, "Nothing paid is left to refund."),
     "webhook_rejected": ProblemCode(401, "Unsigned or wrongly signed: nothing was applied."),
     "verify_token_rejected": ProblemCode(

@@ -19,7 +19,7 @@ import enum
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,12 @@ class Event(enum.StrEnum):
     CONFIRMED = "confirmed"
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
+    PROMOTED = "promoted"  # off a class's waitlist into a seat held for payment
+
+
+WARN_HOLD = "booking.warn_hold"
+# A hold shorter than this is not warned about: the warning would come too late to act on.
+_WARNED_HOLDS = timedelta(minutes=4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,12 @@ async def tell(
         return
     for facts in await _facts(session, business_id, booking_ids):
         booking = facts.booking
+        if event is Event.PROMOTED:
+            # (A promotion into a confirmed seat is told as a confirmation.)
+            promoted = _message(facts, "waitlist_promoted", f"promoted:{booking.version}", pay=True)
+            if promoted is not None and booking.status is BookingStatus.HELD:
+                await outbox.record(session, promoted, now=now)
+            continue
         planned = event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED
         message = _message(facts, f"booking_{event.value}", f"{event.value}:{booking.version}")
         if message is None or (event is not Event.CANCELLED and not planned):
@@ -160,22 +172,71 @@ async def remind(
     return message is not None and await outbox.record(session, message, now=now) is not None
 
 
-def _message(facts: _Facts, template: str, key: str) -> outbox.Message | None:
+def warning_job(booking: Booking, *, now: datetime) -> Job | None:
+    """For a hold just made: a job half-way through it that tells the customer (with a pay
+    link) if it is still unpaid then. None for a guest or a hold too short to warn about."""
+    if booking.status is not BookingStatus.HELD or booking.hold_expires_at is None:
+        return None
+    if booking.customer_id is None or booking.hold_expires_at - now < _WARNED_HOLDS:
+        return None
+    args = {
+        "business_id": str(booking.business_id),
+        "booking_id": str(booking.id),
+        "expires_at": booking.hold_expires_at.isoformat(),
+    }
+    return Job(WARN_HOLD, args, scheduled_at=now + (booking.hold_expires_at - now) / 2)
+
+
+async def warn_hold(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    *,
+    expires_at: datetime,
+    now: datetime,
+) -> bool:
+    """The warning job: recorded only while the booking is held until the expiry it was
+    planned for (paid, lapsed or extended since: nothing to say); True if recorded."""
+    found = await _facts(session, business_id, [booking_id])
+    if not found:
+        return False
+    facts = found[0]
+    booking = facts.booking
+    if booking.status is not BookingStatus.HELD or booking.hold_expires_at != expires_at or now >= expires_at:
+        return False
+    message = _message(facts, "hold_lapsing", f"hold:{expires_at.isoformat()}", pay=True)
+    return message is not None and await outbox.record(session, message, now=now) is not None
+
+
+def _message(facts: _Facts, template: str, key: str, *, pay: bool = False) -> outbox.Message | None:
     """The customer's message about their booking, by the channels they chose; `key` makes
-    it once per booking. None when they opted out of every channel."""
+    it once per booking. None when they opted out of every channel. `pay`: with the claim
+    its pay link is made from when it is sent (payments.pay_links.PayClaim's shape), worth
+    sending until the hold lapses."""
     booking = facts.booking
     ways = routes(email=facts.email, phone=facts.phone, preference=facts.channels)
     if not ways:
         return None
+    params = _params(facts)
+    expires_at = booking.starts_at  # news about a booking is worth nothing after it
+    if pay and booking.hold_expires_at is not None:
+        until = booking.hold_expires_at.isoformat()
+        params["until"] = until
+        params["pay"] = {
+            "business_id": str(booking.business_id),
+            "booking_id": str(booking.id),
+            "until": until,
+        }
+        expires_at = booking.hold_expires_at
     return outbox.Message.by(
         ways,
         template=template,
         language=facts.language,
-        params=_params(facts),
+        params=params,
         user_id=booking.customer_id,
         business_id=booking.business_id,
         booking_id=booking.id,
-        expires_at=booking.starts_at,  # news about a booking is worth nothing after it
+        expires_at=expires_at,
         dedupe_key=f"booking:{booking.id}:{key}",
     )
 

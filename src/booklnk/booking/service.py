@@ -29,6 +29,7 @@ from booklnk.booking.lifecycle import Action, InvalidTransition
 from booklnk.booking.models import Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
+from booklnk.db.jobs import enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
 from booklnk.scheduling.errors import SlotUnavailable, slot_error
@@ -134,6 +135,8 @@ async def create_booking(
 
     resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await schedule_expiry(session, booking)
+    if (warning := messages.warning_job(booking, now=now)) is not None:
+        await enqueue(session, warning)
     if booking.status is BookingStatus.CONFIRMED and booking.customer_id is not None:  # (a guest: no address)
         await messages.tell(session, ctx.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     return BookingView(booking, resource_ids)

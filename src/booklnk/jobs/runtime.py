@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from procrastinate import JobContext
 
-from booklnk.bootstrap import cequens_config, kashier_config, smtp_config, whatsapp_config
+from booklnk.bootstrap import cequens_config, derived_key, kashier_config, smtp_config, whatsapp_config
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock
 from booklnk.notifications import email, sms, whatsapp
 from booklnk.notifications.channel import Sender
 from booklnk.notifications.models import Channel
+from booklnk.payments import pay_links
 from booklnk.payments.kashier.client import KashierClient
+from booklnk.payments.pay_links import PayClaim
 
 
 @dataclass(slots=True)
@@ -48,6 +51,14 @@ class Runtime:
             wanted = settings.message_channels
             self._senders = {channel: make() for channel, make in made.items() if channel.value in wanted}
         return self._senders
+
+    def expand(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A message's parameters as it is written: a pay claim becomes its sealed link."""
+        found = dict(params)
+        if isinstance(claim := found.get("pay"), dict):
+            key = derived_key(self.settings, "pay links").encode()
+            found["pay_url"] = pay_links.link(self.settings.public_base_url, key, PayClaim.from_params(claim))
+        return found
 
     async def aclose(self) -> None:
         if self._kashier is not None:

@@ -139,7 +139,12 @@ def _register(app: App) -> None:
         runtime = runtime_of(context)
         tenant = uuid.UUID(business_id) if business_id else None
         outcome = await delivery.deliver(
-            runtime.db, runtime.senders(), uuid.UUID(message_id), tenant, now=runtime.clock.now()
+            runtime.db,
+            runtime.senders(),
+            uuid.UUID(message_id),
+            tenant,
+            now=runtime.clock.now(),
+            expand=runtime.expand,
         )
         metrics.MESSAGES.labels(outcome).inc()
         log.info("message_delivered", message_id=message_id, outcome=outcome)
@@ -165,6 +170,22 @@ def _register(app: App) -> None:
                 now=runtime.clock.now(),
             )
         log.info("reminder", booking_id=booking_id, minutes_before=minutes_before, recorded=recorded)
+
+    @app.task(name=messages.WARN_HOLD, pass_context=True, retry=RETRY)
+    async def warn_hold(
+        context: JobContext, business_id: str, booking_id: str, expires_at: str, request_id: RequestId = None
+    ) -> None:
+        runtime = runtime_of(context)
+        tenant = uuid.UUID(business_id)
+        async with runtime.db.transaction(tenant_id=tenant) as session:
+            recorded = await messages.warn_hold(
+                session,
+                tenant,
+                uuid.UUID(booking_id),
+                expires_at=datetime.fromisoformat(expires_at),
+                now=runtime.clock.now(),
+            )
+        log.info("hold_warning", booking_id=booking_id, recorded=recorded)
 
     @app.periodic(cron="*/5 * * * *", periodic_id="every-five-minutes")
     @app.task(name=REQUEUE_MESSAGES, pass_context=True, queueing_lock=REQUEUE_MESSAGES)

@@ -15,10 +15,10 @@ new message, recorded with the refusal, in one transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from sqlalchemy import text
@@ -63,6 +63,11 @@ def parse_reference(value: str) -> tuple[uuid.UUID | None, uuid.UUID] | None:
         return None
 
 
+# What a message's kept parameters become just before it is written: links made then
+# (a pay link is sealed with a key the outbox never holds).
+Expand = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
 async def deliver(
     db: Database,
     senders: Mapping[Channel, Sender],
@@ -70,6 +75,7 @@ async def deliver(
     business_id: uuid.UUID | None,
     *,
     now: datetime,
+    expand: Expand = dict,
 ) -> Outcome:
     """Send the message (of `business_id`, or the platform's) if it is still to send, by
     the sender of its channel."""
@@ -81,13 +87,14 @@ async def deliver(
             _finish(message, MessageStatus.EXPIRED)
             return "expired"
         message.attempts += 1
+        params = expand(message.params)
         outgoing = Outgoing(
             key=str(message_id),
             address=message.address,
             template=message.template,
             language=message.locale,
-            params=dict(message.params),
-            rendered=render(message.template, message.locale, message.params),
+            params=params,
+            rendered=render(message.template, message.locale, params),
             reference=reference(business_id, message_id),
         )
         claimed = _Claimed(message_id, business_id, outgoing, message.attempts)

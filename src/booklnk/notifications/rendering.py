@@ -63,9 +63,49 @@ def render(template: str, language: str, params: Mapping[str, Any]) -> Rendered:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """Numbers, durations, dates and money as one language writes them (Babel), for the
+    templates' filters and for anything else that speaks to a person (a WhatsApp
+    template's parameters, a page)."""
+
+    locale: str
+
+    def minutes(self, value: int) -> str:
+        """ "2 minutes", "دقيقتان": the unit in the plural form the number takes (Arabic
+        has six: a dual without the number, 3-10 plural, 11 and up singular, ...)."""
+        return format_unit(value, "duration-minute", length="long", locale=self.locale)
+
+    def day(self, instant: str, zone: str) -> str:
+        """An instant's local date, in full: "Thursday, November 26, 2026", "الخميس، 26 نوفمبر 2026"."""
+        local = datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
+        return format_date(local, "full", locale=self.locale)
+
+    def date(self, instant: str, zone: str) -> str:
+        """An instant's local date, short (for a text message): "Thu, Nov 26", "الخميس، 26 نوفمبر"."""
+        local = datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
+        return format_skeleton("MMMEd", local, locale=self.locale)
+
+    def clock(self, instant: str, zone: str) -> str:
+        """An instant's local time of day: "10:00 AM", "10:00 ص"."""
+        return format_time(
+            datetime.fromisoformat(instant), "short", tzinfo=ZoneInfo(zone), locale=self.locale
+        )
+
+    def money(self, minor: int, currency: str) -> str:
+        """An amount in minor units, as the locale writes it: "EGP150.00", "150.00 ج.م."."""
+        major = Decimal(minor).scaleb(-get_currency_precision(currency))
+        return format_currency(major, currency, locale=self.locale)
+
+
+def formats(language: str) -> Formats:
+    """How `language` (one of LANGUAGES) writes things: Egypt's Arabic, or English."""
+    return Formats(_LOCALES[language])
+
+
 @cache
 def _environment(language: str, *, html: bool) -> Environment:
-    locale = _LOCALES[language]
+    written = formats(language)
     env = Environment(
         loader=PackageLoader("booklnk.notifications", "templates"),
         autoescape=html,
@@ -75,11 +115,6 @@ def _environment(language: str, *, html: bool) -> Environment:
         lstrip_blocks=True,
     )
 
-    def minutes(value: int) -> str:
-        """ "2 minutes", "دقيقتان": the unit in the plural form the number takes (Arabic
-        has six: a dual without the number, 3-10 plural, 11 and up singular, ...)."""
-        return format_unit(value, "duration-minute", length="long", locale=locale)
-
     def isolate(value: object) -> str | Markup:
         """A name, address or code set apart from the text's direction, so a Latin name in
         an Arabic sentence (or the reverse) cannot reorder its neighbours: `<bdi>` in HTML,
@@ -88,28 +123,7 @@ def _environment(language: str, *, html: bool) -> Environment:
             return Markup("<bdi>{}</bdi>").format(value)
         return f"\u2068{value}\u2069"
 
-    def day(instant: str, zone: str) -> str:
-        """An instant's local date, in full: "Thursday, November 26, 2026", "الخميس، 26 نوفمبر 2026"."""
-        return format_date(datetime.fromisoformat(instant).astimezone(ZoneInfo(zone)), "full", locale=locale)
-
-    def date(instant: str, zone: str) -> str:
-        """An instant's local date, short (for a text message): "Thu, Nov 26", "الخميس، ٢٦ نوفمبر"."""
-        local = datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
-        return format_skeleton("MMMEd", local, locale=locale)
-
-    def clock(instant: str, zone: str) -> str:
-        """An instant's local time of day: "10:00 AM", "10:00 ص"."""
-        return format_time(datetime.fromisoformat(instant), "short", tzinfo=ZoneInfo(zone), locale=locale)
-
-    def money(minor: int, currency: str) -> str:
-        """An amount in minor units, as the locale writes it: "EGP150.00", "150.00 ج.م."."""
-        major = Decimal(minor).scaleb(-get_currency_precision(currency))
-        return format_currency(major, currency, locale=locale)
-
-    env.filters["minutes"] = minutes
     env.filters["isolate"] = isolate
-    env.filters["day"] = day
-    env.filters["date"] = date
-    env.filters["clock"] = clock
-    env.filters["money"] = money
+    for name in ("minutes", "day", "date", "clock", "money"):
+        env.filters[name] = getattr(written, name)
     return env

@@ -19,15 +19,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import httpx
-from babel.dates import format_skeleton, format_time
-from babel.numbers import format_currency, get_currency_precision
 
 from booklnk.notifications.channel import Outgoing, Refused, Sender, Unavailable
+from booklnk.notifications.rendering import Formats, formats
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,8 +56,6 @@ class WhatsAppTemplate:
 
 # Our language -> Meta's language code of the template's translation.
 LANGUAGE_CODES: Mapping[str, str] = {"ar": "ar", "en": "en_US"}
-# The Babel locale each language is written in (as rendering.py: Egypt's Arabic).
-_LOCALES = {"ar": "ar_EG", "en": "en"}
 
 _BOOKING = ("customer_name", "service", "business", "date", "time")
 # Meta writes an authentication template's words itself (here with the security
@@ -131,6 +126,28 @@ TEMPLATES: Mapping[str, WhatsAppTemplate] = {
             " the time.",
         ),
     ),
+    "hold_lapsing": WhatsAppTemplate(
+        "booklnk_hold_lapsing",
+        "UTILITY",
+        (*_BOOKING, "deadline", "link"),
+        _booking_text(
+            "حجزك ينتظر الدفع",
+            "your booking is waiting for payment",
+            ar_tail=". ادفع قبل {{deadline}} ليبقى لك: {{link}} وإلا يُتاح الموعد لغيرك.",
+            en_tail=". Pay before {{deadline}} to keep it: {{link}} or the time is freed for others.",
+        ),
+    ),
+    "waitlist_promoted": WhatsAppTemplate(
+        "booklnk_waitlist_promoted",
+        "UTILITY",
+        (*_BOOKING, "deadline", "link"),
+        _booking_text(
+            "خلا مكان لك من قائمة الانتظار",
+            "a place came free for you from the waitlist",
+            ar_tail=". ادفع قبل {{deadline}} ليبقى لك: {{link}} وإلا ينتقل إلى التالي في القائمة.",
+            en_tail=". Pay before {{deadline}} to keep it: {{link}} or it goes to the next in line.",
+        ),
+    ),
     **{
         ours: WhatsAppTemplate(f"booklnk_{ours}", "AUTHENTICATION", ("code",), _CODE_TEXT)
         for ours in ("registration_code", "password_reset_code", "sign_in_code", "phone_verification_code")
@@ -146,30 +163,17 @@ def _isolate(value: object) -> str:
     return f"\u2068{value}\u2069"
 
 
-def _instant(params: Mapping[str, Any]) -> datetime:
-    return datetime.fromisoformat(str(params["starts_at"]))
-
-
-def _zone(params: Mapping[str, Any]) -> ZoneInfo:
-    return ZoneInfo(str(params["time_zone"]))
-
-
-def _money(params: Mapping[str, Any], locale: str) -> str:
-    currency = str(params["currency"])
-    major = Decimal(int(params["price_minor"])).scaleb(-get_currency_precision(currency))
-    return format_currency(major, currency, locale=locale)
-
-
-# Each blank at Meta, from our params in a Babel locale (rendering.py's `date`, `clock`
-# and `money` filters, to the letter).
-_VALUES: Mapping[str, Callable[[Mapping[str, Any], str], str]] = {
+# Each blank at Meta, from our params, written as the templates write them (rendering.Formats).
+_VALUES: Mapping[str, Callable[[Mapping[str, Any], Formats], str]] = {
     "customer_name": lambda p, _: _isolate(p["name"]),
     "service": lambda p, _: _isolate(p["service"]),
     "business": lambda p, _: _isolate(p["business"]),
-    "date": lambda p, locale: format_skeleton("MMMEd", _instant(p).astimezone(_zone(p)), locale=locale),
-    "time": lambda p, locale: format_time(_instant(p), "short", tzinfo=_zone(p), locale=locale),
-    "price": _money,
+    "date": lambda p, written: written.date(p["starts_at"], p["time_zone"]),
+    "time": lambda p, written: written.clock(p["starts_at"], p["time_zone"]),
+    "price": lambda p, written: written.money(int(p["price_minor"]), p["currency"]),
     "code": lambda p, _: str(p["code"]),
+    "deadline": lambda p, written: written.clock(p["until"], p["time_zone"]),
+    "link": lambda p, _: str(p["pay_url"]),
 }
 
 _E164 = re.compile(r"\+?([0-9]{8,15})")
@@ -179,8 +183,8 @@ _BAD_SPACE = re.compile(r"[\r\n\t]| {5,}")
 
 def parameter_values(template: WhatsAppTemplate, language: str, params: Mapping[str, Any]) -> list[str]:
     """The template's blanks in order, written in `language`; a missing param is a KeyError."""
-    locale = _LOCALES[language]
-    return [_BAD_SPACE.sub(" ", _VALUES[name](params, locale)).strip() for name in template.parameters]
+    written = formats(language)
+    return [_BAD_SPACE.sub(" ", _VALUES[name](params, written)).strip() for name in template.parameters]
 
 
 def template_payload(outgoing: Outgoing) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booklnk.kernel.errors import BooklnkError, Conflict
+from booklnk.kernel.errors import BooklnkError, Conflict, NotFound
 
 
 class BookingNotPayable(Conflict):
@@ -16,3 +16,16 @@ class WebhookRejected(BooklnkError):
 
     status = 401
     code = "webhook_rejected"
+
+
+class PayLinkNotFound(NotFound):
+    """A pay link we did not make (or one altered)."""
+
+    code = "pay_link_not_found"
+
+
+class PayLinkExpired(BooklnkError):
+    """A pay link past the hold it was sent for."""
+
+    status = 410
+    code = "pay_link_expired"

@@ -19,6 +19,7 @@ from booklnk.api.observability import WEBHOOKS_RECEIVED
 from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.bootstrap import kashier_config
+from booklnk.config import Settings
 from booklnk.flows import bookings as flows
 from booklnk.payments import checkout, reconciliation, returns, webhooks
 from booklnk.payments.schemas import (
@@ -39,6 +40,15 @@ from booklnk.payments.schemas import (
 router = APIRouter(tags=["payments"])
 # Kashier is told to call this path; the app gives it a body limit of its own.
 KASHIER_WEBHOOK_PATH = "/v1/webhooks/kashier"
+RETURN_PATH = "/v1/payments/kashier/return"
+
+
+def checkout_callbacks(settings: Settings) -> checkout.Callbacks:
+    """Where Kashier sends the customer back and posts its webhooks: this deployment."""
+    base = settings.public_base_url.rstrip("/")
+    return checkout.Callbacks(
+        redirect_url=f"{base}{RETURN_PATH}", webhook_url=f"{base}{KASHIER_WEBHOOK_PATH}"
+    )
 
 
 @router.post(
@@ -69,10 +79,7 @@ async def start_checkout(
         str | None, Header(description="The hosted page's language, unless `display` names one.")
     ] = None,
 ) -> CheckoutOut | JSONResponse:
-    base = settings.public_base_url.rstrip("/")
-    callbacks = checkout.Callbacks(
-        redirect_url=f"{base}/v1/payments/kashier/return", webhook_url=f"{base}{KASHIER_WEBHOOK_PATH}"
-    )
+    callbacks = checkout_callbacks(settings)
 
     async def create() -> CheckoutOut:
         started = await checkout.start(
@@ -194,7 +201,7 @@ async def receive_webhook(
 
 
 @router.get(
-    "/v1/payments/kashier/return",
+    RETURN_PATH,
     summary="Where Kashier sends the customer back",
     description="Verifies the redirect's signature; it never confirms anything (the webhook does). When "
     "checkout was given a `return_url`, answers 303 to it (a failed or cancelled payment: to `cancel_url` "

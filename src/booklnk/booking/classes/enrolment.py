@@ -40,6 +40,7 @@ from booklnk.business_types.rules import validate_booking_fields
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.models import Service
 from booklnk.db.errors import violated_constraint
+from booklnk.db.jobs import enqueue
 from booklnk.scheduling.errors import slot_error
 from booklnk.scheduling.rules import BookingTime
 from booklnk.tenancy.context import BusinessContext
@@ -159,6 +160,8 @@ async def _new_booking(
     )
     await repository.insert_seat(session, booking, transitions.audit_of(ctx, now))
     await holds.schedule_expiry(session, booking)
+    if (warning := messages.warning_job(booking, now=now)) is not None:
+        await enqueue(session, warning)
     if booking.status is BookingStatus.CONFIRMED:  # (a held seat is told once it is paid)
         await messages.tell(session, booking.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     return booking
@@ -248,6 +251,8 @@ async def promote(
         )
         await classes.mark_promoted(session, entry, booking.id)
         promoted.append(booking.id)
+    # Those promoted into a seat held for payment are told, with a pay link and the deadline.
+    await messages.tell(session, ctx.business_id, promoted, messages.Event.PROMOTED, now=now)
     return promoted
 
 

@@ -1,0 +1,96 @@
+"""Pay links, opened in the customer's browser from a message: a page saying what is paid
+for and until when (GET: safe for the link previews messengers fetch), and its buttons,
+each starting checkout with one method and sending the browser to Kashier (POST, 303)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from booklnk.api import pages
+from booklnk.api.deps import NowDep, SessionDep, SettingsDep
+from booklnk.api.languages import caller_language
+from booklnk.api.problems import problem_responses
+from booklnk.api.routes.payments import checkout_callbacks
+from booklnk.bootstrap import derived_key, kashier_config
+from booklnk.config import Settings
+from booklnk.flows import pay_links
+from booklnk.payments.pay_links import PATH
+
+router = APIRouter(tags=["payments"])
+Token = Annotated[str, Path(min_length=20, max_length=300, description="The link's sealed token.")]
+AcceptLanguage = Annotated[str | None, Header(description="The page's language (Arabic or English).")]
+
+
+@router.get(
+    PATH + "{token}",
+    summary="A pay link's page",
+    description="No sign-in: the link itself is the customer's proof (sealed by the server, naming the "
+    "business, the booking and its customer, valid until the booking's hold lapses). Answers an HTML page "
+    "in the best of `Accept-Language` (Arabic or English) with the booking, the deadline and one button per "
+    "online payment method. 404 `pay_link_not_found` (not a link of ours), 410 `pay_link_expired`, 409 "
+    "`booking_not_payable` (paid meanwhile, or no longer held).",
+    response_class=HTMLResponse,
+    responses=problem_responses(404, 409, 410),
+    openapi_extra={"security": []},
+)
+async def pay_link_page(
+    token: Token,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    accept_language: AcceptLanguage = None,
+) -> HTMLResponse:
+    page = await pay_links.describe(session, _key(settings), token, now=now)
+    language = caller_language(accept_language)
+    return HTMLResponse(pages.render("pay_link", language, page=page))
+
+
+@router.post(
+    PATH + "{token}",
+    summary="Pay by the link: checkout starts, the browser goes to Kashier",
+    description="The page's buttons: a new payment attempt for the booking, as its customer, with "
+    "`method`, then 303 to Kashier's hosted page (in the page's language). 404 `pay_link_not_found`, 410 "
+    "`pay_link_expired`, 409 `booking_not_payable` as for the page; 422 for a method the business does not "
+    "take.",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    responses={
+        **problem_responses(404, 409, 410, 422),
+        303: {
+            "description": "On to Kashier's hosted payment page.",
+            "headers": {
+                "Location": {
+                    "description": "The hosted page of the new payment attempt.",
+                    "schema": {"type": "string", "format": "uri"},
+                }
+            },
+        },
+    },
+    openapi_extra={"security": []},
+)
+async def pay_by_link(
+    token: Token,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    method: Annotated[pay_links.Method, Query(description="How to pay.")] = "card",
+    accept_language: AcceptLanguage = None,
+) -> RedirectResponse:
+    url = await pay_links.pay(
+        session,
+        _key(settings),
+        token,
+        method,
+        kashier=kashier_config(settings),
+        callbacks=checkout_callbacks(settings),
+        display=caller_language(accept_language),
+        now=now,
+    )
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _key(settings: Settings) -> bytes:
+    return derived_key(settings, "pay links").encode()

@@ -23,6 +23,7 @@ PARAMS = {
     "currency": "EGP",
     "phone": "+201001234567",
     "until": "2026-11-24T09:15:00+00:00",
+    "amount_minor": 7_500,
     # As long as a real one: 70 characters of sealed token.
     "pay_url": "https://book.example.com/v1/pay/" + "x" * 70,
 }

@@ -38,6 +38,7 @@ BOOKING = {
     "price_minor": 15_000,
     "currency": "EGP",
     "until": "2026-11-24T09:15:00+00:00",
+    "amount_minor": 7_500,
     "pay_url": "https://book.example.com/v1/pay/token",
 }
 SECRET = "app-secret"

@@ -92,6 +92,23 @@ async def test_a_card_payment_confirms_the_booking_and_records_the_deposit(
     shown = await http.get(f"{base}/bookings/{booking['id']}/payments", headers=owner.headers)
     assert sorted(r["amount_minor"] for r in shown.json()["refunds"]) == [15_000, 15_001]
 
+    # The customer is told of the balance received (the deposit: by the confirmation) and
+    # of each refund once the gateway reported it.
+    async def told() -> list[tuple[str, int]]:
+        async with owner_engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT template, (params->>'amount_minor')::int FROM outbox_message"
+                    " WHERE booking_id = :b AND template IN ('payment_received', 'refund_sent')"
+                    " ORDER BY 1, 2"
+                ),
+                {"b": booking["id"]},
+            )
+            return [(r[0], r[1]) for r in rows]
+
+    expected = [("payment_received", 15_000), ("refund_sent", 15_000), ("refund_sent", 15_001)]
+    assert await until(told, expected) == expected
+
 
 async def test_duplicated_webhooks_are_stored_and_applied_once(
     http: httpx.AsyncClient,

@@ -18,9 +18,9 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, bindparam, cast, select
@@ -208,7 +208,34 @@ async def warn_hold(
     return message is not None and await outbox.record(session, message, now=now) is not None
 
 
-def _message(facts: _Facts, template: str, key: str, *, pay: bool = False) -> outbox.Message | None:
+Money = Literal["payment_received", "refund_sent"]
+# Word of money is worth sending long after the booking: a refund often lands days later.
+_MONEY_NEWS = timedelta(days=14)
+
+
+async def tell_money(
+    session: AsyncSession,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    template: Money,
+    *,
+    amount_minor: int,
+    key: str,
+    now: datetime,
+) -> None:
+    """A payment received for a booking, or a refund sent for it, told once (`key`: the
+    money's own, e.g. its ledger source)."""
+    found = await _facts(session, business_id, [booking_id])
+    if not found:
+        return
+    message = _message(found[0], template, f"{template}:{key}", extra={"amount_minor": amount_minor})
+    if message is not None:
+        await outbox.record(session, replace(message, expires_at=now + _MONEY_NEWS), now=now)
+
+
+def _message(
+    facts: _Facts, template: str, key: str, *, pay: bool = False, extra: dict[str, Any] | None = None
+) -> outbox.Message | None:
     """The customer's message about their booking, by the channels they chose; `key` makes
     it once per booking. None when they opted out of every channel. `pay`: with the claim
     its pay link is made from when it is sent (payments.pay_links.PayClaim's shape), worth
@@ -217,7 +244,7 @@ def _message(facts: _Facts, template: str, key: str, *, pay: bool = False) -> ou
     ways = routes(email=facts.email, phone=facts.phone, preference=facts.channels)
     if not ways:
         return None
-    params = _params(facts)
+    params = _params(facts) | (extra or {})
     expires_at = booking.starts_at  # news about a booking is worth nothing after it
     if pay and booking.hold_expires_at is not None:
         until = booking.hold_expires_at.isoformat()

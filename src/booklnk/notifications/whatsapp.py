@@ -137,6 +137,29 @@ TEMPLATES: Mapping[str, WhatsAppTemplate] = {
             en_tail=". Pay before {{deadline}} to keep it: {{link}} or the time is freed for others.",
         ),
     ),
+    "payment_received": WhatsAppTemplate(
+        "booklnk_payment_received",
+        "UTILITY",
+        ("customer_name", "amount", *_BOOKING[1:]),
+        _booking_text(
+            "استلمنا {{amount}}",
+            "we received {{amount}}",
+            ar_tail=". شكرًا لك.",
+            en_tail=". Thank you.",
+        ),
+    ),
+    "refund_sent": WhatsAppTemplate(
+        "booklnk_refund_sent",
+        "UTILITY",
+        ("customer_name", "amount", *_BOOKING[1:]),
+        _booking_text(
+            "رددنا {{amount}}",
+            "we refunded {{amount}}",
+            ar_tail=". يصل إلى البطاقة أو المحفظة التي دفعت بها خلال أيام قليلة حسب البنك.",
+            en_tail=". It reaches the card or wallet you paid with within a few days, as your bank"
+            " takes it.",
+        ),
+    ),
     "waitlist_promoted": WhatsAppTemplate(
         "booklnk_waitlist_promoted",
         "UTILITY",
@@ -174,6 +197,7 @@ _VALUES: Mapping[str, Callable[[Mapping[str, Any], Formats], str]] = {
     "code": lambda p, _: str(p["code"]),
     "deadline": lambda p, written: written.clock(p["until"], p["time_zone"]),
     "link": lambda p, _: str(p["pay_url"]),
+    "amount": lambda p, written: written.money(int(p["amount_minor"]), p["currency"]),
 }
 
 _E164 = re.compile(r"\+?([0-9]{8,15})")

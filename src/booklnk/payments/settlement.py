@@ -27,7 +27,7 @@ from typing import cast
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import holds, transitions
+from booklnk.booking import holds, messages, transitions
 from booklnk.booking import repository as booking_repository
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import BookingStatus
@@ -170,6 +170,16 @@ async def _capture(
         attempt.status = AttemptStatus.PAID
     attempt.gateway_order_id = _gateway_order_id(delivery)
     if attempt.purpose is AttemptPurpose.BALANCE:
+        # (A hold's payment is acknowledged by the booking's confirmation.)
+        await messages.tell_money(
+            session,
+            attempt.business_id,
+            attempt.booking_id,
+            "payment_received",
+            amount_minor=delivery.amount_minor,
+            key=repository.source(delivery.event, delivery),
+            now=now,
+        )
         return await _balance_paid(session, attempt)
     outcome = await holds.settle_payment(session, attempt.business_id, attempt.booking_id, now=now)
     if outcome == "reconfirmed":
@@ -263,6 +273,15 @@ async def _refund(
             return "flagged_refund"
         case decisions.RecordRefund():
             await repository.record(session, attempt, delivery, LedgerKind.REFUND)
+            await messages.tell_money(
+                session,
+                attempt.business_id,
+                attempt.booking_id,
+                "refund_sent",
+                amount_minor=delivery.amount_minor,
+                key=repository.source(delivery.event, delivery),
+                now=now,
+            )
             if intent is not None:
                 intent.status = RefundStatus.SETTLED
             await _withdraw_if_refunded_in_full(session, attempt, now)

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from booklnk.notifications.channel import Outgoing, Refused, Unavailable
 from booklnk.notifications.rendering import Rendered
 from booklnk.notifications.simulators.sms import SmsStore, start
-from booklnk.notifications.simulators.threaded import Running
+from booklnk.notifications.simulators.threaded import ServerThread
 from booklnk.notifications.sms import CequensConfig, Report, parse_report, report_link, sender, verify_report
 from mail_server import free_port
 
@@ -65,7 +65,7 @@ class Gateway:
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[tuple[SmsStore, Running, Receiver, Running]]:
+def running() -> Iterator[tuple[SmsStore, ServerThread, Receiver, ServerThread]]:
     store = SmsStore()
     simulator = start(store)
     receiver = Receiver(url="")
@@ -76,7 +76,7 @@ def running() -> Iterator[tuple[SmsStore, Running, Receiver, Running]]:
             receiver.received.append((dict(request.query_params), body))
         return Response(status_code=204)
 
-    intake = Running(Starlette(routes=[Route("/reports", reports, methods=["POST"])])).start()
+    intake = ServerThread(Starlette(routes=[Route("/reports", reports, methods=["POST"])])).start()
     receiver.url = f"{intake.url}/reports"
     yield store, simulator, receiver, intake
     intake.stop()
@@ -84,7 +84,7 @@ def running() -> Iterator[tuple[SmsStore, Running, Receiver, Running]]:
 
 
 @pytest.fixture
-def gateway(running: tuple[SmsStore, Running, Receiver, Running]) -> Iterator[Gateway]:
+def gateway(running: tuple[SmsStore, ServerThread, Receiver, ServerThread]) -> Iterator[Gateway]:
     store, simulator, receiver, _ = running
     store.clear()
     store.clear_faults()
@@ -102,7 +102,7 @@ def gateway(running: tuple[SmsStore, Running, Receiver, Running]) -> Iterator[Ga
 
 
 @pytest.fixture
-def receiver(running: tuple[SmsStore, Running, Receiver, Running]) -> Receiver:
+def receiver(running: tuple[SmsStore, ServerThread, Receiver, ServerThread]) -> Receiver:
     return running[2]
 
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from booklnk.notifications.channel import Outgoing, Refused, Unavailable
 from booklnk.notifications.rendering import render
-from booklnk.notifications.simulators.threaded import Running
+from booklnk.notifications.simulators.threaded import ServerThread
 from booklnk.notifications.simulators.whatsapp import WhatsAppSim, start
 from booklnk.notifications.whatsapp import WhatsAppConfig, parse_statuses, sender, verify_signature
 
@@ -58,7 +58,7 @@ class Receiver:
 @dataclass
 class Served:
     state: WhatsAppSim
-    sim: Running
+    sim: ServerThread
     receiver: Receiver
 
     def config(self, token: str = TOKEN) -> WhatsAppConfig:
@@ -75,7 +75,9 @@ class Served:
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Served]:
     receiver = Receiver()
-    hooks = Running(Starlette(routes=[Route("/webhooks/whatsapp", receiver.hook, methods=["POST"])])).start()
+    hooks = ServerThread(
+        Starlette(routes=[Route("/webhooks/whatsapp", receiver.hook, methods=["POST"])])
+    ).start()
     state = WhatsAppSim(
         access_token=TOKEN,
         app_secret=SECRET,

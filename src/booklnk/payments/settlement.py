@@ -171,15 +171,7 @@ async def _capture(
     attempt.gateway_order_id = _gateway_order_id(delivery)
     if attempt.purpose is AttemptPurpose.BALANCE:
         # (A hold's payment is acknowledged by the booking's confirmation.)
-        await messages.tell_money(
-            session,
-            attempt.business_id,
-            attempt.booking_id,
-            "payment_received",
-            amount_minor=delivery.amount_minor,
-            key=repository.source(delivery.event, delivery),
-            now=now,
-        )
+        await _tell_money(session, attempt, delivery, "payment_received", now)
         return await _balance_paid(session, attempt)
     outcome = await holds.settle_payment(session, attempt.business_id, attempt.booking_id, now=now)
     if outcome == "reconfirmed":
@@ -273,19 +265,30 @@ async def _refund(
             return "flagged_refund"
         case decisions.RecordRefund():
             await repository.record(session, attempt, delivery, LedgerKind.REFUND)
-            await messages.tell_money(
-                session,
-                attempt.business_id,
-                attempt.booking_id,
-                "refund_sent",
-                amount_minor=delivery.amount_minor,
-                key=repository.source(delivery.event, delivery),
-                now=now,
-            )
+            await _tell_money(session, attempt, delivery, "refund_sent", now)
             if intent is not None:
                 intent.status = RefundStatus.SETTLED
             await _withdraw_if_refunded_in_full(session, attempt, now)
             return "refund_recorded"
+
+
+async def _tell_money(
+    session: AsyncSession,
+    attempt: PaymentAttempt,
+    delivery: WebhookDelivery,
+    template: messages.Money,
+    now: datetime,
+) -> None:
+    """The customer told of the money this delivery moved, once (keyed by its ledger entry)."""
+    await messages.tell_money(
+        session,
+        attempt.business_id,
+        attempt.booking_id,
+        template,
+        amount_minor=delivery.amount_minor,
+        key=repository.source(delivery.event, delivery),
+        now=now,
+    )
 
 
 async def _withdraw_if_refunded_in_full(

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booklnk.notifications.simulators.threaded import Running, until_shutdown
+from booklnk.notifications.simulators.threaded import ServerThread, until_shutdown
 from booklnk.notifications.sms import segments
 
 log = structlog.get_logger(__name__)
@@ -312,6 +312,6 @@ async def _report(store: SmsStore, sms: SimSms) -> None:
 # --- Running it ------------------------------------------------------------------------
 
 
-def start(store: SmsStore, host: str = "127.0.0.1", port: int = 0) -> Running:
+def start(store: SmsStore, host: str = "127.0.0.1", port: int = 0) -> ServerThread:
     """The simulator on a background thread, serving until `.stop()`."""
-    return Running(app(store), host, port).start()
+    return ServerThread(app(store), host=host, port=port).start()

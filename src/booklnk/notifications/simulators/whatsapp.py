@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booklnk.notifications.simulators.threaded import Running, until_shutdown
+from booklnk.notifications.simulators.threaded import ServerThread, until_shutdown
 from booklnk.notifications.whatsapp import TEMPLATES, WhatsAppTemplate
 
 log = structlog.get_logger(__name__)
@@ -436,6 +436,6 @@ def app(state: WhatsAppSim) -> Starlette:
     )
 
 
-def start(state: WhatsAppSim, host: str = "127.0.0.1", port: int = 0) -> Running:
+def start(state: WhatsAppSim, host: str = "127.0.0.1", port: int = 0) -> ServerThread:
     """The simulator, served from a background thread."""
-    return Running(app(state), host, port).start()
+    return ServerThread(app(state), host=host, port=port).start()

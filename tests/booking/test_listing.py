@@ -1,14 +1,19 @@
 """Listing bookings: a business's calendar for its staff (filters, keyset pages with no
-duplicates or misses), and a customer's own bookings across businesses."""
+duplicates or misses, each booking naming its customer), and a customer's own bookings
+across businesses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from booking_support import BookableShop, book, customer, open_bookable_shop
-from support import Account, add_staff, sign_up
+from booklnk.db.database import Database
+from support import OUTBOX, Account, add_staff, sign_up
 
 # Cairo is UTC+2 in November; the clock stands at 2026-11-24 11:00 there.
 STARTS = [
@@ -205,3 +210,99 @@ async def test_each_booking_shows_its_instant_in_utc_and_its_business_local_time
         str(cairo.business_id): ("Africa/Cairo", "2026-11-26T07:00:00Z", "2026-11-26T09:00:00+02:00"),
         str(dubai.business_id): ("Asia/Dubai", "2026-11-26T05:00:00Z", "2026-11-26T09:00:00+04:00"),
     }
+
+
+PHONE = "+201001234567"
+
+
+async def _prove_phone(client: httpx.AsyncClient, account: Account, phone: str = PHONE) -> None:
+    asked = await client.post(
+        "/v1/me/phone", json={"phone": phone, "channel": "sms"}, headers=account.headers
+    )
+    assert asked.status_code == 202, asked.text
+    code = OUTBOX.code(phone)
+    assert code is not None
+    proof = {"phone": phone, "code": code}
+    proven = await client.post("/v1/me/phone/verify", json=proof, headers=account.headers)
+    assert proven.status_code == 200, proven.text
+
+
+def _customers(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {item["id"]: item["customer"] for item in items}
+
+
+async def test_staff_lists_name_each_customer_with_their_proven_phone(client: httpx.AsyncClient) -> None:
+    """Before, a staff list showed a customer id only: the front desk could not call anyone."""
+    shop = await open_bookable_shop(client, barbers=2)
+    mona, omar = await sign_up(client, "mona"), await sign_up(client, "omar")
+    await _prove_phone(client, mona)
+    made = await _book_all(client, shop, [mona, omar])
+    front_desk = await sign_up(client, "staff")
+    await add_staff(client, shop.owner, shop.business_id, front_desk)
+
+    named = {
+        str(mona.user_id): {"id": str(mona.user_id), "name": "Mona", "phone": PHONE},
+        str(omar.user_id): {"id": str(omar.user_id), "name": "Omar", "phone": None},  # none proven
+    }
+    expected = {b["id"]: named[b["customer_id"]] for b in made}
+    for who in (front_desk, shop.owner):
+        assert _customers(await _all_pages(client, f"{shop.url}/bookings", who, limit=3)) == expected
+    # The customer filter narrows the page; each item still names its customer.
+    only_omar = await _all_pages(client, f"{shop.url}/bookings", front_desk, customer_id=str(omar.user_id))
+    assert {item["customer"]["name"] for item in only_omar} == {"Omar"}
+    # A customer's own list names them alike (their own data), and nobody else.
+    mine = await _all_pages(client, "/v1/me/bookings", mona)
+    assert _customers(mine) == {b["id"]: named[str(mona.user_id)] for b in made[0::2]}
+
+
+async def test_a_guest_booked_by_name_is_named_without_an_account(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    walk_in = await book(client, shop, shop.owner, STARTS[0], guest_name="Someone New")
+    assert walk_in.status_code == 201, walk_in.text
+    items, _ = await _list(client, f"{shop.url}/bookings", shop.owner)
+    assert [(item["customer_id"], item["guest_name"]) for item in items] == [(None, "Someone New")]
+    assert items[0]["customer"] == {"id": None, "name": "Someone New", "phone": None}
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements the app's pool sends while the block runs."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_page_reads_its_customers_with_its_bookings_not_one_query_each(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    shop = await open_bookable_shop(client, barbers=2)
+    mona, omar = await sign_up(client, "mona"), await sign_up(client, "omar")
+    await _prove_phone(client, mona)
+    path = f"{shop.url}/bookings"
+    assert (await book(client, shop, mona, "2026-11-25T09:00:00+02:00")).status_code == 201
+    await _list(client, path, shop.owner)  # (a first request may warm a cache)
+
+    with _statements(db) as for_one:
+        one, _ = await _list(client, path, shop.owner)
+    assert [item["customer"]["phone"] for item in one] == [PHONE]
+
+    for hour in range(10, 19):  # 9 more: accounts, proven phone or not, and guests
+        starts_at = f"2026-11-25T{hour:02d}:00:00+02:00" if hour < 18 else "2026-11-26T09:00:00+02:00"
+        by_name = {"guest_name": f"Guest {hour}"} if hour % 3 == 0 else {}
+        who = shop.owner if by_name else (mona, omar)[hour % 2]
+        made = await book(client, shop, who, starts_at, **by_name)
+        assert made.status_code == 201, made.text
+    with _statements(db) as for_ten:
+        ten, _ = await _list(client, path, shop.owner)
+    assert len(ten) == 10
+    assert {item["customer"]["name"] for item in ten} == {"Mona", "Omar", "Guest 12", "Guest 15", "Guest 18"}
+    assert len(for_ten) == len(for_one), (for_one, for_ten)
+    assert sum("LEFT OUTER JOIN app_user" in sql for sql in for_ten) == 1, for_ten  # the page's own

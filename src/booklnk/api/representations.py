@@ -8,7 +8,14 @@ from fastapi import Response
 
 from booklnk.booking.classes.schemas import SessionOut
 from booklnk.booking.classes.sessions import SessionView
-from booklnk.booking.schemas import BookingOut, CancellationOut, MoneyOut
+from booklnk.booking.listing import BookingCustomer
+from booklnk.booking.schemas import (
+    BookingCustomerOut,
+    BookingListItemOut,
+    BookingOut,
+    CancellationOut,
+    MoneyOut,
+)
 from booklnk.flows.bookings import BookingDetail, CancellationOutcome
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.context import BusinessContext
@@ -61,6 +68,14 @@ def booking_out(
         money=MoneyOut.model_validate(detail.money),
         cancellation=cancellation,
     )
+
+
+def listed_booking_out(
+    detail: BookingDetail, time_zone: str, customer: BookingCustomer
+) -> BookingListItemOut:
+    """A booking as a list or calendar shows it: with who it is for."""
+    shown = BookingCustomerOut(id=customer.id, name=customer.name, phone=customer.phone)
+    return BookingListItemOut(**dict(booking_out(detail, time_zone)), customer=shown)
 
 
 def session_out(view: SessionView, ctx: BusinessContext) -> SessionOut:

@@ -12,6 +12,10 @@ Who sees what:
   enters that tenant before reading anything and every query, the token lookup
   included, stays under ordinary tenant row-level security: no policy exception, no
   SECURITY DEFINER function. Only the token's SHA-256 is stored.
+
+Each listed booking comes with its customer's name and proven phone, read by the page's
+own query (an outer join on `app_user`, a global table with no row-level security, so it
+reads alike inside a tenant and in a customer's own listing): never a query per booking.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +39,7 @@ from booklnk.catalog import repository as catalog_repository
 from booklnk.catalog import service as catalog
 from booklnk.catalog.models import Service, StaffMember
 from booklnk.db.database import set_tenant
-from booklnk.db.pagination import fetch_page
+from booklnk.db.pagination import fetch_rows_page
 from booklnk.kernel import ics
 from booklnk.kernel.errors import NotFound, ValidationFailed
 from booklnk.tenancy import credentials
@@ -79,10 +83,21 @@ class BookingFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class BookingCustomer:
+    """Who a booking is for, as a calendar names them: the account's name and proven
+    phone, or a guest's name (no account: no id, no phone)."""
+
+    id: uuid.UUID | None
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class BookingPage:
     bookings: list[Booking]
     next_cursor: str | None
     resource_ids: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
+    customers: dict[uuid.UUID, BookingCustomer] = field(default_factory=dict)  # by booking id
 
 
 async def list_business_bookings(
@@ -92,10 +107,11 @@ async def list_business_bookings(
     if not ctx.is_staff:  # the route's guard says the same; the use case does not rely on it
         raise InsufficientRole("Only the business's staff can list its bookings.")
     filters.check()
-    stmt = _filtered(select(Booking).where(Booking.business_id == ctx.business_id), filters)
-    rows, next_cursor = await _page(session, stmt, cursor, limit)
-    resources = await repository.booking_resources(session, ctx.business_id, [b.id for b in rows])
-    return BookingPage(rows, next_cursor, resources)
+    page = await _page(
+        session, [Booking.business_id == ctx.business_id, *_conditions(filters)], cursor, limit
+    )
+    resources = await repository.booking_resources(session, ctx.business_id, [b.id for b in page.bookings])
+    return replace(page, resource_ids=resources)
 
 
 async def list_my_bookings(
@@ -106,32 +122,51 @@ async def list_my_bookings(
     own = replace(filters, staff_id=None, customer_id=None)
     # RLS alone would return only the caller's rows; the explicit filter keeps the
     # query's meaning independent of the session's tenant setting.
-    stmt = _filtered(select(Booking).where(Booking.customer_id == actor.user_id), own)
-    rows, next_cursor = await _page(session, stmt, cursor, limit)
-    return BookingPage(rows, next_cursor, await _resources_across_businesses(session, rows))
+    page = await _page(session, [Booking.customer_id == actor.user_id, *_conditions(own)], cursor, limit)
+    return replace(page, resource_ids=await _resources_across_businesses(session, page.bookings))
 
 
-def _filtered(stmt: Select[Booking], filters: BookingFilter) -> Select[Booking]:
+def _conditions(filters: BookingFilter) -> list[ColumnElement[bool]]:
+    conditions = []
     if filters.starts_from is not None:
-        stmt = stmt.where(Booking.starts_at >= filters.starts_from)
+        conditions.append(Booking.starts_at >= filters.starts_from)
     if filters.starts_before is not None:
-        stmt = stmt.where(Booking.starts_at < filters.starts_before)
+        conditions.append(Booking.starts_at < filters.starts_before)
     if filters.staff_id is not None:
-        stmt = stmt.where(Booking.staff_id == filters.staff_id)
+        conditions.append(Booking.staff_id == filters.staff_id)
     if filters.customer_id is not None:
-        stmt = stmt.where(Booking.customer_id == filters.customer_id)
+        conditions.append(Booking.customer_id == filters.customer_id)
     if filters.statuses:
-        stmt = stmt.where(Booking.status.in_(sorted(filters.statuses)))
-    return stmt
+        conditions.append(Booking.status.in_(sorted(filters.statuses)))
+    return conditions
+
+
+# A page's bookings with their customers, in one statement. A guest booked by name (a
+# walk-in) has no account: the outer join leaves its columns null.
+_WITH_CUSTOMERS = select(Booking, User.full_name, User.phone).outerjoin(User, User.id == Booking.customer_id)
 
 
 async def _page(
-    session: AsyncSession, stmt: Select[Booking], cursor: str | None, limit: int
-) -> tuple[list[Booking], str | None]:
-    rows, next_cursor = await fetch_page(
-        session, stmt, order_by=[Booking.starts_at, Booking.id], cursor=cursor, limit=limit
+    session: AsyncSession, where: list[ColumnElement[bool]], cursor: str | None, limit: int
+) -> BookingPage:
+    rows, next_cursor = await fetch_rows_page(
+        session,
+        _WITH_CUSTOMERS.where(*where),
+        order_by=[Booking.starts_at, Booking.id],
+        cursor=cursor,
+        limit=limit,
     )
-    return list(rows), next_cursor
+    bookings = [booking for booking, _, _ in rows]
+    customers = {booking.id: _customer(booking, name, phone) for booking, name, phone in rows}
+    return BookingPage(bookings, next_cursor, customers=customers)
+
+
+def _customer(booking: Booking, full_name: str | None, phone: str | None) -> BookingCustomer:
+    if booking.customer_id is None:
+        assert booking.guest_name is not None  # the `has_customer` check constraint
+        return BookingCustomer(None, booking.guest_name, None)
+    assert full_name is not None  # the customer_id foreign key
+    return BookingCustomer(booking.customer_id, full_name, phone)
 
 
 async def _resources_across_businesses(

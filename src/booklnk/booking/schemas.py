@@ -140,5 +140,21 @@ class BookingOut(BaseModel):
     cancellation: CancellationOut | None = None
 
 
+class BookingCustomerOut(BaseModel):
+    id: uuid.UUID | None = Field(description="The customer's account; None for a guest booked by name.")
+    name: str = Field(description="The account's full name, or the guest's name (`guest_name`).")
+    phone: str | None = Field(
+        description="The account's mobile number (E.164), once proven; None until then, and for a guest."
+    )
+
+
+class BookingListItemOut(BookingOut):
+    """A booking in a list or calendar: the booking, and who it is for."""
+
+    customer: BookingCustomerOut = Field(
+        description="Who the booking is for, read with the page (a guest's has `id` and `phone` None)."
+    )
+
+
 class CalendarFeedOut(BaseModel):
     url: str = Field(description="The private feed URL. Shown once: keep it secret, rotate it if it leaks.")

@@ -24,10 +24,10 @@ from booklnk.api.deps import (
 from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
 from booklnk.api.redaction import CALENDAR_FEEDS
-from booklnk.api.representations import booking_out
+from booklnk.api.representations import listed_booking_out
 from booklnk.booking import listing
 from booklnk.booking.models import BookingStatus
-from booklnk.booking.schemas import BookingOut, CalendarFeedOut
+from booklnk.booking.schemas import BookingListItemOut, CalendarFeedOut
 from booklnk.catalog.schemas import Instant
 from booklnk.flows import bookings as flows
 from booklnk.notifications.schemas import MessageOut
@@ -100,9 +100,12 @@ def _business_filter(
 
 async def _page_out(
     session: AsyncSession, page: listing.BookingPage, time_zones: Mapping[uuid.UUID, str]
-) -> Page[BookingOut]:
+) -> Page[BookingListItemOut]:
     details = await flows.page_details(session, page)
-    items = [booking_out(detail, time_zones[detail.booking.business_id]) for detail in details]
+    items = [
+        listed_booking_out(detail, time_zones[detail.booking.business_id], page.customers[detail.booking.id])
+        for detail in details
+    ]
     return Page(items=items, next_cursor=page.next_cursor)
 
 
@@ -111,8 +114,9 @@ async def _page_out(
     summary="List the business's bookings (staff and owners)",
     tags=["bookings"],
     description="Ordered by start, then id. Staff see every booking of the business, not only their own "
-    "(they run the front desk). `from`/`to` select bookings starting in [from, to).",
-    response_model=Page[BookingOut],
+    "(they run the front desk). `from`/`to` select bookings starting in [from, to). Each item names its "
+    "`customer`: the name and proven phone (or a guest's name), read with the page.",
+    response_model=Page[BookingListItemOut],
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_business_bookings(
@@ -121,7 +125,7 @@ async def list_business_bookings(
     filters: Annotated[listing.BookingFilter, Depends(_business_filter)],
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> Page[BookingOut]:
+) -> Page[BookingListItemOut]:
     page = await listing.list_business_bookings(session, ctx, filters, cursor=cursor, limit=limit)
     return await _page_out(session, page, {ctx.business_id: ctx.time_zone})
 
@@ -130,8 +134,8 @@ async def list_business_bookings(
     "/v1/me/bookings",
     summary="List my own bookings in every business",
     tags=["bookings"],
-    description="Ordered by start, then id; each item names its `business_id`.",
-    response_model=Page[BookingOut],
+    description="Ordered by start, then id; each item names its `business_id`, and its `customer`: you.",
+    response_model=Page[BookingListItemOut],
     responses=problem_responses(401, 422),
 )
 async def list_my_bookings(
@@ -140,7 +144,7 @@ async def list_my_bookings(
     filters: Annotated[listing.BookingFilter, Depends(_own_filter)],
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> Page[BookingOut]:
+) -> Page[BookingListItemOut]:
     page = await listing.list_my_bookings(session, actor, filters, cursor=cursor, limit=limit)
     return await _page_out(session, page, await flows.time_zones(session, page))
 

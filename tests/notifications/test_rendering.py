@@ -24,6 +24,11 @@ PARAMS = {
     "phone": "+201001234567",
     "until": "2026-11-24T09:15:00+00:00",
     "amount_minor": 7_500,
+    "inviter": "Hany",
+    "role": "staff",
+    "token": "inv_" + "t" * 40,
+    "accept_path": "/v1/businesses/b/invitations/accept",
+    "expires_at": "2026-12-01T09:00:00+00:00",
     # As long as a real one: 70 characters of sealed token.
     "pay_url": "https://book.example.com/v1/pay/" + "x" * 70,
 }

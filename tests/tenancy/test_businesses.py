@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+import re
 
-from support import add_staff, create_business, sign_up
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mail_server import Mailbox
+from support import JobRunner, add_staff, create_business, sign_up
 
 
 async def test_owner_creates_business_with_cairo_defaults(client: httpx.AsyncClient) -> None:
@@ -149,3 +154,33 @@ async def test_members_and_invitations_are_cursor_paginated(client: httpx.AsyncC
     assert sorted(await walk("invitations", "id")) == sorted(invited)
     members = await walk("members", "user_id")
     assert len(members) == len(set(members)) == 3  # the owner and two staff
+
+
+async def test_the_invited_address_is_sent_the_token_and_the_outbox_forgets_it(
+    client: httpx.AsyncClient, run_jobs: JobRunner, mailbox: Mailbox, owner_engine: AsyncEngine
+) -> None:
+    owner, intended = await sign_up(client, "owner"), await sign_up(client, "barber")
+    await client.patch("/v1/me", json={"language": "ar"}, headers=intended.headers)
+    business_id = await create_business(client, owner)
+    await client.post(
+        f"/v1/businesses/{business_id}/invitations", headers=owner.headers, json={"email": intended.email}
+    )
+    await run_jobs()
+    texts = [(m, m.get_body(preferencelist=("plain",))) for m in mailbox.messages(to=intended.email)]
+    ((invitation, body),) = [
+        (m, b) for m, b in texts if b is not None and "/invitations/accept" in b.get_content()
+    ]
+    assert str(invitation["Content-Language"]) == "ar"  # the invited account's language
+    token = re.search(r"\b(inv_[A-Za-z0-9_-]+|[A-Za-z0-9_-]{30,})\b", body.get_content())
+    assert token is not None
+    accepted = await client.post(
+        f"/v1/businesses/{business_id}/invitations/accept",
+        headers=intended.headers,
+        json={"token": token.group(1)},
+    )
+    assert accepted.status_code == 200, accepted.text
+    async with owner_engine.connect() as conn:
+        kept = await conn.execute(
+            text("SELECT params ? 'token' FROM outbox_message WHERE template = 'staff_invitation'")
+        )
+        assert kept.scalars().all() == [False]

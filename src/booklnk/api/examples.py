@@ -32,7 +32,7 @@ from booklnk.booking.classes.schemas import (
     WaitlistEntryOut,
     WaitlistJoined,
 )
-from booklnk.booking.schemas import AvailabilityOut, BookingOut, CalendarFeedOut
+from booklnk.booking.schemas import AvailabilityOut, BookingListItemOut, BookingOut, CalendarFeedOut
 from booklnk.catalog.schemas import (
     DateOverrideOut,
     ResourceOut,
@@ -335,6 +335,7 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "currency": "EGP",
         "rule_overrides": {"min_notice_minutes": 60},
         "return_origins": ["https://book.cairocuts.example"],
+        "require_phone": False,
         "created_at": _CREATED,
     },
     MemberOut: {"user_id": OWNER, "full_name": "Hany Saleh", "email": "hany@example.com", "role": "owner"},
@@ -376,6 +377,10 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "sessions": [_SESSION],
     },
     BookingOut: _BOOKING,
+    BookingListItemOut: {
+        **_BOOKING,
+        "customer": {"id": CUSTOMER, "name": _USER["full_name"], "phone": _USER["phone"]},
+    },
     CalendarFeedOut: {"url": "https://api.booklnk.example/v1/calendar-feeds/cf_Zm9yLWthcmltLW9ubHk.ics"},
     SeriesOut: _SERIES,
     SeriesCreated: {"series": _SERIES, "sessions": [_SESSION]},

@@ -83,6 +83,7 @@ DETAILS = {
     "instructor_busy": "المدرّب (`staff_id`) مشغول في `starts_at`.",
     # Payments
     "booking_not_payable": "الحجز غير محجوز للدفع، أو مدفوع، أو انتهت مهلته.",
+    "phone_required": "يطلب هذا النشاط رقم موبايل مؤكدًا قبل الحجز (/v1/me/phone).",
     "pay_link_not_found": "رابط الدفع هذا ليس من روابطنا.",
     "pay_link_expired": "انتهت صلاحية رابط الدفع مع انتهاء مهلة الحجز.",
     "nothing_to_refund": "لم يبقَ مبلغ مدفوع يُسترد.",

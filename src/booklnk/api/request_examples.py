@@ -81,7 +81,11 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
         "currency": "EGP",
         "rule_overrides": {"min_notice_minutes": 60},
     },
-    BusinessUpdate: {"name": "Cairo Cuts Zamalek", "return_origins": ["https://book.cairocuts.example"]},
+    BusinessUpdate: {
+        "name": "Cairo Cuts Zamalek",
+        "return_origins": ["https://book.cairocuts.example"],
+        "require_phone": True,
+    },
     InvitationCreate: {"email": "karim@example.com", "role": "staff"},
     InvitationAccept: {"token": "inv_c2V0LWJ5LXRoZS1vd25lcg"},
     ServiceCreate: {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booklnk.kernel.errors import Conflict, NotFound, PreconditionFailed
+from booklnk.kernel.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 
 
 class BookingNotFound(NotFound):
@@ -23,3 +23,9 @@ class ConcurrentUpdate(Conflict):
 
 class PaymentRequired(Conflict):
     code = "payment_required"
+
+
+class PhoneRequired(Forbidden):
+    """The business asks customers who book themselves for a proven mobile number."""
+
+    code = "phone_required"

@@ -35,8 +35,9 @@ from booklnk.notifications.rendering import render
 log = structlog.get_logger(__name__)
 
 # Parameters erased once a message can no longer be sent (or sent again by a fallback):
-# codes are proof of an address and must not outlive their use in the database.
-SECRET_PARAMS = ("code",)
+# codes and invitation tokens are proof of an address and must not outlive their use in
+# the database.
+SECRET_PARAMS = ("code", "token")
 
 Outcome = Literal["sent", "failed", "expired", "already"]
 

@@ -156,8 +156,7 @@ TEMPLATES: Mapping[str, WhatsAppTemplate] = {
             "رددنا {{amount}}",
             "we refunded {{amount}}",
             ar_tail=". يصل إلى البطاقة أو المحفظة التي دفعت بها خلال أيام قليلة حسب البنك.",
-            en_tail=". It reaches the card or wallet you paid with within a few days, as your bank"
-            " takes it.",
+            en_tail=". It reaches the card or wallet you paid with within a few days, as your bank takes it.",
         ),
     ),
     "waitlist_promoted": WhatsAppTemplate(
@@ -176,8 +175,8 @@ TEMPLATES: Mapping[str, WhatsAppTemplate] = {
         for ours in ("registration_code", "password_reset_code", "sign_in_code", "phone_verification_code")
     },
 }
-# (account_exists, password_changed, password_reset_no_account and phone_removed are notices
-# about an account, sent to its e-mail address: no twin here.)
+# (account_exists, password_changed, password_reset_no_account, phone_removed and
+# staff_invitation are notices about an account, sent to its e-mail address: no twin here.)
 
 
 def _isolate(value: object) -> str:

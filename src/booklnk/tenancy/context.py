@@ -33,6 +33,8 @@ class BusinessContext:
     # What `rules` were resolved from: a service's own payment overrides go on top of them.
     definition_text: str = field(repr=False)
     overrides: Mapping[str, Any] = field(repr=False)
+    # Customers booking themselves need a proven mobile number (the owner's choice).
+    require_phone: bool = False
 
     @property
     def is_owner(self) -> bool:

@@ -146,6 +146,8 @@ class Business(Timestamped, Base):
     rule_overrides: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # Where checkout may send the customer back (return_origins.check normalised them).
     return_origins: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    # Customers booking themselves must have proven a mobile number (no-shows are called).
+    require_phone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Membership(Timestamped, Base):

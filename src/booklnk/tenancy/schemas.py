@@ -240,6 +240,11 @@ class BusinessUpdate(_In):
         "`https://host[:port]`, or `http://localhost[:port]` / `http://127.0.0.1[:port]` outside production.",
         examples=[["https://book.example.com"]],
     )
+    require_phone: bool | None = Field(
+        default=None,
+        description="Customers booking themselves must have proven a mobile number first (403 "
+        "`phone_required` otherwise); staff booking for someone are not held to it.",
+    )
 
 
 class BusinessOut(_Out):
@@ -251,6 +256,7 @@ class BusinessOut(_Out):
     currency: str
     rule_overrides: dict[str, Any]
     return_origins: list[str] = Field(description="Origins checkout's `return_url` and `cancel_url` may use.")
+    require_phone: bool = Field(description="Customers booking themselves need a proven mobile number.")
     created_at: datetime
 
 

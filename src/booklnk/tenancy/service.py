@@ -17,6 +17,8 @@ from booklnk.db.database import set_tenant
 from booklnk.db.errors import violated_constraint
 from booklnk.kernel.errors import FieldIssue, ValidationFailed
 from booklnk.kernel.timezones import check_time_zone
+from booklnk.notifications import outbox
+from booklnk.notifications.outbox import Message
 from booklnk.tenancy import credentials, repository
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.errors import (
@@ -79,6 +81,7 @@ def context_for(business: Business, definition: str, *, actor: Actor, role: Role
         rules=business_types.effective_rules(definition, business.rule_overrides),
         definition_text=definition,
         overrides=dict(business.rule_overrides),
+        require_phone=business.require_phone,
     )
 
 
@@ -129,6 +132,7 @@ class BusinessChanges:
     time_zone: str | None = None
     rule_overrides: Mapping[str, Any] | None = None
     return_origins: Sequence[str] | None = None  # checked by return_origins.check already
+    require_phone: bool | None = None
 
 
 async def update_business(session: AsyncSession, ctx: BusinessContext, changes: BusinessChanges) -> Business:
@@ -145,6 +149,8 @@ async def update_business(session: AsyncSession, ctx: BusinessContext, changes: 
         business.rule_overrides = dict(changes.rule_overrides)
     if changes.return_origins is not None:
         business.return_origins = list(changes.return_origins)
+    if changes.require_phone is not None:
+        business.require_phone = changes.require_phone
     await session.flush()
     return business
 
@@ -236,7 +242,38 @@ async def invite(
     )
     session.add(invitation)
     await session.flush()
+    await _tell_invited(session, ctx, invitation, raw, now=now)
     return invitation, raw
+
+
+async def _tell_invited(
+    session: AsyncSession, ctx: BusinessContext, invitation: Invitation, token: str, *, now: datetime
+) -> None:
+    """The invitation by e-mail to the address invited, in its account's language if it has
+    one (else the inviter's): the token, and how to accept it. The token is erased from the
+    outbox once sent, as a code is."""
+    business = await get_business(session, ctx.business_id)
+    inviter = await repository.get_user(session, ctx.actor.user_id)
+    invited = await repository.get_user_by_email(session, invitation.email)
+    reader = invited or inviter
+    language = reader.language if reader is not None else "en"
+    message = Message(
+        address=invitation.email,
+        template="staff_invitation",
+        language=language,
+        params={
+            "business": business.name,
+            "inviter": inviter.full_name if inviter is not None else business.name,
+            "role": invitation.role.value,
+            "token": token,
+            "accept_path": f"/v1/businesses/{ctx.business_id}/invitations/accept",
+            "expires_at": invitation.expires_at.isoformat(),
+            "time_zone": business.time_zone,
+        },
+        business_id=ctx.business_id,
+        expires_at=invitation.expires_at,
+    )
+    await outbox.record(session, message, now=now)
 
 
 async def list_invitations(

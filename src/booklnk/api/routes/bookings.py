@@ -101,7 +101,8 @@ async def search_availability(
     "the first request runs, 409. A start that can never be booked as asked answers 422 with the rule "
     "as its code: `off_grid`, `in_past`, `inside_min_notice`, `beyond_horizon`, `outside_hours`, "
     "`invalid_duration`; an unknown service or staff member, 404 `service_not_found` / "
-    "`staff_not_found`. Rate-limited per client address: 429 `too_many_requests` with "
+    "`staff_not_found`. A business that asks for a proven mobile number refuses a customer booking "
+    "without one: 403 `phone_required`. Rate-limited per client address: 429 `too_many_requests` with "
     "`Retry-After`.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,

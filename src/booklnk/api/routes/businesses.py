@@ -105,7 +105,11 @@ async def update_business(
     if origins is not None:
         origins = return_origins.check(origins, allow_local=settings.environment != "production")
     changes = service.BusinessChanges(
-        name=body.name, time_zone=body.time_zone, rule_overrides=body.rule_overrides, return_origins=origins
+        name=body.name,
+        time_zone=body.time_zone,
+        rule_overrides=body.rule_overrides,
+        return_origins=origins,
+        require_phone=body.require_phone,
     )
     return BusinessOut.model_validate(await service.update_business(session, ctx, changes))
 

@@ -240,7 +240,8 @@ async def cancel_session(
     "waitlist). A customer books only starts the timing rules accept (422 `in_past`, `off_grid`, "
     "`inside_min_notice`, `beyond_horizon`, as for appointments) and within the business's limits (409 "
     "`too_many_holds`, `daily_limit_reached`); a cancelled or started session answers 409 "
-    "`session_closed`; 404 `session_not_found`. `Idempotency-Key` works as for bookings.",
+    "`session_closed`; 404 `session_not_found`; 403 `phone_required` as for bookings. `Idempotency-Key` "
+    "works as for bookings.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -280,7 +281,7 @@ async def book_seat(
     description="When a seat frees, the first in line gets it automatically (held for payment if the "
     "business asks for it). A session with a free seat answers 409 `seats_available`; a customer already "
     "in line, 409 `already_waiting`; a cancelled or started session, 409 `session_closed`; 404 "
-    "`session_not_found`.",
+    "`session_not_found`; 403 `phone_required` as for bookings.",
     status_code=status.HTTP_201_CREATED,
     response_model=WaitlistJoined,
     responses=problem_responses(401, 403, 404, 409, 422),

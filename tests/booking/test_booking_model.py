@@ -27,11 +27,17 @@ from booklnk.db.database import Database
 from support import Account, FakeClock, in_process_api, log_in, sign_up
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 11:00 in Cairo
-# Tomorrow in Cairo; 10:00 and 10:15 overlap (30 minutes plus the 5-minute buffer).
-STARTS = ["2026-11-25T10:00:00+02:00", "2026-11-25T10:15:00+02:00", "2026-11-25T11:00:00+02:00"]
+# Tomorrow in Cairo; 10:00 and 10:15 overlap (30 minutes plus the 5-minute buffer). Two
+# barbers fit six bookings at these starts, so the daily limit (4) is met with slots still free.
+STARTS = [
+    "2026-11-25T10:00:00+02:00",
+    "2026-11-25T10:15:00+02:00",
+    "2026-11-25T11:00:00+02:00",
+    "2026-11-25T12:00:00+02:00",
+]
 # Where the clock goes next: tomorrow 09:40 (check-in open for 10:00 and 10:15), 10:20
-# (10:00 a no-show, 10:15 started), 11:40 (every booking started, check-in closed for
-# the first two).
+# (10:00 a no-show, 10:15 started), 11:40 (the first three started, check-in closed for
+# the first two; 12:00's open).
 TICKS = [
     NOW,
     *map(
@@ -126,14 +132,14 @@ async def _book(world: World, staff: int, start: int, by_owner: bool) -> None:
     mine = sum(b.status in BLOCKING for b in world.bookings)  # every start is on one day
     if by_owner and not world.bookings:  # staff book only for someone who has booked here
         assert (response.status_code, response.json()["errors"][0]["rule"]) == (422, "unknown_customer")
+    elif not world.free(staff, start):  # a taken slot is refused before limits are counted
+        assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
     elif not by_owner and mine >= DAILY_LIMIT:
         assert (response.status_code, response.json()["code"]) == (409, "daily_limit_reached")
-    elif world.free(staff, start):
+    else:
         assert response.status_code == 201, response.text
         assert (response.json()["status"], response.headers["etag"]) == ("confirmed", '"1"')
         world.bookings.append(Held(response.json()["id"], staff, start))
-    else:
-        assert (response.status_code, response.json()["code"]) == (409, "slot_unavailable")
 
 
 def _if_match(booking: Held, stale: bool) -> dict[str, str]:

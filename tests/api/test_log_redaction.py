@@ -72,6 +72,7 @@ async def test_nor_while_the_database_is_down(
         ("/v1/calendar-feeds/abc", "/v1/calendar-feeds/[redacted]"),
         ("/v1/calendar-feeds/a/b/c.ics", "/v1/calendar-feeds/[redacted]"),
         ("/v1/calendar-feeds/", "/v1/calendar-feeds/"),
+        ("/v1/pay/AAAAsealedtoken", "/v1/pay/[redacted]"),
         ("/v1/businesses/1/bookings", "/v1/businesses/1/bookings"),
         ("/V1/calendar-feeds/abc.ics", "/V1/calendar-feeds/abc.ics"),  # not a route: 404, no secret
     ],

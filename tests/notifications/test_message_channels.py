@@ -6,7 +6,12 @@ an outage delays a message and loses none."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import json
+import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -16,8 +21,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import BookableShop, book, customer, open_bookable_shop
-from booklnk.bootstrap import cequens_config
+from booklnk.api.app import create_app
+from booklnk.bootstrap import cequens_config, whatsapp_config
 from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.notifications import delivery, whatsapp
+from booklnk.notifications.channel import Outgoing
+from booklnk.notifications.models import Channel
 from booklnk.notifications.reports import Status, advanced
 from booklnk.notifications.simulators.sms import SmsStore
 from booklnk.notifications.simulators.whatsapp import WhatsAppSim
@@ -274,3 +284,72 @@ def test_a_delivery_status_moves_forward_only_whatever_order_reports_come_in(rep
         assert status == failures[0]  # the first failure is the last word
     else:
         assert status == max(reports, key=["sent", "delivered", "read"].index)
+
+
+async def test_a_deployment_without_whatsapp_takes_no_status_webhook(
+    settings: Settings, db: Database, owner_engine: AsyncEngine
+) -> None:
+    """Its app secret is then unset or the simulator's, known to anyone: a webhook signed
+    with it must change nothing (before: it was taken and kept)."""
+    secret = settings.whatsapp_app_secret.get_secret_value()
+    body = json.dumps({"object": "whatsapp_business_account", "entry": []}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    email_only = create_app(settings.model_copy(update={"message_channels": ["email"]}), db)
+    transport = httpx.ASGITransport(app=email_only)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        refused = await http.post(
+            "/v1/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": signature}
+        )
+        assert (refused.status_code, refused.json()["code"]) == (401, "webhook_rejected")
+        query = {
+            "hub.mode": "subscribe",
+            "hub.verify_token": settings.whatsapp_verify_token.get_secret_value(),
+        }
+        handshake = await http.get("/v1/webhooks/whatsapp", params={**query, "hub.challenge": "42"})
+        assert handshake.status_code == 403
+    assert (
+        whatsapp.verify_signature("", body, "sha256=" + hmac.new(b"", body, hashlib.sha256).hexdigest())
+        is False
+    )
+
+
+async def test_a_failure_reported_before_the_send_is_recorded_still_hands_the_message_on(
+    client: httpx.AsyncClient,
+    run_jobs: JobRunner,
+    whatsapp_cloud: WhatsAppSim,
+    sms_gateway: SmsStore,
+    owner_engine: AsyncEngine,
+    db: Database,
+    settings: Settings,
+    clock: Any,
+) -> None:
+    """Meta's `failed` status can overtake the sender's own record of the send (before: the
+    report was kept against a pending message and nothing fell back)."""
+    shop = await open_bookable_shop(client, barbers=1)
+    mona = await customer(client)
+    await _with_phone(client, mona)
+    whatsapp_cloud.set_faults({"unreachable": [PHONE]})
+    booking_id = await _booked(client, shop, mona)
+    (message,) = await _messages(owner_engine, booking_id)
+    real = whatsapp.sender(whatsapp_config(settings))
+
+    async def send_then_report(outgoing: Outgoing) -> str:
+        provider_id = await real(outgoing)
+        for _ in range(100):  # the simulator posts its webhooks just after answering
+            failed = [c for c in whatsapp_cloud.callbacks() if b'"failed"' in c.body]
+            if failed:
+                break
+            await asyncio.sleep(0.02)
+        for callback in failed:
+            await client.post("/v1/webhooks/whatsapp", content=callback.body, headers=dict(callback.headers))
+        return provider_id
+
+    business_id = uuid.UUID(str(shop.business_id))
+    senders = {Channel.WHATSAPP: send_then_report}
+    assert await delivery.deliver(db, senders, message["id"], business_id, now=clock.now()) == "sent"
+    await run_jobs()
+    found = await _messages(owner_engine, booking_id)
+    assert [(m["channel"], m["status"], m["delivery_status"]) for m in found] == [
+        ("whatsapp", "sent", "failed"),
+        ("sms", "sent", None),
+    ]

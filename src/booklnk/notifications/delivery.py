@@ -130,7 +130,10 @@ async def _record(
         )
         message = await repository.lock_message(session, claimed.message_id)
         assert message is not None  # (messages are never deleted while pending)
-        if status is MessageStatus.FAILED:
+        # A failure the provider reported before this answer was recorded (a fast status
+        # webhook) hands the message on now, as the report would have.
+        reported_failed = message.delivery_status in ("failed", "undelivered")
+        if status is MessageStatus.FAILED or (status is MessageStatus.SENT and reported_failed):
             await fall_back(session, message, now=now)
         if status is not None:
             _finish(message, status)

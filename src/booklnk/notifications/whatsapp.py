@@ -319,9 +319,10 @@ _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 
 def verify_signature(app_secret: str, raw_body: bytes, header: str | None) -> bool:
     """X-Hub-Signature-256 is `sha256=` + the hex HMAC-SHA256 of the raw body under the app
-    secret: check it before parsing anything, in constant time."""
+    secret: check it before parsing anything, in constant time. An empty secret verifies
+    nothing (anyone could compute its HMAC)."""
     found = _SIGNATURE.fullmatch(header) if header is not None else None
-    if found is None:
+    if found is None or not app_secret:
         return False
     expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, found.group(1).lower())

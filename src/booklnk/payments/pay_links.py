@@ -3,7 +3,7 @@ lapse) that starts checkout for their booking and sends the browser to Kashier's
 sign-in needed. The link names the business and the booking and lasts until the hold does;
 it is sealed (kernel.sealed), so it opens that booking's checkout (as its customer) and no
 other. Nothing of it is stored: the outbox keeps the claim, the link is made when the
-message is sent. Packed as bytes (two UUIDs and a time): 70 characters, as short as a text
+message is sent. Packed as bytes (two UUIDs and a time): 75 characters, as short as a text
 message needs. Pure."""
 
 from __future__ import annotations

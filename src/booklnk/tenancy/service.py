@@ -229,7 +229,9 @@ async def remove_member(session: AsyncSession, ctx: BusinessContext, user_id: uu
 async def invite(
     session: AsyncSession, ctx: BusinessContext, *, email: str, role: Role, now: datetime
 ) -> tuple[Invitation, str]:
-    """Create an invitation; the raw token is returned once, only its hash is stored."""
+    """Create an invitation; the raw token is returned once and e-mailed to the address
+    invited (kept in the outbox only until that e-mail is sent or the invitation expires);
+    the invitation itself stores only its hash."""
     raw, digest = credentials.new_opaque_token()
     invitation = Invitation(
         business_id=ctx.business_id,

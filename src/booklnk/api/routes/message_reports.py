@@ -42,7 +42,7 @@ async def whatsapp_handshake(
     challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)] = "",
 ) -> PlainTextResponse:
     answer = whatsapp.subscription_challenge(whatsapp_config(settings), mode, token, challenge)
-    if answer is None:
+    if answer is None or "whatsapp" not in settings.message_channels:
         raise VerifyTokenRejected("Not this webhook's verify token.")
     return PlainTextResponse(answer)
 
@@ -53,7 +53,8 @@ async def whatsapp_handshake(
     description="Verified against the app secret (`X-Hub-Signature-256`) before it is read; each status "
     "(`sent`, `delivered`, `read`, `failed`) is kept once against its message; a `failed` one hands the "
     "message to the customer's next channel. Inbound customer messages are acknowledged and not kept. "
-    "Unsigned or wrongly signed: 401 `webhook_rejected`.",
+    "Unsigned or wrongly signed (or WhatsApp not among this deployment's channels): 401 "
+    "`webhook_rejected`.",
     response_model=ReportsAck,
     responses=problem_responses(401, 413),
     openapi_extra={"security": []},
@@ -66,9 +67,11 @@ async def whatsapp_statuses(
     x_hub_signature_256: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ReportsAck:
     body = await request.body()
-    if not whatsapp.verify_signature(
-        settings.whatsapp_app_secret.get_secret_value(), body, x_hub_signature_256
-    ):
+    secret = settings.whatsapp_app_secret.get_secret_value()
+    # A deployment without WhatsApp has no secret worth the name (unset, or the simulator's):
+    # it takes no status webhook at all.
+    on = "whatsapp" in settings.message_channels
+    if not on or not whatsapp.verify_signature(secret, body, x_hub_signature_256):
         raise ReportRejected("Unsigned or wrongly signed: nothing was applied.")
     try:
         payload: Any = json.loads(body)
@@ -102,7 +105,8 @@ async def sms_report(
     ref: Annotated[str, Query(max_length=100)] = "",
     sig: Annotated[str, Query(max_length=128)] = "",
 ) -> ReportsAck:
-    if not sms.verify_report(derived_key(settings, "sms delivery reports"), ref, sig):
+    on = "sms" in settings.message_channels
+    if not on or not sms.verify_report(derived_key(settings, "sms delivery reports"), ref, sig):
         raise ReportRejected("Unsigned or wrongly signed: nothing was applied.")
     fields: dict[str, Any] = {k: v for k, v in request.query_params.items() if k not in ("ref", "sig")}
     body = await request.body()

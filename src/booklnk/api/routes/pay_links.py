@@ -28,10 +28,10 @@ AcceptLanguage = Annotated[str | None, Header(description="The page's language (
     PATH + "{token}",
     summary="A pay link's page",
     description="No sign-in: the link itself is the customer's proof (sealed by the server, naming the "
-    "business, the booking and its customer, valid until the booking's hold lapses). Answers an HTML page "
-    "in the best of `Accept-Language` (Arabic or English) with the booking, the deadline and one button per "
-    "online payment method. 404 `pay_link_not_found` (not a link of ours), 410 `pay_link_expired`, 409 "
-    "`booking_not_payable` (paid meanwhile, or no longer held).",
+    "business and the booking, whose customer it acts for, valid until the booking's hold lapses). Answers "
+    "an HTML page in the best of `Accept-Language` (Arabic or English) with the booking, the deadline "
+    "and one button per online payment method. 404 `pay_link_not_found` (not a link of ours), 410 "
+    "`pay_link_expired`, 409 `booking_not_payable` (paid meanwhile, or no longer held).",
     response_class=HTMLResponse,
     responses=problem_responses(404, 409, 410),
     openapi_extra={"security": []},

@@ -115,10 +115,11 @@ async def tell(
     for facts in await _facts(session, business_id, booking_ids):
         booking = facts.booking
         if event is Event.PROMOTED:
-            # (A promotion into a confirmed seat is told as a confirmation.)
-            promoted = _message(facts, "waitlist_promoted", f"promoted:{booking.version}", pay=True)
-            if promoted is not None and booking.status is BookingStatus.HELD:
-                await outbox.record(session, promoted, now=now)
+            # (A promotion into a confirmed seat is told as a confirmation: nothing to build.)
+            if booking.status is BookingStatus.HELD:
+                promoted = _message(facts, "waitlist_promoted", f"promoted:{booking.version}", pay=True)
+                if promoted is not None:
+                    await outbox.record(session, promoted, now=now)
             continue
         planned = event is not Event.CANCELLED and booking.status is BookingStatus.CONFIRMED
         message = _message(facts, f"booking_{event.value}", f"{event.value}:{booking.version}")

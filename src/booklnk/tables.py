@@ -7,6 +7,7 @@ from booklnk.booking import models as _booking  # noqa: F401
 from booklnk.booking.classes import models as _classes  # noqa: F401
 from booklnk.business_types import models as _business_types  # noqa: F401
 from booklnk.catalog import models as _catalog  # noqa: F401
+from booklnk.customers import models as _customers  # noqa: F401
 from booklnk.db.base import Base
 from booklnk.idempotency import models as _idempotency  # noqa: F401
 from booklnk.notifications import models as _notifications  # noqa: F401

@@ -40,6 +40,7 @@ from booklnk.catalog.schemas import (
     StaffOut,
     TimeOffOut,
 )
+from booklnk.customers.schemas import CustomerOut
 from booklnk.notifications.schemas import MessageOut, ReportsAck
 from booklnk.payments.schemas import (
     BookingPaymentsOut,
@@ -93,6 +94,7 @@ _BOOKING = {
     "business_id": BUSINESS,
     "customer_id": CUSTOMER,
     "guest_name": None,
+    "customer_record_id": None,
     "service_id": SERVICE,
     "staff_id": STAFF,
     "resource_ids": [CHAIR],
@@ -380,6 +382,27 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
     BookingListItemOut: {
         **_BOOKING,
         "customer": {"id": CUSTOMER, "name": _USER["full_name"], "phone": _USER["phone"]},
+    },
+    CustomerOut: {
+        "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7cf1",
+        "account_id": None,
+        "name": "أحمد مصطفى",
+        "phone": "+201001234567",
+        "email": None,
+        "notes": "Beard only; prefers Karim",
+        "tags": ["vip"],
+        "marketing_consent": False,
+        "version": 3,
+        "created_at": _CREATED,
+        "history": {
+            "visits": 7,
+            "upcoming": 1,
+            "no_shows": 1,
+            "late_cancellations": 0,
+            "last_visit_at": "2026-11-28T15:00:00Z",
+            "total_paid_minor": 105000,
+            "currency": "EGP",
+        },
     },
     CalendarFeedOut: {"url": "https://api.booklnk.example/v1/calendar-feeds/cf_Zm9yLWthcmltLW9ubHk.ics"},
     SeriesOut: _SERIES,

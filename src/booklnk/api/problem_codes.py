@@ -59,6 +59,8 @@ _DOMAIN: dict[str, ProblemCode] = {
     # Bookings
     "booking_not_found": ProblemCode(404, "No such booking (or not one the caller may see)."),
     "phone_required": ProblemCode(403, "This business asks for a proven mobile number first (/v1/me/phone)."),
+    "customer_not_found": ProblemCode(404, "No customer record of this business has this id."),
+    "customer_exists": ProblemCode(409, "A record of this business has the number (`customer_id` names it)."),
     "invalid_transition": ProblemCode(409, "The booking's `booking_status` cannot take this `action`."),
     "version_mismatch": ProblemCode(412, "`If-Match` names an older version: read it again, then retry."),
     "concurrent_update": ProblemCode(409, "Changed by someone else at the same moment: read, then retry."),

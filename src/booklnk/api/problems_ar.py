@@ -60,7 +60,7 @@ DETAILS = {
     # Bookings
     "booking_not_found": "لا يوجد هذا الحجز (أو ليس لك أن تراه).",
     "invalid_transition": "حالة الحجز (`booking_status`) لا تسمح بهذا الإجراء (`action`).",
-    "version_mismatch": "`If-Match` يشير إلى نسخة أقدم: اقرأ الحجز من جديد ثم أعد المحاولة.",
+    "version_mismatch": "`If-Match` يشير إلى نسخة أقدم: اقرأه من جديد ثم أعد المحاولة.",
     "concurrent_update": "غيّره شخص آخر في اللحظة نفسها: اقرأ من جديد ثم أعد المحاولة.",
     "cancellation_window_passed": "انتهت مهلة الإلغاء المجاني في `free_until`؛ وسياسة النشاط تحدد الباقي.",
     "payment_required": "يجب دفع الحجز قبل هذا.",
@@ -84,6 +84,8 @@ DETAILS = {
     # Payments
     "booking_not_payable": "الحجز غير محجوز للدفع، أو مدفوع، أو انتهت مهلته.",
     "phone_required": "يطلب هذا النشاط رقم موبايل مؤكدًا قبل الحجز (/v1/me/phone).",
+    "customer_not_found": "لا يوجد لدى هذا النشاط عميل بهذا المعرّف.",
+    "customer_exists": "لدى هذا النشاط عميل مسجّل بهذا الرقم بالفعل (`customer_id`).",
     "pay_link_not_found": "رابط الدفع هذا ليس من روابطنا.",
     "pay_link_expired": "انتهت صلاحية رابط الدفع مع انتهاء مهلة الحجز.",
     "nothing_to_refund": "لم يبقَ مبلغ مدفوع يُسترد.",

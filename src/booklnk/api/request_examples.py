@@ -23,6 +23,7 @@ from booklnk.catalog.schemas import (
     TimeOffBody,
     WeeklyScheduleBody,
 )
+from booklnk.customers.schemas import CustomerCreate, CustomerUpdate
 from booklnk.payments.schemas import CheckoutIn, DeskMoneyIn, RefundIn
 from booklnk.tenancy.schemas import (
     BusinessCreate,
@@ -98,6 +99,8 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
         "staff_ids": [STAFF],
     },
     ServiceUpdate: {"price_minor": 17500},
+    CustomerCreate: {"name": "أحمد مصطفى", "phone": "01001234567", "tags": ["vip"], "notes": "Beard only"},
+    CustomerUpdate: {"notes": "Beard only; prefers Karim", "tags": ["vip", "mornings"]},
     StaffCreate: {"display_name": "Karim", "user_id": None, "active": True},
     StaffUpdate: {"display_name": "Karim Hassan"},
     ResourceCreate: {"name": "Chair 1", "kind": "chair", "active": True},

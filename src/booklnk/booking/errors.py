@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from booklnk.kernel.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from booklnk.kernel.errors import Conflict, Forbidden, NotFound
+from booklnk.kernel.errors import VersionMismatch as VersionMismatch  # (customer records use it too)
 
 
 class BookingNotFound(NotFound):
@@ -11,10 +12,6 @@ class BookingNotFound(NotFound):
 
 class CancellationWindowPassed(Conflict):
     code = "cancellation_window_passed"
-
-
-class VersionMismatch(PreconditionFailed):
-    code = "version_mismatch"
 
 
 class ConcurrentUpdate(Conflict):

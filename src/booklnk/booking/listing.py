@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booklnk.booking import repository, service
 from booklnk.booking.feed_models import CalendarFeed
@@ -38,6 +39,7 @@ from booklnk.booking.models import Booking, BookingStatus
 from booklnk.catalog import repository as catalog_repository
 from booklnk.catalog import service as catalog
 from booklnk.catalog.models import Service, StaffMember
+from booklnk.customers.models import CustomerRecord
 from booklnk.db.database import set_tenant
 from booklnk.db.pagination import fetch_rows_page
 from booklnk.kernel import ics
@@ -72,6 +74,7 @@ class BookingFilter:
     starts_before: datetime | None = None
     staff_id: uuid.UUID | None = None
     customer_id: uuid.UUID | None = None
+    customer_record_id: uuid.UUID | None = None
     statuses: frozenset[BookingStatus] = frozenset()
 
     def check(self) -> None:
@@ -85,7 +88,7 @@ class BookingFilter:
 @dataclass(frozen=True, slots=True)
 class BookingCustomer:
     """Who a booking is for, as a calendar names them: the account's name and proven
-    phone, or a guest's name (no account: no id, no phone)."""
+    phone, or a guest's name (no account: no id; a phone if booked by their record)."""
 
     id: uuid.UUID | None
     name: str
@@ -119,7 +122,7 @@ async def list_my_bookings(
 ) -> BookingPage:
     """The actor's own bookings in every business, by (starts_at, id)."""
     filters.check()
-    own = replace(filters, staff_id=None, customer_id=None)
+    own = replace(filters, staff_id=None, customer_id=None, customer_record_id=None)
     # RLS alone would return only the caller's rows; the explicit filter keeps the
     # query's meaning independent of the session's tenant setting.
     page = await _page(session, [Booking.customer_id == actor.user_id, *_conditions(own)], cursor, limit)
@@ -136,14 +139,38 @@ def _conditions(filters: BookingFilter) -> list[ColumnElement[bool]]:
         conditions.append(Booking.staff_id == filters.staff_id)
     if filters.customer_id is not None:
         conditions.append(Booking.customer_id == filters.customer_id)
+    if filters.customer_record_id is not None:
+        conditions.append(of_record(filters.customer_record_id))
     if filters.statuses:
         conditions.append(Booking.status.in_(sorted(filters.statuses)))
     return conditions
 
 
+def of_record(record_id: uuid.UUID) -> ColumnElement[bool]:
+    """A customer record's bookings: booked by it, or by its account (in this business:
+    the caller's conditions name the business)."""
+    record = aliased(CustomerRecord)  # (the page's query joins the table too)
+    account = (
+        select(record.user_id)
+        .where(record.business_id == Booking.business_id, record.id == record_id)
+        .scalar_subquery()
+    )
+    return or_(Booking.customer_record_id == record_id, Booking.customer_id == account)
+
+
 # A page's bookings with their customers, in one statement. A guest booked by name (a
-# walk-in) has no account: the outer join leaves its columns null.
-_WITH_CUSTOMERS = select(Booking, User.full_name, User.phone).outerjoin(User, User.id == Booking.customer_id)
+# walk-in) has no account: the outer join leaves its columns null; one booked by their
+# customer record has the record's number.
+_WITH_CUSTOMERS = (
+    select(Booking, User.full_name, func.coalesce(User.phone, CustomerRecord.phone))
+    .outerjoin(User, User.id == Booking.customer_id)
+    .outerjoin(
+        CustomerRecord,
+        and_(
+            CustomerRecord.business_id == Booking.business_id, CustomerRecord.id == Booking.customer_record_id
+        ),
+    )
+)
 
 
 async def _page(
@@ -164,7 +191,7 @@ async def _page(
 def _customer(booking: Booking, full_name: str | None, phone: str | None) -> BookingCustomer:
     if booking.customer_id is None:
         assert booking.guest_name is not None  # the `has_customer` check constraint
-        return BookingCustomer(None, booking.guest_name, None)
+        return BookingCustomer(None, booking.guest_name, phone)
     assert full_name is not None  # the customer_id foreign key
     return BookingCustomer(booking.customer_id, full_name, phone)
 

@@ -53,6 +53,9 @@ class Booking(Timestamped, Base):
         ForeignKeyConstraint(["business_id", "staff_id"], ["staff_member.business_id", "staff_member.id"]),
         ForeignKeyConstraint(["customer_id"], ["app_user.id"]),
         ForeignKeyConstraint(
+            ["business_id", "customer_record_id"], ["customer_record.business_id", "customer_record.id"]
+        ),
+        ForeignKeyConstraint(
             ["business_id", "session_id"], ["class_session.business_id", "class_session.id"]
         ),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -66,6 +69,12 @@ class Booking(Timestamped, Base):
         Index("ix_booking_customer", "customer_id", "starts_at"),
         Index(
             "ix_booking_session", "business_id", "session_id", postgresql_where=text("session_id IS NOT NULL")
+        ),
+        Index(
+            "ix_booking_customer_record",
+            "business_id",
+            "customer_record_id",
+            postgresql_where=text("customer_record_id IS NOT NULL"),
         ),
         # The sweep's question: which holds have lapsed?
         Index("ix_booking_held_expiry", "hold_expires_at", postgresql_where=text("status = 'held'")),
@@ -95,6 +104,9 @@ class Booking(Timestamped, Base):
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # A walk-in booked by staff for someone without an account.
     guest_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The record staff booked it by (a walk-in's, or an account's); None when the customer
+    # booked themselves (their account's record is theirs by `customer_id`).
+    customer_record_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
 
 class StatusChange(Base):

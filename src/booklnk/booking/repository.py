@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import versioned
 from booklnk.booking.models import Allocation, Booking, BookingStatus, StatusChange
+from booklnk.customers.repository import ACCOUNT_RECORD
 from booklnk.db.errors import sqlstate, violated_constraint
 from booklnk.scheduling.intervals import Interval
 
@@ -63,22 +64,26 @@ _LOG_CREATED = """
             :created, CAST(:actor_id AS uuid), :changed_at)
 """
 _BOOKING = """
-    INSERT INTO booking (business_id, id, customer_id, guest_name, service_id, staff_id, session_id, status,
-                         starts_at, ends_at, hold_expires_at, payment_method, price_minor, deposit_minor,
-                         currency, extra_fields, version)
+    INSERT INTO booking (business_id, id, customer_id, guest_name, customer_record_id, service_id, staff_id,
+                         session_id, status, starts_at, ends_at, hold_expires_at, payment_method, price_minor,
+                         deposit_minor, currency, extra_fields, version)
     SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:customer_id AS uuid), :guest_name,
+           CAST(:customer_record_id AS uuid),
            CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:session_id AS uuid),
            CAST(:status AS booking_status), :starts_at, :ends_at, :hold_expires_at, :payment_method,
            :price_minor, :deposit_minor, :currency, :extra_fields, :version
     RETURNING created_at, updated_at
 """
-# A booking, the audit of its first status and (for an appointment) its allocations, in
-# one statement: if the exclusion constraint refuses an allocation, nothing is written.
+# A booking, the audit of its first status, its account's customer record (see
+# customers.repository.ACCOUNT_RECORD) and (for an appointment) its allocations, in one
+# statement: if the exclusion constraint refuses an allocation, nothing is written.
 # The foreign keys to the booking are checked at the statement's end.
-_PLACE = text(f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}) {_BOOKING}").bindparams(
+_PLACE = text(
+    f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING}"
+).bindparams(bindparam("extra_fields", type_=JSONB))
+_SEAT = text(f"WITH logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING}").bindparams(
     bindparam("extra_fields", type_=JSONB)
 )
-_SEAT = text(f"WITH logged AS ({_LOG_CREATED}) {_BOOKING}").bindparams(bindparam("extra_fields", type_=JSONB))
 
 
 def _placement_params(placement: Placement) -> dict[str, object]:
@@ -100,6 +105,8 @@ def _booking_params(booking: Booking, audit: Audit) -> dict[str, object]:
         "booking_id": booking.id,
         "customer_id": booking.customer_id,
         "guest_name": booking.guest_name,
+        "customer_record_id": booking.customer_record_id,
+        "new_record_id": uuid.uuid4(),
         "service_id": booking.service_id,
         "staff_id": booking.staff_id,
         "session_id": booking.session_id,

@@ -59,13 +59,23 @@ class BookingCreate(BaseModel):
         "here before); anyone else answers 422 `unknown_customer`: book them by `guest_name`.",
     )
     guest_name: GuestName | None = Field(
-        default=None, description="Staff only: book for someone without an account, by name."
+        default=None,
+        description="Staff only: book for someone without an account, by name (no record is kept: to "
+        "keep their history, add them at /v1/businesses/{business_id}/customers and book by "
+        "`customer_record_id`).",
+    )
+    customer_record_id: uuid.UUID | None = Field(
+        default=None,
+        description="Staff only: book for one of the business's customer records (404 `customer_not_found` "
+        "otherwise). A record with an account (or whose number an account has proven since) books that "
+        "account, which sees the booking and is sent its messages; a walk-in's books their name.",
     )
     walk_in: bool = Field(
         default=False,
         description="Staff only: the customer is here. The booking starts now (off the slot grid, inside "
         "any minimum notice), is born `checked_in`, asks for nothing up front whatever the payment policy, "
-        "and is paid at the desk. Needs `customer_id` or `guest_name`; `starts_at` is ignored.",
+        "and is paid at the desk. Needs `customer_id`, `customer_record_id` or `guest_name`; `starts_at` is "
+        "ignored.",
     )
 
 
@@ -115,6 +125,9 @@ class BookingOut(BaseModel):
     business_id: uuid.UUID
     customer_id: uuid.UUID | None = Field(description="None for a guest booked by name (`guest_name`).")
     guest_name: str | None = None
+    customer_record_id: uuid.UUID | None = Field(
+        default=None, description="The customer record staff booked it by; None when booked otherwise."
+    )
     service_id: uuid.UUID
     staff_id: uuid.UUID
     resource_ids: list[uuid.UUID] = Field(default_factory=list)
@@ -144,7 +157,8 @@ class BookingCustomerOut(BaseModel):
     id: uuid.UUID | None = Field(description="The customer's account; None for a guest booked by name.")
     name: str = Field(description="The account's full name, or the guest's name (`guest_name`).")
     phone: str | None = Field(
-        description="The account's mobile number (E.164), once proven; None until then, and for a guest."
+        description="The account's mobile number (E.164), once proven; for a guest booked by their customer "
+        "record, the record's; else None."
     )
 
 
@@ -152,7 +166,7 @@ class BookingListItemOut(BookingOut):
     """A booking in a list or calendar: the booking, and who it is for."""
 
     customer: BookingCustomerOut = Field(
-        description="Who the booking is for, read with the page (a guest's has `id` and `phone` None)."
+        description="Who the booking is for, read with the page (a guest's has `id` None)."
     )
 
 

@@ -29,6 +29,7 @@ from booklnk.booking.lifecycle import Action, InvalidTransition
 from booklnk.booking.models import Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
+from booklnk.customers import service as customer_records
 from booklnk.db.jobs import enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import Slot, SlotRejection, check_slot
@@ -58,6 +59,7 @@ class NewBooking:
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
     customer_id: uuid.UUID | None = None  # staff booking on a customer's behalf
     guest_name: str | None = None  # staff booking for someone without an account
+    customer_record_id: uuid.UUID | None = None  # staff booking by the business's record of them
     walk_in: bool = False  # staff: the customer is here, the booking starts now
 
 
@@ -88,7 +90,7 @@ def initial_state(rules: EffectiveRules, method: str | None, price_minor: int, n
 async def create_booking(
     session: AsyncSession, ctx: BusinessContext, new: NewBooking, *, now: datetime
 ) -> BookingView:
-    customer_id, guest_name = await _customer(session, ctx, new)
+    customer_id, guest_name, record_id = await _customer(session, ctx, new)
     start = now.replace(second=0, microsecond=0) if new.walk_in else new.starts_at
     if start is None:
         raise ValidationFailed.on("body.starts_at", "required", "Give the start (or book a walk-in).")
@@ -116,6 +118,7 @@ async def create_booking(
         id=uuid.uuid4(),
         customer_id=customer_id,
         guest_name=guest_name,
+        customer_record_id=record_id,
         service_id=offer.service.id,
         status=state.status,
         starts_at=slot.start,
@@ -144,23 +147,35 @@ async def create_booking(
 
 async def _customer(
     session: AsyncSession, ctx: BusinessContext, new: NewBooking
-) -> tuple[uuid.UUID | None, str | None]:
-    """Whom the booking is for: the caller, an account staff name, or (staff only) a
-    guest without an account, by name. A walk-in needs one of the last two."""
-    if (new.walk_in or new.guest_name is not None) and not ctx.is_staff:
-        field_name = "body.walk_in" if new.walk_in else "body.guest_name"
-        raise InsufficientRole(f"Only the business's staff can book this way ({field_name}).")
+) -> tuple[uuid.UUID | None, str | None, uuid.UUID | None]:
+    """Whom the booking is for (account, guest's name, record): the caller, or (staff
+    only) an account, a record of the business's, or a guest by name. A walk-in needs one
+    of the last three."""
+    staff_only = {
+        "body.walk_in": new.walk_in,
+        "body.guest_name": new.guest_name is not None,
+        "body.customer_record_id": new.customer_record_id is not None,
+    }
+    if not ctx.is_staff and (named := [name for name, given in staff_only.items() if given]):
+        raise InsufficientRole(f"Only the business's staff can book this way ({named[0]}).")
+    given = [new.customer_id, new.guest_name, new.customer_record_id]
+    if sum(value is not None for value in given) > 1:
+        field_name = "body.guest_name" if new.guest_name is not None else "body.customer_record_id"
+        raise ValidationFailed.on(
+            field_name, "one_of", "Give one of customer_id, customer_record_id or guest_name."
+        )
     if new.guest_name is not None:
-        if new.customer_id is not None:
-            raise ValidationFailed.on(
-                "body.guest_name", "one_of", "Give customer_id or guest_name, not both."
-            )
-        return None, new.guest_name
+        return None, new.guest_name, None
+    if new.customer_record_id is not None:
+        booked = await customer_records.for_booking(session, ctx, new.customer_record_id)
+        return booked.user_id, None if booked.user_id else booked.name, booked.record_id
     if new.walk_in and new.customer_id is None:
         raise ValidationFailed.on(
-            "body.guest_name", "required", "Name the walk-in, or give their customer_id."
+            "body.guest_name",
+            "required",
+            "Name the walk-in, or give their customer_id or customer_record_id.",
         )
-    return await customers.customer_for(session, ctx, new.customer_id), None
+    return await customers.customer_for(session, ctx, new.customer_id), None, None
 
 
 async def _offer_at(

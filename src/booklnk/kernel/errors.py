@@ -81,6 +81,12 @@ class PreconditionFailed(BooklnkError):
     title = "Precondition failed"
 
 
+class VersionMismatch(PreconditionFailed):
+    """`If-Match` named an older version of what is being changed."""
+
+    code = "version_mismatch"
+
+
 class TooManyRequests(BooklnkError):
     status = 429
     code = "too_many_requests"

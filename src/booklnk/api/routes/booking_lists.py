@@ -93,9 +93,16 @@ def _own_filter(
 def _business_filter(
     own: Annotated[listing.BookingFilter, Depends(_own_filter)],
     staff_id: Annotated[uuid.UUID | None, Query(description="Only this staff member's bookings.")] = None,
-    customer_id: Annotated[uuid.UUID | None, Query(description="Only this customer's bookings.")] = None,
+    customer_id: Annotated[uuid.UUID | None, Query(description="Only this account's bookings.")] = None,
+    customer_record_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only the bookings of this customer record (its visit history): booked by it or by "
+            "its account."
+        ),
+    ] = None,
 ) -> listing.BookingFilter:
-    return replace(own, staff_id=staff_id, customer_id=customer_id)
+    return replace(own, staff_id=staff_id, customer_id=customer_id, customer_record_id=customer_record_id)
 
 
 async def _page_out(

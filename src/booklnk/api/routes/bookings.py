@@ -100,10 +100,10 @@ async def search_availability(
     "for 24 hours (header `Idempotent-Replayed: true`); the same key with another body answers 422; while "
     "the first request runs, 409. A start that can never be booked as asked answers 422 with the rule "
     "as its code: `off_grid`, `in_past`, `inside_min_notice`, `beyond_horizon`, `outside_hours`, "
-    "`invalid_duration`; an unknown service or staff member, 404 `service_not_found` / "
-    "`staff_not_found`. A business that asks for a proven mobile number refuses a customer booking "
-    "without one: 403 `phone_required`. Rate-limited per client address: 429 `too_many_requests` with "
-    "`Retry-After`.",
+    "`invalid_duration`; an unknown service, staff member or customer record, 404 `service_not_found` / "
+    "`staff_not_found` / `customer_not_found`. A business that asks for a proven mobile number refuses a "
+    "customer booking without one: 403 `phone_required`. Rate-limited per client address: 429 "
+    "`too_many_requests` with `Retry-After`.",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingOut,
     responses=problem_responses(401, 403, 404, 409, 422, 429),
@@ -127,6 +127,7 @@ async def create_booking(
         extra_fields=body.extra_fields,
         customer_id=body.customer_id,
         guest_name=body.guest_name,
+        customer_record_id=body.customer_record_id,
         walk_in=body.walk_in,
     )
 

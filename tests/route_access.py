@@ -108,6 +108,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/businesses/{business_id}/bookings"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}/messages"): Access.STAFF,
+    ("POST", "/v1/me/delete"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/customers"): Access.STAFF,
     ("GET", "/v1/businesses/{business_id}/customers"): Access.STAFF,
     ("GET", "/v1/businesses/{business_id}/customers/{customer_id}"): Access.STAFF,

@@ -88,6 +88,7 @@ async def _foreign_ids(client: httpx.AsyncClient, owner: Account, shop: uuid.UUI
         ),
         "staff_id": staff,
         "resource_id": resource,
+        "customer_id": await _create(client, owner, f"{base}/customers", {"name": "B's customer"}),
         "invitation_id": await _create(client, owner, f"{base}/invitations", {"email": "b@example.com"}),
         "staff/time_off_id": await _create(client, owner, f"{base}/staff/{staff}/time-off", TIME_OFF),
         "resources/time_off_id": await _create(

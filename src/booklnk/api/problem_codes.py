@@ -59,6 +59,10 @@ _DOMAIN: dict[str, ProblemCode] = {
     # Bookings
     "booking_not_found": ProblemCode(404, "No such booking (or not one the caller may see)."),
     "phone_required": ProblemCode(403, "This business asks for a proven mobile number first (/v1/me/phone)."),
+    "account_has_roles": ProblemCode(409, "The account works at a business: its owner removes it first."),
+    "upcoming_bookings": ProblemCode(
+        409, "The account has bookings to come (`upcoming`): cancel them first."
+    ),
     "customer_not_found": ProblemCode(404, "No customer record of this business has this id."),
     "customer_exists": ProblemCode(409, "A record of this business has the number (`customer_id` names it)."),
     "invalid_transition": ProblemCode(409, "The booking's `booking_status` cannot take this `action`."),

@@ -26,6 +26,7 @@ from booklnk.catalog.schemas import (
 from booklnk.customers.schemas import CustomerCreate, CustomerUpdate
 from booklnk.payments.schemas import CheckoutIn, DeskMoneyIn, RefundIn
 from booklnk.tenancy.schemas import (
+    AccountDeletionIn,
     BusinessCreate,
     BusinessUpdate,
     InvitationAccept,
@@ -66,6 +67,7 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
         "code": "730154",
         "password": "a new long passphrase",
     },
+    AccountDeletionIn: {"password": "a long passphrase"},
     PasswordChangeIn: {"current_password": "a long passphrase", "new_password": "a new long passphrase"},
     ProfileIn: {"full_name": "Mona Adel Hassan", "language": "en", "channels": ["whatsapp", "email"]},
     PhoneCodeIn: {"phone": "01001234567", "channel": "whatsapp"},

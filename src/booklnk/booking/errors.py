@@ -26,3 +26,10 @@ class PhoneRequired(Forbidden):
     """The business asks customers who book themselves for a proven mobile number."""
 
     code = "phone_required"
+
+
+class UpcomingBookings(Conflict):
+    """An account with bookings still to come is not deleted: they are cancelled first, by
+    the rules that say what is refunded."""
+
+    code = "upcoming_bookings"

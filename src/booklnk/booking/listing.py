@@ -146,6 +146,31 @@ def _conditions(filters: BookingFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerFootprint:
+    """Where an account has booked (any status), and how many of its bookings are still
+    to come (held, confirmed, or under way)."""
+
+    business_ids: list[uuid.UUID]
+    upcoming: int
+
+
+async def customer_footprint(
+    session: AsyncSession, user_id: uuid.UUID, *, now: datetime
+) -> CustomerFootprint:
+    """Read outside any tenant: a customer's own bookings are theirs to read everywhere
+    (policy booking_own_read)."""
+    live = Booking.status.in_([BookingStatus.HELD, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN])
+    stmt = (
+        select(Booking.business_id, func.count().filter(and_(live, Booking.ends_at > now)))
+        .where(Booking.customer_id == user_id)
+        .group_by(Booking.business_id)
+        .order_by(Booking.business_id)
+    )
+    rows = (await session.execute(stmt)).all()
+    return CustomerFootprint([row[0] for row in rows], sum(row[1] for row in rows))
+
+
 def of_record(record_id: uuid.UUID) -> ColumnElement[bool]:
     """A customer record's bookings: booked by it, or by its account (in this business:
     the caller's conditions name the business)."""

@@ -111,3 +111,23 @@ async def by_phone(session: AsyncSession, business_id: uuid.UUID, phone: str) ->
         CustomerRecord.business_id == business_id, CustomerRecord.phone == phone
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def forget_account(session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """A deleted account's record in this business keeps its link (the history counts) and
+    loses everything staff wrote about the person."""
+    await session.execute(
+        update(CustomerRecord)
+        .where(CustomerRecord.business_id == business_id, CustomerRecord.user_id == user_id)
+        .values(
+            name=None,
+            phone=None,
+            email=None,
+            notes="",
+            tags=[],
+            marketing_consent=False,
+            search_key="",
+            version=CustomerRecord.version + 1,
+            updated_at=func.now(),
+        )
+    )

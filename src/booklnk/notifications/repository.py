@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.pagination import fetch_page
-from booklnk.notifications.models import MessageAttempt, OutboxMessage
+from booklnk.notifications.models import MessageAttempt, MessageStatus, OutboxMessage
 
 
 async def lock_message(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage | None:
@@ -61,3 +62,29 @@ async def booking_messages_page(
         for attempt in found.scalars():
             attempts[attempt.message_id].append(attempt)
     return messages, attempts, next_cursor
+
+
+async def forget_recipient(
+    session: AsyncSession, business_id: uuid.UUID | None, user_id: uuid.UUID, addresses: Sequence[str]
+) -> None:
+    """A deleted account's messages in one business (None: the platform's), inside that
+    tenant: those to the account or to any of its `addresses` (codes sent before it
+    existed, invitations), their addresses and contents erased, what was still to send
+    never sent. That they were sent, when and how stays in the business's log."""
+    to_them = or_(
+        OutboxMessage.user_id == user_id,
+        func.lower(OutboxMessage.address).in_([address.lower() for address in addresses]),
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.business_id.is_not_distinct_from(business_id), to_them)
+        .values(
+            address="",
+            params={},
+            fallbacks=[],
+            status=case(
+                (OutboxMessage.status == MessageStatus.PENDING, MessageStatus.EXPIRED),
+                else_=OutboxMessage.status,
+            ),
+        )
+    )

@@ -58,3 +58,10 @@ class LoginThrottled(TooManyRequests):
     """Too many failed logins of this account from this address, or from this address."""
 
     code = "login_throttled"
+
+
+class AccountHasRoles(Conflict):
+    """An account that works at a business is not deleted: its owner removes it first (or,
+    for an owner, hands the business over), so no business loses its last owner unseen."""
+
+    code = "account_has_roles"

@@ -58,6 +58,9 @@ class User(Timestamped, Base):
     # The channels for booking messages, in the order to try them; a channel left out is
     # opted out of. None: the default order (`notifications.recipients`).
     channels: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
+    # Set when the account was deleted: the row stays for the bookings and money that name
+    # it, with nothing personal left in it (`accounts.erase`); its tokens are refused.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class CodePurpose(enum.StrEnum):

@@ -7,7 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Text, and_, bindparam, cast, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +53,9 @@ async def get_user_by_phone(session: AsyncSession, phone: str) -> User | None:
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
+    """The account, unless it was deleted (its row stays, with nothing of it left)."""
+    user = await session.get(User, user_id)
+    return user if user is not None and user.deleted_at is None else None
 
 
 async def email_exists(session: AsyncSession, email: str) -> bool:
@@ -163,7 +179,9 @@ async def time_zones(session: AsyncSession, business_ids: Sequence[uuid.UUID]) -
 
 def _business_access(*, enter: bool) -> Select[Any]:
     # Whether the caller's account still exists rides along: a token outlives its account.
-    account_exists = select(User.id).where(User.id == bindparam("user_id")).exists()
+    account_exists = (
+        select(User.id).where(User.id == bindparam("user_id"), User.deleted_at.is_(None)).exists()
+    )
     columns: list[Any] = [Business, Membership.role, cast(BusinessType.definition, Text), account_exists]
     if enter:
         columns.append(func.set_config("app.tenant_id", bindparam("tenant_id", type_=String), True))
@@ -237,7 +255,8 @@ async def get_business_access(
 
 
 async def user_exists(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    return (await session.get(User, user_id)) is not None
+    """The account exists and was not deleted."""
+    return await get_user(session, user_id) is not None
 
 
 async def businesses_page(
@@ -317,4 +336,16 @@ async def list_pending_invitations(
     stmt = select(Invitation).where(Invitation.business_id == business_id, Invitation.accepted_at.is_(None))
     return await fetch_page(
         session, stmt, order_by=[Invitation.created_at, Invitation.id], cursor=cursor, limit=limit
+    )
+
+
+async def forget_codes(session: AsyncSession, user_id: uuid.UUID, addresses: Sequence[str]) -> None:
+    """Every one-time code of the account or sent to its addresses (a deleted account's)."""
+    await session.execute(
+        delete(OneTimeCode).where(
+            or_(
+                OneTimeCode.user_id == user_id,
+                func.lower(OneTimeCode.address).in_([a.lower() for a in addresses]),
+            )
+        )
     )

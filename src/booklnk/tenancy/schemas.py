@@ -144,6 +144,12 @@ class PasswordChangeIn(_In):
     new_password: Password
 
 
+class AccountDeletionIn(_In):
+    password: Annotated[
+        str, Field(min_length=1, max_length=256, description="The account's password, again.")
+    ]
+
+
 class ProfileIn(_In):
     full_name: Name | None = None
     language: Language | None = None

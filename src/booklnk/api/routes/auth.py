@@ -18,10 +18,12 @@ from booklnk.api.deps import (
 )
 from booklnk.api.languages import caller_language
 from booklnk.api.problems import problem_responses
+from booklnk.flows import accounts as account_flows
 from booklnk.notifications.models import Channel
 from booklnk.tenancy import accounts, auth, service
 from booklnk.tenancy.auth import TokenPair
 from booklnk.tenancy.schemas import (
+    AccountDeletionIn,
     CodeSentOut,
     CodeSentToOut,
     LoginIn,
@@ -387,6 +389,26 @@ async def remove_phone(actor: ActorDep, session: SessionDep) -> UserOut:
 )
 async def log_out_everywhere(actor: ActorDep, session: SessionDep, now: NowDep) -> None:
     await accounts.log_out_everywhere(session, actor, now=now)
+
+
+@router.post(
+    "/me/delete",
+    summary="Delete my account",
+    description="Any signed-in user, with the password typed again (403 `wrong_password`). Your name, "
+    "e-mail, number, password and preferences are erased at once, and so are the contents and addresses "
+    "of the messages sent to you and what each business wrote in its record of you; every session ends "
+    "and every token is refused (401 `invalid_token`). The businesses keep what happened (your past "
+    "bookings and payments, under a deleted account with no name), as the law asks of them. Refused while "
+    "you work at a business (409 `account_has_roles`: its owner removes you first) or have bookings still "
+    "to come (409 `upcoming_bookings`, with their number in `upcoming`: cancel them first). The e-mail may "
+    "sign up again as a new account.",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def delete_account(
+    body: AccountDeletionIn, actor: ActorDep, session: SessionDep, passwords: PasswordsDep, now: NowDep
+) -> None:
+    await account_flows.delete_account(session, passwords, actor, password=body.password, now=now)
 
 
 def _language(request: Request) -> str:

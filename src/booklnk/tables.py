@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booklnk.audit import models as _audit  # noqa: F401
 from booklnk.booking import feed_models as _booking_feeds  # noqa: F401
 from booklnk.booking import models as _booking  # noqa: F401
 from booklnk.booking.classes import models as _classes  # noqa: F401

@@ -30,7 +30,7 @@ GLOBAL_TABLES = {
     "delivery_report",
 }
 # Money is never changed or deleted by the application, only added to.
-APPEND_ONLY = {"ledger_entry"}
+APPEND_ONLY = {"ledger_entry", "booking_status_change", "audit_event"}
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -67,13 +67,13 @@ async def test_every_tenant_table_is_keyed_by_business_first(owner_engine: Async
     assert [t.name for t in tenant_tables if t.primary_key.columns.keys()[0] != "business_id"] == []
 
 
-async def test_the_ledger_is_append_only_for_the_app_role(owner_engine: AsyncEngine) -> None:
+async def test_the_ledger_and_the_logs_are_append_only_for_the_app_role(owner_engine: AsyncEngine) -> None:
     async with owner_engine.connect() as conn:
         rows = await conn.execute(
             text(
                 "SELECT relname, has_table_privilege(:role, oid, 'INSERT'),"
                 " has_table_privilege(:role, oid, 'UPDATE'), has_table_privilege(:role, oid, 'DELETE')"
-                " FROM pg_class WHERE relname = ANY(:tables) AND relkind = 'r'"
+                " FROM pg_class WHERE relname = ANY(:tables) AND relkind = 'r' ORDER BY relname"
             ),
             {"role": APP_ROLE, "tables": sorted(APPEND_ONLY)},
         )

@@ -20,6 +20,7 @@ from booklnk.api.observability import router as operations_router
 from booklnk.api.problems import UnexpectedErrors, install_problem_handlers, problem_responses
 from booklnk.api.rate_limit import RateLimiter
 from booklnk.api.routes import (
+    audit,
     auth,
     booking_lists,
     bookings,
@@ -28,6 +29,7 @@ from booklnk.api.routes import (
     catalog,
     classes,
     customers,
+    exports,
     message_reports,
     pay_links,
     payments,
@@ -147,6 +149,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
 
     for module in (
         auth,
+        audit,
         businesses,
         business_types,
         catalog,
@@ -156,6 +159,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         payments,
         booking_lists,
         customers,
+        exports,
         public,
         message_reports,
         pay_links,

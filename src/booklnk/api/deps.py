@@ -12,6 +12,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock
@@ -93,12 +94,13 @@ OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 BearerActorDep = Annotated[Actor, Depends(bearer_actor)]
 
 
-async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep, now: NowDep) -> AsyncIterator[AsyncSession]:
     """The request's one transaction, committed when the handler returns and before the
     response is sent (scope="function"), so a failed commit can never answer 2xx."""
     user_id = actor.user_id if actor else None
     async with db.transaction(user_id=user_id) as session:
         note_context_user(session, user_id)
+        audit.note_clock(session, now)
         yield session
 
 

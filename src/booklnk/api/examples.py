@@ -24,6 +24,7 @@ from booklnk.api.public_schemas import (
     PublicSessionOut,
     PublicStaffOut,
 )
+from booklnk.audit.schemas import AuditEventOut
 from booklnk.booking.classes.schemas import (
     ClassAvailabilityOut,
     SeriesCreated,
@@ -403,6 +404,15 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
             "total_paid_minor": 105000,
             "currency": "EGP",
         },
+    },
+    AuditEventOut: {
+        "at": "2026-11-28T15:02:11Z",
+        "actor_id": OWNER,
+        "action": "booking.cancel",
+        "subject_type": "booking",
+        "subject_id": BOOKING,
+        "booking_id": BOOKING,
+        "details": {"from": "confirmed", "to": "cancelled"},
     },
     CalendarFeedOut: {"url": "https://api.booklnk.example/v1/calendar-feeds/cf_Zm9yLWthcmltLW9ubHk.ics"},
     SeriesOut: _SERIES,

@@ -121,6 +121,7 @@ class StatusChange(Base):
             ["business_id", "booking_id"], ["booking.business_id", "booking.id"], ondelete="CASCADE"
         ),
         Index("ix_booking_status_change_booking", "business_id", "booking_id", "id"),
+        Index("ix_booking_status_change_business_at", "business_id", "changed_at", "id"),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.catalog import repository
 from booklnk.catalog.errors import (
     DateOverrideExists,
@@ -67,6 +68,7 @@ async def replace_weekly_schedule(
     if issues:
         raise ValidationFailed("The weekly schedule is invalid.", issues=issues)
     await repository.replace_weekly_intervals(session, ctx.business_id, owner, schedule)
+    await _audit(session, ctx, "hours.replaced", owner, {"schedule": schedule.sorted()})
     return schedule.sorted()
 
 
@@ -121,6 +123,7 @@ async def create_time_off(
     _write_period(time_off, period)
     session.add(time_off)
     await session.flush()
+    await _audit(session, ctx, "time_off.created", owner, _period_details(time_off))
     return time_off
 
 
@@ -132,6 +135,7 @@ async def replace_time_off(
     time_off = await get_time_off(session, ctx, owner, time_off_id)
     _write_period(time_off, period)
     await session.flush()
+    await _audit(session, ctx, "time_off.replaced", owner, _period_details(time_off))
     return time_off
 
 
@@ -139,8 +143,10 @@ async def delete_time_off(
     session: AsyncSession, ctx: BusinessContext, owner: ScheduleOwner, time_off_id: uuid.UUID
 ) -> None:
     await check_may_manage_time_off(session, ctx, owner)
-    await session.delete(await get_time_off(session, ctx, owner, time_off_id))
+    time_off = await get_time_off(session, ctx, owner, time_off_id)
+    await session.delete(time_off)
     await session.flush()
+    await _audit(session, ctx, "time_off.deleted", owner, _period_details(time_off))
 
 
 def _check_period(period: Period) -> None:
@@ -198,6 +204,7 @@ async def create_override(
     session.add(row)
     await _flush_override(session)
     await repository.replace_override_intervals(session, ctx.business_id, row.id, override.hours)
+    await _audit(session, ctx, "date_override.created", owner, {"override": override})
     return OverrideView(row, list(override.hours))
 
 
@@ -214,14 +221,17 @@ async def replace_override(
     row.override_date, row.closed = override.override_date, override.closed
     await _flush_override(session)
     await repository.replace_override_intervals(session, ctx.business_id, row.id, override.hours)
+    await _audit(session, ctx, "date_override.replaced", owner, {"override": override})
     return OverrideView(row, list(override.hours))
 
 
 async def delete_override(
     session: AsyncSession, ctx: BusinessContext, owner: ScheduleOwner, override_id: uuid.UUID
 ) -> None:
-    await session.delete(await _require_override(session, ctx, owner, override_id))
+    row = await _require_override(session, ctx, owner, override_id)
+    await session.delete(row)
     await session.flush()
+    await _audit(session, ctx, "date_override.deleted", owner, {"date": row.override_date})
 
 
 async def _require_override(
@@ -256,3 +266,16 @@ async def _flush_override(session: AsyncSession) -> None:
         await session.flush()
     except IntegrityError as exc:  # a concurrent request took the date first
         raise DateOverrideExists("There is already an override on this date.") from exc
+
+
+def _period_details(time_off: TimeOff) -> dict[str, object]:
+    return {"starts_at": time_off.starts_at, "ends_at": time_off.ends_at, "reason": time_off.reason}
+
+
+async def _audit(
+    session: AsyncSession, ctx: BusinessContext, action: str, owner: ScheduleOwner, details: dict[str, object]
+) -> None:
+    """Schedule changes are recorded against their owner (a staff member, a resource or the
+    business itself)."""
+    subject = (owner.kind.value, owner.id or ctx.business_id)
+    await audit.record(session, ctx.business_id, ctx.actor.user_id, action, subject=subject, details=details)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog import repository
 from booklnk.catalog.errors import ResourceNotFound, ServiceNotFound, StaffNotFound, StaffUserTaken
@@ -107,6 +108,7 @@ async def create_service(session: AsyncSession, ctx: BusinessContext, spec: Serv
     session.add(service)
     await session.flush()
     await repository.set_service_staff(session, ctx.business_id, service.id, spec.staff_ids)
+    await _audit(session, ctx, "service.created", ("service", service.id), {"name": service.name})
     return ServiceView(service, list(spec.staff_ids))
 
 
@@ -119,6 +121,7 @@ async def update_service(
     await _apply(session, ctx, current.service, spec)
     await session.flush()
     await repository.set_service_staff(session, ctx.business_id, service_id, spec.staff_ids)
+    await _audit(session, ctx, "service.updated", ("service", service_id), changes)
     return ServiceView(current.service, list(spec.staff_ids))
 
 
@@ -126,6 +129,7 @@ async def deactivate_service(session: AsyncSession, ctx: BusinessContext, servic
     service = await _require_service(session, ctx, service_id)
     service.active = False
     await session.flush()
+    await _audit(session, ctx, "service.deactivated", ("service", service_id))
 
 
 async def _require_service(session: AsyncSession, ctx: BusinessContext, service_id: uuid.UUID) -> Service:
@@ -270,6 +274,8 @@ async def create_staff(
     )
     session.add(staff)
     await _flush_staff(session)
+    details = {"display_name": display_name, "user_id": user_id}
+    await _audit(session, ctx, "staff.created", ("staff", staff.id), details)
     return staff
 
 
@@ -283,6 +289,7 @@ async def update_staff(
         if name in changes:
             setattr(staff, name, changes[name])
     await _flush_staff(session)
+    await _audit(session, ctx, "staff.updated", ("staff", staff_id), changes)
     return staff
 
 
@@ -290,6 +297,7 @@ async def deactivate_staff(session: AsyncSession, ctx: BusinessContext, staff_id
     staff = await get_staff(session, ctx, staff_id)
     staff.active = False
     await session.flush()
+    await _audit(session, ctx, "staff.deactivated", ("staff", staff_id))
 
 
 async def _check_linkable(
@@ -339,6 +347,7 @@ async def create_resource(
     resource = Resource(business_id=ctx.business_id, id=uuid.uuid4(), name=name, kind=kind, active=active)
     session.add(resource)
     await session.flush()
+    await _audit(session, ctx, "resource.created", ("resource", resource.id), {"name": name, "kind": kind})
     return resource
 
 
@@ -350,6 +359,7 @@ async def update_resource(
         if name in changes:
             setattr(resource, name, changes[name])
     await session.flush()
+    await _audit(session, ctx, "resource.updated", ("resource", resource_id), changes)
     return resource
 
 
@@ -357,3 +367,14 @@ async def deactivate_resource(session: AsyncSession, ctx: BusinessContext, resou
     resource = await get_resource(session, ctx, resource_id)
     resource.active = False
     await session.flush()
+    await _audit(session, ctx, "resource.deactivated", ("resource", resource_id))
+
+
+async def _audit(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    action: str,
+    subject: tuple[str, uuid.UUID],
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    await audit.record(session, ctx.business_id, ctx.actor.user_id, action, subject=subject, details=details)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.customers import names, repository
 from booklnk.customers.errors import CustomerNotFound
 from booklnk.customers.models import CustomerRecord
@@ -69,6 +70,7 @@ async def add(session: AsyncSession, ctx: BusinessContext, fields: dict[str, Any
     """A record staff make (a walk-in, or someone who calls): 409 `customer_exists` when
     the number has a record here already (its id in `customer_id`)."""
     record = await repository.add(session, ctx.business_id, fields)
+    await _audit(session, ctx, "customer.created", record.id, sorted(fields))
     return CustomerView(record, None, None)
 
 
@@ -98,6 +100,7 @@ async def change(
     if "name" in changes and changes["name"] is None and record.user_id is None:
         raise ValidationFailed.on("body.name", "required", "A customer without an account needs a name.")
     await repository.change(session, record, changes)
+    await _audit(session, ctx, "customer.updated", record.id, sorted(changes))
     return CustomerView(record, view.account_name, view.account_phone)
 
 
@@ -160,3 +163,18 @@ async def _unrecorded(session: AsyncSession, business_id: uuid.UUID, user_id: uu
         CustomerRecord.business_id == business_id, CustomerRecord.user_id == user_id
     )
     return (await session.execute(stmt)).first() is None
+
+
+async def _audit(
+    session: AsyncSession, ctx: BusinessContext, action: str, record_id: uuid.UUID, fields: list[str]
+) -> None:
+    # The fields' names only: what staff write about a person stays in the record, where
+    # deleting the account erases it.
+    await audit.record(
+        session,
+        ctx.business_id,
+        ctx.actor.user_id,
+        action,
+        subject=("customer", record_id),
+        details={"fields": fields},
+    )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.booking import listing
 from booklnk.booking.errors import UpcomingBookings
 from booklnk.customers import repository as customer_records
@@ -47,4 +48,5 @@ async def delete_account(
         await set_tenant(session, business_id)
         await messages.forget_recipient(session, business_id, user.id, addresses)
         await customer_records.forget_account(session, business_id, user.id)
+        await audit.record(session, business_id, user.id, "account.erased", subject=("user", user.id), at=now)
     await accounts.erase(session, user, now=now)

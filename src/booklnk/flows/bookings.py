@@ -183,7 +183,7 @@ async def refund(
     """An owner gives back part or all of what a booking paid online."""
     await bookings.get_booking(session, ctx, booking_id)
     intent = await refunds.request(
-        session, ctx.business_id, booking_id, amount_minor=amount_minor, reason=reason
+        session, ctx.business_id, booking_id, amount_minor=amount_minor, reason=reason, by=ctx.actor.user_id
     )
     assert intent is not None  # an explicit amount raises instead of finding nothing
     return intent

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit_log
 from booklnk.booking import repository as bookings
 from booklnk.booking import service as booking_service
 from booklnk.booking import transitions
@@ -65,6 +66,18 @@ async def record(
     )
     session.add(entry)
     await session.flush()
+    action = "desk.payment" if kind is LedgerKind.CAPTURE else "desk.refund"
+    details = {"amount_minor": amount_minor, "currency": booking.currency, "method": method}
+    await audit_log.record(
+        session,
+        ctx.business_id,
+        ctx.actor.user_id,
+        action,
+        subject=("ledger_entry", entry.id),
+        details=details,
+        booking_id=booking.id,
+        at=now,
+    )
     covered = found.paid_minor + amount_minor >= booking.deposit_minor
     confirms = kind is LedgerKind.CAPTURE and booking.status is BookingStatus.HELD and covered
     audit = transitions.audit_of(ctx, now)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.db.database import Database
 from booklnk.db.jobs import GATEWAY_QUEUE, Job, enqueue
 from booklnk.kernel.errors import Conflict, ValidationFailed
@@ -142,9 +143,11 @@ async def request(
     reason: str,
     attempt_id: uuid.UUID | None = None,
     field: str = "body.amount_minor",
+    by: uuid.UUID | None = None,
 ) -> RefundIntent | None:
     """Record a refund intent (all that is left when `amount_minor` is None) and enqueue
-    its sending; None when the booking has nothing captured to give back."""
+    its sending; None when the booking has nothing captured to give back. The audit log
+    names `by` (None: the policy, applying a cancellation or a late payment)."""
     found = await refundable(session, business_id, booking_id, attempt_id)
     if (found is None or found.left <= 0) and amount_minor is not None:
         raise NothingToRefund("Nothing captured is left to refund on this booking.")
@@ -172,6 +175,11 @@ async def request(
     session.add(intent)
     await session.flush()
     await enqueue_sending(session, intent, found.attempt.order_id)
+    details = {"amount_minor": amount, "currency": intent.currency, "reason": reason}
+    subject = ("refund", intent.id)
+    await audit.record(
+        session, business_id, by, "refund.requested", subject=subject, details=details, booking_id=booking_id
+    )
     return intent
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.audit import log as audit
 from booklnk.business_types import service as business_types
 from booklnk.business_types.definition import BusinessTypeDefinition
 from booklnk.db.database import set_tenant
@@ -152,6 +153,8 @@ async def update_business(session: AsyncSession, ctx: BusinessContext, changes: 
     if changes.require_phone is not None:
         business.require_phone = changes.require_phone
     await session.flush()
+    changed = {name: value for name, value in asdict(changes).items() if value is not None}
+    await _audit(session, ctx, "business.updated", ("business", ctx.business_id), changed)
     return business
 
 
@@ -224,6 +227,7 @@ async def remove_member(session: AsyncSession, ctx: BusinessContext, user_id: uu
         raise LastOwner("A business must keep at least one owner.")
     await session.delete(membership)
     await session.flush()
+    await _audit(session, ctx, "member.removed", ("user", user_id), {"role": membership.role})
 
 
 async def invite(
@@ -244,6 +248,8 @@ async def invite(
     )
     session.add(invitation)
     await session.flush()
+    details = {"email": email, "role": role}
+    await _audit(session, ctx, "invitation.created", ("invitation", invitation.id), details, at=now)
     await _tell_invited(session, ctx, invitation, raw, now=now)
     return invitation, raw
 
@@ -290,6 +296,8 @@ async def revoke_invitation(session: AsyncSession, ctx: BusinessContext, invitat
         raise InvitationNotFound("No such pending invitation.")
     await session.delete(invitation)
     await session.flush()
+    details = {"email": invitation.email, "role": invitation.role}
+    await _audit(session, ctx, "invitation.revoked", ("invitation", invitation_id), details)
 
 
 async def accept_invitation(
@@ -318,4 +326,20 @@ async def accept_invitation(
         if violated_constraint(exc) == "pk_membership":  # another invitation won the race
             raise InvitationUnusable("You became a member of this business meanwhile; retry.") from exc
         raise
+    details = {"role": membership.role, "invitation_id": invitation.id}
+    await _audit(session, ctx, "member.joined", ("user", user.id), details, at=now)
     return membership, await get_business(session, ctx.business_id)
+
+
+async def _audit(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    action: str,
+    subject: tuple[str, uuid.UUID],
+    details: Mapping[str, Any],
+    *,
+    at: datetime | None = None,
+) -> None:
+    await audit.record(
+        session, ctx.business_id, ctx.actor.user_id, action, subject=subject, details=details, at=at
+    )

@@ -272,7 +272,11 @@ class BusinessTypeDefinition(_Frozen):
 
     key: Slug
     name: Name
+    # In Arabic too: a customer's page shows the one of their language. A booking field's
+    # `title` and `description` have `title_ar` and `description_ar` beside them alike.
+    name_ar: Name | None = None
     description: Description | None = None
+    description_ar: Description | None = None
     mode: Mode
     slot_grid_minutes: GridMinutes
     default_durations_minutes: Annotated[

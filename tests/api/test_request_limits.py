@@ -84,6 +84,12 @@ async def test_booking_creation_is_limited_per_address(strict: httpx.AsyncClient
     assert_limited(await strict.post(path, json={}))
 
 
+async def test_paying_by_a_link_is_limited_per_address(strict: httpx.AsyncClient) -> None:
+    path = "/v1/pay/" + "x" * 75 + "?method=card"
+    assert (await strict.post(path)).json()["code"] == "pay_link_not_found"  # counted, then refused
+    assert_limited(await strict.post(path))
+
+
 async def test_the_webhook_refuses_forgeries_past_the_limit_never_kashier(
     strict: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -118,6 +118,10 @@ async def test_a_link_to_a_booking_no_longer_held_takes_no_payment(
 ) -> None:
     gym, waiter, booking_id = await _promoted(client, run_jobs, clock)
     path = _link(mailbox, waiter, "A place is yours").removeprefix(settings.public_base_url.rstrip("/"))
+    cards_only = {"rule_overrides": {"payment_methods": ["card"]}}
+    assert (await client.patch(gym.base, headers=gym.owner.headers, json=cards_only)).status_code == 200
+    fawry = await client.post(f"{path}?method=fawry")
+    assert (fawry.status_code, fawry.json()["errors"][0]["field"]) == (422, "query.method")
     cancelled = await client.post(f"{gym.base}/bookings/{booking_id}/cancel", headers=waiter.headers)
     assert cancelled.status_code == 200, cancelled.text
     refused = await client.post(f"{path}?method=card")

@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.tenancy.accounts import PHONE_CODES_PER_DAY
 from support import OUTBOX, Account, sign_up
 
 PHONE = "+201001234567"
@@ -160,3 +161,27 @@ async def test_channels_are_chosen_in_order_and_each_at_most_once(client: httpx.
     twice = await client.patch("/v1/me", json={"channels": ["sms", "sms"]}, headers=account.headers)
     assert twice.status_code == 422
     assert "at most once" in twice.text
+    # Without a proven number, phone channels alone would drop every message unseen.
+    phone_only = await client.patch("/v1/me", json={"channels": ["whatsapp"]}, headers=account.headers)
+    assert (phone_only.status_code, phone_only.json()["errors"][0]["rule"]) == (422, "needs_phone")
+    assert (await client.patch("/v1/me", json={"channels": []}, headers=account.headers)).status_code == 200
+
+
+async def test_one_account_cannot_text_a_crowd_of_strangers(client: httpx.AsyncClient) -> None:
+    spammer = await sign_up(client, "spammer")
+    for n in range(PHONE_CODES_PER_DAY):
+        sent = await client.post(
+            "/v1/me/phone", json={"phone": f"+2010012340{n:02d}", "channel": "sms"}, headers=spammer.headers
+        )
+        assert sent.status_code == 202, sent.text
+    refused = await client.post(
+        "/v1/me/phone", json={"phone": "+201001234099", "channel": "sms"}, headers=spammer.headers
+    )
+    assert (refused.status_code, refused.json()["code"]) == (429, "too_many_requests")
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another account is not held to this one's count.
+    other = await sign_up(client, "other")
+    allowed = await client.post(
+        "/v1/me/phone", json={"phone": "+201001234099", "channel": "sms"}, headers=other.headers
+    )
+    assert allowed.status_code == 202

@@ -1,5 +1,6 @@
 """Per-address request limits on the routes anyone can call in a loop (issue 10):
-registration, login, booking creation and Kashier's webhook.
+registration, login, booking creation (and paying by a pay link, which opens a Kashier order
+just as well: the same limit) and Kashier's webhook.
 
 Each is a `RateLimiter` (per process, in memory; see rate_limit) built once with the app
 from its setting, and taken by a route dependency before anything else runs, so a

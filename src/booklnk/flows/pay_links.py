@@ -71,7 +71,15 @@ async def pay(
     claim = pay_links.read(key, token, now=now)
     ctx, _ = await _held(session, claim)
     started = await checkout.start(
-        session, ctx, claim.booking_id, method, kashier=kashier, callbacks=callbacks, now=now, display=display
+        session,
+        ctx,
+        claim.booking_id,
+        method,
+        kashier=kashier,
+        callbacks=callbacks,
+        now=now,
+        display=display,
+        method_field="query.method",  # (the page's buttons post ?method=)
     )
     return started.url
 

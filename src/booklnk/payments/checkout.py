@@ -89,12 +89,14 @@ async def start(
     now: datetime,
     display: str = "en",
     pages: ReturnPages = ReturnPages(),
+    method_field: str = "body.method",
 ) -> Checkout:
     """A new attempt (its own order id) for a booking: a held one pays what it needs to be
     confirmed (409 if its hold lapsed or it is paid); one that stands (pay at the venue,
     a deposit's remainder) may pay what is still due online (409 when nothing is).
     `display`: the hosted page's language (`ar` or `en`); `pages` must lead to the
-    business's return origins (422 `return_url_not_allowed` otherwise)."""
+    business's return origins (422 `return_url_not_allowed` otherwise). A method the
+    service does not take is a 422 naming `method_field` (where the caller sent it)."""
     await _check_pages(session, ctx, pages)
     booking = await bookings.get_booking(session, ctx, booking_id)
     if booking.status is BookingStatus.HELD:
@@ -115,7 +117,7 @@ async def start(
     rules = ctx.rules_for(service.payment_overrides)
     if method not in rules.payment_methods:
         allowed = ", ".join(rules.payment_methods) or "none"
-        raise ValidationFailed.on("body.method", "method_not_allowed", f"Choose one of: {allowed}.")
+        raise ValidationFailed.on(method_field, "method_not_allowed", f"Choose one of: {allowed}.")
     attempt = PaymentAttempt(
         business_id=ctx.business_id,
         id=uuid.uuid4(),

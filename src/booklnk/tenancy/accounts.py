@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.config import Settings
 from booklnk.db.database import Database
+from booklnk.kernel.errors import TooManyRequests, ValidationFailed
 from booklnk.notifications import outbox
 from booklnk.notifications.models import Channel
 from booklnk.notifications.outbox import Message
@@ -41,6 +42,10 @@ CODE_ATTEMPTS = 5
 # not become a way to flood someone's mailbox. (The notice to a taken address goes at most
 # hourly on its own.)
 CODES_PER_HOUR = 5
+# Codes an account may have sent to numbers in a day, whatever the numbers: each is an
+# SMS or a WhatsApp message someone pays for, and five an hour per number alone would let
+# one account text a thousand strangers.
+PHONE_CODES_PER_DAY = 10
 # Across all its codes, an address's wrong guesses (per purpose): 10 are free, then each
 # further guess waits 1, 2, 4 … seconds up to a day after the last, and they are forgotten
 # a day after the last; the right code clears them. Without this, asking for new codes
@@ -158,8 +163,18 @@ async def request_phone_code(
     now: datetime,
 ) -> None:
     """A code to `phone` (E.164) by `channel` (WhatsApp falls back on SMS), to prove the
-    number is the signed-in account's. Silent past CODES_PER_HOUR, as every code is."""
+    number is the signed-in account's. Silent past CODES_PER_HOUR, as every code is; past
+    PHONE_CODES_PER_DAY for the account, 429 (the account knows its own count)."""
     user = await _user(session, actor)
+    await repository.lock_codes_of(session, f"account:{user.id}", CodePurpose.PHONE_VERIFICATION)
+    sent = await repository.count_user_codes_since(
+        session, user.id, CodePurpose.PHONE_VERIFICATION, now - timedelta(days=1)
+    )
+    if sent >= PHONE_CODES_PER_DAY:
+        raise TooManyRequests(
+            f"At most {PHONE_CODES_PER_DAY} codes a day go to phones for one account; try tomorrow.",
+            retry_after_seconds=3600,
+        )
     code = await _issue_code(
         session, settings, CodePurpose.PHONE_VERIFICATION, phone, user.language, user.id, now=now
     )
@@ -297,8 +312,16 @@ async def update_profile(
     channels: Sequence[Channel] | None = None,
 ) -> User:
     """`channels`: those booking messages go by, in the order to try them; one left out is
-    opted out of (codes still go where they are asked to)."""
+    opted out of (codes still go where they are asked to). Phone channels alone need a
+    proven number: else every message would be dropped unseen (422 `needs_phone`; an
+    empty list, opting out of everything, is the explicit way to get none)."""
     user = await _user(session, actor)
+    if channels and Channel.EMAIL not in channels and user.phone is None:
+        raise ValidationFailed.on(
+            "body.channels",
+            "needs_phone",
+            "SMS and WhatsApp need a proven mobile number: add one at /v1/me/phone, or keep email.",
+        )
     if full_name is not None:
         user.full_name = full_name
     if language is not None:

@@ -107,6 +107,15 @@ async def count_codes_since(
     return int((await session.execute(stmt)).scalar_one())
 
 
+async def count_user_codes_since(
+    session: AsyncSession, user_id: uuid.UUID, purpose: CodePurpose, since: datetime
+) -> int:
+    stmt = select(func.count()).where(
+        OneTimeCode.user_id == user_id, OneTimeCode.purpose == purpose, OneTimeCode.created_at > since
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
 async def void_codes(session: AsyncSession, address: str, purpose: CodePurpose, now: datetime) -> None:
     """The address's live codes for `purpose` stop working (a newer one replaces them)."""
     await session.execute(

@@ -335,7 +335,7 @@ async def change_password(
     description="Any signed-in user. Sends a six-digit code to `phone` by `channel` (WhatsApp, falling "
     "back on SMS, or SMS); the number is the account's once the code comes back to "
     "`/v1/me/phone/verify`. Limits as for every code (five an hour per number; a new request voids "
-    "the one before).",
+    "the one before), and ten a day for one account whatever the numbers (429 `too_many_requests`).",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CodeSentToOut,
     responses=problem_responses(401, 422, 429),

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from booklnk.api import pages
+from booklnk.api import limits, pages
 from booklnk.api.deps import NowDep, SessionDep, SettingsDep
 from booklnk.api.languages import caller_language
 from booklnk.api.problems import problem_responses
@@ -54,11 +54,13 @@ async def pay_link_page(
     description="The page's buttons: a new payment attempt for the booking, as its customer, with "
     "`method`, then 303 to Kashier's hosted page (in the page's language). 404 `pay_link_not_found`, 410 "
     "`pay_link_expired`, 409 `booking_not_payable` as for the page; 422 for a method the business does not "
-    "take.",
+    "take. Each post may open an order at Kashier: rate-limited per client address as booking is (429 "
+    "`too_many_requests` with `Retry-After`).",
     status_code=status.HTTP_303_SEE_OTHER,
     response_class=RedirectResponse,
+    dependencies=[Depends(limits.per_address("bookings"))],
     responses={
-        **problem_responses(404, 409, 410, 422),
+        **problem_responses(404, 409, 410, 422, 429),
         303: {
             "description": "On to Kashier's hosted payment page.",
             "headers": {

@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booklnk.tenancy.service import INVITATIONS_PER_DAY
 from mail_server import Mailbox
 from support import JobRunner, add_staff, create_business, sign_up
 
@@ -184,3 +185,24 @@ async def test_the_invited_address_is_sent_the_token_and_the_outbox_forgets_it(
             text("SELECT params ? 'token' FROM outbox_message WHERE template = 'staff_invitation'")
         )
         assert kept.scalars().all() == [False]
+
+
+async def test_invitations_cannot_become_a_way_to_email_strangers(client: httpx.AsyncClient) -> None:
+    owner = await sign_up(client)
+    base = f"/v1/businesses/{await create_business(client, owner)}"
+
+    async def invite(email: str) -> httpx.Response:
+        return await client.post(f"{base}/invitations", headers=owner.headers, json={"email": email})
+
+    first = await invite("friend@example.com")
+    assert first.status_code == 201, first.text
+    again = await invite("FRIEND@example.com")
+    assert (again.status_code, again.json()["code"]) == (409, "invitation_pending")
+    assert again.json()["invitation_id"] == first.json()["id"]
+    revoked = await client.delete(f"{base}/invitations/{first.json()['id']}", headers=owner.headers)
+    assert revoked.status_code == 204
+    assert (await invite("friend@example.com")).status_code == 201  # revoked: a new one may go
+    for n in range(INVITATIONS_PER_DAY - 2):
+        assert (await invite(f"guest{n}@example.com")).status_code == 201
+    refused = await invite("one-too-many@example.com")
+    assert (refused.status_code, refused.json()["code"]) == (429, "too_many_requests")

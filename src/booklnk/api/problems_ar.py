@@ -86,6 +86,7 @@ DETAILS = {
     "phone_required": "يطلب هذا النشاط رقم موبايل مؤكدًا قبل الحجز (/v1/me/phone).",
     "account_has_roles": "هذا الحساب يعمل لدى نشاط: اطلب من مالكه إزالتك أولًا.",
     "upcoming_bookings": "لهذا الحساب حجوزات قادمة (`upcoming`): ألغِها أولًا.",
+    "invitation_pending": "لهذا العنوان دعوة مفتوحة بالفعل (`invitation_id`): ألغِها أولًا.",
     "customer_not_found": "لا يوجد لدى هذا النشاط عميل بهذا المعرّف.",
     "customer_exists": "لدى هذا النشاط عميل مسجّل بهذا الرقم بالفعل (`customer_id`).",
     "pay_link_not_found": "رابط الدفع هذا ليس من روابطنا.",

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.audit.models import AuditEvent
@@ -51,3 +51,12 @@ async def record(
     if (at := at or session.info.get(_CLOCK)) is not None:
         values["at"] = at
     await session.execute(insert(AuditEvent).values(**values))
+
+
+async def count_since(session: AsyncSession, business_id: uuid.UUID, action: str, since: datetime) -> int:
+    """How many times `action` was done in the business since `since` (the log keeps what
+    deleting a row would forget: an invitation revoked still counts)."""
+    stmt = select(func.count()).where(
+        AuditEvent.business_id == business_id, AuditEvent.action == action, AuditEvent.at > since
+    )
+    return int((await session.execute(stmt)).scalar_one())

@@ -65,3 +65,9 @@ class AccountHasRoles(Conflict):
     for an owner, hands the business over), so no business loses its last owner unseen."""
 
     code = "account_has_roles"
+
+
+class InvitationPending(Conflict):
+    """The address has an invitation to this business still open (`invitation_id`)."""
+
+    code = "invitation_pending"

@@ -339,6 +339,18 @@ async def get_invitation(
     return await session.get(Invitation, (business_id, invitation_id))
 
 
+async def pending_invitation_to(
+    session: AsyncSession, business_id: uuid.UUID, email: str, now: datetime
+) -> Invitation | None:
+    stmt = select(Invitation).where(
+        Invitation.business_id == business_id,
+        func.lower(Invitation.email) == email.lower(),
+        Invitation.accepted_at.is_(None),
+        Invitation.expires_at > now,
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
 async def list_pending_invitations(
     session: AsyncSession, business_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> tuple[list[Invitation], str | None]:

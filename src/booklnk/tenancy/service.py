@@ -16,7 +16,7 @@ from booklnk.business_types import service as business_types
 from booklnk.business_types.definition import BusinessTypeDefinition
 from booklnk.db.database import set_tenant
 from booklnk.db.errors import violated_constraint
-from booklnk.kernel.errors import FieldIssue, ValidationFailed
+from booklnk.kernel.errors import FieldIssue, TooManyRequests, ValidationFailed
 from booklnk.kernel.timezones import check_time_zone
 from booklnk.notifications import outbox
 from booklnk.notifications.outbox import Message
@@ -27,6 +27,7 @@ from booklnk.tenancy.errors import (
     InsufficientRole,
     InvalidToken,
     InvitationNotFound,
+    InvitationPending,
     InvitationUnusable,
     LastOwner,
     MemberNotFound,
@@ -35,6 +36,7 @@ from booklnk.tenancy.errors import (
 from booklnk.tenancy.models import Business, Invitation, Membership, Role, User
 
 INVITATION_TTL = timedelta(days=7)
+INVITATIONS_PER_DAY = 20
 
 
 _CONTEXT_USER = "booklnk.tenancy.context_user"
@@ -235,7 +237,24 @@ async def invite(
 ) -> tuple[Invitation, str]:
     """Create an invitation; the raw token is returned once and e-mailed to the address
     invited (kept in the outbox only until that e-mail is sent or the invitation expires);
-    the invitation itself stores only its hash."""
+    the invitation itself stores only its hash.
+
+    Anyone may open a business, so invitations are how a stranger could make Booklnk
+    e-mail people who never asked: one open invitation per address (409
+    `invitation_pending`; revoke it to send another) and INVITATIONS_PER_DAY per business
+    (429), counted from the audit log, which revoking does not shorten."""
+    await repository.lock_business(session, ctx.business_id)  # (two invitations at once queue)
+    pending = await repository.pending_invitation_to(session, ctx.business_id, email, now)
+    if pending is not None:
+        raise InvitationPending(
+            "This address has an invitation open: revoke it to send another.",
+            extra={"invitation_id": str(pending.id)},
+        )
+    sent = await audit.count_since(session, ctx.business_id, "invitation.created", now - timedelta(days=1))
+    if sent >= INVITATIONS_PER_DAY:
+        raise TooManyRequests(
+            f"A business sends at most {INVITATIONS_PER_DAY} invitations a day.", retry_after_seconds=3600
+        )
     raw, digest = credentials.new_opaque_token()
     invitation = Invitation(
         business_id=ctx.business_id,

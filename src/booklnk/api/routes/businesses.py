@@ -147,10 +147,13 @@ async def remove_member(user_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep) 
     "/{business_id}/invitations",
     summary="Invite someone by email to be staff or a co-owner",
     description="Owners only. The answer carries the invitation's secret `token` once (it is "
-    "stored hashed); the invited person accepts it within 7 days, signed in with that email.",
+    "stored hashed), and it is e-mailed to the address; the invited person accepts it within 7 days, "
+    "signed in with that email. One open invitation per address (409 `invitation_pending`, naming it in "
+    "`invitation_id`: revoke it to send another) and 20 a day per business (429 `too_many_requests`): "
+    "invitations must not become a way to e-mail strangers.",
     status_code=status.HTTP_201_CREATED,
     response_model=InvitationCreated,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
 )
 async def invite(
     body: InvitationCreate, ctx: OwnerCtx, session: SessionDep, now: NowDep, created: CreatedDep

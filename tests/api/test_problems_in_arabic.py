@@ -8,6 +8,7 @@ import httpx
 from booklnk.api import problems_ar
 from booklnk.api.problem_codes import CODES
 from booklnk.api.problems import _TITLES
+from support import log_in, sign_up
 
 AR = {"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"}
 
@@ -41,3 +42,18 @@ async def test_bad_input_in_arabic_still_names_the_field_and_the_rule(client: ht
     assert problem["title"] == "بيانات غير صالحة"
     assert problem["detail"] == problems_ar.DETAILS["validation_failed"]
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body.password", "string_too_short")]
+
+
+async def test_without_accept_language_an_arabic_account_reads_arabic(client: httpx.AsyncClient) -> None:
+    account = await sign_up(client, "mona")
+    chose = await client.patch("/v1/me", json={"language": "ar"}, headers=account.headers)
+    assert chose.status_code == 200, chose.text
+    account = await log_in(client, account.email, account.user_id)  # a token issued in Arabic
+    body = {"phone": "0223456789", "channel": "sms"}  # a landline: 422
+    arabic = await client.post("/v1/me/phone", json=body, headers=account.headers)
+    assert (arabic.status_code, arabic.headers["content-language"]) == (422, "ar")
+    assert arabic.json()["detail"] == problems_ar.DETAILS["validation_failed"]
+    asked = await client.post("/v1/me/phone", json=body, headers={**account.headers, "Accept-Language": "en"})
+    assert asked.headers["content-language"] == "en"  # the request's own choice comes first
+    stranger = await client.post("/v1/auth/login", json={"email": "ghost@example.com", "password": "x" * 10})
+    assert stranger.headers["content-language"] == "en"

@@ -68,6 +68,7 @@ async def optional_actor(
     if claims is None or claims.expires_at <= now:
         raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
     request.state.user_id = claims.user_id  # for the request's log line
+    request.state.language = claims.language  # for problems, when the request names none
     return Actor(claims.user_id, claims.is_platform_admin)
 
 

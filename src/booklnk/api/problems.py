@@ -100,6 +100,15 @@ def problem_title(status: int) -> str:
     return _TITLES.get(status, "Error")
 
 
+def _language(request: Request) -> str:
+    """`Accept-Language` when the request sends one, else the signed-in account's own
+    language (its token carries it), else English."""
+    header = request.headers.get("accept-language")
+    if header is None:
+        return getattr(request.state, "language", None) or "en"
+    return caller_language(header)
+
+
 def problem_response(
     request: Request,
     *,
@@ -111,7 +120,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     request.state.problem_code = code  # for the request's log line
-    arabic = caller_language(request.headers.get("accept-language")) == "ar"
+    arabic = _language(request) == "ar"
     title = problems_ar.TITLES.get(status) if arabic else None
     if arabic:
         detail = problems_ar.DETAILS.get(code, detail)
@@ -128,7 +137,7 @@ def problem_response(
         "request_id": correlation_id.get(),
         "errors": [{"field": i.field, "rule": i.rule, "message": i.message} for i in issues or []],
     }
-    language = {"Content-Language": "ar" if arabic else "en", "Vary": "Accept-Language"}
+    language = {"Content-Language": "ar" if arabic else "en", "Vary": "Accept-Language, Authorization"}
     return JSONResponse(
         body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers={**language, **(headers or {})}
     )

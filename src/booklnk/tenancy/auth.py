@@ -137,6 +137,7 @@ async def issue_tokens(
         is_platform_admin=user.is_platform_admin,
         now=now,
         ttl=access_ttl,
+        language=user.language,
     )
     return TokenPair(access, now + access_ttl, raw, refresh_expires_at)
 

@@ -56,10 +56,19 @@ class AccessClaims:
     user_id: uuid.UUID
     is_platform_admin: bool
     expires_at: datetime
+    # The account's language when the token was issued: problems are written in it when a
+    # request names none (`Accept-Language`), with no database read on the error path.
+    language: str | None = None
 
 
 def issue_access_token(
-    *, secret: str, user_id: uuid.UUID, is_platform_admin: bool, now: datetime, ttl: timedelta
+    *,
+    secret: str,
+    user_id: uuid.UUID,
+    is_platform_admin: bool,
+    now: datetime,
+    ttl: timedelta,
+    language: str | None = None,
 ) -> str:
     claims = {
         "sub": str(user_id),
@@ -68,6 +77,7 @@ def issue_access_token(
         "exp": int((now + ttl).timestamp()),
         "jti": secrets.token_hex(8),
         "adm": is_platform_admin,
+        **({"lng": language} if language is not None else {}),
     }
     return jwt.encode(claims, secret, algorithm=_JWT_ALGORITHM)
 
@@ -98,7 +108,8 @@ def decode_access_token(token: str, *, secret: str, now: datetime) -> AccessClai
     expiry = datetime.fromtimestamp(expires_at, tz=now.tzinfo)
     if expiry <= now:
         return None
-    return AccessClaims(user_id, is_admin, expiry)
+    language = claims.get("lng")
+    return AccessClaims(user_id, is_admin, expiry, language if language in ("ar", "en") else None)
 
 
 def _user_id(value: object) -> uuid.UUID | None:

@@ -120,6 +120,20 @@ async def sign_up(client: httpx.AsyncClient, name: str = "user") -> Account:
     )
 
 
+async def prove_phone(client: httpx.AsyncClient, account: Account, phone: str) -> None:
+    """Make `phone` the account's proven number, with the code it was sent by SMS."""
+    asked = await client.post(
+        "/v1/me/phone", json={"phone": phone, "channel": "sms"}, headers=account.headers
+    )
+    assert asked.status_code == 202, asked.text
+    code = OUTBOX.code(phone)
+    assert code is not None
+    proven = await client.post(
+        "/v1/me/phone/verify", json={"phone": phone, "code": code}, headers=account.headers
+    )
+    assert proven.status_code == 200, proven.text
+
+
 async def log_in(client: httpx.AsyncClient, email: str, user_id: uuid.UUID) -> Account:
     response = await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from booking_support import BookableShop, book, customer, open_bookable_shop
 from booklnk.db.database import Database
-from support import OUTBOX, Account, add_staff, sign_up
+from support import Account, add_staff, prove_phone, sign_up
 
 # Cairo is UTC+2 in November; the clock stands at 2026-11-24 11:00 there.
 STARTS = [
@@ -215,18 +215,6 @@ async def test_each_booking_shows_its_instant_in_utc_and_its_business_local_time
 PHONE = "+201001234567"
 
 
-async def _prove_phone(client: httpx.AsyncClient, account: Account, phone: str = PHONE) -> None:
-    asked = await client.post(
-        "/v1/me/phone", json={"phone": phone, "channel": "sms"}, headers=account.headers
-    )
-    assert asked.status_code == 202, asked.text
-    code = OUTBOX.code(phone)
-    assert code is not None
-    proof = {"phone": phone, "code": code}
-    proven = await client.post("/v1/me/phone/verify", json=proof, headers=account.headers)
-    assert proven.status_code == 200, proven.text
-
-
 def _customers(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {item["id"]: item["customer"] for item in items}
 
@@ -235,7 +223,7 @@ async def test_staff_lists_name_each_customer_with_their_proven_phone(client: ht
     """Before, a staff list showed a customer id only: the front desk could not call anyone."""
     shop = await open_bookable_shop(client, barbers=2)
     mona, omar = await sign_up(client, "mona"), await sign_up(client, "omar")
-    await _prove_phone(client, mona)
+    await prove_phone(client, mona, PHONE)
     made = await _book_all(client, shop, [mona, omar])
     front_desk = await sign_up(client, "staff")
     await add_staff(client, shop.owner, shop.business_id, front_desk)
@@ -285,7 +273,7 @@ async def test_a_page_reads_its_customers_with_its_bookings_not_one_query_each(
 ) -> None:
     shop = await open_bookable_shop(client, barbers=2)
     mona, omar = await sign_up(client, "mona"), await sign_up(client, "omar")
-    await _prove_phone(client, mona)
+    await prove_phone(client, mona, PHONE)
     path = f"{shop.url}/bookings"
     assert (await book(client, shop, mona, "2026-11-25T09:00:00+02:00")).status_code == 201
     await _list(client, path, shop.owner)  # (a first request may warm a cache)

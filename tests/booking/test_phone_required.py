@@ -7,17 +7,9 @@ import httpx
 
 from booking_support import book, customer, open_bookable_shop
 from class_support import open_gym, publish, take_seat
-from support import OUTBOX, Account
+from support import prove_phone
 
 THURSDAY_10 = "2026-11-26T10:00:00+02:00"
-
-
-async def _prove(client: httpx.AsyncClient, who: Account, phone: str) -> None:
-    await client.post("/v1/me/phone", json={"phone": phone, "channel": "sms"}, headers=who.headers)
-    proven = await client.post(
-        "/v1/me/phone/verify", json={"phone": phone, "code": OUTBOX.code(phone)}, headers=who.headers
-    )
-    assert proven.status_code == 200, proven.text
 
 
 async def test_a_business_that_requires_a_phone_refuses_a_customer_without_one(
@@ -37,7 +29,7 @@ async def test_a_business_that_requires_a_phone_refuses_a_customer_without_one(
     )
     assert "موبايل" in arabic.json()["detail"]
 
-    await _prove(client, mona, "+201001234567")
+    await prove_phone(client, mona, "+201001234567")
     assert (await book(client, shop, mona, THURSDAY_10)).status_code == 201
 
 
@@ -58,7 +50,7 @@ async def test_class_seats_and_waitlists_ask_for_the_phone_too(client: httpx.Asy
     session_id = (await publish(client, gym))["sessions"][1]["id"]
     member = await customer(client)
     assert (await take_seat(client, gym, session_id, member)).json()["code"] == "phone_required"
-    await _prove(client, member, "+201112345678")
+    await prove_phone(client, member, "+201112345678")
     assert (await take_seat(client, gym, session_id, member)).status_code == 201
     late = await customer(client)
     joined = await client.post(

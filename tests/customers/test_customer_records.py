@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import BookableShop, book, customer, open_bookable_shop
-from support import OUTBOX, Account, FakeClock, add_staff, log_in, sign_up
+from support import Account, FakeClock, add_staff, log_in, prove_phone, sign_up
 
 THURSDAY_10 = "2026-11-26T10:00:00+02:00"
 THURSDAY_11 = "2026-11-26T11:00:00+02:00"
@@ -28,14 +28,6 @@ async def _find(client: httpx.AsyncClient, shop: BookableShop, **query: str) -> 
     found = await client.get(f"{shop.url}/customers", headers=shop.owner.headers, params=query)
     assert found.status_code == 200, found.text
     return list(found.json()["items"])
-
-
-async def _prove(client: httpx.AsyncClient, who: Account, phone: str) -> None:
-    await client.post("/v1/me/phone", json={"phone": phone, "channel": "sms"}, headers=who.headers)
-    proven = await client.post(
-        "/v1/me/phone/verify", json={"phone": phone, "code": OUTBOX.code(phone)}, headers=who.headers
-    )
-    assert proven.status_code == 200, proven.text
 
 
 async def test_staff_add_a_walk_in_and_find_it_however_the_name_and_number_are_typed(
@@ -146,7 +138,7 @@ async def test_a_walk_ins_record_becomes_the_account_that_proves_its_number_and_
     assert walk_in.json()["customer_record_id"] == record["id"]
 
     hany = await customer(client)
-    await _prove(client, hany, "+201001234567")
+    await prove_phone(client, hany, "+201001234567")
     assert (await book(client, shop, hany, FRIDAY_10)).status_code == 201
 
     (linked,) = await _find(client, shop)
@@ -166,7 +158,7 @@ async def test_staff_booking_a_record_whose_number_an_account_proved_books_the_a
     shop = await open_bookable_shop(client, barbers=1)
     record = (await _add(client, shop, shop.owner, name="Sara", phone="+201112345678")).json()
     sara = await customer(client)
-    await _prove(client, sara, "+201112345678")
+    await prove_phone(client, sara, "+201112345678")
     booked = await client.post(
         f"{shop.url}/bookings",
         headers=shop.owner.headers,

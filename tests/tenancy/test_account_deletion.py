@@ -10,17 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import book, customer, open_bookable_shop
-from support import OUTBOX, PASSWORD, Account, FakeClock, add_staff, log_in, sign_up
+from support import OUTBOX, PASSWORD, Account, FakeClock, add_staff, log_in, prove_phone, sign_up
 
 NOON = "2026-11-24T12:00:00+02:00"  # the suite's clock is 11:00 in Cairo
-
-
-async def _prove(client: httpx.AsyncClient, who: Account, phone: str) -> None:
-    await client.post("/v1/me/phone", json={"phone": phone, "channel": "sms"}, headers=who.headers)
-    proven = await client.post(
-        "/v1/me/phone/verify", json={"phone": phone, "code": OUTBOX.code(phone)}, headers=who.headers
-    )
-    assert proven.status_code == 200, proven.text
 
 
 async def _delete(client: httpx.AsyncClient, who: Account, password: str = PASSWORD) -> httpx.Response:
@@ -32,7 +24,7 @@ async def test_a_deleted_account_keeps_nothing_personal_and_its_bookings_stay(
 ) -> None:
     shop = await open_bookable_shop(client, barbers=1)
     mona = await customer(client)
-    await _prove(client, mona, "+201001234567")
+    await prove_phone(client, mona, "+201001234567")
     booked = await book(client, shop, mona, NOON)
     assert booked.status_code == 201, booked.text
     (record,) = (await client.get(f"{shop.url}/customers", headers=shop.owner.headers)).json()["items"]

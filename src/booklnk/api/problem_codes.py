@@ -45,9 +45,7 @@ _DOMAIN: dict[str, ProblemCode] = {
     "last_owner": ProblemCode(409, "A business must keep at least one owner."),
     "invitation_not_found": ProblemCode(404, "No such pending invitation."),
     "invitation_unusable": ProblemCode(409, "Used, expired, or for another e-mail."),
-    "invitation_pending": ProblemCode(
-        409, "An invitation to the address is open (`invitation_id`)."
-    ),
+    "invitation_pending": ProblemCode(409, "An invitation to the address is open (`invitation_id`)."),
     "business_type_not_found": ProblemCode(404, "No business type has this key."),
     "business_type_exists": ProblemCode(409, "A business type with this key exists."),
     "invalid_metrics_token": ProblemCode(401, "`/metrics` needs the metrics bearer token."),

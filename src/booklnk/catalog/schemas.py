@@ -115,7 +115,7 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class _Patch(_In):
+class PatchBody(_In):
     """A PATCH body: `NOT_NULLABLE` fields may be omitted but not set to null."""
 
     NOT_NULLABLE: ClassVar[frozenset[str]] = frozenset()
@@ -168,7 +168,7 @@ class ServiceCreate(_In):
     )
 
 
-class ServiceUpdate(_Patch):
+class ServiceUpdate(PatchBody):
     NOT_NULLABLE = frozenset(
         {
             "name",
@@ -218,7 +218,7 @@ class StaffCreate(_In):
     active: Flag = True
 
 
-class StaffUpdate(_Patch):
+class StaffUpdate(PatchBody):
     NOT_NULLABLE = frozenset({"display_name", "active"})
 
     display_name: Name | None = None
@@ -240,7 +240,7 @@ class ResourceCreate(_In):
     active: Flag = True
 
 
-class ResourceUpdate(_Patch):
+class ResourceUpdate(PatchBody):
     NOT_NULLABLE = frozenset({"name", "kind", "active"})
 
     name: Name | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -17,12 +17,9 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from booklnk.catalog.schemas import Flag
+from booklnk.catalog.schemas import Flag, PatchBody
 from booklnk.tenancy.schemas import Name, Phone
 
 Notes = Annotated[str, StringConstraints(max_length=2000)]
@@ -63,7 +60,7 @@ class CustomerCreate(_In):
     )
 
 
-class CustomerUpdate(_In):
+class CustomerUpdate(PatchBody):
     NOT_NULLABLE: ClassVar[frozenset[str]] = frozenset({"notes", "tags", "marketing_consent"})
 
     name: Name | None = None
@@ -72,17 +69,6 @@ class CustomerUpdate(_In):
     notes: Notes | None = None
     tags: Tags | None = None
     marketing_consent: Flag | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name in cls.NOT_NULLABLE:
-            raise PydanticCustomError("not_nullable", "may be omitted but not null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent, nothing else."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class CustomerHistoryOut(BaseModel):

@@ -1,0 +1,166 @@
+"""Delivering one webhook message: claim it, check where it goes (SSRF), POST it signed
+outside any transaction, record the attempt and decide what follows (delivered; tried
+again by the schedule; given up; the endpoint disabled). Run by the worker's
+`integrations.deliver_webhook` job, one at a time per message (the job's lock).
+
+A delivered message is never sent again by a rerun; the one window left is a crash after
+the endpoint answered and before the answer was recorded: the rerun sends it again with
+the same `webhook-id`, which receivers use to drop the duplicate (at least once, never
+lost)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.db import jobs
+from booklnk.db.database import Database
+from booklnk.integrations import repository, schedule, signing, targets
+from booklnk.integrations.events import DELIVER, delivery_job
+from booklnk.integrations.models import WebhookStatus
+from booklnk.integrations.targets import TargetPolicy
+
+log = structlog.get_logger(__name__)
+
+Outcome = Literal["delivered", "retrying", "failed", "disabled", "already", "early"]
+EXCERPT_CHARS = 1000
+TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    number: int
+    endpoint_id: uuid.UUID
+    url: str
+    secret: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status_code: int | None
+    excerpt: str | None
+    duration_ms: int
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def deliver(
+    db: Database,
+    client: httpx.AsyncClient,
+    business_id: uuid.UUID,
+    message_id: uuid.UUID,
+    *,
+    now: datetime,
+    policy: TargetPolicy,
+) -> Outcome:
+    async with db.transaction(tenant_id=business_id) as session:
+        message = await repository.lock_message(session, business_id, message_id)
+        if message is None or message.status is not WebhookStatus.PENDING:
+            return "already"
+        if message.next_attempt_at is not None and message.next_attempt_at > now:
+            return "early"  # its own job (or the sweep) comes at its time
+        endpoint = await repository.get_endpoint(session, business_id, message.endpoint_id)
+        if endpoint is None or not endpoint.enabled:
+            repository.give_up(message)
+            return "failed"
+        claimed = _Claimed(
+            repository.claim(message), endpoint.id, endpoint.url, endpoint.secret, message.body
+        )
+    answer = await _post(client, claimed, message_id, now=now, policy=policy)
+    return await _record(db, business_id, message_id, claimed, answer, now=now)
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    claimed: _Claimed,
+    message_id: uuid.UUID,
+    *,
+    now: datetime,
+    policy: TargetPolicy,
+) -> _Answer:
+    started = time.monotonic()
+
+    def took() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        await targets.check_target(claimed.url, policy)  # DNS may have changed since registration
+    except targets.Refused as exc:
+        return _Answer(None, None, took(), f"refused: {exc.rule}")
+    headers = signing.headers(claimed.secret, message_id, now, claimed.body)
+    try:
+        response = await client.post(
+            claimed.url,
+            content=claimed.body.encode(),
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            follow_redirects=False,
+        )
+    except httpx.HTTPError as exc:
+        return _Answer(None, None, took(), f"{type(exc).__name__}: {exc}"[:300])
+    excerpt = response.text[:EXCERPT_CHARS] if response.content else None
+    return _Answer(response.status_code, excerpt, took(), None)
+
+
+async def _record(
+    db: Database,
+    business_id: uuid.UUID,
+    message_id: uuid.UUID,
+    claimed: _Claimed,
+    answer: _Answer,
+    *,
+    now: datetime,
+) -> Outcome:
+    async with db.transaction(tenant_id=business_id) as session:
+        # The endpoint first, then its message: the order a deletion takes them in.
+        endpoint = await repository.get_endpoint(session, business_id, claimed.endpoint_id, lock=True)
+        message = await repository.lock_message(session, business_id, message_id)
+        if endpoint is None or message is None:
+            return "already"  # the endpoint was deleted meanwhile, its messages with it
+        await repository.add_attempt(
+            session,
+            business_id,
+            message_id,
+            claimed.number,
+            at=now,
+            status_code=answer.status_code,
+            response_excerpt=answer.excerpt,
+            duration_ms=answer.duration_ms,
+            error=answer.error,
+        )
+        if answer.ok:
+            repository.delivered(message, endpoint, now)
+            return "delivered"
+        failures = repository.failed_attempt(message, endpoint, now)
+        if schedule.should_disable(endpoint.failing_since, now, status_code=answer.status_code):
+            reason = schedule.disable_reason(endpoint.failing_since, status_code=answer.status_code)
+            repository.disable(endpoint, reason, now)
+            await repository.fail_pending_of(session, business_id, endpoint.id)
+            repository.give_up(message)
+            log.warning("webhook_endpoint_disabled", endpoint_id=str(endpoint.id), reason=reason)
+            return "disabled"
+        at = schedule.next_attempt_at(failures, now)
+        repository.retry_at(message, at)
+        if at is None:
+            return "failed"
+        await jobs.enqueue(session, delivery_job(business_id, message_id, at))
+        return "retrying"
+
+
+async def requeue_due(session: AsyncSession, business_id: uuid.UUID, *, now: datetime) -> int:
+    """A job for each pending message of the business that is due and has none (its
+    worker died, or its job ran before its time): how many were queued."""
+    due = await repository.orphaned(session, business_id, due=now, task=DELIVER)
+    await jobs.enqueue_many(session, [delivery_job(business_id, message_id) for message_id in due])
+    return len(due)

@@ -4,6 +4,7 @@ that verifies each signature with the `standardwebhooks` library."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -24,6 +25,7 @@ from booklnk.db.database import Database
 from booklnk.integrations import delivery
 from booklnk.integrations.schedule import DISABLE_AFTER, RETRY_DELAYS
 from booklnk.integrations.targets import TargetPolicy
+from booklnk.payments.kashier.signing import webhook_signature
 from support import FakeClock, JobRunner, add_staff, create_business, log_in, sign_up
 
 CAIRO = ZoneInfo("Africa/Cairo")
@@ -441,3 +443,117 @@ async def test_redirects_are_never_followed(
     message = await _one_message(client, shop, endpoint["id"])
     assert (message["status"], message["attempt_log"][0]["status_code"]) == ("pending", 307)
     assert len(receiver.received) == 1
+
+
+async def _kashier_pays(client: httpx.AsyncClient, settings: Settings, order_id: str, amount: float) -> None:
+    data = {
+        "merchantOrderId": order_id,
+        "kashierOrderId": f"k-{uuid.uuid4().hex[:8]}",
+        "transactionId": f"TX-{uuid.uuid4().hex[:8]}",
+        "status": "SUCCESS",
+        "method": "card",
+        "amount": amount,
+        "currency": "EGP",
+        "signatureKeys": ["amount", "currency", "merchantOrderId", "method", "status", "transactionId"],
+    }
+    api_key = settings.kashier_api_key.get_secret_value()
+    headers = {"content-type": "application/json", "x-kashier-signature": webhook_signature(api_key, data)}
+    body = json.dumps({"event": "pay", "data": data})
+    assert (await client.post("/v1/webhooks/kashier", content=body, headers=headers)).status_code == 200
+
+
+async def test_money_received_online_is_told_once(
+    client: httpx.AsyncClient, receiver: Receiver, run_jobs: JobRunner, settings: Settings, now: datetime
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    await _register(client, shop, receiver, events=["payment.received"])
+    mona = await customer(client)
+    booking = (await book(client, shop, mona, _tomorrow_at(now, 17))).json()
+    checkout = await client.post(
+        f"{shop.url}/bookings/{booking['id']}/payments", headers=mona.headers, json={"method": "card"}
+    )
+    assert checkout.status_code == 201, checkout.text
+    order_id = checkout.json()["kashier"]["order_id"]
+    await _kashier_pays(client, settings, order_id, 150.0)
+    await run_jobs()
+    (paid,) = receiver.received
+    assert paid.verified
+    assert paid.payload["type"] == "payment.received"
+    assert paid.payload["data"] | {"transaction_id": None} == {
+        "booking_id": booking["id"],
+        "business_id": str(shop.business_id),
+        "order_id": order_id,
+        "amount_minor": 15000,
+        "currency": "EGP",
+        "method": "card",
+        "purpose": "balance",
+        "transaction_id": None,
+    }
+
+
+async def test_staff_actions_are_told_in_order(
+    client: httpx.AsyncClient, receiver: Receiver, clock: FakeClock, now: datetime
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    await _register(
+        client, shop, receiver, events=["booking.checked_in", "booking.completed", "booking.rescheduled"]
+    )
+    mona = await customer(client)
+    booking = (await book(client, shop, mona, _tomorrow_at(now, 10))).json()
+    moved = await client.post(
+        f"{shop.url}/bookings/{booking['id']}/reschedule",
+        headers=mona.headers,
+        json={"starts_at": _tomorrow_at(now, 11)},
+    )
+    assert moved.status_code == 200, moved.text
+    clock.current = datetime.fromisoformat(moved.json()["starts_at"])
+    shop = replace(shop, owner=await log_in(client, shop.owner.email, shop.owner.user_id))
+    for action in ("check-in", "complete"):
+        done = await client.post(f"{shop.url}/bookings/{booking['id']}/{action}", headers=shop.owner.headers)
+        assert done.status_code == 200, done.text
+        clock.advance(timedelta(minutes=1))
+    # (Recorded at the booking's time, ahead of the receiver's clock: read from the log.)
+    endpoint_id = (await client.get(f"{shop.url}/webhook-endpoints", headers=shop.owner.headers)).json()[
+        "items"
+    ]
+    told = [
+        (m["payload"]["type"], m["payload"]["data"]["status"])
+        for m in await _messages(client, shop, endpoint_id[0]["id"])
+    ]
+    assert told == [
+        ("booking.completed", "completed"),  # newest first
+        ("booking.checked_in", "checked_in"),
+        ("booking.rescheduled", "confirmed"),
+    ]
+
+
+async def test_a_due_message_whose_job_is_gone_gets_a_new_one(
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    run_jobs: JobRunner,
+    db: Database,
+    owner_engine: AsyncEngine,
+    clock: FakeClock,
+    now: datetime,
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    endpoint = await _register(client, shop, receiver, events=["booking.created"])
+    receiver.fail(1)
+    assert (await book(client, shop, await customer(client), _tomorrow_at(now, 9))).status_code == 201
+    await run_jobs()  # the first attempt fails: a retry job waits for its time
+    clock.advance(RETRY_DELAYS[0])
+    async with db.transaction(tenant_id=shop.business_id) as session:
+        assert await delivery.requeue_due(session, shop.business_id, now=clock.now()) == 0  # it has a job
+    async with owner_engine.begin() as conn:  # the job is lost (out of retries, say)
+        await conn.execute(
+            text("DELETE FROM procrastinate_jobs WHERE task_name = 'integrations.deliver_webhook'")
+        )
+    async with db.transaction(tenant_id=shop.business_id) as session:
+        requeued = await delivery.requeue_due(session, shop.business_id, now=clock.now())
+    async with db.transaction(tenant_id=shop.business_id) as session:
+        assert (
+            await delivery.requeue_due(session, shop.business_id, now=clock.now()) == 0
+        )  # one job is enough
+    await run_jobs()
+    message = await _one_message(client, shop, endpoint["id"])
+    assert (requeued, message["status"], message["attempts"]) == (1, "delivered", 2)

@@ -236,6 +236,19 @@ async def test_only_subscribed_events_are_recorded_and_a_rolled_back_change_reco
         assert count.scalar_one() == 0  # not subscribed to creation, and nothing invented
 
 
+async def _owner_told(engine: AsyncEngine, shop: BookableShop) -> list[tuple[str, bool]]:
+    """The owner's e-mails about the business's webhooks (template, `gone`)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT template, (params->>'gone')::boolean FROM outbox_message"
+                " WHERE address = :email AND template LIKE 'webhook%' AND channel = 'email'"
+            ),
+            {"email": shop.owner.email},
+        )
+        return [(row[0], row[1]) for row in rows]
+
+
 async def _one_message(client: httpx.AsyncClient, shop: BookableShop, endpoint_id: str) -> dict[str, Any]:
     (message,) = await _messages(client, shop, endpoint_id)
     return message
@@ -306,6 +319,7 @@ async def test_an_exhausted_schedule_fails_the_message_and_five_failing_days_dis
     receiver: Receiver,
     run_jobs: JobRunner,
     db: Database,
+    owner_engine: AsyncEngine,
     clock: FakeClock,
     now: datetime,
 ) -> None:
@@ -336,6 +350,7 @@ async def test_an_exhausted_schedule_fails_the_message_and_five_failing_days_dis
     disabled = (await client.get(path, headers=shop.owner.headers)).json()
     assert disabled["enabled"] is False
     assert "five days" in disabled["disabled_reason"]
+    assert await _owner_told(owner_engine, shop) == [("webhook_endpoint_disabled", False)]
     # Nothing more is recorded for it, and redelivery waits for the owner to enable it.
     assert (
         await book(client, shop, await customer(client), _tomorrow_at(clock.current, 13))
@@ -356,7 +371,11 @@ async def test_an_exhausted_schedule_fails_the_message_and_five_failing_days_dis
 
 
 async def test_an_endpoint_answering_410_gone_is_disabled_at_once(
-    client: httpx.AsyncClient, receiver: Receiver, run_jobs: JobRunner, now: datetime
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    run_jobs: JobRunner,
+    owner_engine: AsyncEngine,
+    now: datetime,
 ) -> None:
     shop = await open_bookable_shop(client, barbers=1)
     endpoint = await _register(client, shop, receiver, events=["booking.created"])
@@ -368,6 +387,7 @@ async def test_an_endpoint_answering_410_gone_is_disabled_at_once(
     ).json()
     assert (read["enabled"], read["disabled_reason"]) == (False, "The endpoint answered 410 Gone.")
     assert (await _one_message(client, shop, endpoint["id"]))["status"] == "failed"
+    assert await _owner_told(owner_engine, shop) == [("webhook_endpoint_disabled", True)]
 
 
 @pytest.fixture

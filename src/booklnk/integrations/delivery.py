@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db import jobs
 from booklnk.db.database import Database
-from booklnk.integrations import repository, schedule, signing, targets
+from booklnk.integrations import notices, repository, schedule, signing, targets
 from booklnk.integrations.events import DELIVER, delivery_job
 from booklnk.integrations.models import WebhookStatus
 from booklnk.integrations.targets import TargetPolicy
@@ -148,6 +148,7 @@ async def _record(
             repository.disable(endpoint, reason, now)
             await repository.fail_pending_of(session, business_id, endpoint.id)
             repository.give_up(message)
+            await notices.tell_owners(session, endpoint, gone=answer.status_code == schedule.GONE, now=now)
             log.warning("webhook_endpoint_disabled", endpoint_id=str(endpoint.id), reason=reason)
             return "disabled"
         at = schedule.next_attempt_at(failures, now)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.pagination import fetch_page
 from booklnk.integrations.models import WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookStatus
+from booklnk.tenancy.models import Business, Membership, Role, User
 
 
 async def count_endpoints(session: AsyncSession, business_id: uuid.UUID) -> int:
@@ -253,3 +254,22 @@ async def orphaned(
     """Pending messages due by `due` with no job to deliver them (it died, or ran early)."""
     rows = await session.execute(_ORPHANED, {"business_id": business_id, "due": due, "task": task})
     return [row[0] for row in rows]
+
+
+async def owners_to_tell(session: AsyncSession, business_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str]]:
+    """The business's owners (id, e-mail, language), and its name and zone: who is told
+    when one of its endpoints is disabled. (A read of tenancy's tables.)"""
+    stmt = (
+        select(User.id, User.email, User.language)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.business_id == business_id, Membership.role == Role.OWNER)
+        .order_by(User.id)
+    )
+    return [(row[0], row[1], row[2]) for row in await session.execute(stmt)]
+
+
+async def business_name_and_zone(session: AsyncSession, business_id: uuid.UUID) -> tuple[str, str]:
+    row = (
+        await session.execute(select(Business.name, Business.time_zone).where(Business.id == business_id))
+    ).one()
+    return row[0], row[1]

@@ -577,3 +577,15 @@ async def test_a_due_message_whose_job_is_gone_gets_a_new_one(
     await run_jobs()
     message = await _one_message(client, shop, endpoint["id"])
     assert (requeued, message["status"], message["attempts"]) == (1, "delivered", 2)
+
+
+async def test_a_huge_answer_is_logged_by_its_first_thousand_characters(
+    client: httpx.AsyncClient, receiver: Receiver, run_jobs: JobRunner, now: datetime
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    endpoint = await _register(client, shop, receiver, events=["booking.created"])
+    receiver.fail(1, status=503, body="ب" * 2_000_000)  # 4 MB: read no further than needed
+    assert (await book(client, shop, await customer(client), _tomorrow_at(now, 17))).status_code == 201
+    await run_jobs()
+    (attempt,) = (await _one_message(client, shop, endpoint["id"]))["attempt_log"]
+    assert (attempt["status_code"], attempt["response_excerpt"]) == (503, "ب" * 1000)

@@ -32,17 +32,18 @@ class Receiver:
     secret: str | None = None
     failures_left: int = 0
     failure_status: int = 500
+    failure_body: str = "not now"
     lock: threading.Lock = field(default_factory=threading.Lock)
     deliveries: list[Delivery] = field(default_factory=list)
 
     def reset(self) -> None:
         with self.lock:
-            self.secret, self.failures_left, self.failure_status = None, 0, 500
+            self.secret, self.failures_left, self.failure_status, self.failure_body = None, 0, 500, "not now"
             self.deliveries.clear()
 
-    def fail(self, times: int, status: int = 500) -> None:
+    def fail(self, times: int, status: int = 500, body: str = "not now") -> None:
         with self.lock:
-            self.failures_left, self.failure_status = times, status
+            self.failures_left, self.failure_status, self.failure_body = times, status, body
 
     @property
     def received(self) -> list[Delivery]:
@@ -56,7 +57,7 @@ class Receiver:
             if self.failures_left > 0:
                 self.failures_left -= 1
                 self.deliveries.append(Delivery(headers, body, verified=False))
-                return Response("not now", status_code=self.failure_status)
+                return Response(self.failure_body, status_code=self.failure_status)
             secret = self.secret
         try:
             assert secret is not None

@@ -10,6 +10,7 @@ lost)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 Outcome = Literal["delivered", "retrying", "failed", "disabled", "already", "early"]
 EXCERPT_CHARS = 1000
+EXCERPT_BYTES = 4 * EXCERPT_CHARS  # enough for 1000 characters of UTF-8
 TIMEOUT_SECONDS = 15.0
 
 
@@ -100,17 +102,34 @@ async def _post(
         return _Answer(None, None, took(), f"refused: {exc.rule}")
     headers = signing.headers(claimed.secret, message_id, now, claimed.body)
     try:
-        response = await client.post(
-            claimed.url,
-            content=claimed.body.encode(),
-            headers=headers,
-            timeout=TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
+        async with asyncio.timeout(TIMEOUT_SECONDS):  # the whole exchange, however slow the drip
+            status_code, excerpt = await _exchange(client, claimed, headers)
+    except TimeoutError:
+        return _Answer(None, None, took(), f"timed out after {TIMEOUT_SECONDS:g} s")
     except httpx.HTTPError as exc:
         return _Answer(None, None, took(), f"{type(exc).__name__}: {exc}"[:300])
-    excerpt = response.text[:EXCERPT_CHARS] if response.content else None
-    return _Answer(response.status_code, excerpt, took(), None)
+    return _Answer(status_code, excerpt, took(), None)
+
+
+async def _exchange(
+    client: httpx.AsyncClient, claimed: _Claimed, headers: dict[str, str]
+) -> tuple[int, str | None]:
+    """POST the body; the answer's status and the start of its body (read no further: an
+    endpoint cannot make the worker hold a large answer)."""
+    request = client.build_request(
+        "POST", claimed.url, content=claimed.body.encode(), headers=headers, timeout=TIMEOUT_SECONDS
+    )
+    response = await client.send(request, stream=True, follow_redirects=False)
+    try:
+        read = bytearray()
+        async for chunk in response.aiter_bytes():
+            read += chunk
+            if len(read) >= EXCERPT_BYTES:
+                break
+    finally:
+        await response.aclose()
+    excerpt = bytes(read[:EXCERPT_BYTES]).decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+    return response.status_code, excerpt or None
 
 
 async def _record(

@@ -589,3 +589,23 @@ async def test_a_huge_answer_is_logged_by_its_first_thousand_characters(
     await run_jobs()
     (attempt,) = (await _one_message(client, shop, endpoint["id"]))["attempt_log"]
     assert (attempt["status_code"], attempt["response_excerpt"]) == (503, "ب" * 1000)
+
+
+async def test_an_endpoint_that_is_not_there_is_logged_and_retried(
+    client: httpx.AsyncClient, receiver: Receiver, run_jobs: JobRunner, now: datetime
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    nobody = receiver.url.rsplit(":", 1)[0] + ":9/hook"  # nothing listens on port 9 (discard)
+    created = await client.post(
+        f"{shop.url}/webhook-endpoints",
+        headers=shop.owner.headers,
+        json={"url": nobody, "events": ["booking.created"]},
+    )
+    assert created.status_code == 201, created.text
+    assert (await book(client, shop, await customer(client), _tomorrow_at(now, 13))).status_code == 201
+    await run_jobs()
+    message = await _one_message(client, shop, created.json()["id"])
+    (attempt,) = message["attempt_log"]
+    assert message["status"] == "pending"
+    assert attempt["status_code"] is None
+    assert attempt["error"].startswith("ConnectError")

@@ -106,7 +106,8 @@ async def _post(
             status_code, excerpt = await _exchange(client, claimed, headers)
     except TimeoutError:
         return _Answer(None, None, took(), f"timed out after {TIMEOUT_SECONDS:g} s")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        # (Any failure of the exchange is the attempt's: logged, then the schedule goes on.)
         return _Answer(None, None, took(), f"{type(exc).__name__}: {exc}"[:300])
     return _Answer(status_code, excerpt, took(), None)
 

@@ -4,6 +4,7 @@ that verifies each signature with the `standardwebhooks` library."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -22,7 +23,7 @@ from booking_support import BookableShop, book, customer, open_bookable_shop
 from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from booklnk.integrations import delivery
+from booklnk.integrations import delivery, signing
 from booklnk.integrations.schedule import DISABLE_AFTER, RETRY_DELAYS
 from booklnk.integrations.targets import TargetPolicy
 from booklnk.payments.kashier.signing import webhook_signature
@@ -609,3 +610,18 @@ async def test_an_endpoint_that_is_not_there_is_logged_and_retried(
     assert message["status"] == "pending"
     assert attempt["status_code"] is None
     assert attempt["error"].startswith("ConnectError")
+
+
+async def test_a_checked_address_is_the_one_connected_to(receiver: Receiver) -> None:
+    """No second lookup between the check and the connection (DNS rebinding): the request
+    goes to the address checked, its host named in `Host` (a name that resolves nowhere
+    proves that nothing looked it up again)."""
+    receiver.secret = signing.new_secret()
+    port = receiver.url.rsplit(":", 1)[1].split("/", 1)[0]
+    url = f"http://pinned.invalid:{port}/hook"
+    body = '{"type":"booking.created","timestamp":"2026-12-06T09:00:00Z","data":{}}'
+    headers = signing.headers(receiver.secret, uuid.uuid4(), datetime.now(UTC), body)
+    async with httpx.AsyncClient() as http:
+        status, _ = await delivery.exchange(http, url, body, headers, ipaddress.ip_address("127.0.0.1"))
+    (got,) = receiver.received
+    assert (status, got.verified, got.headers["host"]) == (204, True, f"pinned.invalid:{port}")

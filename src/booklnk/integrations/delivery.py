@@ -97,13 +97,14 @@ async def _post(
         return int((time.monotonic() - started) * 1000)
 
     try:
-        await targets.check_target(claimed.url, policy)  # DNS may have changed since registration
+        # DNS may have changed since registration: checked again, and the checked address used.
+        address = await targets.check_target(claimed.url, policy)
     except targets.Refused as exc:
         return _Answer(None, None, took(), f"refused: {exc.rule}")
     headers = signing.headers(claimed.secret, message_id, now, claimed.body)
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS):  # the whole exchange, however slow the drip
-            status_code, excerpt = await _exchange(client, claimed, headers)
+            status_code, excerpt = await exchange(client, claimed.url, claimed.body, headers, address)
     except TimeoutError:
         return _Answer(None, None, took(), f"timed out after {TIMEOUT_SECONDS:g} s")
     except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
@@ -112,13 +113,30 @@ async def _post(
     return _Answer(status_code, excerpt, took(), None)
 
 
-async def _exchange(
-    client: httpx.AsyncClient, claimed: _Claimed, headers: dict[str, str]
+async def exchange(
+    client: httpx.AsyncClient,
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    address: targets.IpAddress | None = None,
 ) -> tuple[int, str | None]:
     """POST the body; the answer's status and the start of its body (read no further: an
-    endpoint cannot make the worker hold a large answer)."""
+    endpoint cannot make the worker hold a large answer). With `address`, the connection
+    goes to it (the one checked), with the URL's host in `Host` and in TLS's SNI (so the
+    certificate is verified for it), on a connection of its own (closed after)."""
+    target = httpx.URL(url)
+    extensions: dict[str, object] = {}
+    if address is not None:
+        headers = {**headers, "host": target.netloc.decode("ascii"), "connection": "close"}
+        extensions["sni_hostname"] = target.host
+        target = target.copy_with(host=str(address))
     request = client.build_request(
-        "POST", claimed.url, content=claimed.body.encode(), headers=headers, timeout=TIMEOUT_SECONDS
+        "POST",
+        target,
+        content=body.encode(),
+        headers=headers,
+        timeout=TIMEOUT_SECONDS,
+        extensions=extensions,
     )
     response = await client.send(request, stream=True, follow_redirects=False)
     try:

@@ -99,13 +99,16 @@ async def resolve(host: str) -> list[IpAddress]:
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
-async def check_target(url: str, policy: TargetPolicy) -> None:
+async def check_target(url: str, policy: TargetPolicy) -> IpAddress | None:
     """The whole check: the URL, then (unless local addresses are allowed) where its host
-    resolves now."""
+    resolves now; the address checked, for the caller to connect to (so a second lookup
+    cannot answer otherwise), or None when local addresses are allowed."""
     host = check_url(url, policy)
     if policy.allow_private:
-        return
-    check_addresses(await resolve(host), policy)
+        return None
+    addresses = await resolve(host)
+    check_addresses(addresses, policy)
+    return addresses[0]
 
 
 def policy_for(environment: str, allow_private: bool | None) -> TargetPolicy:

@@ -152,6 +152,17 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs"): Access.OWNER,
     ("GET", "/v1/businesses/{business_id}/reconciliation-runs/{run_id}/mismatches"): Access.OWNER,
     ("GET", "/v1/payments/kashier/return"): Access.PUBLIC,
+    # Outgoing webhooks: an owner's endpoints, their delivery log and redelivery.
+    ("POST", "/v1/businesses/{business_id}/webhook-endpoints"): Access.OWNER,
+    ("GET", "/v1/businesses/{business_id}/webhook-endpoints"): Access.OWNER,
+    ("GET", "/v1/businesses/{business_id}/webhook-endpoints/{endpoint_id}"): Access.OWNER,
+    ("PATCH", "/v1/businesses/{business_id}/webhook-endpoints/{endpoint_id}"): Access.OWNER,
+    ("DELETE", "/v1/businesses/{business_id}/webhook-endpoints/{endpoint_id}"): Access.OWNER,
+    ("GET", "/v1/businesses/{business_id}/webhook-endpoints/{endpoint_id}/messages"): Access.OWNER,
+    (
+        "POST",
+        "/v1/businesses/{business_id}/webhook-endpoints/{endpoint_id}/messages/{message_id}/redeliver",
+    ): Access.OWNER,
     # A business's public booking page, by slug: anyone, rate-limited per address (tests/api).
     ("GET", "/v1/public/businesses/{slug}"): Access.PUBLIC,
     ("GET", "/v1/public/businesses/{slug}/services"): Access.PUBLIC,

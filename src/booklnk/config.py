@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = SecretStr(_SIM_WHATSAPP_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(_SIM_WHATSAPP_VERIFY_TOKEN)
     whatsapp_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Outgoing webhooks (booklnk.integrations): may an endpoint's host be a private,
+    # loopback or reserved address? Unset: no in production, yes elsewhere (development and
+    # tests post to local receivers). Production also requires https.
+    webhook_allow_private_targets: bool | None = None
+    webhook_max_endpoints: int = Field(default=10, ge=1, le=100)
     # OpenTelemetry tracing (booklnk.tracing): off unless true. Where spans go is said by the
     # standard OTEL_EXPORTER_OTLP_* variables (OTLP over HTTP; default http://localhost:4318).
     otel_enabled: bool = False

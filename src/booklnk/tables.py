@@ -11,6 +11,7 @@ from booklnk.catalog import models as _catalog  # noqa: F401
 from booklnk.customers import models as _customers  # noqa: F401
 from booklnk.db.base import Base
 from booklnk.idempotency import models as _idempotency  # noqa: F401
+from booklnk.integrations import models as _integrations  # noqa: F401
 from booklnk.notifications import models as _notifications  # noqa: F401
 from booklnk.payments import models as _payments  # noqa: F401
 from booklnk.tenancy import models as _tenancy  # noqa: F401

@@ -75,7 +75,9 @@ async def _foreign_ids(client: httpx.AsyncClient, owner: Account, shop: uuid.UUI
         client, owner, f"{base}/services", {"name": "B's shave", "price_minor": 1, "staff_ids": [staff]}
     )
     resource = await _create(client, owner, f"{base}/resources", {"name": "B's chair", "kind": "chair"})
-    return {
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["booking.created"]}
+    endpoint = await _create(client, owner, f"{base}/webhook-endpoints", hook)
+    ids = {
         "user_id": str(owner.user_id),
         "booking_id": await _create(
             client,
@@ -99,7 +101,11 @@ async def _foreign_ids(client: httpx.AsyncClient, owner: Account, shop: uuid.UUI
             client, owner, f"{base}/resources/{resource}/date-overrides", OVERRIDE
         ),
         "business/override_id": await _create(client, owner, f"{base}/date-overrides", OVERRIDE),
+        "endpoint_id": endpoint,
     }
+    # (B's booking above was recorded for B's endpoint.)
+    messages = await client.get(f"{base}/webhook-endpoints/{endpoint}/messages", headers=owner.headers)
+    return ids | {"message_id": messages.json()["items"][0]["id"]}
 
 
 def _fill(template: str, business_id: uuid.UUID, ids: dict[str, str]) -> str:

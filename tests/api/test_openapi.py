@@ -147,7 +147,7 @@ async def test_the_headers_the_server_sends_are_documented(client: httpx.AsyncCl
         for op in item.values()
         if "201" in op["responses"]
     ]
-    assert len(creating) == 22
+    assert len(creating) == 23
     assert all("Location" in answer["headers"] for answer in creating)
 
 

@@ -31,6 +31,10 @@ PARAMS = {
     "expires_at": "2026-12-01T09:00:00+00:00",
     # As long as a real one: 70 characters of sealed token.
     "pay_url": "https://book.example.com/v1/pay/" + "x" * 70,
+    # A disabled webhook endpoint's.
+    "url": "https://hooks.cairocuts.example/booklnk",
+    "gone": False,
+    "since": "2026-11-19T09:00:00+00:00",
 }
 NAMES = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.jinja") if not p.name.startswith("_")})
 

@@ -35,6 +35,7 @@ from booklnk.api.routes import (
     payments,
     public,
     schedules,
+    webhook_endpoints,
 )
 from booklnk.api.routes.payments import KASHIER_WEBHOOK_PATH
 from booklnk.bootstrap import load_business_types, passwords_for
@@ -54,6 +55,10 @@ TAGS = [
     {"name": "customers", "description": "A business's customer records: search, history, notes and tags."},
     {"name": "payments", "description": "Kashier checkout, webhooks, returns and reconciliation."},
     {"name": "messages", "description": "What WhatsApp and the SMS gateway report about messages sent."},
+    {
+        "name": "webhooks",
+        "description": "Outgoing webhooks to integrators: endpoints, deliveries, redelivery.",
+    },
     {"name": "calendar feeds", "description": "ICS feeds of a calendar, read by a secret URL."},
     {"name": "public", "description": "A business's booking page, read without an account."},
     {"name": "operations", "description": "Health, readiness and metrics."},
@@ -163,6 +168,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         public,
         message_reports,
         pay_links,
+        webhook_endpoints,
     ):
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))

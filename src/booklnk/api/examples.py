@@ -42,6 +42,7 @@ from booklnk.catalog.schemas import (
     TimeOffOut,
 )
 from booklnk.customers.schemas import CustomerOut
+from booklnk.integrations.schemas import EndpointCreated, EndpointOut, WebhookMessageOut
 from booklnk.notifications.schemas import MessageOut, ReportsAck
 from booklnk.payments.schemas import (
     BookingPaymentsOut,
@@ -221,6 +222,18 @@ _SLOT = {
     "starts_at_local": "2026-12-08T10:00:00+02:00",
     "ends_at_local": "2026-12-08T10:30:00+02:00",
     "staff_ids": [STAFF],
+}
+
+_ENDPOINT = {
+    "id": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+    "url": "https://hooks.cairocuts.example/booklnk",
+    "description": "The shop's CRM",
+    "events": ["booking.created", "booking.confirmed", "booking.cancelled", "payment.received"],
+    "enabled": True,
+    "disabled_reason": None,
+    "disabled_at": None,
+    "failing_since": None,
+    "created_at": "2026-12-06T09:00:00Z",
 }
 
 ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
@@ -482,6 +495,56 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "mismatches": 1,
         "started_at": "2026-12-09T01:30:00Z",
         "finished_at": "2026-12-09T01:30:04Z",
+    },
+    EndpointOut: _ENDPOINT,
+    EndpointCreated: {**_ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+    WebhookMessageOut: {
+        "id": "2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091",
+        "webhook_id": "msg_2b3c4d5e6f7048129a3b4c5d6e7f8091",
+        "event_type": "booking.confirmed",
+        "status": "delivered",
+        "attempts": 2,
+        "next_attempt_at": None,
+        "created_at": "2026-12-06T09:12:00Z",
+        "delivered_at": "2026-12-06T09:12:05Z",
+        "payload": {
+            "type": "booking.confirmed",
+            "timestamp": "2026-12-06T09:12:00Z",
+            "data": {
+                "id": BOOKING,
+                "business_id": BUSINESS,
+                "status": "confirmed",
+                "starts_at": _STARTS,
+                "ends_at": _ENDS,
+                "time_zone": "Africa/Cairo",
+                "service": {"id": SERVICE, "name": "Haircut"},
+                "staff": {"id": STAFF, "name": "Karim"},
+                "customer_id": CUSTOMER,
+                "session_id": None,
+                "price_minor": 15000,
+                "deposit_minor": 15000,
+                "currency": "EGP",
+                "version": 2,
+            },
+        },
+        "attempt_log": [
+            {
+                "number": 1,
+                "at": "2026-12-06T09:12:00Z",
+                "status_code": 503,
+                "response_excerpt": "Service Unavailable",
+                "duration_ms": 84,
+                "error": None,
+            },
+            {
+                "number": 2,
+                "at": "2026-12-06T09:12:05Z",
+                "status_code": 200,
+                "response_excerpt": None,
+                "duration_ms": 61,
+                "error": None,
+            },
+        ],
     },
     MismatchOut: {
         "id": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",

@@ -100,6 +100,11 @@ _DOMAIN: dict[str, ProblemCode] = {
         403, "Not this webhook's verify token (Meta's subscription handshake)."
     ),
     "redirect_rejected": ProblemCode(401, "The return address's signature does not match."),
+    # Outgoing webhooks
+    "webhook_endpoint_not_found": ProblemCode(404, "No such webhook endpoint in this business."),
+    "webhook_message_not_found": ProblemCode(404, "No such message of this webhook endpoint."),
+    "too_many_webhook_endpoints": ProblemCode(409, "The business has `limit` webhook endpoints already."),
+    "webhook_endpoint_disabled": ProblemCode(409, "The endpoint is disabled: enable it first."),
 }
 
 # The slot rules a booking request can break (422, or 409 when the slot is taken).

@@ -95,6 +95,11 @@ DETAILS = {
     "webhook_rejected": "غير موقّع أو توقيعه خاطئ: لم يُطبّق شيء.",
     "verify_token_rejected": "ليس رمز التحقق الخاص بهذا الـ webhook.",
     "redirect_rejected": "توقيع عنوان العودة غير مطابق.",
+    # Outgoing webhooks
+    "webhook_endpoint_not_found": "لا توجد نقطة استقبال الويب هوك هذه في هذا النشاط.",
+    "webhook_message_not_found": "لا توجد هذه الرسالة لنقطة الاستقبال هذه.",
+    "too_many_webhook_endpoints": "بلغ النشاط الحد الأقصى لنقاط استقبال الويب هوك (`limit`).",
+    "webhook_endpoint_disabled": "نقطة الاستقبال معطّلة: فعّلها أولًا.",
     # Slot rules
     "invalid_duration": "المدة ليست من مدد الخدمة المتاحة.",
     "off_grid": "وقت البدء ليس على شبكة مواعيد النشاط.",

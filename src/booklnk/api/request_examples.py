@@ -24,6 +24,7 @@ from booklnk.catalog.schemas import (
     WeeklyScheduleBody,
 )
 from booklnk.customers.schemas import CustomerCreate, CustomerUpdate
+from booklnk.integrations.schemas import EndpointCreate, EndpointUpdate
 from booklnk.payments.schemas import CheckoutIn, DeskMoneyIn, RefundIn
 from booklnk.tenancy.schemas import (
     AccountDeletionIn,
@@ -143,4 +144,10 @@ REQUESTS: dict[type[BaseModel], dict[str, Any]] = {
     SeriesChange: {"capacity": 15},
     SessionChange: {"starts_at": "2026-12-08T19:00:00+02:00"},
     SeatCreate: {"payment_method": "card"},
+    EndpointCreate: {
+        "url": "https://hooks.cairocuts.example/booklnk",
+        "events": ["booking.created", "booking.confirmed", "booking.cancelled", "payment.received"],
+        "description": "The shop's CRM",
+    },
+    EndpointUpdate: {"events": ["booking.confirmed", "booking.cancelled"], "enabled": True},
 }

@@ -21,7 +21,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import availability, customers, limits, messages, repository, transitions
+from booklnk.booking import (
+    availability,
+    customers,
+    integrator_events,
+    limits,
+    messages,
+    repository,
+    transitions,
+)
 from booklnk.booking.cancellation import free_until, refuse_late
 from booklnk.booking.errors import BookingNotFound, ConcurrentUpdate, VersionMismatch
 from booklnk.booking.holds import schedule_expiry
@@ -142,6 +150,7 @@ async def create_booking(
         await enqueue(session, warning)
     if booking.status is BookingStatus.CONFIRMED and booking.customer_id is not None:  # (a guest: no address)
         await messages.tell(session, ctx.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
+    await integrator_events.emit_created(session, booking, now=now)
     return BookingView(booking, resource_ids)
 
 
@@ -342,6 +351,9 @@ async def reschedule(
     await session.refresh(booking)
     if booking.customer_id is not None:
         await messages.tell(session, ctx.business_id, [booking.id], messages.Event.RESCHEDULED, now=now)
+    await integrator_events.emit(
+        session, ctx.business_id, [booking.id], integrator_events.RESCHEDULED, now=now
+    )
     return BookingView(booking, resource_ids)
 
 

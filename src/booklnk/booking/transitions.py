@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from booklnk.booking import messages, repository
+from booklnk.booking import integrator_events, messages, repository
 from booklnk.booking.classes import seats
 from booklnk.booking.lifecycle import Action, blocks, next_status, sources
 from booklnk.booking.models import Booking
@@ -97,6 +97,7 @@ async def _tell(
     event = _TOLD.get(action)
     if event is not None:
         await messages.tell(session, business_id, booking_ids, event, now=at)
+    await integrator_events.emit_for_action(session, business_id, booking_ids, action, at)
 
 
 async def _free(session: AsyncSession, business_id: uuid.UUID, bookings: list[Booking]) -> None:

@@ -97,3 +97,16 @@ def _args(job: Job) -> str:
     if request_id is not None:
         args[REQUEST_ID] = request_id
     return json.dumps(args)
+
+
+_CANCEL_WAITING = text(
+    "SELECT procrastinate_cancel_job_v1(id, false, true) FROM procrastinate_jobs"
+    " WHERE lock = :lock AND status = 'todo'"
+)
+
+
+async def cancel_waiting(session: AsyncSession, lock: str) -> int:
+    """Drop the jobs still waiting under `lock` (procrastinate's versioned SQL API), in the
+    session's transaction: a job scheduled for later blocks every later job of its lock
+    until it runs. How many were dropped."""
+    return len((await session.execute(_CANCEL_WAITING, {"lock": lock})).all())

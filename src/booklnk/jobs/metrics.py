@@ -34,6 +34,9 @@ STALLED_RETRIED = Counter("booklnk_jobs_stalled_retried_total", "Jobs of dead wo
 MESSAGES = Counter(
     "booklnk_messages_total", "Message deliveries by outcome (sent, failed, expired, already)", ["outcome"]
 )
+WEBHOOKS_SENT = Counter(
+    "booklnk_outgoing_webhooks_total", "Outgoing webhook delivery attempts, by outcome", ["outcome"]
+)
 REFUND_ANSWERS = Counter("booklnk_refund_answers_total", "Kashier's answers to refund calls", ["outcome"])
 WEBHOOKS_APPLIED = Counter(
     "booklnk_webhooks_applied_total",

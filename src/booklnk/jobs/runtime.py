@@ -12,6 +12,7 @@ from procrastinate import JobContext
 from booklnk.bootstrap import cequens_config, derived_key, kashier_config, smtp_config, whatsapp_config
 from booklnk.config import Settings
 from booklnk.db.database import Database
+from booklnk.integrations.targets import TargetPolicy, policy_for
 from booklnk.kernel.clock import Clock
 from booklnk.notifications import email, sms, whatsapp
 from booklnk.notifications.channel import Sender
@@ -29,6 +30,7 @@ class Runtime:
     _kashier: KashierClient | None = field(default=None, repr=False)
     _messaging: httpx.AsyncClient | None = field(default=None, repr=False)
     _senders: dict[Channel, Sender] | None = field(default=None, repr=False)
+    _webhooks: httpx.AsyncClient | None = field(default=None, repr=False)
 
     def kashier(self) -> KashierClient:
         """The process's one Kashier client, made on first use: its connections (and the TLS
@@ -52,6 +54,18 @@ class Runtime:
             self._senders = {channel: make() for channel, make in made.items() if channel.value in wanted}
         return self._senders
 
+    def webhooks(self) -> httpx.AsyncClient:
+        """The client outgoing webhooks are posted with: never a redirect followed, no
+        proxy from the environment (an integrator's URL goes where it says, checked)."""
+        if self._webhooks is None:
+            self._webhooks = httpx.AsyncClient(
+                follow_redirects=False, trust_env=False, headers={"user-agent": "Booklnk-Webhooks/1"}
+            )
+        return self._webhooks
+
+    def webhook_policy(self) -> TargetPolicy:
+        return policy_for(self.settings.environment, self.settings.webhook_allow_private_targets)
+
     def expand(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A message's parameters as it is written: a pay claim becomes its sealed link."""
         found = dict(params)
@@ -65,6 +79,8 @@ class Runtime:
             await self._kashier.aclose()
         if self._messaging is not None:
             await self._messaging.aclose()
+        if self._webhooks is not None:
+            await self._webhooks.aclose()
 
 
 def runtime_of(context: JobContext) -> Runtime:

@@ -20,6 +20,8 @@ from booklnk.booking import holds, messages
 from booklnk.booking.classes import enrolment, seats, series
 from booklnk.db.database import application_name
 from booklnk.db.jobs import GATEWAY_QUEUE
+from booklnk.integrations import delivery as webhook_delivery
+from booklnk.integrations import events as integration_events
 from booklnk.jobs import metrics
 from booklnk.jobs.runtime import runtime_of
 from booklnk.notifications import delivery, outbox
@@ -40,6 +42,7 @@ RECONCILE = "payments.reconcile_yesterday"
 SWEEP_STUCK_PAYMENTS = "payments.sweep_stuck"
 RETRY_STALLED = "jobs.retry_stalled"
 REQUEUE_MESSAGES = "notifications.requeue_orphaned"
+REQUEUE_WEBHOOKS = "integrations.requeue_due"
 # A message waits out a provider's outage: retried at 2, 4, 8 … s, the last wait about an
 # hour (some 2.3 hours in all); past that the sweep gives it a new job every five minutes,
 # until it is sent or its own expiry passes.
@@ -148,6 +151,37 @@ def _register(app: App) -> None:
         )
         metrics.MESSAGES.labels(outcome).inc()
         log.info("message_delivered", message_id=message_id, outcome=outcome)
+
+    @app.task(name=integration_events.DELIVER, pass_context=True, retry=RETRY)
+    async def deliver_webhook(
+        context: JobContext, business_id: str, message_id: str, request_id: RequestId = None
+    ) -> None:
+        """One attempt at a webhook message (its own schedule, not this job's retries,
+        decides the next: a failed attempt queues the next job at its time)."""
+        runtime = runtime_of(context)
+        outcome = await webhook_delivery.deliver(
+            runtime.db,
+            runtime.webhooks(),
+            uuid.UUID(business_id),
+            uuid.UUID(message_id),
+            now=runtime.clock.now(),
+            policy=runtime.webhook_policy(),
+        )
+        metrics.WEBHOOKS_SENT.labels(outcome).inc()
+        log.info("webhook_delivery", message_id=message_id, outcome=outcome)
+
+    @app.periodic(cron="* * * * *", periodic_id="every-minute")
+    @app.task(name=REQUEUE_WEBHOOKS, pass_context=True, queueing_lock=REQUEUE_WEBHOOKS)
+    async def requeue_webhooks(context: JobContext, timestamp: int) -> None:
+        """Webhook messages due with no job (their worker died, or their job came early)
+        get one."""
+        runtime = runtime_of(context)
+        requeued = 0
+        for tenant in await _business_ids(context):
+            async with runtime.db.transaction(tenant_id=tenant) as session:
+                requeued += await webhook_delivery.requeue_due(session, tenant, now=runtime.clock.now())
+        if requeued:
+            log.info("webhooks_requeued", messages=requeued)
 
     @app.task(name=messages.SEND_REMINDER, pass_context=True, retry=RETRY)
     async def send_reminder(

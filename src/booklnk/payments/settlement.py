@@ -34,6 +34,7 @@ from booklnk.booking.models import BookingStatus
 from booklnk.booking.repository import Audit
 from booklnk.business_types.definition import PaymentMethod
 from booklnk.db.database import Database, set_tenant
+from booklnk.integrations import events as integration_events
 from booklnk.payments import decisions, ledger, refunds, repository
 from booklnk.payments.kashier.client import OrderFound, OrderLookup
 from booklnk.payments.models import (
@@ -166,6 +167,7 @@ async def _capture(
     mark_paid: bool,
 ) -> str:
     await repository.record(session, attempt, delivery, LedgerKind.CAPTURE)
+    await _tell_integrators(session, attempt, delivery, "payment.received", now)
     if mark_paid:
         attempt.status = AttemptStatus.PAID
     attempt.gateway_order_id = _gateway_order_id(delivery)
@@ -266,6 +268,7 @@ async def _refund(
         case decisions.RecordRefund():
             await repository.record(session, attempt, delivery, LedgerKind.REFUND)
             await _tell_money(session, attempt, delivery, "refund_sent", now)
+            await _tell_integrators(session, attempt, delivery, "refund.sent", now)
             if intent is not None:
                 intent.status = RefundStatus.SETTLED
             await _withdraw_if_refunded_in_full(session, attempt, now)
@@ -289,6 +292,24 @@ async def _tell_money(
         key=repository.source(delivery.event, delivery),
         now=now,
     )
+
+
+async def _tell_integrators(
+    session: AsyncSession, attempt: PaymentAttempt, delivery: WebhookDelivery, event_type: str, now: datetime
+) -> None:
+    """The money this delivery moved, to the business's webhook endpoints that take it
+    (once: a delivery is applied once, with its ledger entry)."""
+    data = {
+        "booking_id": str(attempt.booking_id),
+        "business_id": str(attempt.business_id),
+        "order_id": attempt.order_id,
+        "amount_minor": delivery.amount_minor,
+        "currency": attempt.currency,
+        "method": attempt.method,
+        "purpose": attempt.purpose.value,
+        "transaction_id": delivery.transaction_id,
+    }
+    await integration_events.record(session, attempt.business_id, event_type, data, now=now)
 
 
 async def _withdraw_if_refunded_in_full(

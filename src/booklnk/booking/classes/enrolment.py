@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import customers, holds, limits, messages, repository, transitions
+from booklnk.booking import customers, holds, integrator_events, limits, messages, repository, transitions
 from booklnk.booking.classes import repository as classes
 from booklnk.booking.classes import seats
 from booklnk.booking.classes.errors import (
@@ -164,6 +164,7 @@ async def _new_booking(
         await enqueue(session, warning)
     if booking.status is BookingStatus.CONFIRMED:  # (a held seat is told once it is paid)
         await messages.tell(session, booking.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
+    await integrator_events.emit_created(session, booking, now=now)
     return booking
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import messages, transitions
+from booklnk.booking import integrator_events, messages, transitions
 from booklnk.booking import repository as bookings
 from booklnk.booking.classes import allocations, placement, seats
 from booklnk.booking.classes import repository as classes
@@ -189,6 +189,9 @@ async def move(
     if moved:
         seats_moved = await bookings.move_session_bookings(session, current.business_id, current.id, span)
         await messages.tell(session, current.business_id, seats_moved, messages.Event.RESCHEDULED, now=now)
+        await integrator_events.emit(
+            session, current.business_id, seats_moved, integrator_events.RESCHEDULED, now=now
+        )
     capacity = values.get("capacity")
     if isinstance(capacity, int) and capacity > current.capacity:
         await seats.promote_later(session, current.business_id, current.id)

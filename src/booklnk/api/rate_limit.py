@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+_SLACK = 1e-3  # seconds: a millisecond early at most, never a refused burst
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -57,12 +59,14 @@ class RateLimiter:
         with self._lock:
             now = self.clock()
             self._forget_idle(now)
-            tat = max(self._tat.get(key, now), now) + self.interval
-            if tat - now > self.period:
+            # How far ahead of now the TAT would be, counting this request. Floating point
+            # rounds ((now + 60) - now on a clock far from zero; nine ninths of a second):
+            # a millisecond's slack keeps a burst of `limit` whole.
+            ahead = max(self._tat.get(key, now) - now, 0.0) + self.interval
+            if ahead - self.period > _SLACK:
                 # Admitted once the TAT (counting this request) is one period ahead at most.
-                wait = tat - self.period - now
-                return Decision(False, max(1, math.ceil(wait)))
-            self._tat[key] = tat
+                return Decision(False, max(1, math.ceil(ahead - self.period)))
+            self._tat[key] = now + ahead
             self._tat.move_to_end(key)
             while len(self._tat) > self.max_keys:
                 self._tat.popitem(last=False)

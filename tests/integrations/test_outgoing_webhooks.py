@@ -625,3 +625,23 @@ async def test_a_checked_address_is_the_one_connected_to(receiver: Receiver) -> 
         status, _ = await delivery.exchange(http, url, body, headers, ipaddress.ip_address("127.0.0.1"))
     (got,) = receiver.received
     assert (status, got.verified, got.headers["host"]) == (204, True, f"pinned.invalid:{port}")
+
+
+async def test_new_customers_are_told_whether_staff_add_them_or_they_book(
+    client: httpx.AsyncClient, receiver: Receiver, run_jobs: JobRunner, now: datetime
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    await _register(client, shop, receiver, ["customer.created"])
+    added = await client.post(f"{shop.url}/customers", headers=shop.owner.headers, json={"name": "Hany"})
+    assert added.status_code == 201, added.text
+    mona = await customer(client)
+    assert (await book(client, shop, mona, _tomorrow_at(now, 10))).status_code == 201
+    assert (await book(client, shop, mona, _tomorrow_at(now, 11))).status_code == 201  # known by now
+    await run_jobs()
+    got = [d.payload["data"] for d in receiver.received if d.verified]
+    assert [d.payload["type"] for d in receiver.received] == ["customer.created"] * 2
+    (by_booking,) = [data for data in got if data["account_id"] == str(mona.user_id)]
+    records = (await client.get(f"{shop.url}/customers", headers=shop.owner.headers)).json()["items"]
+    assert {data["id"] for data in got} == {record["id"] for record in records}
+    assert by_booking["business_id"] == str(shop.business_id)
+    assert "Hany" not in json.dumps(got)  # ids only, as a booking's events

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import CTE, and_, bindparam, delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, Range
@@ -72,7 +72,7 @@ _BOOKING = """
            CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:session_id AS uuid),
            CAST(:status AS booking_status), :starts_at, :ends_at, :hold_expires_at, :payment_method,
            :price_minor, :deposit_minor, :currency, :extra_fields, :version
-    RETURNING created_at, updated_at
+    RETURNING created_at, updated_at, (SELECT id FROM record_added) AS new_record_id
 """
 # A booking, the audit of its first status, its account's customer record (see
 # customers.repository.ACCOUNT_RECORD) and (for an appointment) its allocations, in one
@@ -126,18 +126,26 @@ def _booking_params(booking: Booking, audit: Audit) -> dict[str, object]:
     }
 
 
-async def insert_booking(session: AsyncSession, booking: Booking, placement: Placement, audit: Audit) -> None:
+async def insert_booking(
+    session: AsyncSession, booking: Booking, placement: Placement, audit: Audit
+) -> uuid.UUID | None:
     """Write `booking` (not added to the session) with its allocations, in one statement
-    (run it through `placed`). Its staff member and the row's timestamps are set on it."""
+    (run it through `placed`). Its staff member and the row's timestamps are set on it.
+    Answers the id of the customer record its account's first booking here made, if any."""
     booking.staff_id = placement.staff_id
     params = {**_booking_params(booking, audit), **_placement_params(placement)}
-    booking.created_at, booking.updated_at = (await session.execute(_PLACE, params)).one()
+    row = (await session.execute(_PLACE, params)).one()
+    booking.created_at, booking.updated_at = row.created_at, row.updated_at
+    return cast("uuid.UUID | None", row.new_record_id)
 
 
-async def insert_seat(session: AsyncSession, booking: Booking, audit: Audit) -> None:
-    """Write a class seat's booking (its seat is the session's counter, not allocations)."""
+async def insert_seat(session: AsyncSession, booking: Booking, audit: Audit) -> uuid.UUID | None:
+    """Write a class seat's booking (its seat is the session's counter, not allocations);
+    answers as `insert_booking` does."""
     params = _booking_params(booking, audit)
-    booking.created_at, booking.updated_at = (await session.execute(_SEAT, params)).one()
+    row = (await session.execute(_SEAT, params)).one()
+    booking.created_at, booking.updated_at = row.created_at, row.updated_at
+    return cast("uuid.UUID | None", row.new_record_id)
 
 
 async def get_booking(

@@ -37,6 +37,7 @@ from booklnk.booking.lifecycle import Action, InvalidTransition
 from booklnk.booking.models import Booking, BookingStatus
 from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
+from booklnk.customers import events as customer_events
 from booklnk.customers import service as customer_records
 from booklnk.db.jobs import enqueue
 from booklnk.kernel.errors import ValidationFailed
@@ -141,8 +142,11 @@ async def create_booking(
     )
     audit = transitions.audit_of(ctx, now)
 
+    recorded: list[uuid.UUID] = []  # the customer record this booking made, if any
+
     async def write(placement: repository.Placement) -> None:
-        await repository.insert_booking(session, booking, placement, audit)
+        if (record_id := await repository.insert_booking(session, booking, placement, audit)) is not None:
+            recorded.append(record_id)
 
     resource_ids = await _place(session, offer, slot, booking.id, write, audit)
     await schedule_expiry(session, booking)
@@ -151,6 +155,10 @@ async def create_booking(
     if booking.status is BookingStatus.CONFIRMED and booking.customer_id is not None:  # (a guest: no address)
         await messages.tell(session, ctx.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     await integrator_events.emit_created(session, booking, now=now)
+    for record_id in recorded:
+        await customer_events.created(
+            session, ctx.business_id, record_id, account_id=booking.customer_id, now=now
+        )
     return BookingView(booking, resource_ids)
 
 

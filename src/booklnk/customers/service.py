@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.audit import log as audit
-from booklnk.customers import names, repository
+from booklnk.customers import events, names, repository
 from booklnk.customers.errors import CustomerNotFound
 from booklnk.customers.models import CustomerRecord
 from booklnk.db.pagination import fetch_rows_page
@@ -66,11 +67,14 @@ def _viewed() -> Select[CustomerRecord, str, str | None]:
     )
 
 
-async def add(session: AsyncSession, ctx: BusinessContext, fields: dict[str, Any]) -> CustomerView:
+async def add(
+    session: AsyncSession, ctx: BusinessContext, fields: dict[str, Any], *, now: datetime
+) -> CustomerView:
     """A record staff make (a walk-in, or someone who calls): 409 `customer_exists` when
     the number has a record here already (its id in `customer_id`)."""
     record = await repository.add(session, ctx.business_id, fields)
     await _audit(session, ctx, "customer.created", record.id, sorted(fields))
+    await events.created(session, ctx.business_id, record.id, account_id=None, now=now)
     return CustomerView(record, None, None)
 
 

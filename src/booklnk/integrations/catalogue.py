@@ -12,4 +12,5 @@ EVENT_TYPES: tuple[str, ...] = (
     "booking.completed",
     "payment.received",
     "refund.sent",
+    "customer.created",
 )

@@ -79,7 +79,7 @@ async def add_customer(
     response: Response,
     created: CreatedDep,
 ) -> CustomerOut:
-    view = await records.add(session, ctx, body.model_dump())
+    view = await records.add(session, ctx, body.model_dump(), now=now)
     created.at_key(view.record.id)
     (detail,) = await flows.histories(session, ctx, [view], now=now)
     return _out(detail, response)

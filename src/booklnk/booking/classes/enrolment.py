@@ -39,6 +39,7 @@ from booklnk.business_types.definition import EffectiveRules
 from booklnk.business_types.rules import validate_booking_fields
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.models import Service
+from booklnk.customers import events as customer_events
 from booklnk.db.errors import violated_constraint
 from booklnk.db.jobs import enqueue
 from booklnk.scheduling.errors import slot_error
@@ -158,13 +159,17 @@ async def _new_booking(
         extra_fields=dict(extra_fields),
         version=1,
     )
-    await repository.insert_seat(session, booking, transitions.audit_of(ctx, now))
+    record_id = await repository.insert_seat(session, booking, transitions.audit_of(ctx, now))
     await holds.schedule_expiry(session, booking)
     if (warning := messages.warning_job(booking, now=now)) is not None:
         await enqueue(session, warning)
     if booking.status is BookingStatus.CONFIRMED:  # (a held seat is told once it is paid)
         await messages.tell(session, booking.business_id, [booking.id], messages.Event.CONFIRMED, now=now)
     await integrator_events.emit_created(session, booking, now=now)
+    if record_id is not None:
+        await customer_events.created(
+            session, booking.business_id, record_id, account_id=customer_id, now=now
+        )
     return booking
 
 

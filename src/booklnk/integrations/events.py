@@ -27,9 +27,16 @@ def body(event_type: str, data: Mapping[str, Any], now: datetime) -> str:
 
 async def subscribers(session: AsyncSession, business_id: uuid.UUID, event_type: str) -> list[uuid.UUID]:
     """The business's enabled endpoints that take `event_type` (none: nothing to build)."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"not an event of the catalogue: {event_type}")
-    return await repository.subscribed(session, business_id, event_type)
+    return (await subscribers_of(session, business_id, [event_type]))[event_type]
+
+
+async def subscribers_of(
+    session: AsyncSession, business_id: uuid.UUID, event_types: Sequence[str]
+) -> dict[str, list[uuid.UUID]]:
+    """`subscribers` of several events in one query (a booking born confirmed is two)."""
+    if unknown := [event_type for event_type in event_types if event_type not in EVENT_TYPES]:
+        raise ValueError(f"not events of the catalogue: {unknown}")
+    return await repository.subscribed(session, business_id, event_types)
 
 
 async def record(

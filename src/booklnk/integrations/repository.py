@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.pagination import fetch_page
@@ -69,14 +69,21 @@ async def delete_endpoint(session: AsyncSession, business_id: uuid.UUID, endpoin
     return deleted.scalar_one_or_none() is not None
 
 
-async def subscribed(session: AsyncSession, business_id: uuid.UUID, event_type: str) -> list[uuid.UUID]:
-    """The business's enabled endpoints that take `event_type`."""
-    stmt = select(WebhookEndpoint.id).where(
+async def subscribed(
+    session: AsyncSession, business_id: uuid.UUID, event_types: Sequence[str]
+) -> dict[str, list[uuid.UUID]]:
+    """The business's enabled endpoints that take each of `event_types`, in one query."""
+    stmt = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
         WebhookEndpoint.business_id == business_id,
         WebhookEndpoint.enabled,
-        WebhookEndpoint.events.any_() == event_type,
+        or_(*(WebhookEndpoint.events.any_() == event_type for event_type in event_types)),
     )
-    return list((await session.execute(stmt)).scalars())
+    found: dict[str, list[uuid.UUID]] = {event_type: [] for event_type in event_types}
+    for endpoint_id, taken in await session.execute(stmt):
+        for event_type in event_types:
+            if event_type in taken:
+                found[event_type].append(endpoint_id)
+    return found
 
 
 async def add_messages(

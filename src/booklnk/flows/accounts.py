@@ -14,7 +14,7 @@ from booklnk.booking.errors import UpcomingBookings
 from booklnk.customers import repository as customer_records
 from booklnk.db.database import set_tenant
 from booklnk.notifications import repository as messages
-from booklnk.tenancy import accounts
+from booklnk.tenancy import erasure
 from booklnk.tenancy import repository as tenancy
 from booklnk.tenancy.context import Actor
 from booklnk.tenancy.credentials import Passwords
@@ -29,8 +29,8 @@ async def delete_account(
     bookings still to come (409 `upcoming_bookings`: cancel them first, by the rules that
     say what is refunded). Then, in one transaction: the platform's messages to it and, in
     each business it booked at, its messages and its customer record are erased, and the
-    account itself (`accounts.erase`)."""
-    user = await accounts.confirm_password(session, passwords, actor, password)
+    account itself (`tenancy.erasure.erase`)."""
+    user = await erasure.confirm_password(session, passwords, actor, password)
     if await tenancy.list_user_memberships(session, user.id):
         raise AccountHasRoles(
             "This account works at a business: ask its owner to remove it (an owner hands the business "
@@ -49,4 +49,4 @@ async def delete_account(
         await messages.forget_recipient(session, business_id, user.id, addresses)
         await customer_records.forget_account(session, business_id, user.id)
         await audit.record(session, business_id, user.id, "account.erased", subject=("user", user.id), at=now)
-    await accounts.erase(session, user, now=now)
+    await erasure.erase(session, user, now=now)

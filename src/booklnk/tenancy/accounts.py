@@ -332,35 +332,6 @@ async def update_profile(
     return user
 
 
-DELETED_NAME = "Deleted account"
-
-
-async def confirm_password(session: AsyncSession, passwords: Passwords, actor: Actor, password: str) -> User:
-    """The caller, who typed their password again (403 `wrong_password` otherwise)."""
-    user = await _user(session, actor)
-    if not await passwords.verify(user.password_hash, password):
-        raise WrongPassword("The password is wrong.")
-    return user
-
-
-async def erase(session: AsyncSession, user: User, *, now: datetime) -> None:
-    """Nothing personal is left of the account: its name, e-mail, number, password and
-    preferences are replaced, its sessions end, its codes go. The row stays (bookings,
-    payments and the ledger name it) and `deleted_at` makes every token of it refused.
-    The e-mail may sign up again as a new account."""
-    addresses = [user.email, *([user.phone] if user.phone else [])]
-    user.full_name = DELETED_NAME
-    user.email = f"deleted-{user.id.hex}@deleted.invalid"
-    user.phone = None
-    user.password_hash = "!"  # no Argon2 hash: nothing verifies against it
-    user.channels = []
-    user.is_platform_admin = False
-    user.deleted_at = now
-    await repository.revoke_user_tokens(session, user.id, now)
-    await repository.forget_codes(session, user.id, addresses)
-    await session.flush()
-
-
 async def _user(session: AsyncSession, actor: Actor) -> User:
     user = await repository.get_user(session, actor.user_id)
     if user is None:

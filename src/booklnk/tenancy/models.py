@@ -59,7 +59,7 @@ class User(Timestamped, Base):
     # opted out of. None: the default order (`notifications.recipients`).
     channels: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
     # Set when the account was deleted: the row stays for the bookings and money that name
-    # it, with nothing personal left in it (`accounts.erase`); its tokens are refused.
+    # it, with nothing personal left in it (`erasure.erase`); its tokens are refused.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 

@@ -14,6 +14,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from booklnk.api.example_ids import (
+    ATTEMPT,
+    BOOKING,
+    BUSINESS,
+    CHAIR,
+    CREATED,
+    CUSTOMER,
+    ENDS,
+    ORDER,
+    OWNER,
+    RUN,
+    SERIES,
+    SERVICE,
+    SESSION,
+    STAFF,
+    STARTS,
+)
+from booklnk.api.examples_records import RECORD_ANSWERS
 from booklnk.api.observability import Health
 from booklnk.api.public_schemas import (
     OpeningHoursOut,
@@ -24,7 +42,6 @@ from booklnk.api.public_schemas import (
     PublicSessionOut,
     PublicStaffOut,
 )
-from booklnk.audit.schemas import AuditEventOut
 from booklnk.booking.classes.schemas import (
     ClassAvailabilityOut,
     SeriesCreated,
@@ -41,8 +58,6 @@ from booklnk.catalog.schemas import (
     StaffOut,
     TimeOffOut,
 )
-from booklnk.customers.schemas import CustomerOut
-from booklnk.integrations.schemas import EndpointCreated, EndpointOut, WebhookMessageOut
 from booklnk.notifications.schemas import MessageOut, ReportsAck
 from booklnk.payments.schemas import (
     BookingPaymentsOut,
@@ -67,22 +82,6 @@ from booklnk.tenancy.schemas import (
     UserOut,
 )
 
-# The story's ids.
-BUSINESS = "7d1f3c1e-3f57-4b0e-9a51-2c8b6a0f4e11"
-OWNER = "0b6a8a9e-5b4c-4a53-8f0e-1f7d2c3b4a51"
-CUSTOMER = "c3a1e9b2-6d4f-4e8a-9b7c-5d2e1f0a3b62"
-SERVICE = "5e0c2b7a-1d3f-4c6e-8a9b-0f1e2d3c4b73"
-STAFF = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b84"
-CHAIR = "2a3b4c5d-6e7f-4819-9a0b-1c2d3e4f5a95"
-BOOKING = "4d5e6f70-8192-4a3b-9c4d-5e6f7a8b9ca6"
-SESSION = "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8db7"
-SERIES = "8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0ec8"
-ATTEMPT = "1e2f3a4b-5c6d-4e7f-8a9b-0c1d2e3f4ad9"
-RUN = "3f4a5b6c-7d8e-4f90-9a1b-2c3d4e5f6aea"
-ORDER = "bk-4d5e6f708192-1"
-
-_STARTS, _ENDS = "2026-12-08T08:00:00Z", "2026-12-08T08:30:00Z"
-_CREATED = "2026-12-04T17:21:05Z"
 _MONEY = {
     "price_minor": 15000,
     "deposit_minor": 0,
@@ -101,8 +100,8 @@ _BOOKING = {
     "staff_id": STAFF,
     "resource_ids": [CHAIR],
     "status": "confirmed",
-    "starts_at": _STARTS,
-    "ends_at": _ENDS,
+    "starts_at": STARTS,
+    "ends_at": ENDS,
     "time_zone": "Africa/Cairo",
     "starts_at_local": "2026-12-08T10:00:00+02:00",
     "ends_at_local": "2026-12-08T10:30:00+02:00",
@@ -115,7 +114,7 @@ _BOOKING = {
     "session_id": None,
     "status_reason": None,
     "version": 1,
-    "created_at": _CREATED,
+    "created_at": CREATED,
     "money": _MONEY,
     "cancellation": None,
 }
@@ -133,7 +132,7 @@ _SERVICE = {
     "staff_ids": [STAFF],
     "active": True,
     "payment_overrides": {},
-    "created_at": _CREATED,
+    "created_at": CREATED,
 }
 _SESSION = {
     "id": SESSION,
@@ -175,14 +174,14 @@ _WAITING = {
     "status": "waiting",
     "payment_method": "card",
     "booking_id": None,
-    "created_at": _CREATED,
+    "created_at": CREATED,
 }
 _INVITATION = {
     "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
     "email": "karim@example.com",
     "role": "staff",
     "expires_at": "2026-12-11T17:21:05Z",
-    "created_at": _CREATED,
+    "created_at": CREATED,
 }
 _REFUND = {
     "id": "6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f",
@@ -200,7 +199,7 @@ _USER = {
     "language": "ar",
     "channels": ["whatsapp", "sms", "email"],
     "is_platform_admin": False,
-    "created_at": _CREATED,
+    "created_at": CREATED,
 }
 
 _PUBLIC_SESSION = {
@@ -217,23 +216,11 @@ _PUBLIC_SESSION = {
     )
 } | {"capacity": 12, "seats_left": 3}
 _SLOT = {
-    "starts_at": _STARTS,
-    "ends_at": _ENDS,
+    "starts_at": STARTS,
+    "ends_at": ENDS,
     "starts_at_local": "2026-12-08T10:00:00+02:00",
     "ends_at_local": "2026-12-08T10:30:00+02:00",
     "staff_ids": [STAFF],
-}
-
-_ENDPOINT = {
-    "id": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
-    "url": "https://hooks.cairocuts.example/booklnk",
-    "description": "The shop's CRM",
-    "events": ["booking.created", "booking.confirmed", "booking.cancelled", "payment.received"],
-    "enabled": True,
-    "disabled_reason": None,
-    "disabled_at": None,
-    "failing_since": None,
-    "created_at": "2026-12-06T09:00:00Z",
 }
 
 ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
@@ -352,7 +339,7 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "rule_overrides": {"min_notice_minutes": 60},
         "return_origins": ["https://book.cairocuts.example"],
         "require_phone": False,
-        "created_at": _CREATED,
+        "created_at": CREATED,
     },
     MemberOut: {"user_id": OWNER, "full_name": "Hany Saleh", "email": "hany@example.com", "role": "owner"},
     MembershipOut: {
@@ -364,8 +351,8 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
     InvitationOut: _INVITATION,
     InvitationCreated: {**_INVITATION, "token": "inv_c2V0LWJ5LXRoZS1vd25lcg"},
     ServiceOut: _SERVICE,
-    StaffOut: {"id": STAFF, "display_name": "Karim", "user_id": None, "active": True, "created_at": _CREATED},
-    ResourceOut: {"id": CHAIR, "name": "Chair 1", "kind": "chair", "active": True, "created_at": _CREATED},
+    StaffOut: {"id": STAFF, "display_name": "Karim", "user_id": None, "active": True, "created_at": CREATED},
+    ResourceOut: {"id": CHAIR, "name": "Chair 1", "kind": "chair", "active": True, "created_at": CREATED},
     DateOverrideOut: {
         "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
         "date": "2027-03-01",
@@ -377,7 +364,7 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "starts_at": "2026-12-24T08:00:00Z",
         "ends_at": "2026-12-26T20:00:00Z",
         "reason": "Leave",
-        "created_at": _CREATED,
+        "created_at": CREATED,
     },
     AvailabilityOut: {
         "mode": "appointment",
@@ -396,36 +383,6 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
     BookingListItemOut: {
         **_BOOKING,
         "customer": {"id": CUSTOMER, "name": _USER["full_name"], "phone": _USER["phone"]},
-    },
-    CustomerOut: {
-        "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7cf1",
-        "account_id": None,
-        "name": "أحمد مصطفى",
-        "phone": "+201001234567",
-        "email": None,
-        "notes": "Beard only; prefers Karim",
-        "tags": ["vip"],
-        "marketing_consent": False,
-        "version": 3,
-        "created_at": _CREATED,
-        "history": {
-            "visits": 7,
-            "upcoming": 1,
-            "no_shows": 1,
-            "late_cancellations": 0,
-            "last_visit_at": "2026-11-28T15:00:00Z",
-            "total_paid_minor": 105000,
-            "currency": "EGP",
-        },
-    },
-    AuditEventOut: {
-        "at": "2026-11-28T15:02:11Z",
-        "actor_id": OWNER,
-        "action": "booking.cancel",
-        "subject_type": "booking",
-        "subject_id": BOOKING,
-        "booking_id": BOOKING,
-        "details": {"from": "confirmed", "to": "cancelled"},
     },
     CalendarFeedOut: {"url": "https://api.booklnk.example/v1/calendar-feeds/cf_Zm9yLWthcmltLW9ubHk.ics"},
     SeriesOut: _SERIES,
@@ -496,56 +453,6 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "started_at": "2026-12-09T01:30:00Z",
         "finished_at": "2026-12-09T01:30:04Z",
     },
-    EndpointOut: _ENDPOINT,
-    EndpointCreated: {**_ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-    WebhookMessageOut: {
-        "id": "2b3c4d5e-6f70-4812-9a3b-4c5d6e7f8091",
-        "webhook_id": "msg_2b3c4d5e6f7048129a3b4c5d6e7f8091",
-        "event_type": "booking.confirmed",
-        "status": "delivered",
-        "attempts": 2,
-        "next_attempt_at": None,
-        "created_at": "2026-12-06T09:12:00Z",
-        "delivered_at": "2026-12-06T09:12:05Z",
-        "payload": {
-            "type": "booking.confirmed",
-            "timestamp": "2026-12-06T09:12:00Z",
-            "data": {
-                "id": BOOKING,
-                "business_id": BUSINESS,
-                "status": "confirmed",
-                "starts_at": _STARTS,
-                "ends_at": _ENDS,
-                "time_zone": "Africa/Cairo",
-                "service": {"id": SERVICE, "name": "Haircut"},
-                "staff": {"id": STAFF, "name": "Karim"},
-                "customer_id": CUSTOMER,
-                "session_id": None,
-                "price_minor": 15000,
-                "deposit_minor": 15000,
-                "currency": "EGP",
-                "version": 2,
-            },
-        },
-        "attempt_log": [
-            {
-                "number": 1,
-                "at": "2026-12-06T09:12:00Z",
-                "status_code": 503,
-                "response_excerpt": "Service Unavailable",
-                "duration_ms": 84,
-                "error": None,
-            },
-            {
-                "number": 2,
-                "at": "2026-12-06T09:12:05Z",
-                "status_code": 200,
-                "response_excerpt": None,
-                "duration_ms": 61,
-                "error": None,
-            },
-        ],
-    },
     MismatchOut: {
         "id": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
         "order_id": ORDER,
@@ -556,4 +463,5 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "found_at": "2026-12-09T01:30:04Z",
         "resolved_at": None,
     },
+    **RECORD_ANSWERS,
 }

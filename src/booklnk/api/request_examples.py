@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from booklnk.api.examples import SERVICE, STAFF
+from booklnk.api.example_ids import SERVICE, STAFF
 from booklnk.booking.classes.schemas import SeatCreate, SeriesChange, SeriesCreate, SessionChange
 from booklnk.booking.schemas import BookingCreate, BookingMove
 from booklnk.business_types.definition import BusinessTypeDefinition

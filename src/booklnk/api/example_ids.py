@@ -1,0 +1,17 @@
+"""The ids and instants the API's examples tell one story with (a barbershop in Cairo)."""
+
+BUSINESS = "7d1f3c1e-3f57-4b0e-9a51-2c8b6a0f4e11"
+OWNER = "0b6a8a9e-5b4c-4a53-8f0e-1f7d2c3b4a51"
+CUSTOMER = "c3a1e9b2-6d4f-4e8a-9b7c-5d2e1f0a3b62"
+SERVICE = "5e0c2b7a-1d3f-4c6e-8a9b-0f1e2d3c4b73"
+STAFF = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b84"
+CHAIR = "2a3b4c5d-6e7f-4819-9a0b-1c2d3e4f5a95"
+BOOKING = "4d5e6f70-8192-4a3b-9c4d-5e6f7a8b9ca6"
+SESSION = "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8db7"
+SERIES = "8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0ec8"
+ATTEMPT = "1e2f3a4b-5c6d-4e7f-8a9b-0c1d2e3f4ad9"
+RUN = "3f4a5b6c-7d8e-4f90-9a1b-2c3d4e5f6aea"
+ORDER = "bk-4d5e6f708192-1"
+
+STARTS, ENDS = "2026-12-08T08:00:00Z", "2026-12-08T08:30:00Z"
+CREATED = "2026-12-04T17:21:05Z"

@@ -43,7 +43,7 @@ from support import FakeClock, JobRunner, audit_status_changes
 KEPT_TABLES = {"business_type"}
 # Fixtures that start servers of their own (the API as processes, the Kashier simulator, a
 # PostgreSQL to stop and start).
-LIVE_FIXTURES = {"live_server", "simulator_url", "api", "restartable_database"}
+LIVE_FIXTURES = {"live_server", "simulator_url", "api", "restartable_database", "site", "browser"}
 
 
 _MAILBOX = mail_server.Mailbox()

@@ -14,6 +14,7 @@ from booklnk.db.embedded import EmbeddedUnavailable, embedded_database_url
 from booklnk.notifications.email import SmtpConfig
 from booklnk.notifications.sms import CequensConfig
 from booklnk.notifications.whatsapp import WhatsAppConfig
+from booklnk.payments.checkout import Callbacks
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.tenancy.credentials import Passwords
 
@@ -48,6 +49,18 @@ def asyncpg_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
     return url
+
+
+# Kashier is told to call this path (the app gives it a body limit of its own), and to send
+# the customer back to the other.
+KASHIER_WEBHOOK_PATH = "/v1/webhooks/kashier"
+RETURN_PATH = "/v1/payments/kashier/return"
+
+
+def checkout_callbacks(settings: Settings) -> Callbacks:
+    """Where Kashier sends the customer back and posts its webhooks: this deployment."""
+    base = settings.public_base_url.rstrip("/")
+    return Callbacks(redirect_url=f"{base}{RETURN_PATH}", webhook_url=f"{base}{KASHIER_WEBHOOK_PATH}")
 
 
 def kashier_config(settings: Settings) -> KashierConfig:

@@ -37,13 +37,13 @@ from booklnk.api.routes import (
     schedules,
     webhook_endpoints,
 )
-from booklnk.api.routes.payments import KASHIER_WEBHOOK_PATH
-from booklnk.bootstrap import load_business_types, passwords_for
+from booklnk.bootstrap import KASHIER_WEBHOOK_PATH, load_business_types, passwords_for
 from booklnk.config import Settings
 from booklnk.db import pool_metrics
 from booklnk.db.database import Database
 from booklnk.kernel.clock import Clock, SystemClock
 from booklnk.tracing import API_SERVICE, start_tracing
+from booklnk.web import site
 
 TAGS = [
     {"name": "auth", "description": "Accounts, logins and tokens."},
@@ -173,5 +173,6 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
         # Any route can fail unexpectedly; say so once for all of them.
         app.include_router(module.router, responses=problem_responses(500))
     app.include_router(operations_router)
+    site.install(app)  # the web app's pages, after every API route
     app.openapi = lambda: openapi_document.build(app)  # type: ignore[method-assign]
     return app

@@ -198,6 +198,18 @@ _WITH_CUSTOMERS = (
 )
 
 
+async def customers_of(
+    session: AsyncSession, ctx: BusinessContext, booking_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, BookingCustomer]:
+    """Who each of these bookings is for, as a calendar names them (staff only)."""
+    if not ctx.is_staff:
+        raise InsufficientRole("Only the business's staff can see who a booking is for.")
+    rows = await session.execute(
+        _WITH_CUSTOMERS.where(Booking.business_id == ctx.business_id, Booking.id.in_(booking_ids))
+    )
+    return {booking.id: _customer(booking, name, phone) for booking, name, phone in rows.all()}
+
+
 async def _page(
     session: AsyncSession, where: list[ColumnElement[bool]], cursor: str | None, limit: int
 ) -> BookingPage:

@@ -133,6 +133,12 @@ def serve(
             .stop
         )
     tell(
+        "web_serving",
+        f"Web app: {base}/ar/  (English: {base}/en/; the demo's booking page: {base}/ar/b/cairo-cuts;"
+        f" the front desk: {base}/ar/desk)",
+        web=f"{base}/ar/",
+    )
+    tell(
         "api_serving",
         f"API docs: {base}/docs  (ReDoc: {base}/redoc, OpenAPI: {base}/openapi.json)",
         docs=f"{base}/docs",

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import actions, listing
 from booklnk.booking import service as bookings
-from booklnk.booking.cancellation import CancellationDecision
+from booklnk.booking.cancellation import CancellationDecision, decide, free_until
 from booklnk.booking.classes import enrolment
-from booklnk.booking.lifecycle import Action
+from booklnk.booking.lifecycle import Action, next_status
 from booklnk.booking.models import Booking
 from booklnk.booking.service import BookingView
 from booklnk.notifications import repository as notifications
@@ -129,6 +129,38 @@ async def act(
     sums = (await ledger.totals(session, ctx.business_id, [booking_id])).get(booking_id, ledger.Totals())
     desk_due = refund_share(sums.desk_paid_minor, decision.refund_percent)
     return found, CancellationOutcome(decision, online, desk_due)
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationQuote:
+    """What cancelling now would give back, said before the customer (or the desk) commits:
+    the policy's decision, the share of what was paid online, and what the desk owes."""
+
+    decision: CancellationDecision
+    free_until: datetime
+    refund_online_minor: int
+    desk_refund_due_minor: int
+    currency: str
+
+
+async def cancellation_quote(
+    session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID, *, now: datetime
+) -> CancellationQuote:
+    """The outcome `act(CANCEL)` would have now, changing nothing (409 when the booking can
+    no longer be cancelled, as the action itself answers; a late cancellation the type
+    refuses raises as the action would)."""
+    booking = await bookings.get_booking(session, ctx, booking_id)
+    next_status(booking.status, Action.CANCEL)
+    decision = decide(booking, ctx.rules, now, by_business=ctx.is_staff)
+    left = sum(p.left for p in await refunds.refundables(session, ctx.business_id, booking_id))
+    sums = (await ledger.totals(session, ctx.business_id, [booking_id])).get(booking_id, ledger.Totals())
+    return CancellationQuote(
+        decision,
+        free_until(booking, ctx.rules),
+        refund_share(left, decision.refund_percent),
+        refund_share(sums.desk_paid_minor, decision.refund_percent),
+        booking.currency,
+    )
 
 
 async def reschedule(

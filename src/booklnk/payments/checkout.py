@@ -97,7 +97,7 @@ async def start(
     `display`: the hosted page's language (`ar` or `en`); `pages` must lead to the
     business's return origins (422 `return_url_not_allowed` otherwise). A method the
     service does not take is a 422 naming `method_field` (where the caller sent it)."""
-    await _check_pages(session, ctx, pages)
+    await _check_pages(session, ctx, pages, own=callbacks.redirect_url)
     booking = await bookings.get_booking(session, ctx, booking_id)
     if booking.status is BookingStatus.HELD:
         if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
@@ -147,14 +147,16 @@ async def start(
     return Checkout(attempt, url, _hosted_page(kashier, attempt, method, callbacks, display))
 
 
-async def _check_pages(session: AsyncSession, ctx: BusinessContext, pages: ReturnPages) -> None:
+async def _check_pages(session: AsyncSession, ctx: BusinessContext, pages: ReturnPages, *, own: str) -> None:
     """Checked before anything is written: the browser return will redirect to these, so
-    only the business's own origins are taken (no open redirect through our domain)."""
+    only the business's own origins are taken, and this deployment's (`own`: its web app's
+    booking pages), never another (no open redirect through our domain)."""
     named = [("body.return_url", pages.return_url), ("body.cancel_url", pages.cancel_url)]
     if all(url is None for _, url in named):
         return
     business = await tenancy.get_business(session, ctx.business_id)
-    allowed = business.return_origins if business is not None else []
+    ours = return_origins.origin_of(own)
+    allowed = [*(business.return_origins if business is not None else []), *([ours] if ours else [])]
     for field, url in named:
         if url is not None and not return_origins.allows(allowed, url):
             raise ValidationFailed.on(

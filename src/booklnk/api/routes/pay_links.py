@@ -13,8 +13,7 @@ from booklnk.api import limits, pages
 from booklnk.api.deps import NowDep, SessionDep, SettingsDep
 from booklnk.api.languages import caller_language
 from booklnk.api.problems import problem_responses
-from booklnk.api.routes.payments import checkout_callbacks
-from booklnk.bootstrap import derived_key, kashier_config
+from booklnk.bootstrap import checkout_callbacks, derived_key, kashier_config
 from booklnk.config import Settings
 from booklnk.flows import pay_links
 from booklnk.payments.pay_links import PATH

@@ -18,8 +18,7 @@ from booklnk.api.languages import caller_language
 from booklnk.api.observability import WEBHOOKS_RECEIVED
 from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
-from booklnk.bootstrap import kashier_config
-from booklnk.config import Settings
+from booklnk.bootstrap import KASHIER_WEBHOOK_PATH, RETURN_PATH, checkout_callbacks, kashier_config
 from booklnk.flows import bookings as flows
 from booklnk.payments import checkout, reconciliation, returns, webhooks
 from booklnk.payments.schemas import (
@@ -38,17 +37,6 @@ from booklnk.payments.schemas import (
 )
 
 router = APIRouter(tags=["payments"])
-# Kashier is told to call this path; the app gives it a body limit of its own.
-KASHIER_WEBHOOK_PATH = "/v1/webhooks/kashier"
-RETURN_PATH = "/v1/payments/kashier/return"
-
-
-def checkout_callbacks(settings: Settings) -> checkout.Callbacks:
-    """Where Kashier sends the customer back and posts its webhooks: this deployment."""
-    base = settings.public_base_url.rstrip("/")
-    return checkout.Callbacks(
-        redirect_url=f"{base}{RETURN_PATH}", webhook_url=f"{base}{KASHIER_WEBHOOK_PATH}"
-    )
 
 
 @router.post(

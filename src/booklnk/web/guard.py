@@ -1,0 +1,198 @@
+"""What every web page goes through: the reader's language (the path's first segment),
+who is signed in (cookies, renewed on the way), forms with their CSRF token checked, and
+errors shown as a page in the reader's language with the next thing to do — never a
+problem+json document, never a dead end."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any, Protocol
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booklnk.audit import log as audit
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.db.errors import unreachable
+from booklnk.kernel.clock import Clock
+from booklnk.kernel.errors import BooklnkError, TooManyRequests, Unauthorized
+from booklnk.tenancy.context import Actor
+from booklnk.tenancy.service import note_context_user
+from booklnk.web import rendering, session
+from booklnk.web.words import problem_text
+
+# A form's fields and each value's length: a page's forms are small, a bigger post is not ours.
+MAX_FIELDS = 40
+MAX_VALUE = 2_000
+
+
+def language_of(request: Request) -> str:
+    """`ar` or `en`: the routes are mounted under each (see `site.install`)."""
+    first = request.url.path.split("/")[1]
+    return first if first in rendering.LANGUAGES else "ar"
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_of(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def now_of(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+async def web_visitor(request: Request) -> Actor | None:
+    """The signed-in account, if any (renewed tokens are set on the response by `WebRoute`)."""
+    found = await session.visitor(request, settings_of(request), db_of(request), now_of(request))
+    request.state.web_actor = found.actor
+    request.state.web_renewed = found.renewed
+    if found.actor is not None:
+        request.state.user_id = found.actor.user_id  # for the request's log line
+    return found.actor
+
+
+async def signed_in(actor: Annotated[Actor | None, Depends(web_visitor)]) -> Actor:
+    if actor is None:
+        raise Unauthorized("Sign in to continue.", code="sign_in_needed")
+    return actor
+
+
+VisitorDep = Annotated[Actor | None, Depends(web_visitor)]
+SignedInDep = Annotated[Actor, Depends(signed_in)]
+
+
+async def unit_of_work(request: Request, actor: Annotated[Actor | None, Depends(web_visitor)]) -> Any:
+    """The page's one transaction, as the signed-in account (or nobody)."""
+    user_id = actor.user_id if actor else None
+    async with db_of(request).transaction(user_id=user_id) as tx:
+        note_context_user(tx, user_id)
+        audit.note_clock(tx, now_of(request))
+        yield tx
+
+
+SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+async def form(request: Request) -> dict[str, str]:
+    """A posted form's fields (the first value of each), its CSRF token checked."""
+    data = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    fields = {k: v[:MAX_VALUE] for k, v in data.items() if isinstance(v, str)}
+    session.check_csrf(request, fields.get(session.CSRF_FIELD))
+    return fields
+
+
+FormDep = Annotated[dict[str, str], Depends(form)]
+
+
+class _Limiter(Protocol):
+    def take(self, key: str) -> Any: ...
+
+
+def client_limited(request: Request, limit: str) -> None:
+    """One request of this client address against the API's own limit of that name (the
+    app's limiters: the web app and the API count together)."""
+    limiter: _Limiter = request.app.state.limits[limit]
+    decision = limiter.take(request.client.host if request.client else "unknown")
+    if not decision.allowed:
+        raise TooManyRequests(
+            "Too many requests from this address; try again later.",
+            retry_after_seconds=decision.retry_after_seconds,
+        )
+
+
+def parse_uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def local_path(value: str | None, language: str) -> str:
+    """A `next` address to return to: only a path of this site (never another origin)."""
+    if value and value.startswith(f"/{language}/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return f"/{language}/"
+
+
+class WebRoute(APIRoute):
+    """A page route: errors become a page in the reader's language (a sign-in needed: the
+    sign-in page, then back), and renewed session tokens are set on whatever is answered."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except BooklnkError as error:
+                response = _error_page(request, error)
+            except RequestValidationError:
+                response = _error_page(request, None, status_code=404)
+            except Exception as error:
+                if not unreachable(error):
+                    raise
+                response = rendering.page(
+                    request,
+                    language_of(request),
+                    "error.html",
+                    status_code=503,
+                    headers={"Retry-After": "5"},
+                    message=problem_text(language_of(request), "database_unavailable"),
+                    back=None,
+                )
+            renewed = getattr(request.state, "web_renewed", None)
+            if renewed is not None:
+                session.keep(response, renewed, settings_of(request), now_of(request))
+            return response
+
+        return page_handler
+
+
+def _error_page(request: Request, error: BooklnkError | None, *, status_code: int | None = None) -> Response:
+    language = language_of(request)
+    if error is not None and error.status == 401:
+        if error.code == "invalid_token":  # the account is gone: its cookies are worthless
+            response: Response = see_other(f"/{language}/sign-in")
+            session.forget(response)
+            return response
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = here if request.method == "GET" else request.headers.get("referer", "")
+        return see_other(f"/{language}/sign-in?next={quote(_path_of(target, language), safe='')}")
+    code = error.code if error is not None else "not_found"
+    headers = {}
+    if error is not None and "retry_after_seconds" in error.extra:
+        headers["Retry-After"] = str(error.extra["retry_after_seconds"])
+    return rendering.page(
+        request,
+        language,
+        "error.html",
+        status_code=status_code or (error.status if error else 404),
+        headers=headers,
+        message=problem_text(language, code),
+        issues=error.issues if error else [],
+        back=_path_of(request.headers.get("referer", ""), language),
+    )
+
+
+def _path_of(url: str, language: str) -> str:
+    """The path and query of a same-site URL (a Referer), else the language's home."""
+    if "://" in url:
+        url = "/" + url.split("://", 1)[1].partition("/")[2]
+    return local_path(url, language)

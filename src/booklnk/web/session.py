@@ -1,0 +1,121 @@
+"""Who is signed in to the web app, kept in cookies: the API's own tokens (an access token
+and its rotating refresh token), never readable by scripts, sent only to this site
+(SameSite=Lax: a link from WhatsApp still arrives signed in; a form posted from another
+site does not), Secure when the deployment is served over HTTPS.
+
+Forms carry a CSRF token that must equal the `bl_csrf` cookie (double submit): another
+site can make a browser post, but can neither read nor set that cookie."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request, Response
+
+from booklnk.config import Settings
+from booklnk.db.database import Database
+from booklnk.kernel.errors import Forbidden
+from booklnk.tenancy import auth, credentials
+from booklnk.tenancy.auth import TokenPair
+from booklnk.tenancy.context import Actor
+from booklnk.tenancy.errors import InvalidToken
+
+ACCESS = "bl_access"
+REFRESH = "bl_refresh"
+CSRF = "bl_csrf"
+LANGUAGE = "bl_lang"
+CSRF_FIELD = "csrf"
+# Long enough for any token we mint; a longer cookie is somebody else's.
+_MAX_TOKEN = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """The browser's caller: signed in (`actor`) or not, and the tokens to set on the way
+    out when its access token was renewed by this request."""
+
+    actor: Actor | None
+    renewed: TokenPair | None = None
+
+
+async def visitor(request: Request, settings: Settings, db: Database, now: datetime) -> Visitor:
+    """The signed-in account from the cookies; an expired access token is renewed with the
+    refresh token (rotated, as the API rotates it); nothing valid: signed out."""
+    secret = settings.jwt_secret.get_secret_value()
+    token = request.cookies.get(ACCESS, "")[:_MAX_TOKEN]
+    if token:
+        claims = credentials.decode_access_token(token, secret=secret, now=now)
+        if claims is not None and claims.expires_at > now:
+            return Visitor(Actor(claims.user_id, claims.is_platform_admin))
+    raw_refresh = request.cookies.get(REFRESH, "")[:_MAX_TOKEN]
+    if not raw_refresh:
+        return Visitor(None)
+    try:
+        pair = await auth.refresh(db, settings, raw_token=raw_refresh, now=now)
+    except InvalidToken:
+        return Visitor(None)
+    claims = credentials.decode_access_token(pair.access_token, secret=secret, now=now)
+    assert claims is not None  # (just minted)
+    return Visitor(Actor(claims.user_id, claims.is_platform_admin), renewed=pair)
+
+
+def keep(response: Response, pair: TokenPair, settings: Settings, now: datetime) -> None:
+    """Set the session's cookies from a new token pair (sign-in, renewal)."""
+    secure = _secure(settings)
+    response.set_cookie(
+        ACCESS,
+        pair.access_token,
+        max_age=max(int((pair.access_expires_at - now).total_seconds()), 0),
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    response.set_cookie(
+        REFRESH,
+        pair.refresh_token,
+        max_age=max(int((pair.refresh_expires_at - now).total_seconds()), 0),
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+
+
+def forget(response: Response) -> None:
+    response.delete_cookie(ACCESS)
+    response.delete_cookie(REFRESH)
+
+
+def refresh_token(request: Request) -> str | None:
+    return request.cookies.get(REFRESH, "")[:_MAX_TOKEN] or None
+
+
+def csrf_token(request: Request) -> str:
+    """The browser's CSRF token (a new one when it has none: `remember_csrf` sets it)."""
+    found = request.cookies.get(CSRF, "")
+    if 20 <= len(found) <= 100:
+        return found
+    token: str | None = getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = request.state.new_csrf = secrets.token_urlsafe(32)
+    return token
+
+
+def remember_csrf(request: Request, response: Response, settings: Settings) -> None:
+    """Set the cookie of a CSRF token first handed out by this request."""
+    token: str | None = getattr(request.state, "new_csrf", None)
+    if token is not None:
+        response.set_cookie(CSRF, token, httponly=True, secure=_secure(settings), samesite="lax")
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    """A form's token must be the browser's own (403 otherwise: the post came from elsewhere)."""
+    cookie = request.cookies.get(CSRF, "")
+    if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
+        raise Forbidden("The form is stale or came from another site; reload the page.", code="csrf_failed")
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_base_url.startswith("https://")

@@ -1,0 +1,72 @@
+"""The web app inside the API's service: its pages under `/ar/…` and `/en/…` (Arabic
+first: `/` goes to the reader's remembered or preferred language), its static files from
+the package, and compression for both (a page is read on a slow phone connection)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from booklnk.tenancy.service import list_businesses
+from booklnk.web import customer, desk, my_bookings, rendering, session, signing_in
+from booklnk.web.guard import SessionDep, VisitorDep, WebRoute, language_of
+
+_home = APIRouter(route_class=WebRoute, include_in_schema=False)
+DIRECTORY_LIMIT = 50
+WEB_PREFIXES = (*(f"/{language}/" for language in rendering.LANGUAGES), rendering.STATIC_PATH + "/")
+
+
+@_home.get("/")
+async def home(request: Request, tx: SessionDep, _: VisitorDep) -> Response:
+    businesses, _next = await list_businesses(tx, cursor=None, limit=DIRECTORY_LIMIT)
+    return rendering.page(request, language_of(request), "home.html", businesses=businesses)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the web app on `app` (after the API's routes: they keep their paths)."""
+    for language in rendering.LANGUAGES:
+        for module_router in (_home, customer.router, signing_in.router, my_bookings.router, desk.router):
+            app.include_router(module_router, prefix=f"/{language}")
+
+    @app.get("/", include_in_schema=False)
+    async def root(request: Request) -> RedirectResponse:
+        remembered = request.cookies.get(session.LANGUAGE)
+        language = remembered if remembered in rendering.LANGUAGES else _preferred(request)
+        return RedirectResponse(f"/{language}/", status_code=303)
+
+    app.mount(rendering.STATIC_PATH, CachedStatic(packages=[("booklnk.web", "static")]), name="web-static")
+    app.add_middleware(WebCompression)
+
+
+def _preferred(request: Request) -> str:
+    """Arabic unless the browser prefers English over it."""
+    header = request.headers.get("accept-language", "")[:200].lower()
+    ar, en = header.find("ar"), header.find("en")
+    return "en" if en != -1 and (ar == -1 or en < ar) else "ar"
+
+
+class CachedStatic(StaticFiles):
+    """Static files named with their content's hash (`rendering.asset_urls`): kept a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+class WebCompression:
+    """Gzip for the web app's pages and files only: the API's answers stay as they were."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(WEB_PREFIXES):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

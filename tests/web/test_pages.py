@@ -1,0 +1,187 @@
+"""The web app's pages in-process (the app on the suite's clock, no browser): language,
+sign-in and CSRF guards, role guards, and the front desk's staff actions on the clock
+(a no-show is refused before the start and taken after it)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+
+from booking_support import book, customer, open_bookable_shop
+from support import Account, FakeClock, code_sent_to
+
+
+def _signed_in(client: httpx.AsyncClient, account: Account) -> None:
+    """The browser's session cookies, as the web app's sign-in sets them (the access token
+    renewed by the refresh token when the clock has moved past it)."""
+    client.cookies.set("bl_access", account.headers["Authorization"].removeprefix("Bearer "))
+    client.cookies.set("bl_refresh", account.refresh_token)
+
+
+async def _csrf(client: httpx.AsyncClient, path: str) -> str:
+    page = await client.get(path)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_the_root_opens_in_arabic_unless_english_is_preferred_or_remembered(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/")).headers["location"] == "/ar/"
+    english = await client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,ar;q=0.5"})
+    assert english.headers["location"] == "/en/"
+    page = await client.get("/en/")
+    assert '<html lang="en" dir="ltr">' in page.text
+    assert (await client.get("/")).headers["location"] == "/en/"  # remembered by its cookie
+
+
+async def test_an_unknown_business_is_a_page_in_the_readers_language(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/ar/b/no-such-place")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert '<html lang="ar" dir="rtl">' in missing.text
+    assert "لم نجد هذا المكان" in missing.text
+
+
+async def test_booking_needs_a_sign_in_and_comes_back_after_it(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client)
+    path = f"/en/b/{await _slug(client, shop.owner, shop.url)}/s/{shop.service_id}/book"
+    asked = await client.get(path, params={"start": "2026-11-25T10:00:00+02:00"})
+    assert asked.status_code == 303
+    assert asked.headers["location"].startswith("/en/sign-in?next=%2Fen%2Fb%2F")
+
+
+async def test_a_next_address_never_leads_off_the_site(client: httpx.AsyncClient) -> None:
+    for next_path in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        page = await client.get("/en/sign-in", params={"next": next_path})
+        assert 'name="next" value="/en/"' in page.text, next_path
+
+
+async def test_a_form_without_its_token_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    booked = await book(client, shop, someone, "2026-11-24T13:00:00+02:00")
+    assert booked.status_code == 201, booked.text
+    _signed_in(client, shop.owner)
+    panel = f"/en/desk/{shop.business_id}/bookings/{booked.json()['id']}"
+    clock.advance(timedelta(hours=2, minutes=30))
+    forged = await client.post(panel, data={"action": "no_show", "csrf": "forged-token-from-elsewhere"})
+    assert forged.status_code == 403
+    assert "This page has expired" in forged.text
+    assert '<span class="status confirmed">' in (await client.get(panel)).text
+
+
+async def test_the_desk_is_for_staff_only(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    _signed_in(client, someone)
+    refused = await client.get(f"/ar/desk/{shop.business_id}")
+    assert refused.status_code == 403
+    assert "دورك في هذا المكان لا يسمح" in refused.text
+
+
+async def test_staff_mark_a_no_show_only_after_the_start_and_can_undo_it(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    booked = await book(client, shop, someone, "2026-11-24T13:00:00+02:00")  # 11:00 UTC; now 09:00 UTC
+    booking_id = booked.json()["id"]
+    _signed_in(client, shop.owner)
+    day = await client.get(f"/en/desk/{shop.business_id}", params={"on": "2026-11-24"})
+    assert day.status_code == 200
+    assert f"/bookings/{booking_id}" in day.text
+    assert "Customer" in day.text
+    panel = f"/en/desk/{shop.business_id}/bookings/{booking_id}"
+    token = await _csrf(client, panel)
+
+    early = await client.post(panel, data={"action": "no_show", "csrf": token})
+    assert early.status_code == 409, early.text
+    assert "This cannot be done before the booking starts." in early.text
+
+    clock.advance(timedelta(hours=2, minutes=20))  # 13:20 Cairo: past the start and its grace
+    marked = await client.post(panel, data={"action": "no_show", "csrf": token})
+    assert marked.status_code == 303
+    after = await client.get(marked.headers["location"])
+    assert '<span class="status no_show">No-show</span>' in after.text
+    assert 'value="undo_no_show"' in after.text
+    undone = await client.post(panel, data={"action": "undo_no_show", "csrf": token})
+    assert undone.status_code == 303
+    assert '<span class="status confirmed">' in (await client.get(panel)).text
+
+
+async def test_staff_check_a_customer_in_from_the_day_view(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    booked = await book(client, shop, someone, "2026-11-24T11:30:00+02:00")  # 09:30 UTC
+    _signed_in(client, shop.owner)
+    panel = f"/ar/desk/{shop.business_id}/bookings/{booked.json()['id']}"
+    checked = await client.post(panel, data={"action": "check_in", "csrf": await _csrf(client, panel)})
+    assert checked.status_code == 303, checked.text
+    assert '<span class="status checked_in">وصل</span>' in (await client.get(panel)).text
+
+
+async def _slug(client: httpx.AsyncClient, owner: Account, url: str) -> str:
+    return str((await client.get(url, headers=owner.headers)).json()["slug"])
+
+
+async def test_signing_in_by_code_sets_the_session_and_a_wrong_code_says_so(
+    client: httpx.AsyncClient,
+) -> None:
+    someone = await customer(client)
+    token = await _csrf(client, "/en/sign-in")
+    sent = await client.post("/en/sign-in", data={"csrf": token, "address": someone.email, "next": "/en/my"})
+    assert sent.status_code == 200
+    assert "If this address has an account, we sent it a code." in sent.text
+    wrong = await client.post(
+        "/en/sign-in/code", data={"csrf": token, "address": someone.email, "code": "000000", "next": "/en/my"}
+    )
+    assert wrong.status_code == 400
+    assert "The code is wrong or has expired." in wrong.text
+    code = await code_sent_to(someone.email)
+    right = await client.post(
+        "/en/sign-in/code", data={"csrf": token, "address": someone.email, "code": code, "next": "/en/my"}
+    )
+    assert right.status_code == 303
+    assert right.headers["location"] == "/en/my"
+    cookies = right.headers.get_list("set-cookie")
+    assert any(c.startswith("bl_access=") and "HttpOnly" in c and "SameSite=lax" in c for c in cookies)
+    assert (await client.get("/en/my")).status_code == 200
+
+
+async def test_a_form_names_the_field_it_refuses_in_the_readers_language(client: httpx.AsyncClient) -> None:
+    token = await _csrf(client, "/ar/sign-in")
+    refused = await client.post("/ar/sign-in", data={"csrf": token, "address": "0100", "next": "/ar/"})
+    assert refused.status_code == 422
+    assert 'aria-invalid="true"' in refused.text
+    assert "القيمة غير صالحة" in refused.text
+
+
+async def test_a_customer_sees_what_cancelling_gives_back_then_cancels(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    booked = await book(client, shop, someone, "2026-11-25T13:00:00+02:00")
+    _signed_in(client, someone)
+    page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
+    asked = await client.get(f"{page}/cancel")
+    assert asked.status_code == 200
+    assert "Free cancellation until" in asked.text
+    token = re.search(r'name="csrf" value="([^"]+)"', asked.text)
+    version = re.search(r'name="version" value="([0-9]+)"', asked.text)
+    assert token is not None
+    assert version is not None
+    done = await client.post(f"{page}/cancel", data={"csrf": token.group(1), "version": version.group(1)})
+    assert done.status_code == 303
+    shown = await client.get(done.headers["location"])
+    assert "The booking is cancelled." in shown.text
+    assert '<span class="status cancelled">' in shown.text

@@ -1,10 +1,15 @@
 """Pages rendered on the server from `templates/`, in the reader's language and direction,
 with Babel's formats for Egypt's Arabic or English: the words are `words.WORDS`, the
 layout `base.html`. No script is needed to read or use a page; `static/site.js` only
-enhances (a booking's status follows itself)."""
+enhances (a booking's status follows itself).
+
+The stylesheet and the script go inside every page: on a slow mobile connection each
+further request costs a round trip of up to two seconds, far more than their two
+kilobytes compressed (`bench/web.py` measures both ways' cost as load time)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import datetime
 from functools import cache
@@ -23,7 +28,6 @@ from booklnk.web import session
 from booklnk.web.words import WORDS
 
 LANGUAGES = ("ar", "en")
-STATIC_PATH = "/static/web"
 
 
 def page(
@@ -57,13 +61,16 @@ def page(
             csrf=session.csrf_token(request),
             csrf_field=session.CSRF_FIELD,
             signed_in=getattr(request.state, "web_actor", None) is not None,
-            assets=asset_urls(),
+            inline=inline_assets(),
             **values,
         )
     )
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     # Every page is someone's own (or changes by the minute): never kept by a proxy.
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = content_policy(settings.kashier_hpp_url)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
     session.remember_csrf(request, response, settings)
     response.set_cookie(session.LANGUAGE, language, max_age=365 * 86_400, samesite="lax")
     return response
@@ -89,15 +96,24 @@ class Local:
 
 
 @cache
-def asset_urls() -> dict[str, str]:
-    """Each static file's URL with its content's hash: cached for a year by browsers, and a
-    new release is a new URL."""
+def content_policy(kashier_page: str) -> str:
+    """Nothing loads from elsewhere; the one script runs by its hash (an injected one would
+    not); forms post here, and on to Kashier's hosted page (a form's redirect counts).
+    Style attributes are allowed: the desk's grid places each booking by them."""
+    script = base64.b64encode(hashlib.sha256(str(inline_assets()["site.js"]).encode()).digest()).decode()
+    kashier = "/".join(kashier_page.split("/")[:3])
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self';"
+        f" script-src 'sha256-{script}'; form-action 'self' {kashier}; base-uri 'none';"
+        " frame-ancestors 'none'"
+    )
+
+
+@cache
+def inline_assets() -> dict[str, Markup]:
+    """The stylesheet and the script, as written in `static/`, to put inside the page."""
     folder = resources.files("booklnk.web") / "static"
-    urls = {}
-    for name in ("site.css", "site.js"):
-        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()[:12]
-        urls[name] = f"{STATIC_PATH}/{name}?v={digest}"
-    return urls
+    return {name: Markup((folder / name).read_text(encoding="utf-8")) for name in ("site.css", "site.js")}
 
 
 @cache

@@ -1,13 +1,12 @@
 """The web app inside the API's service: its pages under `/ar/…` and `/en/…` (Arabic
-first: `/` goes to the reader's remembered or preferred language), its static files from
-the package, and compression for both (a page is read on a slow phone connection)."""
+first: `/` goes to the reader's remembered or preferred language), compressed (a page is
+read on a slow phone connection)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booklnk.tenancy.service import list_businesses
@@ -16,7 +15,7 @@ from booklnk.web.guard import SessionDep, VisitorDep, WebRoute, language_of
 
 _home = APIRouter(route_class=WebRoute, include_in_schema=False)
 DIRECTORY_LIMIT = 50
-WEB_PREFIXES = (*(f"/{language}/" for language in rendering.LANGUAGES), rendering.STATIC_PATH + "/")
+WEB_PREFIXES = tuple(f"/{language}/" for language in rendering.LANGUAGES)
 
 
 @_home.get("/")
@@ -37,7 +36,6 @@ def install(app: FastAPI) -> None:
         language = remembered if remembered in rendering.LANGUAGES else _preferred(request)
         return RedirectResponse(f"/{language}/", status_code=303)
 
-    app.mount(rendering.STATIC_PATH, CachedStatic(packages=[("booklnk.web", "static")]), name="web-static")
     app.add_middleware(WebCompression)
 
 
@@ -46,16 +44,6 @@ def _preferred(request: Request) -> str:
     header = request.headers.get("accept-language", "")[:200].lower()
     ar, en = header.find("ar"), header.find("en")
     return "en" if en != -1 and (ar == -1 or en < ar) else "ar"
-
-
-class CachedStatic(StaticFiles):
-    """Static files named with their content's hash (`rendering.asset_urls`): kept a year."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        if response.status_code == 200:
-            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-        return response
 
 
 class WebCompression:

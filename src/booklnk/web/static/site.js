@@ -22,7 +22,6 @@
     }
     setTimeout(again, 1500);
   }
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-follow]").forEach(follow);
-  });
+  // (This script ends the page: everything it looks for is already there.)
+  document.querySelectorAll("[data-follow]").forEach(follow);
 })();

@@ -185,3 +185,33 @@ async def test_a_customer_sees_what_cancelling_gives_back_then_cancels(
     shown = await client.get(done.headers["location"])
     assert "The booking is cancelled." in shown.text
     assert '<span class="status cancelled">' in shown.text
+
+
+async def test_a_walk_in_is_booked_with_a_new_record_and_pays_cash_at_the_desk(
+    client: httpx.AsyncClient,
+) -> None:
+    shop = await open_bookable_shop(client)
+    _signed_in(client, shop.owner)
+    form = f"/en/desk/{shop.business_id}/walk-in"
+    token = await _csrf(client, form)
+    booked = await client.post(
+        form,
+        data={"csrf": token, "service": shop.service_id, "staff": "", "name": "Hany", "phone": "01001234567"},
+    )
+    assert booked.status_code == 303, booked.text
+    panel = booked.headers["location"].split("?")[0]
+    shown = await client.get(panel)
+    assert "Hany" in shown.text
+    assert 'value="150.00"' in shown.text  # the amount due, offered first
+    paid = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "150", "method": "cash"})
+    assert paid.status_code == 303, paid.text
+    after = await client.get(panel)
+    assert "Take payment at the desk" not in after.text
+    records = await client.get(f"{shop.url}/customers", params={"q": "0100 123"}, headers=shop.owner.headers)
+    assert [r["name"] for r in records.json()["items"]] == ["Hany"]
+    # The same number again finds the same record, and a bad amount names its field.
+    again = await client.get(form, params={"q": "01001234567"})
+    assert again.text.count('name="record"') == 2  # the record, and "someone else"
+    refused = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "-5", "method": "cash"})
+    assert refused.status_code == 422
+    assert "form.amount" in refused.text

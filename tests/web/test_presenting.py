@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from booklnk.kernel.errors import ValidationFailed
 from booklnk.web import presenting
+from booklnk.web.desk import typed_amount
+from booklnk.web.desk_walk_in import minor_units
 from booklnk.web.guard import local_path
 
 SCHEMA = {
@@ -60,3 +64,16 @@ def test_a_next_address_is_always_a_path_of_this_site(value: str) -> None:
     assert kept.startswith("/en/")
     assert not kept.startswith("//")
     assert "\\" not in kept
+
+
+@given(st.integers(min_value=1, max_value=10**9))
+def test_an_amount_the_desk_is_shown_reads_back_as_the_same_minor_units(minor: int) -> None:
+    assert minor_units(typed_amount(minor, "EGP"), "EGP") == minor
+    assert minor_units(typed_amount(minor, "KWD"), "KWD") == minor
+
+
+def test_amounts_typed_in_arabic_digits_count_and_nonsense_is_refused() -> None:
+    assert minor_units("\u0661\u0665\u0660", "EGP") == 15_000
+    for typed in ("", "-5", "0", "1.234", "abc", "NaN", "Infinity", "1e30"):
+        with pytest.raises(ValidationFailed):
+            minor_units(typed, "EGP")

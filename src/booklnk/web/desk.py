@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from booklnk.booking.lifecycle import TRANSITIONS, Action
 from booklnk.catalog import service as catalog
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows import described_bookings
+from booklnk.kernel.money import MINOR_UNITS
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business, describe_user
 from booklnk.web import day_plan, presenting, rendering
@@ -123,11 +125,18 @@ async def booking_panel(
         money=found.detail.money,
         customer=customers.get(booking_id),
         request_done=done is not None,
+        due_typed=typed_amount(found.detail.money.balance_due_minor, found.detail.money.currency),
         actions=actions,
         quote=quote,
         back=f"/{language}/desk/{business_id}?on={day_of.isoformat()}",
         here=f"/{language}/desk/{business_id}/bookings/{booking_id}",
     )
+
+
+def typed_amount(minor: int, currency: str) -> str:
+    """Minor units as the desk's amount field shows them ("150.00")."""
+    exponent = MINOR_UNITS.get(currency, 2)
+    return f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
 
 
 @router.post("/desk/{business_id}/bookings/{booking_id}")

@@ -10,7 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booklnk.tenancy.service import list_businesses
-from booklnk.web import customer, desk, my_bookings, rendering, session, signing_in
+from booklnk.web import customer, desk, desk_walk_in, my_bookings, rendering, session, signing_in
 from booklnk.web.guard import SessionDep, VisitorDep, WebRoute, language_of
 
 _home = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -27,7 +27,14 @@ async def home(request: Request, tx: SessionDep, _: VisitorDep) -> Response:
 def install(app: FastAPI) -> None:
     """Mount the web app on `app` (after the API's routes: they keep their paths)."""
     for language in rendering.LANGUAGES:
-        for module_router in (_home, customer.router, signing_in.router, my_bookings.router, desk.router):
+        for module_router in (
+            _home,
+            customer.router,
+            signing_in.router,
+            my_bookings.router,
+            desk.router,
+            desk_walk_in.router,
+        ):
             app.include_router(module_router, prefix=f"/{language}")
 
     @app.get("/", include_in_schema=False)

@@ -38,6 +38,7 @@ from booklnk.web.guard import (
     SignedInDep,
     VisitorDep,
     WebRoute,
+    client_limited,
     language_of,
     now_of,
     parse_uuid,
@@ -126,6 +127,8 @@ async def times_page(
     )
     if isinstance(found, availability.Slots) and day is None and found.slots:
         chosen_day = found.slots[0].start.astimezone(zone).date()
+    if isinstance(found, availability.Sessions) and day is None and found.sessions:
+        chosen_day = found.sessions[0].session.starts_at.astimezone(zone).date()
     members, _more = await catalog.list_staff(tx, ctx, catalog.Listing(cursor=None, limit=50))
     names = {m.id: m.display_name for m in members}
     base = f"/{language}/b/{slug}/s/{service_id}"
@@ -158,7 +161,10 @@ async def times_page(
         lengths=list(view.service.duration_options_minutes),
         length=length,
         link=link,
-        sessions=found.sessions if isinstance(found, availability.Sessions) else None,
+        sessions=[v for v in found.sessions if v.session.starts_at.astimezone(zone).date() == chosen_day]
+        if isinstance(found, availability.Sessions)
+        else None,
+        instructors=names,
     )
 
 
@@ -188,6 +194,7 @@ async def book(
     posted: FormDep,
 ) -> Response:
     language, now = language_of(request), now_of(request)
+    client_limited(request, "bookings")
     visit = await visit_business(tx, slug)
     ctx = await access_business(tx, actor, visit.business.id, require=None)
     start = _instant(posted.get("start"))

@@ -10,7 +10,16 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booklnk.tenancy.service import list_businesses
-from booklnk.web import customer, desk, desk_walk_in, my_bookings, rendering, session, signing_in
+from booklnk.web import (
+    class_seats,
+    customer,
+    desk,
+    desk_walk_in,
+    my_bookings,
+    rendering,
+    session,
+    signing_in,
+)
 from booklnk.web.guard import SessionDep, VisitorDep, WebRoute, language_of
 
 _home = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -34,6 +43,7 @@ def install(app: FastAPI) -> None:
             my_bookings.router,
             desk.router,
             desk_walk_in.router,
+            class_seats.router,
         ):
             app.include_router(module_router, prefix=f"/{language}")
 

@@ -155,6 +155,7 @@ class Tour:
             ("booking status (signed in)", f"/{language}{self.booking}"),
             ("my bookings (signed in)", f"/{language}/my"),
             ("front desk day (owner)", f"/{language}{self.desk}"),
+            ("setup (owner)", f"/{language}{self.desk.split('?')[0]}/setup"),
         ]
 
     async def person(

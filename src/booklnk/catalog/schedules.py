@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,6 +223,39 @@ async def replace_override(
     await repository.replace_override_intervals(session, ctx.business_id, row.id, override.hours)
     await _audit(session, ctx, "date_override.replaced", owner, {"override": override})
     return OverrideView(row, list(override.hours))
+
+
+# Dates one "special hours" entry may cover: a Ramadan, a summer, with room to spare.
+MAX_SPECIAL_DAYS = 62
+
+
+async def set_dates(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    owner: ScheduleOwner,
+    first: date,
+    last: date,
+    *,
+    closed: bool,
+    hours: list[Span],
+) -> int:
+    """The same hours (or closed) on every date of [first, last]: a Ramadan or summer
+    schedule in one go. A date that had its own hours takes these; returns the dates set."""
+    days = (last - first).days + 1
+    if not 1 <= days <= MAX_SPECIAL_DAYS:
+        raise ValidationFailed.on(
+            "form.to", "valid_window", f"Give 1 to {MAX_SPECIAL_DAYS} days, first to last."
+        )
+    existing, _ = await list_overrides(session, ctx, owner, between=(first, last), cursor=None, limit=days)
+    by_date = {view.row.override_date: view.row.id for view in existing}
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        override = DayOverride(day, closed, list(hours))
+        if day in by_date:
+            await replace_override(session, ctx, owner, by_date[day], override)
+        else:
+            await create_override(session, ctx, owner, override)
+    return days
 
 
 async def delete_override(

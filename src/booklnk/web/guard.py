@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
+import structlog
+from asgi_correlation_id import correlation_id
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
@@ -28,6 +30,7 @@ from booklnk.tenancy.service import note_context_user
 from booklnk.web import rendering, session
 from booklnk.web.words import problem_text
 
+log = structlog.get_logger()
 # A form's fields and each value's length: a page's forms are small, a bigger post is not ours.
 MAX_FIELDS = 40
 MAX_VALUE = 2_000
@@ -146,23 +149,35 @@ class WebRoute(APIRoute):
             except RequestValidationError:
                 response = _error_page(request, None, status_code=404)
             except Exception as error:
-                if not unreachable(error):
-                    raise
-                response = rendering.page(
-                    request,
-                    language_of(request),
-                    "error.html",
-                    status_code=503,
-                    headers={"Retry-After": "5"},
-                    message=problem_text(language_of(request), "database_unavailable"),
-                    back=None,
-                )
+                response = _failure_page(request, error)
             renewed = getattr(request.state, "web_renewed", None)
             if renewed is not None:
                 session.keep(response, renewed, settings_of(request), now_of(request))
             return response
 
         return page_handler
+
+
+def _failure_page(request: Request, error: Exception) -> Response:
+    """What went wrong on our side, as a page: the database out of reach (503, try again in
+    a moment), or anything else (500, logged with the request id the page quotes)."""
+    language = language_of(request)
+    if unreachable(error):
+        code, status, headers = "database_unavailable", 503, {"Retry-After": "5"}
+    else:
+        log.exception("unhandled_error", error_type=type(error).__name__, path=request.url.path)
+        code, status, headers = "internal_error", 500, {}
+    return rendering.page(
+        request,
+        language,
+        "error.html",
+        status_code=status,
+        headers=headers,
+        message=problem_text(language, code),
+        issues=[],
+        back=None,
+        request_id=correlation_id.get(),
+    )
 
 
 def _error_page(request: Request, error: BooklnkError | None, *, status_code: int | None = None) -> Response:
@@ -188,6 +203,7 @@ def _error_page(request: Request, error: BooklnkError | None, *, status_code: in
         message=problem_text(language, code),
         issues=error.issues if error else [],
         back=_path_of(request.headers.get("referer", ""), language),
+        request_id=None,
     )
 
 

@@ -18,6 +18,7 @@ from booklnk.web import (
     my_bookings,
     rendering,
     session,
+    setup,
     signing_in,
 )
 from booklnk.web.guard import SessionDep, VisitorDep, WebRoute, language_of
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
             customer.router,
             signing_in.router,
             my_bookings.router,
+            setup.router,  # before the desk's: /desk/new is not a business id
             desk.router,
             desk_walk_in.router,
             class_seats.router,

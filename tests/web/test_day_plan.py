@@ -4,13 +4,15 @@ time never share a row of their column; the hours are marked in order."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from booklnk.flows import reports
 from booklnk.web import day_plan
 
 CAIRO = ZoneInfo("Africa/Cairo")
@@ -85,3 +87,19 @@ def test_a_staff_member_not_shown_has_no_blocks() -> None:
         uuid.uuid4(), uuid.uuid4(), MIDNIGHT + timedelta(hours=10), MIDNIGHT + timedelta(hours=11)
     )
     assert day_plan.plan(MIDNIGHT, STAFF, [stranger]).blocks == []
+
+
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2190, 1, 1)),
+    st.integers(min_value=0, max_value=400),
+    st.sampled_from(["day", "week", "month"]),
+)
+def test_report_buckets_cover_the_window_in_order_without_gaps(first: date, days: int, bucket: str) -> None:
+    last = first + timedelta(days=days)
+    found = reports.buckets(first, last, bucket)  # type: ignore[arg-type]
+    assert found == sorted(set(found))
+    assert found[0] <= first <= last
+    assert found[-1] <= last
+    step = {"day": 1, "week": 7}.get(bucket)
+    for a, b in itertools.pairwise(found):
+        assert (b - a).days == step if step else (b.day == 1 and 28 <= (b - a).days <= 31)

@@ -5,7 +5,8 @@ sign-in and CSRF guards, role guards, and the front desk's staff actions on the 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -215,3 +216,42 @@ async def test_a_walk_in_is_booked_with_a_new_record_and_pays_cash_at_the_desk(
     refused = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "-5", "method": "cash"})
     assert refused.status_code == 422
     assert "form.amount" in refused.text
+
+
+async def test_reports_chart_the_money_and_rates_and_download_as_csv(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    kept = await book(client, shop, someone, "2026-11-24T11:30:00+02:00")
+    missed = await book(client, shop, someone, "2026-11-24T13:00:00+02:00")
+    _signed_in(client, shop.owner)
+    panel = f"/en/desk/{shop.business_id}/bookings/{kept.json()['id']}"
+    token = await _csrf(client, panel)
+    assert (await client.post(panel, data={"csrf": token, "action": "check_in"})).status_code == 303
+    paid = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "150", "method": "cash"})
+    assert paid.status_code == 303
+    clock.advance(timedelta(hours=2, minutes=20))
+    missed_panel = f"/en/desk/{shop.business_id}/bookings/{missed.json()['id']}"
+    assert (await client.post(missed_panel, data={"csrf": token, "action": "no_show"})).status_code == 303
+
+    # The ledger dates money by the database's clock (the real day), bookings by their start.
+    today = datetime.now(UTC).astimezone(ZoneInfo("Africa/Cairo")).date()
+    window = {"from": "2026-11-20", "to": today.isoformat()}
+    page = await client.get(f"/en/desk/{shop.business_id}/reports", params=window)
+    assert page.status_code == 200
+    days = (today - date(2026, 11, 20)).days + 1
+    assert page.text.count("<rect ") == days + 1  # a bar a day of money, one service
+    label = f"{today:%b} {today.day}"
+    assert re.search(rf"<title>{label}: EGP\s?150\.00</title>", page.text)
+    assert "50%" in page.text  # one no-show of the two bookings whose time came
+    csv = await client.get(f"/en/desk/{shop.business_id}/reports", params={**window, "csv": "revenue"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[-1] == f"{today.isoformat()},150.00"
+
+
+async def test_reports_are_for_owners(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    _signed_in(client, someone)
+    assert (await client.get(f"/en/desk/{shop.business_id}/reports")).status_code == 403

@@ -17,6 +17,7 @@ from booklnk.web import (
     desk_walk_in,
     my_bookings,
     rendering,
+    reports,
     session,
     setup,
     signing_in,
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
             desk.router,
             desk_walk_in.router,
             class_seats.router,
+            reports.router,
         ):
             app.include_router(module_router, prefix=f"/{language}")
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from booking_support import book, customer, open_bookable_shop
-from support import Account, FakeClock, code_sent_to
+from support import Account, FakeClock, add_staff, code_sent_to
 
 
 def _signed_in(client: httpx.AsyncClient, account: Account) -> None:
@@ -255,3 +255,24 @@ async def test_reports_are_for_owners(client: httpx.AsyncClient) -> None:
     someone = await customer(client)
     _signed_in(client, someone)
     assert (await client.get(f"/en/desk/{shop.business_id}/reports")).status_code == 403
+
+
+async def test_staff_see_their_own_column_and_owners_everyones(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client)
+    barber = await customer(client)
+    await add_staff(client, shop.owner, shop.business_id, barber)
+    linked = await client.patch(
+        f"{shop.url}/staff/{shop.staff_ids[1]}",
+        headers=shop.owner.headers,
+        json={"user_id": str(barber.user_id)},
+    )
+    assert linked.status_code == 200, linked.text
+    _signed_in(client, shop.owner)
+    everyone = await client.get(f"/en/desk/{shop.business_id}", params={"on": "2026-11-24"})
+    assert "Barber 0" in everyone.text
+    assert "Barber 1" in everyone.text
+    _signed_in(client, barber)
+    own = await client.get(f"/en/desk/{shop.business_id}", params={"on": "2026-11-24"})
+    assert own.status_code == 200
+    assert "Barber 1" in own.text
+    assert "Barber 0" not in own.text

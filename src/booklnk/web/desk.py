@@ -62,6 +62,10 @@ async def day(
         tx, ctx, midnight, presenting.local_midnight(shown + timedelta(days=1), zone)
     )
     staff, _ = await catalog.list_staff(tx, ctx, catalog.Listing(cursor=None, limit=100))
+    if not ctx.is_owner:
+        # Staff see their own column (owners, everyone's); one not on the rota sees all.
+        own = [s for s in staff if s.user_id == actor.user_id]
+        staff = own or staff
     items = [
         day_plan.Item(
             d.detail.booking.id,

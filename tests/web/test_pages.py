@@ -276,3 +276,34 @@ async def test_staff_see_their_own_column_and_owners_everyones(client: httpx.Asy
     assert own.status_code == 200
     assert "Barber 1" in own.text
     assert "Barber 0" not in own.text
+
+
+async def test_the_desk_finds_a_customer_sees_their_history_and_keeps_notes(
+    client: httpx.AsyncClient,
+) -> None:
+    shop = await open_bookable_shop(client)
+    _signed_in(client, shop.owner)
+    form = f"/ar/desk/{shop.business_id}/walk-in"
+    token = await _csrf(client, form)
+    walk_in = {"csrf": token, "service": shop.service_id, "name": "هاني", "phone": "01001234567"}
+    assert (await client.post(form, data=walk_in)).status_code == 303
+    listed = await client.get(
+        f"/ar/desk/{shop.business_id}/customers", params={"q": "هانى"}
+    )  # another spelling
+    found = re.search(r'href="(/ar/desk/[^"]+/customers/[0-9a-f-]+)"', listed.text)
+    assert found is not None
+    record = await client.get(found.group(1))
+    assert "هاني" in record.text
+    assert "+201001234567" in record.text
+    version = re.search(r'name="version" value="([0-9]+)"', record.text)
+    assert version is not None
+    saved = await client.post(
+        found.group(1), data={"csrf": token, "version": version.group(1), "notes": "يحب الماء البارد"}
+    )
+    assert saved.status_code == 303
+    assert "يحب الماء البارد" in (await client.get(found.group(1))).text
+    stale = await client.post(
+        found.group(1), data={"csrf": token, "version": version.group(1), "notes": "قديم"}
+    )
+    assert stale.status_code == 412
+    assert "يحب الماء البارد" in (await client.get(found.group(1))).text

@@ -65,7 +65,14 @@ async def of_business_day(
 ) -> tuple[list[Described], dict[uuid.UUID, listing.BookingCustomer]]:
     """The business's bookings starting in [start, end), with who each is for (staff only)."""
     window = listing.BookingFilter(starts_from=start, starts_before=end)
-    page = await listing.list_business_bookings(session, ctx, window, cursor=None, limit=_NAMES_PAGE)
+    return await of_business(session, ctx, window, limit=_NAMES_PAGE)
+
+
+async def of_business(
+    session: AsyncSession, ctx: BusinessContext, window: listing.BookingFilter, *, limit: int
+) -> tuple[list[Described], dict[uuid.UUID, listing.BookingCustomer]]:
+    """The business's bookings that `window` selects, by start, with who each is for."""
+    page = await listing.list_business_bookings(session, ctx, window, cursor=None, limit=limit)
     named = await _names(session, ctx)
     return [_described(d, named) for d in await booking_flows.page_details(session, page)], page.customers
 

@@ -14,6 +14,7 @@ from booklnk.web import (
     class_seats,
     customer,
     desk,
+    desk_customers,
     desk_walk_in,
     my_bookings,
     rendering,
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
             setup.router,  # before the desk's: /desk/new is not a business id
             desk.router,
             desk_walk_in.router,
+            desk_customers.router,
             class_seats.router,
             reports.router,
         ):

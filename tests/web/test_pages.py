@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import book, customer, open_bookable_shop
 from support import Account, FakeClock, add_staff, code_sent_to
@@ -307,3 +309,37 @@ async def test_the_desk_finds_a_customer_sees_their_history_and_keeps_notes(
     )
     assert stale.status_code == 412
     assert "يحب الماء البارد" in (await client.get(found.group(1))).text
+
+
+async def test_the_money_page_shows_desk_takings_and_each_mismatch_with_what_to_do(
+    client: httpx.AsyncClient, owner_engine: AsyncEngine
+) -> None:
+    shop = await open_bookable_shop(client)
+    _signed_in(client, shop.owner)
+    form = f"/en/desk/{shop.business_id}/walk-in"
+    token = await _csrf(client, form)
+    booked = await client.post(form, data={"csrf": token, "service": shop.service_id, "name": "Hany"})
+    panel = booked.headers["location"].split("?")[0]
+    paid = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "150", "method": "cash"})
+    assert paid.status_code == 303
+    async with owner_engine.begin() as conn:
+        run = await conn.scalar(
+            text(
+                "INSERT INTO reconciliation_run"
+                " (business_id, id, day, orders_checked, mismatches, started_at) VALUES (:b, gen_random_uuid(), DATE '2026-11-23', 3, 1, now()) RETURNING id"
+            ),
+            {"b": shop.business_id},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO reconciliation_mismatch"
+                " (business_id, id, run_id, order_id, kind, ours, gateway, healed)"
+                " VALUES (:b, gen_random_uuid(), :r, 'bk-order-1', 'refund_refused', '', '', false)"
+            ),
+            {"b": shop.business_id, "r": run},
+        )
+    page = await client.get(f"/en/desk/{shop.business_id}/money")
+    assert page.status_code == 200
+    assert re.search(r"<dt>Cash</dt><dd><bdi>EGP\s?150\.00</bdi></dd>", page.text)
+    assert "Kashier refused a refund" in page.text
+    assert "return the money at the desk and record it" in page.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,3 +141,16 @@ async def balance(session: AsyncSession, booking: Booking) -> Balance:
         )
     ).scalars()
     return Balance(booking.currency, found, list(attempts), list(refunds), list(desk))
+
+
+async def recent(
+    session: AsyncSession, business_id: uuid.UUID, *, since: datetime, limit: int
+) -> list[LedgerEntry]:
+    """The business's money movements since `since`, newest first (the owner's money page)."""
+    rows = await session.execute(
+        select(LedgerEntry)
+        .where(LedgerEntry.business_id == business_id, LedgerEntry.created_at >= since)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())

@@ -15,6 +15,7 @@ from booklnk.web import (
     customer,
     desk,
     desk_customers,
+    desk_money,
     desk_walk_in,
     my_bookings,
     rendering,
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
             desk.router,
             desk_walk_in.router,
             desk_customers.router,
+            desk_money.router,
             class_seats.router,
             reports.router,
         ):

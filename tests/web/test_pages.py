@@ -326,7 +326,8 @@ async def test_the_money_page_shows_desk_takings_and_each_mismatch_with_what_to_
         run = await conn.scalar(
             text(
                 "INSERT INTO reconciliation_run"
-                " (business_id, id, day, orders_checked, mismatches, started_at) VALUES (:b, gen_random_uuid(), DATE '2026-11-23', 3, 1, now()) RETURNING id"
+                " (business_id, id, day, orders_checked, mismatches, started_at)"
+                " VALUES (:b, gen_random_uuid(), DATE '2026-11-23', 3, 1, now()) RETURNING id"
             ),
             {"b": shop.business_id},
         )

@@ -344,3 +344,34 @@ async def test_the_money_page_shows_desk_takings_and_each_mismatch_with_what_to_
     assert re.search(r"<dt>Cash</dt><dd><bdi>EGP\s?150\.00</bdi></dd>", page.text)
     assert "Kashier refused a refund" in page.text
     assert "return the money at the desk and record it" in page.text
+
+
+async def test_a_customer_moves_a_booking_to_another_free_time(client: httpx.AsyncClient) -> None:
+    shop = await open_bookable_shop(client, barbers=1)
+    someone = await customer(client)
+    booked = await book(client, shop, someone, "2026-11-25T13:00:00+02:00")
+    _signed_in(client, someone)
+    page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
+    shown = await client.get(page)
+    change = re.search(r'href="(/en/b/[^"]+\?move=[0-9a-f-]+)"', shown.text)
+    assert change is not None
+    times = await client.get(change.group(1) + "&day=2026-11-25")
+    moves = re.findall(r'href="(/en/my/[^"]+/move\?[^"]+)"', times.text)
+    assert moves, "the times lead to the move, not to a new booking"
+    later = next(m for m in moves if "T15%3A00" in m).replace("&amp;", "&")
+    confirm = await client.get(later)
+    assert confirm.status_code == 200
+    token = re.search(r'name="csrf" value="([^"]+)"', confirm.text)
+    version = re.search(r'name="version" value="([0-9]+)"', confirm.text)
+    start = re.search(r'name="start" value="([^"]+)"', confirm.text)
+    assert token is not None
+    assert version is not None
+    assert start is not None
+    moved = await client.post(
+        f"{page}/move", data={"csrf": token.group(1), "version": version.group(1), "start": start.group(1)}
+    )
+    assert moved.status_code == 303
+    after = await client.get(
+        f"/v1/businesses/{shop.business_id}/bookings/{booked.json()['id']}", headers=someone.headers
+    )
+    assert after.json()["starts_at"] == "2026-11-25T15:00:00Z"

@@ -103,12 +103,15 @@ async def times_page(
     day: Annotated[date | None, Query()] = None,
     staff: Annotated[str | None, Query(max_length=40)] = None,
     length: Annotated[int | None, Query(ge=1, le=1440)] = None,
+    move: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
     language = language_of(request)
     visit = await visit_business(tx, slug)
     ctx, now = visit.ctx, now_of(request)
     view = await _bookable(tx, ctx, service_id)
     zone = ZoneInfo(ctx.time_zone)
+    # Moving a booking: the times lead to its move's confirmation instead of a new booking.
+    target = f"/{language}/my/{ctx.business_id}/{move}/move" if move else None
     today = now.astimezone(zone).date()
     strip = presenting.day_strip(today, language, min(presenting.STRIP_DAYS, ctx.rules.horizon_days + 1))
     chosen_day = day if day is not None and strip[0].day <= day <= strip[-1].day else today
@@ -134,7 +137,12 @@ async def times_page(
     base = f"/{language}/b/{slug}/s/{service_id}"
 
     def link(**changes: object) -> str:
-        query = {"day": chosen_day.isoformat(), "staff": str(staff_id or ""), "length": length or ""}
+        query = {
+            "day": chosen_day.isoformat(),
+            "staff": str(staff_id or ""),
+            "length": length or "",
+            "move": str(move or ""),
+        }
         query.update({k: str(v) for k, v in changes.items()})
         return f"{base}?{urlencode({k: v for k, v in query.items() if v})}"
 
@@ -144,7 +152,9 @@ async def times_page(
             if slot.start.astimezone(zone).date() != chosen_day:
                 continue
             query = {"start": slot.start.isoformat(), "staff": str(staff_id or ""), "length": length or ""}
-            slots.append((slot.start, f"{base}/book?{urlencode({k: v for k, v in query.items() if v})}"))
+            slots.append(
+                (slot.start, f"{target or base + '/book'}?{urlencode({k: v for k, v in query.items() if v})}")
+            )
     return rendering.page(
         request,
         language,

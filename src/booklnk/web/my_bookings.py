@@ -5,7 +5,7 @@ to a calendar, and cancelling with what the policy gives back shown first."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,11 +15,22 @@ from fastapi.responses import Response
 from booklnk.booking import listing
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import BookingStatus
+from booklnk.booking.service import Move
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows import described_bookings
+from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.service import access_business
 from booklnk.web import payment_pages, rendering
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, now_of, see_other
+from booklnk.web.guard import (
+    FormDep,
+    SessionDep,
+    SignedInDep,
+    WebRoute,
+    language_of,
+    now_of,
+    parse_uuid,
+    see_other,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAST_DAYS = 90
@@ -54,7 +65,7 @@ async def booking_page(
     actor: SignedInDep,
     fragment: Annotated[str | None, Query(pattern="^status$")] = None,
     outcome: Annotated[str | None, Query(pattern="^(paid|pending|failed)$")] = None,
-    done: Annotated[str | None, Query(pattern="^cancelled$")] = None,
+    done: Annotated[str | None, Query(pattern="^(cancelled|moved)$")] = None,
 ) -> Response:
     language = language_of(request)
     ctx = await access_business(tx, actor, business_id, require=None)
@@ -76,6 +87,54 @@ async def booking_page(
     if fragment:
         return rendering.page(request, language, "booking_status.html", **values)
     return rendering.page(request, language, "booking.html", done=done, **values)
+
+
+@router.get("/my/{business_id}/{booking_id}/move")
+async def move_page(
+    request: Request,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    tx: SessionDep,
+    actor: SignedInDep,
+    start: Annotated[datetime, Query()],
+    staff: Annotated[uuid.UUID | None, Query()] = None,
+) -> Response:
+    language = language_of(request)
+    ctx = await access_business(tx, actor, business_id, require=None)
+    found = await described_bookings.one(tx, ctx, booking_id)
+    return rendering.page(
+        request,
+        language,
+        "move.html",
+        found=found,
+        booking=found.detail.booking,
+        start=start,
+        staff=staff,
+        back=payment_pages.status_path(language, business_id, booking_id),
+    )
+
+
+@router.post("/my/{business_id}/{booking_id}/move")
+async def move(
+    request: Request,
+    business_id: uuid.UUID,
+    booking_id: uuid.UUID,
+    tx: SessionDep,
+    actor: SignedInDep,
+    posted: FormDep,
+) -> Response:
+    language = language_of(request)
+    ctx = await access_business(tx, actor, business_id, require=None)
+    version = int(posted["version"]) if posted.get("version", "").isdigit() else None
+    try:
+        starts_at = datetime.fromisoformat(posted.get("start", ""))
+    except ValueError:
+        raise ValidationFailed.on("form.start", "datetime", "Pick a time from the list.") from None
+    if starts_at.tzinfo is None:
+        raise ValidationFailed.on("form.start", "timezone_aware", "Pick a time from the list.")
+    change = Move(starts_at=starts_at, staff_id=parse_uuid(posted.get("staff")))
+    await booking_flows.reschedule(tx, ctx, booking_id, change, expected_version=version, now=now_of(request))
+    return see_other(payment_pages.status_path(language, business_id, booking_id) + "?done=moved")
 
 
 @router.post("/my/{business_id}/{booking_id}/pay")

@@ -49,12 +49,25 @@ class Audit:
     at: datetime
 
 
+# A placement's allocations, lane by lane in ascending order (`_placement_params` sorts
+# them). ON CONFLICT makes each row a speculative insertion: a row that meets an
+# overlapping one of a transaction still in progress backs out its own entry before it waits
+# for that transaction, so two racers never wait for each other (a plain insert checks the
+# exclusion constraint only after its entry is in the index, so two overlapping racers each
+# wait for the other: a deadlock, which PostgreSQL breaks only after deadlock_timeout, 1 s,
+# and a crowd on one time breaks them one at a time, a second each). A row refused by a
+# committed overlap is skipped, not raised: the caller compares the rows that went in
+# (RETURNING) with the lanes asked for, and rolls the attempt back when one is missing.
+# Taking lanes in one order keeps two multi-lane placements from each holding a lane the
+# other waits for.
 _ALLOCATIONS = """
     INSERT INTO allocation (business_id, booking_id, session_id, lane, staff_id, resource_id, period, active)
     SELECT CAST(:business_id AS uuid), CAST(:booking_id AS uuid), CAST(:session_id AS uuid), a.lane,
            a.staff_id, a.resource_id, tstzrange(:blocked_start, :blocked_end), true
     FROM unnest(CAST(:lanes AS bigint[]), CAST(:staff_ids AS uuid[]), CAST(:resource_ids AS uuid[]))
          AS a(lane, staff_id, resource_id)
+    ON CONFLICT ON CONSTRAINT ex_allocation_overlap DO NOTHING
+    RETURNING lane
 """
 _INSERT_ALLOCATIONS = text(_ALLOCATIONS)
 _LOG_CREATED = """
@@ -76,27 +89,42 @@ _BOOKING = """
 """
 # A booking, the audit of its first status, its account's customer record (see
 # customers.repository.ACCOUNT_RECORD) and (for an appointment) its allocations, in one
-# statement: if the exclusion constraint refuses an allocation, nothing is written.
+# statement, which answers how many of the allocations went in: when one was skipped for
+# an overlap, `insert_booking` undoes the whole attempt (its savepoint).
 # The foreign keys to the booking are checked at the statement's end.
 _PLACE = text(
-    f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING}"
+    f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING},"
+    " (SELECT count(*) FROM placed) AS lanes_placed"
 ).bindparams(bindparam("extra_fields", type_=JSONB))
 _SEAT = text(f"WITH logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING}").bindparams(
     bindparam("extra_fields", type_=JSONB)
 )
 
 
+class LaneTaken(Exception):
+    """A placement's allocation was refused (an overlapping one is in the way): raised
+    inside the attempt's savepoint so that everything the attempt wrote is undone."""
+
+
 def _placement_params(placement: Placement) -> dict[str, object]:
+    # Each lane with its owner (the staff member or a resource), in ascending lane order.
+    owners = [(placement.staff_id, None), *((None, resource_id) for resource_id in placement.resource_ids)]
+    rows = sorted(zip(placement.lanes, owners, strict=True), key=lambda row: row[0])
     return {
         "business_id": placement.business_id,
         "booking_id": placement.booking_id,
         "session_id": placement.session_id,
-        "lanes": placement.lanes,
-        "staff_ids": [placement.staff_id, *(None for _ in placement.resource_ids)],
-        "resource_ids": [None, *placement.resource_ids],
+        "lanes": [lane for lane, _ in rows],
+        "staff_ids": [staff_id for _, (staff_id, _) in rows],
+        "resource_ids": [resource_id for _, (_, resource_id) in rows],
         "blocked_start": placement.blocked.start,
         "blocked_end": placement.blocked.end,
     }
+
+
+def _all_placed(placement: Placement, lanes_placed: int) -> None:
+    if lanes_placed != len(placement.lanes):
+        raise LaneTaken(f"{len(placement.lanes) - lanes_placed} of the placement's lanes are taken")
 
 
 def _booking_params(booking: Booking, audit: Audit) -> dict[str, object]:
@@ -135,6 +163,7 @@ async def insert_booking(
     booking.staff_id = placement.staff_id
     params = {**_booking_params(booking, audit), **_placement_params(placement)}
     row = (await session.execute(_PLACE, params)).one()
+    _all_placed(placement, row.lanes_placed)
     booking.created_at, booking.updated_at = row.created_at, row.updated_at
     return cast("uuid.UUID | None", row.new_record_id)
 
@@ -382,7 +411,8 @@ async def _resources(
 
 async def insert_allocations(session: AsyncSession, placement: Placement) -> None:
     """An existing booking's allocations (a move; run it through `placed`)."""
-    await session.execute(_INSERT_ALLOCATIONS, _placement_params(placement))
+    inserted = await session.execute(_INSERT_ALLOCATIONS, _placement_params(placement))
+    _all_placed(placement, len(inserted.all()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,12 +496,15 @@ async def delete_allocations(
 async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) -> bool:
     """Run `write` in a savepoint: True if it went in, False when it lost the time to a
     concurrent booking, leaving nothing written and the transaction usable.
-    Losing is the exclusion constraint refusing it, or a deadlock: transactions inserting
-    allocations that overlap wait for each other (one that has just released a lapsed hold
-    holds its rows), and PostgreSQL cancels one of them."""
+    Losing is an allocation skipped for an overlap (LaneTaken: a booking's or a move's), the
+    exclusion constraint refusing one (class sessions, a hold blocked again), or a deadlock:
+    transactions changing allocations that overlap can still wait for each other (one that
+    has just released a lapsed hold holds its rows), and PostgreSQL cancels one of them."""
     try:
         async with session.begin_nested():
             await write()
+    except LaneTaken:
+        return False
     except IntegrityError as exc:
         if violated_constraint(exc) != "ex_allocation_overlap":
             raise

@@ -353,9 +353,11 @@ async def test_a_customer_moves_a_booking_to_another_free_time(client: httpx.Asy
     _signed_in(client, someone)
     page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
     shown = await client.get(page)
-    change = re.search(r'href="(/en/b/[^"]+\?move=[0-9a-f-]+)"', shown.text)
+    change = re.search(r'href="(/en/b/[^"]+\?move=[^"]+)"', shown.text)
     assert change is not None
-    times = await client.get(change.group(1) + "&day=2026-11-25")
+    link = change.group(1).replace("&amp;", "&")
+    assert "length=30" in link  # the booking's own length, and its staff member
+    times = await client.get(link + "&day=2026-11-25")
     moves = re.findall(r'href="(/en/my/[^"]+/move\?[^"]+)"', times.text)
     assert moves, "the times lead to the move, not to a new booking"
     later = next(m for m in moves if "T15%3A00" in m).replace("&amp;", "&")
@@ -375,3 +377,47 @@ async def test_a_customer_moves_a_booking_to_another_free_time(client: httpx.Asy
         f"/v1/businesses/{shop.business_id}/bookings/{booked.json()['id']}", headers=someone.headers
     )
     assert after.json()["starts_at"] == "2026-11-25T15:00:00Z"
+
+
+async def test_signing_out_after_the_access_token_expired_ends_the_session(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    someone = await customer(client)
+    _signed_in(client, someone)
+    token = await _csrf(client, "/en/my")
+    clock.advance(timedelta(hours=1))  # the access token is stale: the refresh token renews it
+    out = await client.post("/en/sign-out", data={"csrf": token})
+    assert out.status_code == 303
+    assert not any(
+        c.startswith(("bl_access=ey", "bl_refresh=")) and "Max-Age=0" not in c
+        for c in out.headers.get_list("set-cookie")
+    )
+    again = await client.get("/en/my")
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/en/sign-in")
+
+
+async def test_unknown_pages_and_oversized_forms_are_pages_too(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/ar/no/such/page")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    token = await _csrf(client, "/en/sign-in")
+    crowded = await client.post("/en/sign-in", data={"csrf": token, **{f"f{i}": "x" for i in range(60)}})
+    assert crowded.status_code == 400
+    assert crowded.headers["content-type"].startswith("text/html")
+
+
+async def test_a_background_poll_never_spends_the_refresh_token(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    booked = await book(client, shop, someone, "2026-11-25T13:00:00+02:00")
+    _signed_in(client, someone)
+    page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
+    clock.advance(timedelta(hours=1))
+    polled = await client.get(f"{page}?fragment=status", headers={"X-Booklnk-Background": "1"})
+    assert polled.status_code == 303  # refused: the page's script reloads the page instead
+    assert not polled.headers.get_list("set-cookie")
+    reloaded = await client.get(page)  # the reader's own request renews, once
+    assert reloaded.status_code == 200

@@ -74,6 +74,20 @@ def test_an_amount_the_desk_is_shown_reads_back_as_the_same_minor_units(minor: i
 
 def test_amounts_typed_in_arabic_digits_count_and_nonsense_is_refused() -> None:
     assert minor_units("\u0661\u0665\u0660", "EGP") == 15_000
-    for typed in ("", "-5", "0", "1.234", "abc", "NaN", "Infinity", "1e30"):
+    for typed in (
+        "",
+        "-5",
+        "0",
+        "0.00",
+        "1.234",
+        "abc",
+        "NaN",
+        "sNaN",
+        "Infinity",
+        "1e30",
+        "1e-999999999",
+        "150,5",
+        "12345678901",
+    ):
         with pytest.raises(ValidationFailed):
             minor_units(typed, "EGP")

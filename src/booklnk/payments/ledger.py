@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.models import Booking, BookingStatus
@@ -154,3 +154,21 @@ async def recent(
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def desk_takings(session: AsyncSession, business_id: uuid.UUID, *, since: datetime) -> dict[str, int]:
+    """What the desk took since `since`, less what it handed back, per desk method."""
+    signed = case(
+        (LedgerEntry.kind == LedgerKind.REFUND, -LedgerEntry.amount_minor), else_=LedgerEntry.amount_minor
+    )
+    rows = await session.execute(
+        select(LedgerEntry.desk_method, func.sum(signed))
+        .where(
+            LedgerEntry.business_id == business_id,
+            LedgerEntry.channel == LedgerChannel.DESK,
+            LedgerEntry.kind.in_([LedgerKind.CAPTURE, LedgerKind.REFUND]),
+            LedgerEntry.created_at >= since,
+        )
+        .group_by(LedgerEntry.desk_method)
+    )
+    return {method.value: int(total) for method, total in rows if method is not None}

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from booklnk.payments import ledger, reconciliation
-from booklnk.payments.models import LedgerChannel, LedgerKind
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business, get_business
 from booklnk.web import rendering
@@ -37,17 +36,7 @@ async def money_page(
     midnight = datetime.combine(
         now.astimezone(ZoneInfo(ctx.time_zone)).date(), time(), tzinfo=ZoneInfo(ctx.time_zone)
     )
-    takings: dict[str, int] = {}
-    for entry in entries:
-        if (
-            entry.channel is LedgerChannel.DESK
-            and entry.created_at >= midnight
-            and entry.desk_method is not None
-        ):
-            sign = 1 if entry.kind is LedgerKind.CAPTURE else -1
-            takings[entry.desk_method.value] = (
-                takings.get(entry.desk_method.value, 0) + sign * entry.amount_minor
-            )
+    takings = await ledger.desk_takings(tx, business_id, since=midnight)
     runs, _ = await reconciliation.runs(tx, business_id, cursor=None, limit=RUNS)
     found = {}
     for run in runs:

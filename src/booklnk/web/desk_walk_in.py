@@ -5,8 +5,9 @@ the booking (cash or the card terminal), the amount due offered first."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -127,21 +128,18 @@ async def take_payment(
 
 
 def minor_units(typed: str, currency: str) -> int:
-    """An amount as the desk types it ("150", "150.50", or in Arabic-Indic digits) in minor units; 422 naming
-    the field for anything else (no negative, no more decimals than the currency has)."""
-    digits = typed.strip().translate(_ARABIC_DIGITS).replace(",", "")
+    """An amount as the desk types it ("150", "150.50", or in Arabic-Indic digits) in minor
+    units; 422 naming the field for anything else (no sign, no exponent, no grouping comma,
+    no more decimals than the currency has, at most ten digits before the point)."""
     exponent = MINOR_UNITS.get(currency, 2)
-    try:
-        amount = Decimal(digits)
-    except InvalidOperation:
-        amount = Decimal(-1)
-    minor = amount.scaleb(exponent)
-    if not amount.is_finite() or amount <= 0 or minor != minor.to_integral_value() or minor > 10**10:
+    digits = typed.strip().translate(_ARABIC_DIGITS)
+    if not re.fullmatch(rf"[0-9]{{1,10}}(\.[0-9]{{1,{exponent}}})?", digits) or not int(
+        Decimal(digits).scaleb(exponent)
+    ):
         raise ValidationFailed.on("form.amount", "amount", "Type an amount such as 150 or 150.50.")
-    return int(minor)
+    return int(Decimal(digits).scaleb(exponent))
 
 
-# Arabic-Indic digits and decimal separator, as an Arabic keyboard types them.
 _ARABIC_DIGITS = str.maketrans("".join(chr(0x0660 + d) for d in range(10)) + "\u066b", "0123456789.")
 
 

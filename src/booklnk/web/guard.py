@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from booklnk.audit import log as audit
 from booklnk.config import Settings
@@ -148,10 +149,12 @@ class WebRoute(APIRoute):
                 response = _error_page(request, error)
             except RequestValidationError:
                 response = _error_page(request, None, status_code=404)
+            except StarletteHTTPException as refused:
+                response = _error_page(request, None, status_code=refused.status_code)
             except Exception as error:
                 response = _failure_page(request, error)
             renewed = getattr(request.state, "web_renewed", None)
-            if renewed is not None:
+            if renewed is not None and not getattr(request.state, "web_signed_out", False):
                 session.keep(response, renewed, settings_of(request), now_of(request))
             return response
 
@@ -190,7 +193,7 @@ def _error_page(request: Request, error: BooklnkError | None, *, status_code: in
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = here if request.method == "GET" else request.headers.get("referer", "")
         return see_other(f"/{language}/sign-in?next={quote(_path_of(target, language), safe='')}")
-    code = error.code if error is not None else "not_found"
+    code = error.code if error is not None else _STATUS_CODES.get(status_code or 404, "not_found")
     headers = {}
     if error is not None and "retry_after_seconds" in error.extra:
         headers["Retry-After"] = str(error.extra["retry_after_seconds"])
@@ -205,6 +208,10 @@ def _error_page(request: Request, error: BooklnkError | None, *, status_code: in
         back=_path_of(request.headers.get("referer", ""), language),
         request_id=None,
     )
+
+
+# What a refusal that is not ours (Starlette's) is called, by its status.
+_STATUS_CODES = {400: "validation_failed", 404: "not_found", 405: "not_found", 413: "body_too_large"}
 
 
 def _path_of(url: str, language: str) -> str:

@@ -28,6 +28,7 @@ REFRESH = "bl_refresh"
 CSRF = "bl_csrf"
 LANGUAGE = "bl_lang"
 CSRF_FIELD = "csrf"
+BACKGROUND_HEADER = "x-booklnk-background"
 # Long enough for any token we mint; a longer cookie is somebody else's.
 _MAX_TOKEN = 2_000
 
@@ -51,7 +52,10 @@ async def visitor(request: Request, settings: Settings, db: Database, now: datet
         if claims is not None and claims.expires_at > now:
             return Visitor(Actor(claims.user_id, claims.is_platform_admin))
     raw_refresh = request.cookies.get(REFRESH, "")[:_MAX_TOKEN]
-    if not raw_refresh:
+    # A page's background request (its status following itself) never renews: a refresh
+    # token works once, and a poll racing the reader's own click with the same token would
+    # look like theft and end the session. Refused, the script reloads the page instead.
+    if not raw_refresh or request.headers.get(BACKGROUND_HEADER):
         return Visitor(None)
     try:
         pair = await auth.refresh(db, settings, raw_token=raw_refresh, now=now)

@@ -18,7 +18,13 @@ from booklnk.business_types import service as business_types
 from booklnk.catalog import schedules
 from booklnk.catalog import service as catalog
 from booklnk.catalog.owner import ScheduleOwner
-from booklnk.catalog.schedule_rules import Span, WeeklySchedule, WeeklySpan, parse_wall_clock
+from booklnk.catalog.schedule_rules import (
+    Span,
+    WeeklySchedule,
+    WeeklySpan,
+    format_wall_clock,
+    parse_wall_clock,
+)
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.timezones import DEFAULT_TIME_ZONE
 from booklnk.tenancy.context import BusinessContext
@@ -35,6 +41,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 DEFAULT_OPEN, DEFAULT_CLOSE = "10:00", "22:00"
 # Friday is the weekend most Egyptian shops close on.
 DEFAULT_CLOSED_DAYS = frozenset({4})
+ALL_WEEK = WeeklySchedule(hours=[WeeklySpan(day, Span(0, 24 * 60)) for day in range(7)])
 
 
 @router.get("/desk/new")
@@ -125,9 +132,9 @@ async def _add_staff(tx: SessionDep, ctx: BusinessContext, posted: dict[str, str
     if not name:
         raise ValidationFailed.on("form.display_name", "required", _required(language))
     member = await catalog.create_staff(tx, ctx, display_name=name, user_id=None, active=True)
-    # A new team member works the business's hours until the owner says otherwise.
-    week = await schedules.get_weekly_schedule(tx, ctx, ScheduleOwner.business())
-    await schedules.replace_weekly_schedule(tx, ctx, ScheduleOwner.staff(member.id), week)
+    # A new team member works whenever the business is open: their own week is the whole
+    # week, so the business's hours (weekly, and its special dates, a Ramadan's) decide.
+    await schedules.replace_weekly_schedule(tx, ctx, ScheduleOwner.staff(member.id), ALL_WEEK)
 
 
 async def _add_service(tx: SessionDep, ctx: BusinessContext, posted: dict[str, str], language: str) -> None:
@@ -181,8 +188,8 @@ async def _setup(
                 "day": day,
                 "name": presenting.weekday_name(day, language),
                 "open": span is not None if week.hours else day not in DEFAULT_CLOSED_DAYS,
-                "start": _clock(span.start) if span else DEFAULT_OPEN,
-                "end": _clock(span.end) if span else DEFAULT_CLOSE,
+                "start": format_wall_clock(span.start) if span else DEFAULT_OPEN,
+                "end": format_wall_clock(span.end) if span else DEFAULT_CLOSE,
             }
         )
     staff, _ = await catalog.list_staff(tx, ctx, catalog.Listing(cursor=None, limit=100))
@@ -203,10 +210,6 @@ async def _setup(
         link=f"{settings.public_base_url.rstrip('/')}/{language}/b/{business.slug}",
         base=f"/{language}/desk/{ctx.business_id}",
     )
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
 
 
 def _required(language: str) -> str:

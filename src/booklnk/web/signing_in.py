@@ -167,6 +167,8 @@ async def sign_out(request: Request, tx: SessionDep, posted: FormDep) -> Respons
         await auth.logout(tx, raw_token=raw, now=now_of(request))
     response = see_other(f"/{language_of(request)}/")
     session.forget(response)
+    # Tokens renewed on the way in (an expired access token) must not be set again.
+    request.state.web_signed_out = True
     return response
 
 

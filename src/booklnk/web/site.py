@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from booklnk.kernel.errors import NotFound
 from booklnk.tenancy.service import list_businesses
 from booklnk.web import (
     class_seats,
@@ -29,6 +30,15 @@ from booklnk.web.guard import SessionDep, VisitorDep, WebRoute, language_of
 _home = APIRouter(route_class=WebRoute, include_in_schema=False)
 DIRECTORY_LIMIT = 50
 WEB_PREFIXES = tuple(f"/{language}/" for language in rendering.LANGUAGES)
+
+
+_missing = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+@_missing.get("/{rest:path}")
+async def not_found(rest: str) -> Response:
+    """Any other address under a language: a page saying so (the last route matched)."""
+    raise NotFound("No page here.")
 
 
 @_home.get("/")
@@ -52,6 +62,7 @@ def install(app: FastAPI) -> None:
             desk_money.router,
             class_seats.router,
             reports.router,
+            _missing,  # last
         ):
             app.include_router(module_router, prefix=f"/{language}")
 

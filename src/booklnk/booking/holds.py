@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from booklnk.booking import repository
+from booklnk.booking import occupancy, repository
 from booklnk.booking.classes import seats
 from booklnk.booking.errors import ConcurrentUpdate
 from booklnk.booking.lifecycle import Action
@@ -70,7 +70,7 @@ async def sweep_lapsed_holds(session: AsyncSession, business_id: uuid.UUID, *, n
     """The periodic safety net behind the expiry jobs: expire every lapsed hold of one
     business (at most a batch per run). Returns how many expired."""
     expired = 0
-    for booking_id in await repository.lapsed_holds(session, business_id, now, limit=SWEEP_BATCH):
+    for booking_id in await occupancy.lapsed_holds(session, business_id, now, limit=SWEEP_BATCH):
         expired += await expire_hold(session, business_id, booking_id, now=now)
     return expired
 
@@ -80,9 +80,7 @@ async def sweep_session_holds(
 ) -> int:
     """Expire the lapsed holds on one class session's seats (a full session's last look)."""
     expired = 0
-    lapsed = await repository.lapsed_holds(
-        session, business_id, now, limit=SWEEP_BATCH, session_id=session_id
-    )
+    lapsed = await occupancy.lapsed_holds(session, business_id, now, limit=SWEEP_BATCH, session_id=session_id)
     for booking_id in lapsed:
         expired += await expire_hold(session, business_id, booking_id, now=now)
     return expired

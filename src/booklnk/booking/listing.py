@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booklnk.booking import repository, service
+from booklnk.booking import occupancy, service
 from booklnk.booking.feed_models import CalendarFeed
 from booklnk.booking.lifecycle import BLOCKING
 from booklnk.booking.models import Booking, BookingStatus
@@ -113,7 +113,7 @@ async def list_business_bookings(
     page = await _page(
         session, [Booking.business_id == ctx.business_id, *_conditions(filters)], cursor, limit
     )
-    resources = await repository.booking_resources(session, ctx.business_id, [b.id for b in page.bookings])
+    resources = await occupancy.booking_resources(session, ctx.business_id, [b.id for b in page.bookings])
     return replace(page, resource_ids=resources)
 
 
@@ -245,7 +245,7 @@ async def _resources_across_businesses(
     found: dict[uuid.UUID, list[uuid.UUID]] = {}
     for business_id, booking_ids in by_business.items():
         await set_tenant(session, business_id)
-        found.update(await repository.booking_resources(session, business_id, booking_ids))
+        found.update(await occupancy.booking_resources(session, business_id, booking_ids))
     return found
 
 

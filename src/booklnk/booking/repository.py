@@ -6,14 +6,13 @@ on allocations decides whether a placement goes in."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CTE, and_, bindparam, delete, func, insert, literal, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, Range
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -311,99 +310,6 @@ async def move_session_bookings(
         .returning(Booking.id)
     )
     return list(moved.scalars())
-
-
-# --- reads the writers need -----------------------------------------------------------
-
-
-async def lapsed_holds(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    now: datetime,
-    *,
-    limit: int,
-    session_id: uuid.UUID | None = None,
-) -> list[uuid.UUID]:
-    """Held bookings past their expiry (of one class session, if given), oldest first."""
-    stmt = (
-        select(Booking.id)
-        .where(
-            Booking.business_id == business_id,
-            Booking.status == BookingStatus.HELD,
-            Booking.hold_expires_at <= now,
-        )
-        .order_by(Booking.hold_expires_at)
-        .limit(limit)
-    )
-    if session_id is not None:
-        stmt = stmt.where(Booking.session_id == session_id)
-    return list((await session.execute(stmt)).scalars())
-
-
-async def lapsed_holds_in_the_way(
-    session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[int], period: Interval, now: datetime
-) -> list[uuid.UUID]:
-    """The lapsed holds whose allocations still block `period` on `lanes`."""
-    lapsed = (
-        select(Allocation.booking_id)
-        .join(
-            Booking, and_(Booking.business_id == Allocation.business_id, Booking.id == Allocation.booking_id)
-        )
-        .where(
-            Allocation.business_id == business_id,
-            Allocation.lane.in_(list(lanes)),
-            Allocation.active.is_(True),
-            Allocation.period.overlaps(Range(period.start, period.end)),
-            Booking.status == BookingStatus.HELD,
-            Booking.hold_expires_at <= now,
-        )
-    )
-    return [booking_id for booking_id in (await session.execute(lapsed)).scalars() if booking_id is not None]
-
-
-async def busy_lanes(
-    session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[int], period: Interval
-) -> set[int]:
-    """Which of `lanes` an active allocation blocks during `period` (to name what is busy)."""
-    stmt = select(Allocation.lane).where(
-        Allocation.business_id == business_id,
-        Allocation.lane.in_(list(lanes)),
-        Allocation.active.is_(True),
-        Allocation.period.overlaps(Range(period.start, period.end)),
-    )
-    return set((await session.execute(stmt)).scalars())
-
-
-async def booking_resources(
-    session: AsyncSession, business_id: uuid.UUID, booking_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    return await _resources(session, business_id, Allocation.booking_id, booking_ids)
-
-
-async def session_resources(
-    session: AsyncSession, business_id: uuid.UUID, session_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    return await _resources(session, business_id, Allocation.session_id, session_ids)
-
-
-async def _resources(
-    session: AsyncSession, business_id: uuid.UUID, holder: Any, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The resources (not staff) each holder's allocations name, active or not."""
-    if not ids:
-        return {}
-    stmt = (
-        select(holder, Allocation.resource_id)
-        .where(
-            Allocation.business_id == business_id, holder.in_(list(ids)), Allocation.resource_id.is_not(None)
-        )
-        .order_by(holder, Allocation.resource_id)
-    )
-    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for owner_id, resource_id in (await session.execute(stmt)).all():
-        if resource_id is not None:
-            found[owner_id].append(resource_id)
-    return found
 
 
 # --- allocations ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from booklnk.booking import (
     integrator_events,
     limits,
     messages,
+    occupancy,
     repository,
     transitions,
 )
@@ -260,7 +261,7 @@ async def _place(
         # Lapsed holds stay in the constraint until released: only when one may be in the
         # way (a conflict) are they expired, and the same candidate tried once more; both
         # in one savepoint, so that losing the retry gives their rows back to the next comer.
-        lapsed = await repository.lapsed_holds_in_the_way(
+        lapsed = await occupancy.lapsed_holds_in_the_way(
             session, business_id, placement.lanes, blocked, offer.request.now
         )
         retry = functools.partial(_expire_and_write, session, lapsed, write, placement, audit)
@@ -296,7 +297,7 @@ async def get_booking(session: AsyncSession, ctx: BusinessContext, booking_id: u
 
 
 async def view(session: AsyncSession, booking: Booking) -> BookingView:
-    resources = await repository.booking_resources(session, booking.business_id, [booking.id])
+    resources = await occupancy.booking_resources(session, booking.business_id, [booking.id])
     return BookingView(booking, resources.get(booking.id, []))
 
 

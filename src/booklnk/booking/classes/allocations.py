@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import calendars, repository
+from booklnk.booking import calendars, occupancy, repository
 from booklnk.booking.classes import repository as classes
 from booklnk.booking.classes.errors import InstructorBusy, ResourceBusy
 from booklnk.booking.classes.models import ClassSession
@@ -86,9 +86,7 @@ async def crew_of(session: AsyncSession, current: ClassSession) -> Crew:
     """The crew a stored session has now (its instructor, and the rooms it holds)."""
     staff = await catalog.get_staff(session, current.business_id, current.staff_id)
     assert staff is not None  # the session's foreign key
-    held = (await repository.session_resources(session, current.business_id, [current.id])).get(
-        current.id, []
-    )
+    held = (await occupancy.session_resources(session, current.business_id, [current.id])).get(current.id, [])
     resources = [await catalog.get_resource(session, current.business_id, r) for r in held]
     return Crew(staff, tuple(r for r in resources if r is not None))
 
@@ -149,7 +147,7 @@ async def _taken(
     """The 409 that names the first room or instructor already taken in one of `spans`."""
     lanes = [crew.staff.lane, *(r.lane for r in crew.resources)]
     for span in spans:
-        busy = await repository.busy_lanes(session, business_id, lanes, span)
+        busy = await occupancy.busy_lanes(session, business_id, lanes, span)
         for resource in crew.resources:
             if resource.lane in busy:
                 return ResourceBusy(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.booking import integrator_events, messages, transitions
+from booklnk.booking import integrator_events, messages, occupancy, transitions
 from booklnk.booking import repository as bookings
 from booklnk.booking.classes import allocations, placement, seats
 from booklnk.booking.classes import repository as classes
@@ -99,7 +99,7 @@ async def list_sessions(
     )
     if timing is not None:
         rows = [(row, waiting) for row, waiting in rows if timing.rejection(row.starts_at) is None]
-    rooms = await bookings.session_resources(session, ctx.business_id, [row.id for row, _ in rows])
+    rooms = await occupancy.session_resources(session, ctx.business_id, [row.id for row, _ in rows])
     views = [SessionView(row, waiting, tuple(rooms.get(row.id, ()))) for row, waiting in rows]
     return SessionPage(views, next_cursor)
 
@@ -109,7 +109,7 @@ async def get_session(session: AsyncSession, ctx: BusinessContext, session_id: u
     if found is None:
         raise SessionNotFound("No such class session.")
     waiting = await classes.waiting_count(session, ctx.business_id, session_id)
-    rooms = await bookings.session_resources(session, ctx.business_id, [session_id])
+    rooms = await occupancy.session_resources(session, ctx.business_id, [session_id])
     return SessionView(found, waiting, tuple(rooms.get(session_id, ())))
 
 

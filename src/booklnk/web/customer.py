@@ -42,6 +42,7 @@ from booklnk.web.guard import (
     language_of,
     now_of,
     parse_uuid,
+    posted_instant,
     see_other,
 )
 
@@ -87,7 +88,7 @@ async def business_page(request: Request, slug: Slug, tx: SessionDep, _: Visitor
         ctx=ctx,
         services=[_service_card(v, ctx, language) for v in services],
         staff=staff,
-        hours=[(presenting.weekday_name(day, language), hours[day]) for day in _week_order(language)],
+        hours=[(presenting.weekday_name(day, language), hours[day]) for day in presenting.WEEK_FROM_SATURDAY],
         next_free=next_free,
         cancellation=presenting.cancellation_rule(ctx.rules, language),
     )
@@ -207,7 +208,7 @@ async def book(
     client_limited(request, "bookings")
     visit = await visit_business(tx, slug)
     ctx = await access_business(tx, actor, visit.business.id, require=None)
-    start = _instant(posted.get("start"))
+    start = posted_instant(posted)
     staff_id = parse_uuid(posted.get("staff"))
     length = int(posted["length"]) if posted.get("length", "").isdigit() else None
     view = await _bookable(tx, ctx, service_id)
@@ -314,18 +315,3 @@ def _service_card(view: ServiceView, ctx: BusinessContext, language: str) -> dic
         "upfront_minor": rules.upfront_minor(service.price_minor),
         "pay_at_venue": not rules.requires_payment_to_confirm,
     }
-
-
-def _instant(value: str | None) -> datetime:
-    try:
-        instant = datetime.fromisoformat(value or "")
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
-        raise ValidationFailed.on("form.start", "datetime", "Pick a time from the list.")
-    return instant
-
-
-def _week_order(language: str) -> list[int]:
-    """Egypt's week starts on Saturday; Babel's weekdays count from Monday (0)."""
-    return [5, 6, 0, 1, 2, 3, 4]

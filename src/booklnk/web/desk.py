@@ -24,7 +24,16 @@ from booklnk.kernel.money import MINOR_UNITS
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business, describe_user
 from booklnk.web import day_plan, presenting, rendering
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, now_of, see_other
+from booklnk.web.guard import (
+    FormDep,
+    SessionDep,
+    SignedInDep,
+    WebRoute,
+    language_of,
+    now_of,
+    posted_version,
+    see_other,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 # The one-tap actions a booking's panel offers, in this order, when its status allows them.
@@ -158,7 +167,7 @@ async def act(
     chosen = posted.get("action", "")
     if chosen not in allowed:
         return see_other(f"/{language}/desk/{business_id}/bookings/{booking_id}")
-    version = int(posted["version"]) if posted.get("version", "").isdigit() else None
+    version = posted_version(posted)
     await booking_flows.act(
         tx, ctx, booking_id, Action(chosen), expected_version=version, now=now_of(request)
     )

@@ -18,7 +18,16 @@ from booklnk.flows import described_bookings
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business
 from booklnk.web import rendering
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, now_of, see_other
+from booklnk.web.guard import (
+    FormDep,
+    SessionDep,
+    SignedInDep,
+    WebRoute,
+    language_of,
+    now_of,
+    posted_version,
+    see_other,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = 30
@@ -79,7 +88,7 @@ async def save_notes(
     posted: FormDep,
 ) -> Response:
     ctx = await access_business(tx, actor, business_id, require=Role.STAFF)
-    version = int(posted["version"]) if posted.get("version", "").isdigit() else None
+    version = posted_version(posted)
     notes = posted.get("notes", "")[:NOTES_MAX]
     await records.change(tx, ctx, record_id, {"notes": notes}, expected_version=version)
     return see_other(f"/{language_of(request)}/desk/{business_id}/customers/{record_id}")

@@ -25,7 +25,7 @@ from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.errors import unreachable
 from booklnk.kernel.clock import Clock
-from booklnk.kernel.errors import BooklnkError, TooManyRequests, Unauthorized
+from booklnk.kernel.errors import BooklnkError, TooManyRequests, Unauthorized, ValidationFailed
 from booklnk.tenancy.context import Actor
 from booklnk.tenancy.service import note_context_user
 from booklnk.web import rendering, session
@@ -115,6 +115,23 @@ def client_limited(request: Request, limit: str) -> None:
             "Too many requests from this address; try again later.",
             retry_after_seconds=decision.retry_after_seconds,
         )
+
+
+def posted_version(posted: dict[str, str]) -> int | None:
+    """The version a form was read at (its `If-Match`), when it sent one."""
+    value = posted.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def posted_instant(posted: dict[str, str], name: str = "start") -> datetime:
+    """An instant a form carries (as the page wrote it: ISO 8601 with its offset)."""
+    try:
+        instant = datetime.fromisoformat(posted.get(name, ""))
+    except ValueError:
+        raise ValidationFailed.on(f"form.{name}", "datetime", "Pick a time from the list.") from None
+    if instant.tzinfo is None:
+        raise ValidationFailed.on(f"form.{name}", "timezone_aware", "Pick a time from the list.")
+    return instant
 
 
 def parse_uuid(value: str | None) -> uuid.UUID | None:

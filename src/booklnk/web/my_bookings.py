@@ -18,7 +18,6 @@ from booklnk.booking.models import BookingStatus
 from booklnk.booking.service import Move
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows import described_bookings
-from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.service import access_business
 from booklnk.web import payment_pages, rendering
 from booklnk.web.guard import (
@@ -29,6 +28,8 @@ from booklnk.web.guard import (
     language_of,
     now_of,
     parse_uuid,
+    posted_instant,
+    posted_version,
     see_other,
 )
 
@@ -125,14 +126,8 @@ async def move(
 ) -> Response:
     language = language_of(request)
     ctx = await access_business(tx, actor, business_id, require=None)
-    version = int(posted["version"]) if posted.get("version", "").isdigit() else None
-    try:
-        starts_at = datetime.fromisoformat(posted.get("start", ""))
-    except ValueError:
-        raise ValidationFailed.on("form.start", "datetime", "Pick a time from the list.") from None
-    if starts_at.tzinfo is None:
-        raise ValidationFailed.on("form.start", "timezone_aware", "Pick a time from the list.")
-    change = Move(starts_at=starts_at, staff_id=parse_uuid(posted.get("staff")))
+    version = posted_version(posted)
+    change = Move(starts_at=posted_instant(posted), staff_id=parse_uuid(posted.get("staff")))
     await booking_flows.reschedule(tx, ctx, booking_id, change, expected_version=version, now=now_of(request))
     return see_other(payment_pages.status_path(language, business_id, booking_id) + "?done=moved")
 
@@ -195,6 +190,6 @@ async def cancel(
 ) -> Response:
     language = language_of(request)
     ctx = await access_business(tx, actor, business_id, require=None)
-    version = int(posted["version"]) if posted.get("version", "").isdigit() else None
+    version = posted_version(posted)
     await booking_flows.act(tx, ctx, booking_id, Action.CANCEL, expected_version=version, now=now_of(request))
     return see_other(payment_pages.status_path(language, business_id, booking_id) + "?done=cancelled")

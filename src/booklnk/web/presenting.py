@@ -17,6 +17,8 @@ from booklnk.business_types.definition import EffectiveRules
 from booklnk.web.words import WORDS
 
 LOCALES = {"ar": "ar_EG", "en": "en"}
+# Egypt's week starts on Saturday (Babel counts weekdays from Monday, 0).
+WEEK_FROM_SATURDAY = (5, 6, 0, 1, 2, 3, 4)
 # The day strip: today and the days after it a customer can pick from without a calendar.
 STRIP_DAYS = 14
 

@@ -181,7 +181,7 @@ async def _setup(
     week = await schedules.get_weekly_schedule(tx, ctx, ScheduleOwner.business())
     days: dict[int, Any] = {span.weekday: span.span for span in week.sorted().hours}
     rows = []
-    for day in (5, 6, 0, 1, 2, 3, 4):  # from Saturday, as the week is read in Egypt
+    for day in presenting.WEEK_FROM_SATURDAY:
         span = days.get(day)
         rows.append(
             {

@@ -8,7 +8,16 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from flow_support import open_consultancy
-from kashier_support import API_KEY, MID, SECRET_KEY, Receiver, Sim
+from kashier_support import (
+    API_KEY,
+    CLIENT_TIMEOUT,
+    LATE_WEBHOOK_DELAY,
+    MID,
+    RETRY_DELAYS,
+    SECRET_KEY,
+    Receiver,
+    Sim,
+)
 
 # The outage stack (a PostgreSQL of a module's own that can be stopped, a patient Kashier
 # simulator, `booklnk serve` on them): found by pytest here, one per test module using it.
@@ -25,11 +34,6 @@ from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.simulator import ServerThread, SimulatorSettings, create_app
 from race_support import LiveServer, running_job_workers, running_server
 from support import Account
-
-# Kashier's schedule compressed: three retries within half a second.
-RETRY_DELAYS = (0.05, 0.1, 0.2)
-LATE_WEBHOOK_DELAY = 0.4
-CLIENT_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,11 @@ from booklnk.payments.kashier.client import hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import WebhookCheck, check_webhook
 
+# Kashier's schedule compressed: three retries within half a second (the simulator the
+# payments tests share, and the tests that time it).
+RETRY_DELAYS = (0.05, 0.1, 0.2)
+LATE_WEBHOOK_DELAY = 0.4
+CLIENT_TIMEOUT = 1.0
 MID = "MID-1234-567"
 API_KEY = "sim-payment-api-key"
 SECRET_KEY = "sim$secret$key-with-dollars"  # Kashier's Secret keys contain a "$"

@@ -7,11 +7,10 @@ import asyncio
 import time
 
 import pytest
-from kashier_support import Receiver, Sim, new_order_id
+from kashier_support import CLIENT_TIMEOUT, RETRY_DELAYS, Receiver, Sim, new_order_id
 
 from booklnk.payments.kashier.client import KashierClient, KashierTimeout, OrderFound, RefundAccepted
 from booklnk.payments.kashier.signing import WebhookCheck
-from conftest import CLIENT_TIMEOUT, RETRY_DELAYS
 
 ATTEMPTS = 1 + len(RETRY_DELAYS)
 

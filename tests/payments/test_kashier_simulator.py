@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from kashier_support import API_KEY, MID, Receiver, Sim, new_order_id
+from kashier_support import API_KEY, LATE_WEBHOOK_DELAY, MID, Receiver, Sim, new_order_id
 
 from booklnk.payments.kashier.client import (
     KashierClient,
@@ -21,7 +21,6 @@ from booklnk.payments.kashier.client import (
 )
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import WebhookCheck, order_hash, verify_redirect, verify_webhook
-from conftest import LATE_WEBHOOK_DELAY
 
 
 def query(url: str) -> dict[str, str]:

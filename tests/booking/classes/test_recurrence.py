@@ -403,3 +403,14 @@ def test_the_window_and_the_occurrences_are_capped() -> None:
     with pytest.raises(ValueError, match="at most 800 days"):
         days_of(daily, longest[0], longest[1] + timedelta(days=1))
     assert days_of(daily, date(2026, 2, 1), date(2026, 1, 31)) == []
+
+
+def test_a_rule_that_never_falls_walks_each_supported_month_once() -> None:
+    """Hypothesis found it: every 7 days from a Sunday, on Mondays, never falls; asking for the
+    next date then examined one month more than the 2400 supported (an empty span before
+    starts_on decided a month)."""
+    rule = parsed_or_refused("FREQ=DAILY;INTERVAL=7;BYDAY=MO;COUNT=1", date(2000, 1, 2))
+    assert not isinstance(rule, ValidationFailed)
+    with months_examined() as examined:
+        assert recurrence.next_date(rule, EARLIEST, LATEST) is None
+    assert examined[0] <= SUPPORTED_MONTHS

@@ -255,6 +255,8 @@ def _masks(rule: Recurrence, first: date, last: date) -> Iterator[tuple[int, int
     clipped to starts_on, UNTIL and the supported dates: at most 2400 months."""
     first = max(first, rule.starts_on, EARLIEST)
     last = min(last, rule.until or LATEST, LATEST)
+    if first > last:  # (an empty span decides no month: the 2400-month bound stays exact)
+        return
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
         mask = _month_mask(rule, year, month)

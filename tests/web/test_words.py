@@ -7,13 +7,18 @@ import string
 
 from booklnk.booking.models import BookingStatus
 from booklnk.payments.models import DeskMethod, LedgerKind, MismatchKind
-from booklnk.web.words import FIELD_RULES, PROBLEMS, WORDS
+from booklnk.web.words import FIELD_RULES, PARTS, PROBLEMS, WORDS
 
 
 def test_arabic_and_english_have_the_same_words() -> None:
     assert set(WORDS["ar"]) == set(WORDS["en"])
     assert set(PROBLEMS["ar"]) == set(PROBLEMS["en"])
     assert set(FIELD_RULES["ar"]) == set(FIELD_RULES["en"])
+
+
+def test_no_two_areas_define_the_same_word() -> None:
+    for language in ("ar", "en"):
+        assert sum(len(part[language]) for part in PARTS) == len(WORDS[language]), language
 
 
 def test_every_status_mismatch_and_money_movement_is_worded() -> None:

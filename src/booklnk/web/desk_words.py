@@ -5,6 +5,13 @@ from __future__ import annotations
 
 DESK_WORDS: dict[str, dict[str, str]] = {
     "ar": {
+        "settings_nav": "الإعدادات",
+        "nav_setup": "البداية",
+        "nav_hours": "المواعيد والإجازات",
+        "nav_rooms": "الغرف والكراسي",
+        "nav_classes": "جدول الحصص",
+        "nav_rules": "القواعد والدفع والتنبيهات",
+        "nav_webhooks": "الربط (Webhooks)",
         "walk_in": "عميل حاضر",
         "change_time": "غيّر الموعد",
         "confirm_move": "انقل الحجز إلى هذا الموعد",
@@ -114,6 +121,13 @@ DESK_WORDS: dict[str, dict[str, str]] = {
         "record_payment": "سجّل الدفع",
     },
     "en": {
+        "settings_nav": "Settings",
+        "nav_setup": "First steps",
+        "nav_hours": "Hours and time off",
+        "nav_rooms": "Rooms and chairs",
+        "nav_classes": "Class timetable",
+        "nav_rules": "Rules, payment and messages",
+        "nav_webhooks": "Webhooks",
         "walk_in": "Walk-in",
         "change_time": "Change the time",
         "confirm_move": "Move the booking to this time",

@@ -22,6 +22,11 @@ from booklnk.web import (
     rendering,
     reports,
     session,
+    settings_classes,
+    settings_hours,
+    settings_rooms,
+    settings_rules,
+    settings_webhooks,
     setup,
     signing_in,
 )
@@ -62,6 +67,11 @@ def install(app: FastAPI) -> None:
             desk_money.router,
             class_seats.router,
             reports.router,
+            settings_hours.router,
+            settings_rooms.router,
+            settings_classes.router,
+            settings_rules.router,
+            settings_webhooks.router,
             _missing,  # last
         ):
             app.include_router(module_router, prefix=f"/{language}")

@@ -4,7 +4,11 @@ developers; these are written for a customer or the front desk)."""
 
 from __future__ import annotations
 
+from booklnk.web.calendar_words import CALENDAR_WORDS
 from booklnk.web.desk_words import DESK_WORDS
+from booklnk.web.hours_words import HOURS_WORDS
+from booklnk.web.rooms_words import ROOMS_WORDS
+from booklnk.web.rules_words import RULES_WORDS
 
 _CUSTOMER_WORDS: dict[str, dict[str, str]] = {
     "ar": {
@@ -249,9 +253,19 @@ _CUSTOMER_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-# The customer's words, then the front desk's and the owner's (`desk_words`).
+# The customer's words, then the front desk's and the owner's, one module per area; no
+# two areas define the same word (a test holds them apart, so none silently wins).
+PARTS: tuple[dict[str, dict[str, str]], ...] = (
+    _CUSTOMER_WORDS,
+    DESK_WORDS,
+    CALENDAR_WORDS,
+    HOURS_WORDS,
+    ROOMS_WORDS,
+    RULES_WORDS,
+)
 WORDS: dict[str, dict[str, str]] = {
-    language: {**_CUSTOMER_WORDS[language], **DESK_WORDS[language]} for language in ("ar", "en")
+    language: {key: text for part in PARTS for key, text in part[language].items()}
+    for language in ("ar", "en")
 }
 
 # What each problem means to the person in front of the page, and what to do next.

@@ -11,24 +11,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from web_forms import csrf_of, signed_in
 
 from booking_support import book, customer, open_bookable_shop
 from support import Account, FakeClock, add_staff, code_sent_to
-
-
-def _signed_in(client: httpx.AsyncClient, account: Account) -> None:
-    """The browser's session cookies, as the web app's sign-in sets them (the access token
-    renewed by the refresh token when the clock has moved past it)."""
-    client.cookies.set("bl_access", account.headers["Authorization"].removeprefix("Bearer "))
-    client.cookies.set("bl_refresh", account.refresh_token)
-
-
-async def _csrf(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_the_root_opens_in_arabic_unless_english_is_preferred_or_remembered(
@@ -71,7 +57,7 @@ async def test_a_form_without_its_token_is_refused_and_changes_nothing(
     someone = await customer(client)
     booked = await book(client, shop, someone, "2026-11-24T13:00:00+02:00")
     assert booked.status_code == 201, booked.text
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     panel = f"/en/desk/{shop.business_id}/bookings/{booked.json()['id']}"
     clock.advance(timedelta(hours=2, minutes=30))
     forged = await client.post(panel, data={"action": "no_show", "csrf": "forged-token-from-elsewhere"})
@@ -83,7 +69,7 @@ async def test_a_form_without_its_token_is_refused_and_changes_nothing(
 async def test_the_desk_is_for_staff_only(client: httpx.AsyncClient) -> None:
     shop = await open_bookable_shop(client)
     someone = await customer(client)
-    _signed_in(client, someone)
+    signed_in(client, someone)
     refused = await client.get(f"/ar/desk/{shop.business_id}")
     assert refused.status_code == 403
     assert "دورك في هذا المكان لا يسمح" in refused.text
@@ -96,13 +82,13 @@ async def test_staff_mark_a_no_show_only_after_the_start_and_can_undo_it(
     someone = await customer(client)
     booked = await book(client, shop, someone, "2026-11-24T13:00:00+02:00")  # 11:00 UTC; now 09:00 UTC
     booking_id = booked.json()["id"]
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     day = await client.get(f"/en/desk/{shop.business_id}", params={"on": "2026-11-24"})
     assert day.status_code == 200
     assert f"/bookings/{booking_id}" in day.text
     assert "Customer" in day.text
     panel = f"/en/desk/{shop.business_id}/bookings/{booking_id}"
-    token = await _csrf(client, panel)
+    token = await csrf_of(client, panel)
 
     early = await client.post(panel, data={"action": "no_show", "csrf": token})
     assert early.status_code == 409, early.text
@@ -125,9 +111,9 @@ async def test_staff_check_a_customer_in_from_the_day_view(
     shop = await open_bookable_shop(client)
     someone = await customer(client)
     booked = await book(client, shop, someone, "2026-11-24T11:30:00+02:00")  # 09:30 UTC
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     panel = f"/ar/desk/{shop.business_id}/bookings/{booked.json()['id']}"
-    checked = await client.post(panel, data={"action": "check_in", "csrf": await _csrf(client, panel)})
+    checked = await client.post(panel, data={"action": "check_in", "csrf": await csrf_of(client, panel)})
     assert checked.status_code == 303, checked.text
     assert '<span class="status checked_in">وصل</span>' in (await client.get(panel)).text
 
@@ -140,7 +126,7 @@ async def test_signing_in_by_code_sets_the_session_and_a_wrong_code_says_so(
     client: httpx.AsyncClient,
 ) -> None:
     someone = await customer(client)
-    token = await _csrf(client, "/en/sign-in")
+    token = await csrf_of(client, "/en/sign-in")
     sent = await client.post("/en/sign-in", data={"csrf": token, "address": someone.email, "next": "/en/my"})
     assert sent.status_code == 200
     assert "If this address has an account, we sent it a code." in sent.text
@@ -161,7 +147,7 @@ async def test_signing_in_by_code_sets_the_session_and_a_wrong_code_says_so(
 
 
 async def test_a_form_names_the_field_it_refuses_in_the_readers_language(client: httpx.AsyncClient) -> None:
-    token = await _csrf(client, "/ar/sign-in")
+    token = await csrf_of(client, "/ar/sign-in")
     refused = await client.post("/ar/sign-in", data={"csrf": token, "address": "0100", "next": "/ar/"})
     assert refused.status_code == 422
     assert 'aria-invalid="true"' in refused.text
@@ -174,7 +160,7 @@ async def test_a_customer_sees_what_cancelling_gives_back_then_cancels(
     shop = await open_bookable_shop(client)
     someone = await customer(client)
     booked = await book(client, shop, someone, "2026-11-25T13:00:00+02:00")
-    _signed_in(client, someone)
+    signed_in(client, someone)
     page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
     asked = await client.get(f"{page}/cancel")
     assert asked.status_code == 200
@@ -194,9 +180,9 @@ async def test_a_walk_in_is_booked_with_a_new_record_and_pays_cash_at_the_desk(
     client: httpx.AsyncClient,
 ) -> None:
     shop = await open_bookable_shop(client)
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     form = f"/en/desk/{shop.business_id}/walk-in"
-    token = await _csrf(client, form)
+    token = await csrf_of(client, form)
     booked = await client.post(
         form,
         data={"csrf": token, "service": shop.service_id, "staff": "", "name": "Hany", "phone": "01001234567"},
@@ -227,9 +213,9 @@ async def test_reports_chart_the_money_and_rates_and_download_as_csv(
     someone = await customer(client)
     kept = await book(client, shop, someone, "2026-11-24T11:30:00+02:00")
     missed = await book(client, shop, someone, "2026-11-24T13:00:00+02:00")
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     panel = f"/en/desk/{shop.business_id}/bookings/{kept.json()['id']}"
-    token = await _csrf(client, panel)
+    token = await csrf_of(client, panel)
     assert (await client.post(panel, data={"csrf": token, "action": "check_in"})).status_code == 303
     paid = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "150", "method": "cash"})
     assert paid.status_code == 303
@@ -255,7 +241,7 @@ async def test_reports_chart_the_money_and_rates_and_download_as_csv(
 async def test_reports_are_for_owners(client: httpx.AsyncClient) -> None:
     shop = await open_bookable_shop(client)
     someone = await customer(client)
-    _signed_in(client, someone)
+    signed_in(client, someone)
     assert (await client.get(f"/en/desk/{shop.business_id}/reports")).status_code == 403
 
 
@@ -269,11 +255,11 @@ async def test_staff_see_their_own_column_and_owners_everyones(client: httpx.Asy
         json={"user_id": str(barber.user_id)},
     )
     assert linked.status_code == 200, linked.text
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     everyone = await client.get(f"/en/desk/{shop.business_id}", params={"on": "2026-11-24"})
     assert "Barber 0" in everyone.text
     assert "Barber 1" in everyone.text
-    _signed_in(client, barber)
+    signed_in(client, barber)
     own = await client.get(f"/en/desk/{shop.business_id}", params={"on": "2026-11-24"})
     assert own.status_code == 200
     assert "Barber 1" in own.text
@@ -284,9 +270,9 @@ async def test_the_desk_finds_a_customer_sees_their_history_and_keeps_notes(
     client: httpx.AsyncClient,
 ) -> None:
     shop = await open_bookable_shop(client)
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     form = f"/ar/desk/{shop.business_id}/walk-in"
-    token = await _csrf(client, form)
+    token = await csrf_of(client, form)
     walk_in = {"csrf": token, "service": shop.service_id, "name": "هاني", "phone": "01001234567"}
     assert (await client.post(form, data=walk_in)).status_code == 303
     listed = await client.get(
@@ -315,9 +301,9 @@ async def test_the_money_page_shows_desk_takings_and_each_mismatch_with_what_to_
     client: httpx.AsyncClient, owner_engine: AsyncEngine
 ) -> None:
     shop = await open_bookable_shop(client)
-    _signed_in(client, shop.owner)
+    signed_in(client, shop.owner)
     form = f"/en/desk/{shop.business_id}/walk-in"
-    token = await _csrf(client, form)
+    token = await csrf_of(client, form)
     booked = await client.post(form, data={"csrf": token, "service": shop.service_id, "name": "Hany"})
     panel = booked.headers["location"].split("?")[0]
     paid = await client.post(f"{panel}/payments", data={"csrf": token, "amount": "150", "method": "cash"})
@@ -350,7 +336,7 @@ async def test_a_customer_moves_a_booking_to_another_free_time(client: httpx.Asy
     shop = await open_bookable_shop(client, barbers=1)
     someone = await customer(client)
     booked = await book(client, shop, someone, "2026-11-25T13:00:00+02:00")
-    _signed_in(client, someone)
+    signed_in(client, someone)
     page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
     shown = await client.get(page)
     change = re.search(r'href="(/en/b/[^"]+\?move=[^"]+)"', shown.text)
@@ -383,8 +369,8 @@ async def test_signing_out_after_the_access_token_expired_ends_the_session(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
     someone = await customer(client)
-    _signed_in(client, someone)
-    token = await _csrf(client, "/en/my")
+    signed_in(client, someone)
+    token = await csrf_of(client, "/en/my")
     clock.advance(timedelta(hours=1))  # the access token is stale: the refresh token renews it
     out = await client.post("/en/sign-out", data={"csrf": token})
     assert out.status_code == 303
@@ -401,7 +387,7 @@ async def test_unknown_pages_and_oversized_forms_are_pages_too(client: httpx.Asy
     missing = await client.get("/ar/no/such/page")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
-    token = await _csrf(client, "/en/sign-in")
+    token = await csrf_of(client, "/en/sign-in")
     crowded = await client.post("/en/sign-in", data={"csrf": token, **{f"f{i}": "x" for i in range(60)}})
     assert crowded.status_code == 400
     assert crowded.headers["content-type"].startswith("text/html")
@@ -413,7 +399,7 @@ async def test_a_background_poll_never_spends_the_refresh_token(
     shop = await open_bookable_shop(client)
     someone = await customer(client)
     booked = await book(client, shop, someone, "2026-11-25T13:00:00+02:00")
-    _signed_in(client, someone)
+    signed_in(client, someone)
     page = f"/en/my/{shop.business_id}/{booked.json()['id']}"
     clock.advance(timedelta(hours=1))
     polled = await client.get(f"{page}?fragment=status", headers={"X-Booklnk-Background": "1"})

@@ -154,6 +154,20 @@ async def test_a_form_names_the_field_it_refuses_in_the_readers_language(client:
     assert "القيمة غير صالحة" in refused.text
 
 
+async def test_a_rule_the_domain_words_in_english_is_marked_english_on_an_arabic_page(
+    client: httpx.AsyncClient,
+) -> None:
+    shop = await open_bookable_shop(client)
+    someone = await customer(client)
+    signed_in(client, someone)
+    path = f"/ar/b/{await _slug(client, shop.owner, shop.url)}/s/{shop.service_id}/book"
+    token = await csrf_of(client, "/ar/")
+    refused = await client.post(path, data={"csrf": token, "start": "not a time"})
+    assert refused.status_code == 422
+    assert '<html lang="ar" dir="rtl">' in refused.text
+    assert '<span lang="en" dir="ltr">Pick a time from the list.</span>' in refused.text
+
+
 async def test_a_customer_sees_what_cancelling_gives_back_then_cancels(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:

@@ -58,7 +58,7 @@ def page(
             local=Local(formats(language)),
             switch_url=switch,
             other_language=other,
-            csrf=session.csrf_token(request),
+            csrf=session.masked_csrf(request),
             csrf_field=session.CSRF_FIELD,
             signed_in=getattr(request.state, "web_actor", None) is not None,
             inline=inline_assets(),

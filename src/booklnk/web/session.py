@@ -3,11 +3,15 @@ and its rotating refresh token), never readable by scripts, sent only to this si
 (SameSite=Lax: a link from WhatsApp still arrives signed in; a form posted from another
 site does not), Secure when the deployment is served over HTTPS.
 
-Forms carry a CSRF token that must equal the `bl_csrf` cookie (double submit): another
-site can make a browser post, but can neither read nor set that cookie."""
+Forms carry a CSRF token that must match the `bl_csrf` cookie (double submit): another
+site can make a browser post, but can neither read nor set that cookie. Each page carries
+the token masked with a fresh random pad, so the compressed pages never repeat a secret an
+attacker could recover byte by byte from their sizes (BREACH)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -107,6 +111,32 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def masked_csrf(request: Request) -> str:
+    """The browser's CSRF token as a page carries it: a fresh pad, then the token XOR the pad."""
+    return mask(csrf_token(request))
+
+
+def mask(token: str) -> str:
+    secret = token.encode()
+    pad = secrets.token_bytes(len(secret))
+    return base64.urlsafe_b64encode(pad + bytes(a ^ b for a, b in zip(pad, secret, strict=True))).decode()
+
+
+def unmask(sent: str) -> str | None:
+    """The token a masked one carries, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(sent.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
+    half = len(raw) // 2
+    if not raw or len(raw) % 2:
+        return None
+    try:
+        return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True)).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
 def remember_csrf(request: Request, response: Response, settings: Settings) -> None:
     """Set the cookie of a CSRF token first handed out by this request."""
     token: str | None = getattr(request.state, "new_csrf", None)
@@ -117,7 +147,8 @@ def remember_csrf(request: Request, response: Response, settings: Settings) -> N
 def check_csrf(request: Request, sent: str | None) -> None:
     """A form's token must be the browser's own (403 otherwise: the post came from elsewhere)."""
     cookie = request.cookies.get(CSRF, "")
-    if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
+    token = unmask(sent) if sent else None
+    if not cookie or token is None or not hmac.compare_digest(cookie.encode(), token.encode()):
         raise Forbidden("The form is stale or came from another site; reload the page.", code="csrf_failed")
 
 

@@ -421,3 +421,23 @@ async def test_a_background_poll_never_spends_the_refresh_token(
     assert not polled.headers.get_list("set-cookie")
     reloaded = await client.get(page)  # the reader's own request renews, once
     assert reloaded.status_code == 200
+
+
+async def test_two_tabs_renewing_together_both_stay_signed_in_but_a_late_replay_ends_it(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    someone = await customer(client)
+    clock.advance(timedelta(hours=1))  # the access token is stale: each tab renews it
+    tabs = [httpx.AsyncClient(transport=client._transport, base_url=client.base_url) for _ in range(2)]
+    for tab in tabs:
+        signed_in(tab, someone)
+    first, second = [await tab.get("/en/my") for tab in tabs]
+    assert (first.status_code, second.status_code) == (200, 200)
+    clock.advance(timedelta(minutes=1))
+    replay = httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
+    signed_in(replay, someone)
+    assert (await replay.get("/en/my")).status_code == 303  # a stolen copy, later: the family ends
+    clock.advance(timedelta(hours=1))  # the tabs' access tokens run out; their renewals are revoked
+    assert [(await tab.get("/en/my")).status_code for tab in tabs] == [303, 303]
+    for opened in (*tabs, replay):
+        await opened.aclose()

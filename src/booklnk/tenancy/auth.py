@@ -88,13 +88,28 @@ async def _give_back(session: AsyncSession, pair_key: str, address_key: str, now
     )
 
 
-async def refresh(db: Database, settings: Settings, *, raw_token: str, now: datetime) -> TokenPair:
+async def refresh(
+    db: Database,
+    settings: Settings,
+    *,
+    raw_token: str,
+    now: datetime,
+    reuse_grace: timedelta | None = None,
+) -> TokenPair:
+    """A new pair for a refresh token, which is spent. A spent token that comes back means
+    a stolen copy, and its whole family is revoked; except within `reuse_grace` of its
+    spending, where it is the same browser's other tab renewing at the same moment (its
+    cookies shared): that one gets a pair of its own in the same family."""
     async with db.transaction() as session:
         token = await repository.get_refresh_token_for_update(
             session, credentials.hash_opaque_token(raw_token)
         )
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             token = None
+        elif token.used_at is not None and reuse_grace is not None and now - token.used_at <= reuse_grace:
+            user = await repository.get_user(session, token.user_id)
+            if user is not None:
+                return await issue_tokens(session, settings, user, family_id=token.family_id, now=now)
         elif token.used_at is not None:
             # A rotated-out token came back: someone holds a stolen copy. Kill the family.
             await repository.revoke_token_family(session, token.family_id, now)

@@ -15,7 +15,7 @@ import binascii
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import Request, Response
 
@@ -32,6 +32,10 @@ REFRESH = "bl_refresh"
 CSRF = "bl_csrf"
 LANGUAGE = "bl_lang"
 CSRF_FIELD = "csrf"
+# Two tabs of one browser share its cookies: opened together after the access token
+# expired, both renew with the same refresh token, moments apart. Within this window the
+# second is that other tab, not a thief (whose replay, later, still ends the session).
+TAB_RACE_GRACE = timedelta(seconds=10)
 BACKGROUND_HEADER = "x-booklnk-background"
 # Long enough for any token we mint; a longer cookie is somebody else's.
 _MAX_TOKEN = 2_000
@@ -62,7 +66,7 @@ async def visitor(request: Request, settings: Settings, db: Database, now: datet
     if not raw_refresh or request.headers.get(BACKGROUND_HEADER):
         return Visitor(None)
     try:
-        pair = await auth.refresh(db, settings, raw_token=raw_refresh, now=now)
+        pair = await auth.refresh(db, settings, raw_token=raw_refresh, now=now, reuse_grace=TAB_RACE_GRACE)
     except InvalidToken:
         return Visitor(None)
     claims = credentials.decode_access_token(pair.access_token, secret=secret, now=now)

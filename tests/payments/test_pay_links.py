@@ -26,18 +26,24 @@ LINK = re.compile(r"https?://\S+/v1/pay/[A-Za-z0-9_-]+")
 
 
 async def _promoted(
-    client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock
+    client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock, *, method: str = "card"
 ) -> tuple[Gym, Account, str]:
     """A full class whose one seat lapses unpaid: the waiter is promoted into a held seat."""
     gym = await open_gym(client, capacity=1, **HOLDS)
+    if method != "card":  # the class's own methods: only this one
+        only = {"payment_overrides": {"payment_methods": [method]}}
+        changed = await client.patch(
+            f"{gym.base}/services/{gym.service_id}", headers=gym.owner.headers, json=only
+        )
+        assert changed.status_code == 200, changed.text
     session_id = (await publish(client, gym))["sessions"][1]["id"]
     first = await sign_up(client, "member")
-    assert (await take_seat(client, gym, session_id, first, payment_method="card")).status_code == 201
+    assert (await take_seat(client, gym, session_id, first, payment_method=method)).status_code == 201
     waiter = await sign_up(client, "waiter")
     joined = await client.post(
         f"{gym.base}/class-sessions/{session_id}/waitlist",
         headers=waiter.headers,
-        json={"payment_method": "card"},
+        json={"payment_method": method},
     )
     assert joined.status_code == 201, joined.text
     clock.advance(CHECKOUT_WINDOW + timedelta(minutes=1))
@@ -90,6 +96,16 @@ async def test_a_promoted_customer_gets_a_pay_link_that_starts_their_checkout(
     assert paying.headers["location"].startswith(settings.kashier_hpp_url)
     payments = await client.get(f"{gym.base}/bookings/{booking_id}/payments", headers=waiter.headers)
     assert [(a["method"], a["status"]) for a in payments.json()["attempts"]] == [("card", "started")]
+
+
+async def test_a_links_page_offers_the_methods_the_class_itself_takes(
+    client: httpx.AsyncClient, run_jobs: JobRunner, clock: FakeClock, mailbox: Mailbox, settings: Any
+) -> None:
+    _gym, waiter, _booking_id = await _promoted(client, run_jobs, clock, method="wallet")
+    path = _link(mailbox, waiter, "A place is yours").removeprefix(settings.public_base_url.rstrip("/"))
+    page = await client.get(path, headers={"Accept-Language": "en"})
+    assert page.status_code == 200, page.text
+    assert re.findall(r'formaction="\?method=([a-z]+)"', page.text) == ["wallet"]
 
 
 async def test_a_link_pays_its_own_booking_only_and_lapses_with_the_hold(

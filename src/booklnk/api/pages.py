@@ -23,6 +23,15 @@ WORDS: dict[str, dict[str, str]] = {
         "fawry": "فوري",
         "pay_with": "ادفع عبر",
         "kashier": "تتم عملية الدفع على صفحة Kashier الآمنة.",
+        "problem_title": "تعذّر الدفع بهذا الرابط",
+        "my_bookings": "حجوزاتي",
+        "pay_link_not_found": "هذا الرابط غير صحيح أو غير مكتمل. افتحه كما وصلك في الرسالة،"
+        " أو ادفع من حجوزاتك.",
+        "pay_link_expired": "انتهت مهلة الدفع لهذا الحجز، فانتهت صلاحية الرابط معها. احجز موعدًا جديدًا.",
+        "booking_not_payable": "لم يعد هذا الحجز بانتظار الدفع: دُفع أو أُلغي. راجع حجوزاتك.",
+        "validation_failed": "اختر إحدى وسائل الدفع الظاهرة في الصفحة.",
+        "too_many_requests": "طلبات كثيرة في وقت قصير. انتظر قليلًا ثم أعد المحاولة.",
+        "problem_other": "تعذّر إتمام ذلك. أعد المحاولة، وإن تكرر فتواصل مع المكان.",
     },
     "en": {
         "title": "Pay to confirm your booking",
@@ -34,6 +43,17 @@ WORDS: dict[str, dict[str, str]] = {
         "fawry": "Fawry",
         "pay_with": "Pay with",
         "kashier": "You pay on Kashier's secure page.",
+        "problem_title": "This pay link cannot be used",
+        "my_bookings": "My bookings",
+        "pay_link_not_found": "This link is not right or not complete. Open it exactly as it came in the"
+        " message, or pay from your bookings.",
+        "pay_link_expired": "The time to pay for this booking ran out, and the link with it."
+        " Book another time.",
+        "booking_not_payable": "This booking no longer waits for a payment: it was paid or cancelled."
+        " Look at your bookings.",
+        "validation_failed": "Choose one of the payment methods shown on the page.",
+        "too_many_requests": "Too many tries in a short time. Wait a little and try again.",
+        "problem_other": "That could not be done. Try again, and if it happens again, contact the place.",
     },
 }
 

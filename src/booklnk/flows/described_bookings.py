@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import listing
+from booklnk.booking.classes import enrolment, sessions
+from booklnk.booking.classes.models import WaitlistStatus
+from booklnk.booking.errors import BookingNotFound
+from booklnk.booking.models import Booking
 from booklnk.catalog import repository as catalog
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows.bookings import BookingDetail
+from booklnk.payments import checkout, ledger
+from booklnk.payments.models import AttemptStatus, LedgerKind, RefundStatus
 from booklnk.tenancy import repository as tenancy
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.service import access_business
@@ -21,6 +28,13 @@ from booklnk.tenancy.service import access_business
 # The names of a business's services and staff are read in one page each: more than this
 # many of either in one business is not a small business's booking page.
 _NAMES_PAGE = 500
+# Where a customer's waiting places are looked for: the class businesses they have booked
+# in (a waitlist entry is readable only inside its business, so each is entered in turn),
+# their sessions of the coming weeks that have a line, and a line's first places.
+_WAITING_BUSINESSES = 20
+_WAITING_DAYS = sessions.MAX_WINDOW_DAYS
+_WAITING_SESSIONS = 100
+_LINE_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +45,40 @@ class Described:
     time_zone: str
     service_name: str
     staff_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyLine:
+    """One movement of a booking's money, as a receipt lists it: `method` is an online
+    method (card, wallet, fawry) or a desk one (cash, card_terminal); `reference` is the
+    gateway's (none for the desk); a refund not `settled` is on its way back."""
+
+    kind: Literal["payment", "refund"]
+    method: str
+    amount_minor: int
+    at: datetime
+    reference: str | None
+    settled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    found: Described
+    lines: list[MoneyLine]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingPlace:
+    """A customer's place in a full class session's line (1 = next to get a seat)."""
+
+    business_id: uuid.UUID
+    business_name: str
+    time_zone: str
+    session_id: uuid.UUID
+    entry_id: uuid.UUID
+    service_name: str
+    starts_at: datetime
+    place: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +106,98 @@ async def of_customer(
 async def one(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Described:
     """One booking of the business `ctx` entered (its customer, or its staff)."""
     return _described(await booking_flows.get(session, ctx, booking_id), await _names(session, ctx))
+
+
+async def payment_methods(session: AsyncSession, ctx: BusinessContext, booking: Booking) -> list[str]:
+    """The methods a checkout of `booking` accepts (the checkout's own reading of them)."""
+    return list(await checkout.accepted_methods(session, ctx, booking.service_id))
+
+
+async def receipt(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Receipt:
+    """A booking's receipt, for its customer only (staff of the business read the desk's
+    page instead): each payment and refund, online and at the desk, by date. 404
+    `booking_not_found` for anyone else, the same answer as for a booking that is not."""
+    found = await one(session, ctx, booking_id)
+    if found.detail.booking.customer_id != ctx.actor.user_id:
+        raise BookingNotFound("No such booking.")
+    money = await booking_flows.payments_of(session, ctx, booking_id)
+    return Receipt(found, sorted(_lines(money), key=lambda line: line.at))
+
+
+def _lines(money: ledger.Balance) -> list[MoneyLine]:
+    # An attempt's money moved when the gateway said so: its last change, not its start.
+    methods = {a.id: a.method for a in money.attempts}
+    lines = [
+        MoneyLine("payment", a.method, a.amount_minor, a.updated_at, a.gateway_order_id or a.order_id, True)
+        for a in money.attempts
+        if a.status is AttemptStatus.PAID
+    ]
+    lines += [
+        MoneyLine(
+            "refund",
+            methods.get(r.attempt_id, ""),
+            r.amount_minor,
+            r.updated_at,
+            r.gateway_transaction_id,
+            r.status is RefundStatus.SETTLED,
+        )
+        for r in money.refunds
+        if r.status is not RefundStatus.REFUSED
+    ]
+    lines += [
+        MoneyLine(
+            "refund" if e.kind is LedgerKind.REFUND else "payment",
+            e.desk_method.value if e.desk_method else "",
+            e.amount_minor,
+            e.created_at,
+            None,
+            True,
+        )
+        for e in money.desk
+        if e.kind in (LedgerKind.CAPTURE, LedgerKind.REFUND)
+    ]
+    return lines
+
+
+async def waiting_of_customer(session: AsyncSession, actor: Actor, *, now: datetime) -> list[WaitingPlace]:
+    """The actor's places in the lines of coming class sessions, by start. Looked for in
+    the businesses the actor has booked in (the only ones a customer's own rows name)."""
+    footprint = await listing.customer_footprint(session, actor.user_id, now=now)
+    places: list[WaitingPlace] = []
+    for business_id in footprint.business_ids[:_WAITING_BUSINESSES]:
+        ctx = await access_business(session, actor, business_id, require=None)
+        if ctx.rules.mode == "class":
+            places += await _waiting_in(session, ctx, now)
+    return sorted(places, key=lambda found: found.starts_at)
+
+
+async def _waiting_in(session: AsyncSession, ctx: BusinessContext, now: datetime) -> list[WaitingPlace]:
+    page = await sessions.list_sessions(
+        session, ctx, start=now, end=now + timedelta(days=_WAITING_DAYS), limit=_WAITING_SESSIONS
+    )
+    lined = [view.session for view in page.views if view.waiting > 0]
+    if not lined:
+        return []
+    names = await _names(session, ctx)
+    places = []
+    for class_session in lined:
+        line, _ = await enrolment.list_waitlist(session, ctx, class_session.id, cursor=None, limit=_LINE_PAGE)
+        waiting = [entry for entry in line if entry.status is WaitlistStatus.WAITING]
+        places += [
+            WaitingPlace(
+                ctx.business_id,
+                names.business_name,
+                names.time_zone,
+                class_session.id,
+                entry.id,
+                names.services.get(class_session.service_id, ""),
+                class_session.starts_at,
+                place,
+            )
+            for place, entry in enumerate(waiting, start=1)
+            if entry.customer_id == ctx.actor.user_id
+        ]
+    return places
 
 
 async def of_business_day(

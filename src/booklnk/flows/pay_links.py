@@ -33,7 +33,7 @@ class PayPage:
     starts_at: datetime
     time_zone: str
     until: datetime
-    methods: list[Method]  # the business's online methods, the one chosen at booking first
+    methods: list[Method]  # the service's online methods, the one chosen at booking first
 
 
 async def describe(session: AsyncSession, key: bytes, token: str, *, now: datetime) -> PayPage:
@@ -44,7 +44,8 @@ async def describe(session: AsyncSession, key: bytes, token: str, *, now: dateti
     ctx, booking = await _held(session, claim)
     service = await catalog.get_service(session, ctx.business_id, booking.service_id)
     business = await tenancy.get_business(session, ctx.business_id)
-    allowed = [m for m in _ONLINE if m in ctx.rules.payment_methods]
+    accepted = await checkout.accepted_methods(session, ctx, booking.service_id)
+    allowed = [m for m in _ONLINE if m in accepted]
     chosen = [m for m in allowed if m == booking.payment_method]
     return PayPage(
         business_name=business.name if business is not None else "",

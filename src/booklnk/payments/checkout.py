@@ -78,6 +78,16 @@ class Checkout:
     page: HostedPage
 
 
+async def accepted_methods(
+    session: AsyncSession, ctx: BusinessContext, service_id: uuid.UUID
+) -> tuple[str, ...]:
+    """The methods a checkout of a booking of this service accepts: the business's rules as
+    the service changes them (its own payment policy and methods), the service found even
+    when it has since been taken off the booking page. Pages offer exactly these."""
+    service = await catalog.get_service(session, ctx.business_id, service_id)
+    return ctx.rules_for(service.payment_overrides if service is not None else None).payment_methods
+
+
 async def start(
     session: AsyncSession,
     ctx: BusinessContext,
@@ -112,11 +122,9 @@ async def start(
         raise BookingNotPayable(f"A {booking.status.value} booking takes no payment.")
     if amount <= 0:
         raise BookingNotPayable("Nothing is due on this booking.")
-    service = await catalog.get_service(session, ctx.business_id, booking.service_id)
-    assert service is not None  # the booking's foreign key guarantees it
-    rules = ctx.rules_for(service.payment_overrides)
-    if method not in rules.payment_methods:
-        allowed = ", ".join(rules.payment_methods) or "none"
+    methods = await accepted_methods(session, ctx, booking.service_id)
+    if method not in methods:
+        allowed = ", ".join(methods) or "none"
         raise ValidationFailed.on(method_field, "method_not_allowed", f"Choose one of: {allowed}.")
     attempt = PaymentAttempt(
         business_id=ctx.business_id,

@@ -1,6 +1,8 @@
-"""A customer's own bookings: upcoming and past across businesses, each booking's page
-that follows it until it is settled (after Kashier's page, too), paying again, adding it
-to a calendar, and cancelling with what the policy gives back shown first."""
+"""A customer's own bookings: upcoming and past across businesses with their places in
+class waitlists (which they may leave), each booking's page that follows it until it is
+settled (after Kashier's page, too), paying again with the methods its service takes, a
+printable receipt, adding it to a calendar, and cancelling with what the policy gives
+back shown first."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from booklnk.booking import listing
+from booklnk.booking.classes import enrolment
 from booklnk.booking.lifecycle import Action
 from booklnk.booking.models import BookingStatus
 from booklnk.booking.service import Move
@@ -41,8 +44,14 @@ UNSETTLED = {BookingStatus.HELD}
 
 
 @router.get("/my")
-async def my_bookings(request: Request, tx: SessionDep, actor: SignedInDep) -> Response:
+async def my_bookings(
+    request: Request,
+    tx: SessionDep,
+    actor: SignedInDep,
+    done: Annotated[str | None, Query(pattern="^left_waitlist$")] = None,
+) -> Response:
     now = now_of(request)
+    waiting = await described_bookings.waiting_of_customer(tx, actor, now=now)
     upcoming = await described_bookings.of_customer(
         tx, actor, listing.BookingFilter(starts_from=now), limit=LIST_LIMIT
     )
@@ -53,8 +62,30 @@ async def my_bookings(request: Request, tx: SessionDep, actor: SignedInDep) -> R
         limit=LIST_LIMIT,
     )
     return rendering.page(
-        request, language_of(request), "my_bookings.html", upcoming=upcoming, past=list(reversed(past))
+        request,
+        language_of(request),
+        "my_bookings.html",
+        upcoming=upcoming,
+        past=list(reversed(past)),
+        waiting=waiting,
+        done=done,
     )
+
+
+@router.post("/my/{business_id}/waitlist/{session_id}/{entry_id}/leave")
+async def leave_waitlist(
+    request: Request,
+    business_id: uuid.UUID,
+    session_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    tx: SessionDep,
+    actor: SignedInDep,
+    posted: FormDep,
+) -> Response:
+    """Out of a class's line (404 once promoted or closed meanwhile: the page says so)."""
+    ctx = await access_business(tx, actor, business_id, require=None)
+    await enrolment.leave_waitlist(tx, ctx, session_id, entry_id)
+    return see_other(f"/{language_of(request)}/my?done=left_waitlist")
 
 
 @router.get("/my/{business_id}/{booking_id}")
@@ -81,13 +112,33 @@ async def booking_page(
         "outcome": outcome,
         "follow_url": f"{here}?fragment=status" + (f"&outcome={outcome}" if outcome else ""),
         "here": here,
-        "methods": list(ctx.rules_for(None).payment_methods),
+        "methods": await described_bookings.payment_methods(tx, ctx, booking),
         "share": quote(f"{found.service_name} · {found.business_name}"),
         "now": now_of(request),
     }
     if fragment:
         return rendering.page(request, language, "booking_status.html", **values)
     return rendering.page(request, language, "booking.html", done=done, **values)
+
+
+@router.get("/my/{business_id}/{booking_id}/receipt")
+async def receipt_page(
+    request: Request, business_id: uuid.UUID, booking_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
+) -> Response:
+    language = language_of(request)
+    ctx = await access_business(tx, actor, business_id, require=None)
+    found = await described_bookings.receipt(tx, ctx, booking_id)
+    return rendering.page(
+        request,
+        language,
+        "receipt.html",
+        receipt=found,
+        found=found.found,
+        booking=found.found.detail.booking,
+        money=found.found.detail.money,
+        back=payment_pages.status_path(language, business_id, booking_id),
+        now=now_of(request),
+    )
 
 
 @router.get("/my/{business_id}/{booking_id}/move")

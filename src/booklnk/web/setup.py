@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
@@ -18,19 +17,13 @@ from booklnk.business_types import service as business_types
 from booklnk.catalog import schedules
 from booklnk.catalog import service as catalog
 from booklnk.catalog.owner import ScheduleOwner
-from booklnk.catalog.schedule_rules import (
-    Span,
-    WeeklySchedule,
-    WeeklySpan,
-    format_wall_clock,
-    parse_wall_clock,
-)
+from booklnk.catalog.schedule_rules import Span, WeeklySchedule, WeeklySpan
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.timezones import DEFAULT_TIME_ZONE
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business, create_business, get_business
-from booklnk.web import presenting, rendering
+from booklnk.web import hours_form, rendering, settings_hours
 from booklnk.web.desk_walk_in import minor_units
 from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, see_other
 from booklnk.web.words import WORDS, field_rule
@@ -38,9 +31,6 @@ from booklnk.web.words import WORDS, field_rule
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Step = Annotated[str, Path(pattern="^(hours|special-hours|staff|services)$")]
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-DEFAULT_OPEN, DEFAULT_CLOSE = "10:00", "22:00"
-# Friday is the weekend most Egyptian shops close on.
-DEFAULT_CLOSED_DAYS = frozenset({4})
 ALL_WEEK = WeeklySchedule(hours=[WeeklySpan(day, Span(0, 24 * 60)) for day in range(7)])
 
 
@@ -89,42 +79,26 @@ async def setup_step(
     ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         if step == "hours":
-            await schedules.replace_weekly_schedule(tx, ctx, ScheduleOwner.business(), _week(posted))
+            week = hours_form.parse_week(posted)
+            await schedules.replace_weekly_schedule(tx, ctx, ScheduleOwner.business(), week)
         elif step == "special-hours":
-            await _special_hours(tx, ctx, posted)
+            await settings_hours.set_special_hours(tx, ctx, posted)
         elif step == "staff":
             await _add_staff(tx, ctx, posted, language)
         else:
             await _add_service(tx, ctx, posted, language)
     except ValidationFailed as refused:
-        errors = {step: refused.issues[0].message if refused.issues else refused.detail}
-        return await _setup(request, tx, ctx, errors=errors, status_code=422)
+        issue = settings_hours.problem_of(refused)
+        invalid: frozenset[str] = frozenset()
+        if step in ("hours", "special-hours"):
+            # The hours forms' fields are named in the reader's words; the team's and
+            # services' refusals keep their own sentence.
+            message = hours_form.problem(language, issue)
+            invalid = frozenset({issue.field.removeprefix("form.")})
+        else:
+            message = issue.message
+        return await _setup(request, tx, ctx, errors={step: message}, invalid=invalid, status_code=422)
     return see_other(f"/{language}/desk/{business_id}/setup#{step}")
-
-
-def _week(posted: dict[str, str]) -> WeeklySchedule:
-    hours = []
-    for day in range(7):
-        if posted.get(f"open_{day}") == "on":
-            hours.append(WeeklySpan(day, _span(posted, f"start_{day}", f"end_{day}")))
-    return WeeklySchedule(hours=hours)
-
-
-def _span(posted: dict[str, str], start: str, end: str) -> Span:
-    try:
-        return Span(parse_wall_clock(posted.get(start, "")), parse_wall_clock(posted.get(end, "")))
-    except ValueError:
-        raise ValidationFailed.on(f"form.{start}", "wall_clock", "Give times as HH:MM.") from None
-
-
-async def _special_hours(tx: SessionDep, ctx: BusinessContext, posted: dict[str, str]) -> None:
-    try:
-        first, last = date.fromisoformat(posted.get("from", "")), date.fromisoformat(posted.get("to", ""))
-    except ValueError:
-        raise ValidationFailed.on("form.from", "date", "Give the first and last dates.") from None
-    closed = posted.get("closed") == "on"
-    hours = [] if closed else [_span(posted, "start", "end")]
-    await schedules.set_dates(tx, ctx, ScheduleOwner.business(), first, last, closed=closed, hours=hours)
 
 
 async def _add_staff(tx: SessionDep, ctx: BusinessContext, posted: dict[str, str], language: str) -> None:
@@ -175,23 +149,16 @@ async def _new_form(
 
 
 async def _setup(
-    request: Request, tx: SessionDep, ctx: BusinessContext, *, errors: dict[str, str], status_code: int = 200
+    request: Request,
+    tx: SessionDep,
+    ctx: BusinessContext,
+    *,
+    errors: dict[str, str],
+    invalid: frozenset[str] = frozenset(),
+    status_code: int = 200,
 ) -> Response:
     language = language_of(request)
     week = await schedules.get_weekly_schedule(tx, ctx, ScheduleOwner.business())
-    days: dict[int, Any] = {span.weekday: span.span for span in week.sorted().hours}
-    rows = []
-    for day in presenting.WEEK_FROM_SATURDAY:
-        span = days.get(day)
-        rows.append(
-            {
-                "day": day,
-                "name": presenting.weekday_name(day, language),
-                "open": span is not None if week.hours else day not in DEFAULT_CLOSED_DAYS,
-                "start": format_wall_clock(span.start) if span else DEFAULT_OPEN,
-                "end": format_wall_clock(span.end) if span else DEFAULT_CLOSE,
-            }
-        )
     staff, _ = await catalog.list_staff(tx, ctx, catalog.Listing(cursor=None, limit=100))
     services, _ = await catalog.list_services(tx, ctx, catalog.Listing(cursor=None, limit=100))
     business = await get_business(tx, ctx.business_id)
@@ -202,8 +169,8 @@ async def _setup(
         "setup.html",
         status_code=status_code,
         business=business,
-        rows=rows,
-        has_hours=bool(week.hours),
+        rows=hours_form.week_rows(week, language),
+        invalid=invalid,
         staff=staff,
         services=[v.service for v in services],
         errors=errors,

@@ -69,8 +69,24 @@ async def test_a_service_needing_a_chair_needs_a_free_chair(client: httpx.AsyncC
     assert (await book(client, shop, first, TOMORROW_10)).json()["resource_ids"] == shop.chair_ids
     # A barber is free, the only chair is not.
     assert (await book(client, shop, second, TOMORROW_10)).status_code == 409
-    slots = {s["starts_at"]: s for s in await _slots(client, shop, second)}
+    slots = {s["starts_at_local"] for s in await _slots(client, shop, second)}
     assert TOMORROW_10 not in slots
+    assert "2026-11-25T10:45:00+02:00" in slots  # the chair is free again after the cut and its buffer
+
+
+async def test_a_chair_on_time_off_is_not_offered_nor_booked_even_without_hours_of_its_own(
+    client: httpx.AsyncClient,
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1, chairs=1)
+    mona = await customer(client)
+    away = {"starts_at": "2026-11-25T09:00:00+02:00", "ends_at": "2026-11-25T12:00:00+02:00"}
+    assert TOMORROW_10 in {s["starts_at_local"] for s in await _slots(client, shop, mona)}
+    repairs = await client.post(
+        f"{shop.url}/resources/{shop.chair_ids[0]}/time-off", headers=shop.owner.headers, json=away
+    )
+    assert repairs.status_code == 201, repairs.text
+    assert TOMORROW_10 not in {s["starts_at_local"] for s in await _slots(client, shop, mona)}
+    assert (await book(client, shop, mona, TOMORROW_10)).status_code == 409
 
 
 async def test_rules_answer_422_naming_the_rule(client: httpx.AsyncClient) -> None:

@@ -157,8 +157,8 @@ def _with_candidates(
     span: Interval,
 ) -> AvailabilityRequest:
     """Staff work their own hours within the business's opening hours; a business with no
-    hours set restricts nobody; a resource with no hours of its own follows the business;
-    a staff member with no hours is not bookable."""
+    hours set restricts nobody; a resource with no hours of its own follows the business
+    (less its time off); a staff member with no hours is not bookable."""
     first, last = _dates(span, partial.zone)
 
     def working(cal: OwnerCalendar) -> IntervalSet:
@@ -180,7 +180,10 @@ def _with_candidates(
                 available[schedule] = working(calendar).intersection(opening)
             own = available[schedule]
         else:
-            own = default.intersection(opening)
+            # No hours of its own: it follows `default`, still minus its own time off (a
+            # chair out for repair is out, whatever hours it keeps).
+            off = IntervalSet(calendar.time_off) if calendar is not None else IntervalSet()
+            own = default.intersection(opening).subtract(off)
         busy = IntervalSet.from_pairs(calendar.busy) if calendar else IntervalSet()
         assert key[1] is not None
         return Candidate(key[1], own, busy)

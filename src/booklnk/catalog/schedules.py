@@ -6,6 +6,7 @@ a user account may also manage their own time off.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -58,6 +59,22 @@ async def get_weekly_schedule(
         target = schedule.hours if row.kind == IntervalKind.HOURS else schedule.breaks
         target.append(WeeklySpan(row.weekday, _span(row)))
     return schedule.sorted()
+
+
+async def owner_schedules(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    *,
+    staff_ids: Collection[uuid.UUID],
+    resource_ids: Collection[uuid.UUID],
+    dates: tuple[date, date],
+    period: tuple[datetime, datetime],
+) -> dict[repository.OwnerRef, repository.OwnerSchedule]:
+    """The business's, these staff members' and these resources' schedules in one read
+    (see `repository.owner_schedules`): what the desk's calendar draws."""
+    return await repository.owner_schedules(
+        session, ctx.business_id, staff_ids=staff_ids, resource_ids=resource_ids, dates=dates, period=period
+    )
 
 
 async def replace_weekly_schedule(

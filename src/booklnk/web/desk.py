@@ -7,23 +7,24 @@ owners only: the same guard as the API's staff routes."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from booklnk.booking import listing
-from booklnk.booking.lifecycle import TRANSITIONS, Action
-from booklnk.catalog import service as catalog
+from booklnk.booking.lifecycle import TRANSITIONS, Action, StaffClock, TooEarly, TooLate
+from booklnk.booking.models import BookingStatus
+from booklnk.business_types.definition import EffectiveRules
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows import described_bookings
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business, describe_user
-from booklnk.web import day_plan, presenting, rendering
+from booklnk.web import desk_calendar, presenting, rendering
 from booklnk.web.guard import (
     FormDep,
     SessionDep,
@@ -44,6 +45,10 @@ DESK_ACTIONS = (
     Action.UNDO_CHECK_IN,
     Action.UNDO_NO_SHOW,
 )
+# A panel lists a booking's latest messages (confirmation, reminders, changes): a page of them.
+PANEL_MESSAGES = 20
+# What the desk may move to another time (the booking service refuses the others anyway).
+MOVABLE = frozenset({BookingStatus.HELD, BookingStatus.CONFIRMED})
 
 
 @router.get("/desk")
@@ -61,6 +66,7 @@ async def day(
     tx: SessionDep,
     actor: SignedInDep,
     on: Annotated[date | None, Query()] = None,
+    by: Annotated[Literal["staff", "room"], Query()] = "staff",
 ) -> Response:
     language, now = language_of(request), now_of(request)
     ctx = await access_business(tx, actor, business_id, require=Role.STAFF)
@@ -70,32 +76,24 @@ async def day(
     found, customers = await described_bookings.of_business_day(
         tx, ctx, midnight, presenting.local_midnight(shown + timedelta(days=1), zone)
     )
-    staff, _ = await catalog.list_staff(tx, ctx, catalog.Listing(cursor=None, limit=100))
-    if not ctx.is_owner:
-        # Staff see their own column (owners, everyone's); one not on the rota sees all.
-        own = [s for s in staff if s.user_id == actor.user_id]
-        staff = own or staff
-    items = [
-        day_plan.Item(
-            d.detail.booking.id,
-            d.detail.booking.staff_id,
-            d.detail.booking.starts_at,
-            d.detail.booking.ends_at,
-        )
-        for d in found
-    ]
-    laid = day_plan.plan(midnight, [s.id for s in staff], items, now=now)
+    view = await desk_calendar.lay_out_day(tx, ctx, actor, found, shown, by_room=by == "room", now=now)
     by_id = {d.detail.booking.id: d for d in found}
     upcoming = [
-        d for d in found if d.detail.booking.starts_at >= now and d.detail.booking.status.value == "confirmed"
+        d
+        for d in found
+        if d.detail.booking.starts_at >= now
+        and d.detail.booking.status.value == "confirmed"
+        and (view.in_full is None or d.detail.booking.id in view.in_full)
     ]
     return rendering.page(
         request,
         language,
         "desk_day.html",
         ctx=ctx,
-        staff=staff,
-        plan=laid,
+        columns=view.columns,
+        by_room=by == "room",
+        in_full=view.in_full,
+        plan=view.plan,
         by_id=by_id,
         customers=customers,
         next_up=upcoming[0] if upcoming else None,
@@ -103,6 +101,7 @@ async def day(
         long_day=presenting.long_date(shown, language),
         previous=(shown - timedelta(days=1)).isoformat(),
         following=(shown + timedelta(days=1)).isoformat(),
+        week_from=desk_calendar.week_start(shown).isoformat(),
         base=f"/{language}/desk/{business_id}",
     )
 
@@ -121,7 +120,9 @@ async def booking_panel(
     found = await described_bookings.one(tx, ctx, booking_id)
     booking = found.detail.booking
     day_of = booking.starts_at.astimezone(ZoneInfo(ctx.time_zone)).date()
-    actions = [a.value for a in DESK_ACTIONS if (booking.status, a) in TRANSITIONS]
+    actions, timing = due_actions(
+        ctx.rules, booking.status, booking.starts_at, booking.ends_at, now_of(request)
+    )
     cancellable = (booking.status, Action.CANCEL) in TRANSITIONS
     quote = (
         await booking_flows.cancellation_quote(tx, ctx, booking_id, now=now_of(request))
@@ -129,10 +130,13 @@ async def booking_panel(
         else None
     )
     customers = await listing.customers_of(tx, ctx, [booking_id])
+    sent, _more = await booking_flows.messages_of(tx, ctx, booking_id, cursor=None, limit=PANEL_MESSAGES)
     return rendering.page(
         request,
         language,
         "desk_booking.html",
+        messages=sent,
+        movable=booking.session_id is None and booking.status in MOVABLE,
         found=found,
         booking=booking,
         money=found.detail.money,
@@ -140,10 +144,34 @@ async def booking_panel(
         request_done=done is not None,
         due_typed=typed_amount(found.detail.money.balance_due_minor, found.detail.money.currency),
         actions=actions,
+        timing=timing,
         quote=quote,
         back=f"/{language}/desk/{business_id}?on={day_of.isoformat()}",
         here=f"/{language}/desk/{business_id}/bookings/{booking_id}",
     )
+
+
+def due_actions(
+    rules: EffectiveRules, status: BookingStatus, starts_at: datetime, ends_at: datetime, now: datetime
+) -> tuple[list[str], list[tuple[str, datetime]]]:
+    """The one-tap actions the status allows and the clock allows now, and for each one the
+    clock holds back, why as a sentence key (`early_no_show`, `late_check_in`) and the time
+    it opens or closed: the desk sees why a button is missing instead of a refusal after it."""
+    clock = StaffClock.of(rules)
+    offered: list[str] = []
+    held_back: list[tuple[str, datetime]] = []
+    for action in DESK_ACTIONS:
+        if (status, action) not in TRANSITIONS:
+            continue
+        try:
+            clock.check(action, starts_at=starts_at, ends_at=ends_at, now=now)
+        except TooEarly as early:
+            held_back.append((f"early_{action.value}", datetime.fromisoformat(str(early.extra["earliest"]))))
+        except TooLate as late:
+            held_back.append((f"late_{action.value}", datetime.fromisoformat(str(late.extra["latest"]))))
+        else:
+            offered.append(action.value)
+    return offered, held_back
 
 
 def typed_amount(minor: int, currency: str) -> str:

@@ -15,8 +15,10 @@ from booklnk.web import (
     class_seats,
     customer,
     desk,
+    desk_calendar,
     desk_customers,
     desk_money,
+    desk_reschedule,
     desk_walk_in,
     my_bookings,
     rendering,
@@ -61,7 +63,9 @@ def install(app: FastAPI) -> None:
             signing_in.router,
             my_bookings.router,
             setup.router,  # before the desk's: /desk/new is not a business id
+            desk_calendar.router,  # before the desk's: /desk/{id}/week
             desk.router,
+            desk_reschedule.router,
             desk_walk_in.router,
             desk_customers.router,
             desk_money.router,

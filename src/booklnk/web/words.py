@@ -4,6 +4,7 @@ developers; these are written for a customer or the front desk)."""
 
 from __future__ import annotations
 
+from booklnk.web.account_words import ACCOUNT_WORDS
 from booklnk.web.calendar_words import CALENDAR_WORDS
 from booklnk.web.desk_words import DESK_WORDS
 from booklnk.web.hours_words import HOURS_WORDS
@@ -305,6 +306,7 @@ _CUSTOMER_WORDS: dict[str, dict[str, str]] = {
 # two areas define the same word (a test holds them apart, so none silently wins).
 PARTS: tuple[dict[str, dict[str, str]], ...] = (
     _CUSTOMER_WORDS,
+    ACCOUNT_WORDS,
     DESK_WORDS,
     CALENDAR_WORDS,
     HOURS_WORDS,

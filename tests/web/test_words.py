@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import string
 
+from booklnk.api.problem_codes import CODES
 from booklnk.booking.models import BookingStatus
 from booklnk.payments.models import DeskMethod, LedgerKind, MismatchKind
 from booklnk.web.words import FIELD_RULES, PARTS, PROBLEMS, WORDS
@@ -36,3 +37,8 @@ def test_placeholders_match_across_languages() -> None:
 
 def _fields(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+def test_every_problem_the_api_can_answer_has_a_sentence_in_each_language() -> None:
+    for language in ("ar", "en"):
+        assert set(CODES) - set(PROBLEMS[language]) == set(), language

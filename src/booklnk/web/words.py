@@ -8,6 +8,7 @@ from booklnk.web.account_words import ACCOUNT_WORDS
 from booklnk.web.calendar_words import CALENDAR_WORDS
 from booklnk.web.desk_words import DESK_WORDS
 from booklnk.web.hours_words import HOURS_WORDS
+from booklnk.web.problem_words import PROBLEMS
 from booklnk.web.rooms_words import ROOMS_WORDS
 from booklnk.web.rules_words import RULES_WORDS
 
@@ -318,70 +319,6 @@ WORDS: dict[str, dict[str, str]] = {
     for language in ("ar", "en")
 }
 
-# What each problem means to the person in front of the page, and what to do next.
-PROBLEMS: dict[str, dict[str, str]] = {
-    "ar": {
-        "slot_unavailable": "سبقك أحدهم إلى هذا الموعد. اختر موعدًا آخر.",
-        "booking_not_payable": "لم يعد هذا الحجز بانتظار الدفع (دُفع أو انتهت مهلته).",
-        "invalid_code": "الرمز غير صحيح أو انتهت صلاحيته. اطلب رمزًا جديدًا.",
-        "too_many_requests": "طلبات كثيرة في وقت قصير. انتظر قليلًا ثم أعد المحاولة.",
-        "insufficient_role": "دورك في هذا المكان لا يسمح بهذا الإجراء.",
-        "booking_not_found": "لم نجد هذا الحجز.",
-        "business_not_found": "لم نجد هذا المكان. تأكد من الرابط.",
-        "service_not_found": "لم نجد هذه الخدمة.",
-        "invalid_transition": "لا يمكن هذا الإجراء والحجز في حالته الحالية.",
-        "too_early": "لا يمكن هذا قبل بداية الموعد.",
-        "too_late": "فات وقت هذا الإجراء.",
-        "cancellation_window_passed": "انتهت مدة الإلغاء المجاني. تواصل مع المكان.",
-        "version_mismatch": "تغيّر الحجز في أثناء ذلك. راجعه ثم أعد المحاولة.",
-        "concurrent_update": "تغيّر الحجز في أثناء ذلك. راجعه ثم أعد المحاولة.",
-        "too_many_holds": "لديك حجوزات كثيرة بانتظار الدفع. ادفع أحدها أو انتظر انتهاء مهلته.",
-        "daily_limit_reached": "بلغت الحد اليومي للحجوزات في هذا المكان.",
-        "phone_required": "يطلب هذا المكان رقم موبايل مؤكدًا قبل الحجز.",
-        "csrf_failed": "انتهت صلاحية الصفحة. أعد تحميلها ثم حاول مرة أخرى.",
-        "idempotency_key_in_flight": "طلبك قيد التنفيذ. افتح حجوزاتك بعد لحظة.",
-        "body_too_large": "النموذج أكبر مما نقبله.",
-        "validation_failed": "بعض البيانات غير صحيحة. راجع الحقول المذكورة.",
-        "not_found": "لم نجد هذه الصفحة.",
-        "database_unavailable": "الخدمة غير متاحة لحظيًا. أعد المحاولة بعد ثوانٍ.",
-        "internal_error": "حدث خطأ من جهتنا وسُجّل. أعد المحاولة، وإن تكرر فاذكر رقم الطلب أدناه.",
-        "invalid_credentials": "البريد الإلكتروني وكلمة المرور لا يطابقان حسابًا.",
-        "return_url_not_allowed": "لا يمكن العودة إلى هذا العنوان بعد الدفع.",
-        "waitlist_entry_not_found": "لم تعد في قائمة الانتظار هذه: حصلت على مكان أو أُغلقت القائمة."
-        " راجع حجوزاتك.",
-    },
-    "en": {
-        "slot_unavailable": "Someone just took this time. Pick another one.",
-        "booking_not_payable": "This booking no longer waits for a payment (paid, or its time ran out).",
-        "invalid_code": "The code is wrong or has expired. Ask for a new one.",
-        "too_many_requests": "Too many tries in a short time. Wait a little and try again.",
-        "insufficient_role": "Your role in this place does not allow this.",
-        "booking_not_found": "We could not find this booking.",
-        "business_not_found": "We could not find this place. Check the link.",
-        "service_not_found": "We could not find this service.",
-        "invalid_transition": "This cannot be done to the booking as it stands.",
-        "too_early": "This cannot be done before the booking starts.",
-        "too_late": "It is too late for this.",
-        "cancellation_window_passed": "Free cancellation has ended. Contact the place.",
-        "version_mismatch": "The booking changed meanwhile. Look at it again and retry.",
-        "concurrent_update": "The booking changed meanwhile. Look at it again and retry.",
-        "too_many_holds": "You have too many bookings waiting for payment. Pay one or let it lapse.",
-        "daily_limit_reached": "You reached this place's daily booking limit.",
-        "phone_required": "This place asks for a proven mobile number before booking.",
-        "csrf_failed": "This page has expired. Reload it and try again.",
-        "idempotency_key_in_flight": "Your request is being made. Open your bookings in a moment.",
-        "body_too_large": "The form is larger than we accept.",
-        "validation_failed": "Some details are not right. Check the fields named.",
-        "not_found": "We could not find this page.",
-        "database_unavailable": "The service is unavailable for a moment. Try again in a few seconds.",
-        "internal_error": "Something went wrong on our side and was logged. Try again; if it happens"
-        " again, quote the request number below.",
-        "invalid_credentials": "The e-mail and password do not match an account.",
-        "return_url_not_allowed": "Payment cannot return to that address.",
-        "waitlist_entry_not_found": "You are no longer on this waitlist: a seat came your way or the line"
-        " closed. Look at your bookings.",
-    },
-}
 _FALLBACK = {
     "ar": "تعذّر إتمام ذلك. أعد المحاولة، وإن تكرر فتواصل مع المكان.",
     "en": "That could not be done. Try again, and if it happens again, contact the place.",

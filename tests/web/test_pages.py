@@ -405,6 +405,9 @@ async def test_unknown_pages_and_oversized_forms_are_pages_too(client: httpx.Asy
     crowded = await client.post("/en/sign-in", data={"csrf": token, **{f"f{i}": "x" for i in range(60)}})
     assert crowded.status_code == 400
     assert crowded.headers["content-type"].startswith("text/html")
+    long = await client.post("/en/sign-in", data={"csrf": token, "address": "a" * 2_001, "next": "/en/"})
+    assert long.status_code == 422  # refused, never cut to something else
+    assert "form.address" in long.text
 
 
 async def test_a_background_poll_never_spends_the_refresh_token(

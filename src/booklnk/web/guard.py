@@ -93,8 +93,12 @@ SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 async def form(request: Request) -> dict[str, str]:
     """A posted form's fields (the first value of each), its CSRF token checked."""
     data = await request.form(max_files=0, max_fields=MAX_FIELDS)
-    fields = {k: v[:MAX_VALUE] for k, v in data.items() if isinstance(v, str)}
+    fields = {k[:100]: v for k, v in data.items() if isinstance(v, str)}
     session.check_csrf(request, fields.get(session.CSRF_FIELD))
+    # Refused, never cut: a value cut short would be saved as something else (an address).
+    for name, value in fields.items():
+        if len(value) > MAX_VALUE:
+            raise ValidationFailed.on(f"form.{name}", "string_too_long", f"At most {MAX_VALUE} characters.")
     return fields
 
 

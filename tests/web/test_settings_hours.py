@@ -15,7 +15,7 @@ from web_forms import csrf_of, signed_in
 
 from booking_support import BookableShop, customer, open_bookable_shop
 from booklnk.catalog.schedule_rules import Span, WeeklySpan
-from booklnk.web import hours_form
+from booklnk.web import hours_form, presenting
 from support import add_staff
 
 DAY = "2026-11-25"
@@ -71,6 +71,16 @@ async def test_a_lunch_break_in_the_business_week_is_no_longer_offered(client: h
     page = await client.get(_page(shop))
     assert 'name="end_2" value="13:00"' in page.text
     assert 'name="start2_2" value="14:00"' in page.text
+    # The business's own page says the same: two periods that day, not 09:00-18:00.
+    slug = (await client.get(shop.url, headers=shop.owner.headers)).json()["slug"]
+    public = await client.get(f"/en/b/{slug}")
+
+    def period(start: int, end: int) -> str:
+        return f"{presenting.wall_clock(start * 60, 'en')} \u2013 {presenting.wall_clock(end * 60, 'en')}"
+
+    assert period(9, 13) in public.text
+    assert period(14, 18) in public.text
+    assert period(9, 18) not in public.text
 
 
 async def test_a_staff_members_own_afternoon_week_narrows_only_their_times(client: httpx.AsyncClient) -> None:

@@ -27,6 +27,7 @@ from booklnk.catalog.service import ServiceView
 from booklnk.flows import availability
 from booklnk.flows import bookings as booking_flows
 from booklnk.kernel.errors import NotFound, ValidationFailed
+from booklnk.scheduling.calendar import weekly_minute_spans
 from booklnk.scheduling.intervals import Interval
 from booklnk.tenancy.context import BusinessContext
 from booklnk.tenancy.service import access_business
@@ -61,10 +62,14 @@ async def business_page(request: Request, slug: Slug, tx: SessionDep, _: Visitor
     services, _next = await catalog.list_bookable_services(tx, ctx, cursor=None, limit=50)
     staff, _more = await catalog.list_staff(tx, ctx, catalog.Listing(cursor=None, limit=50))
     week = await schedules.get_weekly_schedule(tx, ctx, ScheduleOwner.business())
-    hours: dict[int, list[str]] = {day: [] for day in range(7)}
-    for weekly in week.sorted().hours:
-        start, end = (presenting.wall_clock(m, language) for m in (weekly.span.start, weekly.span.end))
-        hours[weekly.weekday].append(f"{start} \u2013 {end}")
+    # Each day's open periods, its breaks cut out (10:00-14:00 and 15:00-22:00, as booked).
+    hours: dict[int, list[str]] = {
+        day: [
+            f"{presenting.wall_clock(start, language)} \u2013 {presenting.wall_clock(end, language)}"
+            for start, end in spans
+        ]
+        for day, spans in enumerate(weekly_minute_spans(week))
+    }
     next_free = {}
     if ctx.rules.mode == "appointment":
         window = Interval(now, now + timedelta(days=NEXT_FREE_DAYS))

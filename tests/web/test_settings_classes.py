@@ -214,3 +214,15 @@ async def test_the_classes_page_is_for_owners_and_says_what_it_is_for(client: ht
     )
     assert refused.status_code == 422
     assert "The class timetable is for businesses that run group classes" in refused.text
+
+
+async def test_a_series_starting_beyond_the_booking_horizon_is_listed_before_its_sessions_exist(
+    client: httpx.AsyncClient,
+) -> None:
+    gym = await open_gym(client)
+    signed_in(client, gym.owner)
+    csrf = await csrf_of(client, _page(gym))
+    later = await client.post(_page(gym), data=_form(gym, csrf, first_date="2027-03-02", start_time="07:00"))
+    assert later.status_code == 303, later.text
+    assert await _sessions(client, gym) == []  # none stored yet: the daily job makes them nearer the time
+    assert "Every Tuesday, Thursday at 7:00\u202fAM" in (await client.get(_page(gym))).text

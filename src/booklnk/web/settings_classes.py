@@ -52,6 +52,7 @@ MAX_COUNT = 1000  # sessions in one series from this form; a longer one runs ope
 MAX_LENGTH = 1440
 NEXT_SHOWN = 3
 PAGE_LIMIT = 100
+SERIES_SHOWN = 100
 # Sessions read per window (the use case reads at most 62 days at once).
 WINDOW = timedelta(days=sessions.MAX_WINDOW_DAYS)
 WINDOW_ROWS = 500
@@ -260,9 +261,9 @@ def _explained(error: BooklnkError, language: str) -> Refused:
 
 
 async def _timetable(tx: SessionDep, ctx: BusinessContext, now: datetime) -> Timetable:
-    """The open series that have sessions ahead, read from their sessions up to the booking
-    horizon (sessions are stored that far), through the sessions' use case."""
-    timetable = Timetable()
+    """The open series, and their sessions ahead up to the booking horizon (sessions are
+    stored that far: a series starting later has none yet, and is listed all the same)."""
+    timetable = Timetable(series=await class_series.list_series(tx, ctx, limit=SERIES_SHOWN))
     start, end = now, now + timedelta(days=ctx.rules.horizon_days + 1)
     while start < end:
         page = await sessions.list_sessions(
@@ -272,10 +273,6 @@ async def _timetable(tx: SessionDep, ctx: BusinessContext, now: datetime) -> Tim
             if view.session.series_id is not None:
                 timetable.upcoming.setdefault(view.session.series_id, []).append(view)
         start += WINDOW
-    for series_id in timetable.upcoming:
-        found = await class_series.get_series(tx, ctx, series_id)
-        if found.status is SessionStatus.SCHEDULED:
-            timetable.series.append(found)
     return timetable
 
 

@@ -43,9 +43,15 @@ async def get_series(
     return await session.get(ClassSeries, (business_id, series_id), populate_existing=True)
 
 
-async def open_series(session: AsyncSession, business_id: uuid.UUID) -> list[ClassSeries]:
-    stmt = select(ClassSeries).where(
-        ClassSeries.business_id == business_id, ClassSeries.status == SessionStatus.SCHEDULED
+async def open_series(
+    session: AsyncSession, business_id: uuid.UUID, *, limit: int | None = None
+) -> list[ClassSeries]:
+    """The business's series still running, by first date and time (at most `limit`)."""
+    stmt = (
+        select(ClassSeries)
+        .where(ClassSeries.business_id == business_id, ClassSeries.status == SessionStatus.SCHEDULED)
+        .order_by(ClassSeries.starts_on, ClassSeries.start_time, ClassSeries.id)
+        .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())
 

@@ -141,6 +141,11 @@ async def get_series(session: AsyncSession, ctx: BusinessContext, series_id: uui
     return series
 
 
+async def list_series(session: AsyncSession, ctx: BusinessContext, *, limit: int) -> list[ClassSeries]:
+    """The series still running (a timetable), by first date and time."""
+    return await classes.open_series(session, ctx.business_id, limit=limit)
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesChange:
     staff_id: uuid.UUID | None = None

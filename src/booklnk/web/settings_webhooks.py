@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from booklnk import idempotency
 from booklnk.integrations import service
 from booklnk.integrations.catalogue import EVENT_TYPES
 from booklnk.integrations.errors import EndpointDisabled, TooManyEndpoints
@@ -27,7 +28,6 @@ from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business, get_business
 from booklnk.web import rendering
 from booklnk.web.guard import (
-    MAX_VALUE,
     FormDep,
     SessionDep,
     SignedInDep,
@@ -45,7 +45,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 DELIVERIES_SHOWN = 20
 # More endpoints than the settings allow (100 at most) never exist.
 ENDPOINTS_SHOWN = 100
-Done = Annotated[str | None, Query(pattern="^(enabled|disabled|removed|redelivered)$")]
+Done = Annotated[str | None, Query(pattern="^(enabled|disabled|removed|redelivered|added)$")]
 After = Annotated[str | None, Query(max_length=200)]
 
 
@@ -68,6 +68,13 @@ async def add_webhook(
     if errors:
         return await _list(request, tx, ctx, posted=posted, errors=errors, status_code=422)
     settings = settings_of(request)
+    # The form once: sent again (a reload of the answer, a double tap) it adds nothing, and
+    # says the endpoint was added, its secret already shown on the first answer.
+    attempt = posted.get("attempt", "")[:64]
+    scope = idempotency.Scope(ctx.business_id, actor.user_id, f"web-hook:{attempt}")
+    fingerprint = idempotency.fingerprint("POST", request.url.path, sorted(posted.items()))
+    if attempt and await idempotency.claim(tx, scope, fingerprint, now=now_of(request)) is not None:
+        return see_other(f"/{language}/desk/{business_id}/settings/webhooks?done=added")
     try:
         endpoint = await service.register(
             tx,
@@ -86,6 +93,10 @@ async def add_webhook(
     except TooManyEndpoints:
         full = WORDS[language]["hooks_too_many"].format(limit=settings.webhook_max_endpoints)
         return await _list(request, tx, ctx, posted=posted, errors={"_form": full}, status_code=409)
+    if attempt:
+        await idempotency.record(
+            tx, scope, fingerprint, idempotency.StoredResponse(303, {}), now=now_of(request)
+        )
     # The one time the secret is shown: on this answer, never stored in the page's
     # address or a cookie, and never logged (the page is not cached: `rendering.page`).
     return await _list(request, tx, ctx, created=endpoint)
@@ -179,13 +190,8 @@ def _policy(request: Request) -> TargetPolicy:
 
 def _checked_input(posted: Mapping[str, str], events: list[str], language: str) -> dict[str, str]:
     """The form's problems by field, judged by the API's own shape of a new endpoint."""
-    words = WORDS[language]
     errors: dict[str, str] = {}
     url = posted.get("url", "")
-    # The form guard cuts every value at MAX_VALUE characters: a URL that long was cut,
-    # and registering what is left would send events to another address.
-    if len(url) >= MAX_VALUE:
-        errors["url"] = words["hooks_url_too_long"]
     body = {"url": url, "events": events, "description": posted.get("description", "")}
     try:
         EndpointCreate.model_validate(body)
@@ -231,6 +237,7 @@ async def _list(
         endpoints=endpoints,
         created=created,
         done=done,
+        attempt=form.get("attempt") or uuid.uuid4().hex,
         events=[(event, f"event_{event}" in form) for event in EVENT_TYPES],
         event_names=_event_names(language),
         posted=form,

@@ -300,7 +300,9 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         ],
     },
     CodeSentOut: {
-        "email": "mona@example.com",
+        "email": None,
+        "phone": "+201001234567",
+        "channel": "whatsapp",
         "code_expires_in": 900,
         "detail": "If this address can take it, a code is on its way.",
     },

@@ -54,7 +54,7 @@ _WARNED_HOLDS = timedelta(minutes=4)
 @dataclass(frozen=True, slots=True)
 class _Facts:
     booking: Booking
-    email: str
+    email: str | None  # (an account made by a number alone has none)
     phone: str | None
     channels: list[str] | None
     full_name: str

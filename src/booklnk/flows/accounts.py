@@ -22,15 +22,22 @@ from booklnk.tenancy.errors import AccountHasRoles
 
 
 async def delete_account(
-    session: AsyncSession, passwords: Passwords, actor: Actor, *, password: str, now: datetime
+    session: AsyncSession,
+    passwords: Passwords,
+    actor: Actor,
+    *,
+    password: str | None,
+    code_taken: bool = False,
+    now: datetime,
 ) -> None:
-    """With the password typed again (403 `wrong_password`). Refused while the account
+    """With the password typed again (403 `wrong_password`), or for an account without
+    one, a sign-in code taken (`code_taken`). Refused while the account
     holds a role in a business (409 `account_has_roles`: its owner removes it first) or has
     bookings still to come (409 `upcoming_bookings`: cancel them first, by the rules that
     say what is refunded). Then, in one transaction: the platform's messages to it and, in
     each business it booked at, its messages and its customer record are erased, and the
     account itself (`tenancy.erasure.erase`)."""
-    user = await erasure.confirm_password(session, passwords, actor, password)
+    user = await erasure.confirm_password(session, passwords, actor, password, code_taken=code_taken)
     if await tenancy.list_user_memberships(session, user.id):
         raise AccountHasRoles(
             "This account works at a business: ask its owner to remove it (an owner hands the business "
@@ -42,7 +49,7 @@ async def delete_account(
             f"This account has {footprint.upcoming} booking(s) still to come: cancel them first.",
             extra={"upcoming": footprint.upcoming},
         )
-    addresses = [user.email, *([user.phone] if user.phone else [])]
+    addresses = [address for address in (user.email, user.phone) if address]
     await messages.forget_recipient(session, None, user.id, addresses)  # (no tenant entered yet)
     for business_id in footprint.business_ids:
         await set_tenant(session, business_id)

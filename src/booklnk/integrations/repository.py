@@ -265,14 +265,15 @@ async def orphaned(
 
 async def owners_to_tell(session: AsyncSession, business_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str]]:
     """The business's owners (id, e-mail, language), and its name and zone: who is told
-    when one of its endpoints is disabled. (A read of tenancy's tables.)"""
+    when one of its endpoints is disabled. (A read of tenancy's tables.) An owner whose
+    account has no e-mail address is left out: the notice is an e-mail's."""
     stmt = (
         select(User.id, User.email, User.language)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.business_id == business_id, Membership.role == Role.OWNER)
+        .where(Membership.business_id == business_id, Membership.role == Role.OWNER, User.email.is_not(None))
         .order_by(User.id)
     )
-    return [(row[0], row[1], row[2]) for row in await session.execute(stmt)]
+    return [(row[0], row[1] or "", row[2]) for row in await session.execute(stmt)]
 
 
 async def business_name_and_zone(session: AsyncSession, business_id: uuid.UUID) -> tuple[str, str]:

@@ -2,8 +2,9 @@
 
 A customer's channels come in the order they chose (a channel left out is opted out of),
 or by default WhatsApp, then SMS, then e-mail: in Egypt customers live on WhatsApp, an SMS
-reaches any phone, and every account has an e-mail address. Only the channels the person
-has an address for count: a phone channel needs a proven number."""
+reaches any phone, and most accounts have an e-mail address (one made by a number alone
+has none: its messages go by the phone). Only the channels the person has an address for
+count: a phone channel needs a proven number, the e-mail channel an address."""
 
 from __future__ import annotations
 

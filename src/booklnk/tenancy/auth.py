@@ -71,6 +71,7 @@ async def login(
         user = await repository.get_user_by_email(session, email)
         if await passwords.verify(user.password_hash if user else None, password):
             assert user is not None
+            assert user.password_hash is not None  # (verify says False without one)
             if passwords.needs_rehash(user.password_hash):
                 user.password_hash = await passwords.hash(password)
             await _give_back(session, pair_key, address_key, now)

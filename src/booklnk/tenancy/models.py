@@ -44,12 +44,16 @@ class User(Timestamped, Base):
         Index("uq_app_user_email", func.lower(text("email")), unique=True),
         Index("uq_app_user_phone", "phone", unique=True),
         CheckConstraint("language IN ('ar', 'en')", name="language_known"),
+        # Every account keeps a way in: an address for codes, or a proven number.
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_address"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    email: Mapped[str] = mapped_column(String(320))
+    # None for an account made by a phone number alone (a customer booking on a phone).
+    email: Mapped[str | None] = mapped_column(String(320))
     full_name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(Text)
+    # None for an account made by a code: it signs in by codes, never by a password.
+    password_hash: Mapped[str | None] = mapped_column(Text)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the account's messages are written in ("ar" or "en").
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
@@ -64,7 +68,7 @@ class User(Timestamped, Base):
 
 
 class CodePurpose(enum.StrEnum):
-    REGISTRATION = "registration"  # proves the e-mail; verifying it creates the account
+    REGISTRATION = "registration"  # proves the e-mail or number; verifying it creates the account
     PASSWORD_RESET = "password_reset"
     PHONE_VERIFICATION = "phone_verification"  # proves a number for a signed-in account
     SIGN_IN = "sign_in"  # signs in without the password

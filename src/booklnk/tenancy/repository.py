@@ -370,3 +370,11 @@ async def forget_codes(session: AsyncSession, user_id: uuid.UUID, addresses: Seq
             )
         )
     )
+
+
+async def count_address_codes_since(session: AsyncSession, address: str, since: datetime) -> int:
+    """Codes sent to the address since `since`, whatever their purposes."""
+    stmt = select(func.count()).where(
+        func.lower(OneTimeCode.address) == func.lower(address), OneTimeCode.created_at > since
+    )
+    return int((await session.execute(stmt)).scalar_one())

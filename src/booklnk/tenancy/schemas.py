@@ -13,8 +13,8 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from booklnk.kernel.money import MINOR_UNITS
@@ -75,14 +75,17 @@ class PhoneVerifyIn(_In):
 
 
 class _EmailOrPhone(_In):
-    email: EmailStr | None = None
-    phone: Phone | None = None
+    email: EmailStr | None = Field(default=None, description="An e-mail address; or give `phone`.")
+    phone: Phone | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _one_address(self) -> _EmailOrPhone:
-        if (self.email is None) == (self.phone is None):
+    # On the field (run even when it is left out) rather than the model, so the problem
+    # names `body.phone` instead of the whole body.
+    @field_validator("phone")
+    @classmethod
+    def _one_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "email" in info.data and (info.data["email"] is None) == (value is None):
             raise ValueError("give exactly one of email and phone")
-        return self
+        return value
 
 
 class SignInCodeIn(_EmailOrPhone):
@@ -95,8 +98,13 @@ class SignInVerifyIn(_EmailOrPhone):
     code: Code
 
 
-class RegisterIn(_In):
-    email: EmailStr
+class RegisterIn(_EmailOrPhone):
+    """An e-mail address, or a mobile number (an account made by a number has no e-mail
+    and no password: it signs in by codes sent to the number)."""
+
+    channel: PhoneChannel = Field(
+        default="whatsapp", description="For a phone: how the code goes (by WhatsApp it falls back on SMS)."
+    )
     language: Language | None = Field(
         default=None, description="What the account's messages are written in; default: from Accept-Language."
     )
@@ -114,16 +122,37 @@ class AdminIn(_In):
 class CodeSentOut(BaseModel):
     """The same answer whether or not the address has an account."""
 
-    email: str
+    email: str | None = Field(
+        description="The e-mail address the code went to; null when a `phone` was given."
+    )
+    phone: str | None = Field(
+        default=None, description="The number the code went to (E.164), if one was given."
+    )
+    channel: Channel = Field(
+        default=Channel.EMAIL, description="The channel tried first (WhatsApp falls back on SMS)."
+    )
     code_expires_in: int = Field(description="Seconds a code sent now stays valid.")
     detail: str
 
 
-class VerifyRegistrationIn(_In):
-    email: EmailStr
+class VerifyRegistrationIn(_EmailOrPhone):
     code: Code
-    password: Password
+    password: Password | None = Field(
+        default=None,
+        validate_default=True,
+        description="With `email`: the account's password (10 to 256 characters). With `phone`: left out (the"
+        " account signs in by codes).",
+    )
     full_name: Name
+
+    @field_validator("password")
+    @classmethod
+    def _password_for_email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("email") is not None and value is None:
+            raise ValueError("is required with an e-mail address")
+        if info.data.get("phone") is not None and value is not None:
+            raise ValueError("must be left out with a phone: the account signs in by codes sent to it")
+        return value
 
 
 class PasswordResetIn(_In):
@@ -145,9 +174,22 @@ class PasswordChangeIn(_In):
 
 
 class AccountDeletionIn(_In):
-    password: Annotated[
-        str, Field(min_length=1, max_length=256, description="The account's password, again.")
-    ]
+    password: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
+        default=None, description="The account's password, again (or `code`, for an account with none)."
+    )
+    code: Code | None = Field(
+        default=None,
+        validate_default=True,
+        description="For an account made by a number (it has no password): a sign-in code sent to the number"
+        " by `/v1/auth/code`.",
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _one_proof(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "password" in info.data and (info.data["password"] is None) == (value is None):
+            raise ValueError("give exactly one of password and code")
+        return value
 
 
 class ProfileIn(_In):
@@ -172,7 +214,9 @@ class ProfileIn(_In):
 
 class UserOut(_Out):
     id: uuid.UUID
-    email: str
+    email: str | None = Field(
+        description="The account's e-mail address; null for an account made by a number."
+    )
     phone: str | None = Field(description="The proven mobile number (E.164), if any.")
     full_name: str
     language: Language
@@ -269,7 +313,7 @@ class BusinessOut(_Out):
 class MemberOut(BaseModel):
     user_id: uuid.UUID
     full_name: str
-    email: str
+    email: str | None = Field(description="Null for an account made by a mobile number alone.")
     role: Role
 
 

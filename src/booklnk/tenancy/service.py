@@ -330,7 +330,7 @@ async def accept_invitation(
     if invitation.accepted_at is not None or invitation.expires_at <= now:
         raise InvitationUnusable("This invitation was already used or has expired.")
     user = await repository.get_user(session, ctx.actor.user_id)
-    if user is None or user.email.lower() != invitation.email.lower():
+    if user is None or (user.email or "").lower() != invitation.email.lower():
         raise InsufficientRole("This invitation was sent to another email address.")
     invitation.accepted_at, invitation.accepted_by = now, user.id
     membership = await repository.get_membership(session, ctx.business_id, user.id)

@@ -1,6 +1,7 @@
 """Signing in to the web app with a one-time code (to a proven mobile number by WhatsApp
-or SMS, or to an e-mail), creating an account by e-mail code, and signing out: the same
-use cases as the API's `/v1/auth/…`, the tokens kept in the session's cookies."""
+or SMS, or to an e-mail), creating an account by a code to a mobile number (first: most
+customers book on a phone) or an e-mail, and signing out: the same use cases as the API's
+`/v1/auth/…`, the tokens kept in the session's cookies."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
 from booklnk.notifications.models import Channel
-from booklnk.tenancy import accounts, auth
+from booklnk.tenancy import accounts, auth, phone_sign_up
 from booklnk.tenancy.auth import TokenPair
 from booklnk.tenancy.errors import InvalidCode
 from booklnk.tenancy.schemas import RegisterIn, SignInCodeIn, SignInVerifyIn, VerifyRegistrationIn
@@ -33,6 +34,7 @@ from booklnk.web.words import field_rule, problem_text
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Next = Annotated[str | None, Query(max_length=500)]
+Prefill = Annotated[str | None, Query(max_length=32)]
 
 
 @router.get("/sign-in")
@@ -90,28 +92,58 @@ async def sign_in_with_code(request: Request, posted: FormDep) -> Response:
 
 
 @router.get("/sign-up")
-async def sign_up_page(request: Request, _: VisitorDep, next: Next = None) -> Response:
+async def sign_up_page(request: Request, _: VisitorDep, next: Next = None, phone: Prefill = None) -> Response:
+    """`phone`: the number to fill in (from the sign-in page, for a number with no account)."""
     language = language_of(request)
     return rendering.page(
-        request, language, "sign_up.html", next=local_path(next, language), errors={}, posted={}
+        request,
+        language,
+        "sign_up.html",
+        next=local_path(next, language),
+        errors={},
+        posted={"phone": phone} if phone else {},
     )
 
 
 @router.post("/sign-up")
 async def send_sign_up_code(request: Request, tx: SessionDep, posted: FormDep) -> Response:
+    """A code to the number (the phone form) or to the e-mail (the e-mail form)."""
     language = language_of(request)
     client_limited(request, "registrations")
     next_path = local_path(posted.get("next"), language)
-    asked = _valid(RegisterIn, {"email": posted.get("email", "").strip(), "language": language}, language)
+    by_phone = "phone" in posted
+    fields = (
+        {"phone": posted.get("phone", "").strip(), "channel": posted.get("channel") or "whatsapp"}
+        if by_phone
+        else {"email": posted.get("email", "").strip()}
+    )
+    asked = _valid(RegisterIn, fields | {"language": language}, language)
     if isinstance(asked, dict):
         return rendering.page(
             request, language, "sign_up.html", status_code=422, next=next_path, errors=asked, posted=posted
         )
-    await accounts.request_registration(
-        tx, settings_of(request), email=str(asked.email), language=language, now=now_of(request)
-    )
+    if asked.phone is not None:
+        await phone_sign_up.request_phone_registration(
+            tx,
+            settings_of(request),
+            phone=asked.phone,
+            channel=asked.channel,
+            language=language,
+            now=now_of(request),
+        )
+    else:
+        await accounts.request_registration(
+            tx, settings_of(request), email=str(asked.email), language=language, now=now_of(request)
+        )
     return rendering.page(
-        request, language, "sign_up_code.html", email=str(asked.email), next=next_path, errors={}, posted={}
+        request,
+        language,
+        "sign_up_code.html",
+        email=str(asked.email) if asked.email else None,
+        phone=asked.phone,
+        next=next_path,
+        errors={},
+        posted={},
     )
 
 
@@ -120,30 +152,17 @@ async def sign_up_with_code(request: Request, posted: FormDep) -> Response:
     language = language_of(request)
     client_limited(request, "logins")
     next_path = local_path(posted.get("next"), language)
-    email = posted.get("email", "")
-    given = _valid(
-        VerifyRegistrationIn,
-        {
-            "email": email,
-            "code": posted.get("code", "").strip(),
-            "password": posted.get("password", ""),
-            "full_name": posted.get("full_name", ""),
-        },
-        language,
+    email, phone = posted.get("email"), posted.get("phone")
+    proof = {"code": posted.get("code", "").strip(), "full_name": posted.get("full_name", "")}
+    # A number's account has no password: the form asks none.
+    address = (
+        {"phone": phone} if phone is not None else {"email": email, "password": posted.get("password", "")}
     )
+    given = _valid(VerifyRegistrationIn, address | proof, language)
     errors: dict[str, str] = given if isinstance(given, dict) else {}
     if not isinstance(given, dict):
         try:
-            pair = await accounts.verify_registration(
-                db_of(request),
-                settings_of(request),
-                request.app.state.passwords,
-                email=str(given.email),
-                code=given.code,
-                password=given.password,
-                full_name=given.full_name,
-                now=now_of(request),
-            )
+            pair = await _verify_registration(request, given)
         except InvalidCode:
             errors = {"code": _invalid_code(language)}
         else:
@@ -154,9 +173,33 @@ async def sign_up_with_code(request: Request, posted: FormDep) -> Response:
         "sign_up_code.html",
         status_code=422,
         email=email,
+        phone=phone,
         next=next_path,
         errors=errors,
         posted={k: v for k, v in posted.items() if k != "password"},
+    )
+
+
+async def _verify_registration(request: Request, given: VerifyRegistrationIn) -> TokenPair:
+    if given.phone is not None:
+        return await phone_sign_up.verify_phone_registration(
+            db_of(request),
+            settings_of(request),
+            phone=given.phone,
+            code=given.code,
+            full_name=given.full_name,
+            now=now_of(request),
+        )
+    assert given.password is not None  # (the schema asks for it with an e-mail)
+    return await accounts.verify_registration(
+        db_of(request),
+        settings_of(request),
+        request.app.state.passwords,
+        email=str(given.email),
+        code=given.code,
+        password=given.password,
+        full_name=given.full_name,
+        now=now_of(request),
     )
 
 

@@ -1,9 +1,12 @@
-"""Accounts and sessions: register (by a code sent to the e-mail), password reset, log in,
-refresh, log out (here or everywhere), who am I, profile and password."""
+"""Accounts and sessions: register (by a code sent to the e-mail or the mobile number),
+password reset, log in, refresh, log out (here or everywhere), who am I, profile and
+password."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, status
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, status
 
 from booklnk.api import limits
 from booklnk.api.created import CreatedDep
@@ -20,7 +23,7 @@ from booklnk.api.languages import caller_language
 from booklnk.api.problems import problem_responses
 from booklnk.flows import accounts as account_flows
 from booklnk.notifications.models import Channel
-from booklnk.tenancy import accounts, auth, service
+from booklnk.tenancy import accounts, auth, codes, phone_sign_up, service
 from booklnk.tenancy.auth import TokenPair
 from booklnk.tenancy.schemas import (
     AccountDeletionIn,
@@ -56,37 +59,76 @@ def _tokens_out(pair: TokenPair, now_ts: float) -> TokensOut:
     )
 
 
+_REGISTER_EXAMPLES: dict[str, Any] = {
+    "phone": {
+        "summary": "By mobile number (the code goes by WhatsApp, falling back on SMS)",
+        "value": {"phone": "01001234567", "channel": "whatsapp", "language": "ar"},
+    },
+    "email": {"summary": "By e-mail", "value": {"email": "mona@example.com", "language": "ar"}},
+}
+_VERIFY_EXAMPLES: dict[str, Any] = {
+    "phone": {
+        "summary": "A number's code, with the name (no password: the account signs in by codes)",
+        "value": {"phone": "+201001234567", "code": "482913", "full_name": "Mona Adel"},
+    },
+    "email": {
+        "summary": "An e-mail's code, with the password and name",
+        "value": {
+            "email": "mona@example.com",
+            "code": "482913",
+            "password": "a long passphrase",
+            "full_name": "Mona Adel",
+        },
+    },
+}
+
+
 @router.post(
     "/auth/register",
-    summary="Ask for an account: a code is sent to the e-mail",
-    description="Anyone, no token needed. Sends a six-digit code to `email` (valid `code_expires_in` "
-    "seconds); the account is made, and signed in, when the code comes back to `/v1/auth/register/verify` "
-    "with its password and name (so only whoever reads the mailbox chooses them). The answer is the same "
-    "whether or not the address has an account, so it tells no one which addresses do: an address that "
-    "has one is sent a notice instead of a code (at most hourly). A new request voids the code sent "
-    "before; an address is sent at most five codes an hour. Messages are in `language`, else the best "
-    "of `Accept-Language` (Arabic or English). Rate-limited per client address: 429 "
-    "`too_many_requests` with `Retry-After`.",
+    summary="Ask for an account: a code is sent to the e-mail or the mobile number",
+    description="Anyone, no token needed. Give `email` or `phone` (exactly one: else 422 naming "
+    "`body.phone`). Sends a six-digit code to it (valid `code_expires_in` seconds; a number's by `channel`: "
+    "WhatsApp, falling back on SMS, or SMS); the account is made, and signed in, when the code comes back "
+    "to `/v1/auth/register/verify` with its name (and, for an e-mail, its password), so only whoever reads "
+    "the code chooses them. An account made by a number has no e-mail and no password: it signs in by "
+    "codes sent to the number (`/v1/auth/code`). The answer is the same whether or not the address has an "
+    "account, so it tells no one which addresses do: an e-mail address that has one is sent a notice "
+    "instead of a code (at most hourly); a number that has one is sent a sign-in code, which signs its "
+    "account in when it comes back to `/v1/auth/register/verify`. A new request voids the code sent "
+    "before; an address is sent at most five codes an hour, and a number at most ten codes a day whatever "
+    "they are for. Messages are in `language`, else the best of `Accept-Language` (Arabic or English). "
+    "Rate-limited per client address: 429 `too_many_requests` with `Retry-After`.",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CodeSentOut,
     responses=problem_responses(422, 429),
     dependencies=[Depends(limits.per_address("registrations"))],
 )
 async def register(
-    body: RegisterIn, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
+    body: Annotated[RegisterIn, Body(openapi_examples=_REGISTER_EXAMPLES)],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> CodeSentOut:
-    await accounts.request_registration(
-        session, settings, email=str(body.email), language=body.language or _language(request), now=now
-    )
+    language = body.language or _language(request)
+    if body.phone is not None:
+        await phone_sign_up.request_phone_registration(
+            session, settings, phone=body.phone, channel=body.channel, language=language, now=now
+        )
+        return _code_sent(None, phone=body.phone, channel=Channel(body.channel))
+    await accounts.request_registration(session, settings, email=str(body.email), language=language, now=now)
     return _code_sent(str(body.email))
 
 
 @router.post(
     "/auth/register/verify",
-    summary="Prove the e-mail with its code: the account is made and signed in",
-    description="Anyone. The code sent by `register` makes the account, with the `password` and "
-    "`full_name` given here (and the language asked for there), and answers its first token pair, as "
-    "`login` does; `Location` is `/v1/me`. A code works once and dies after five wrong tries; past ten "
+    summary="Prove the e-mail or number with its code: the account is made and signed in",
+    description="Anyone. The code sent by `register` to `email` or `phone` (exactly one) makes the account, "
+    "with the `full_name` given here, the `password` for an e-mail (required with `email`, refused with "
+    "`phone`: 422 naming `body.password`) and the language asked for there, and answers its first token "
+    "pair, as `login` does; `Location` is `/v1/me`. An account made by a number has it proven, no e-mail "
+    "and no password. A code sent to a number that has an account signs that account in instead (the name "
+    "is not used). A code works once and dies after five wrong tries; past ten "
     "wrong guesses at an address's codes in a day, each further guess waits longer. A wrong, expired, "
     "used or dead code answers 400 `invalid_code` (which of these is not said). Rate-limited per client "
     "address like `login`.",
@@ -96,23 +138,29 @@ async def register(
     dependencies=[Depends(limits.per_address("logins"))],
 )
 async def verify_registration(
-    body: VerifyRegistrationIn,
+    body: Annotated[VerifyRegistrationIn, Body(openapi_examples=_VERIFY_EXAMPLES)],
     db: DatabaseDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
     now: NowDep,
     created: CreatedDep,
 ) -> TokensOut:
-    pair = await accounts.verify_registration(
-        db,
-        settings,
-        passwords,
-        email=str(body.email),
-        code=body.code,
-        password=body.password,
-        full_name=body.full_name,
-        now=now,
-    )
+    if body.phone is not None:
+        pair = await phone_sign_up.verify_phone_registration(
+            db, settings, phone=body.phone, code=body.code, full_name=body.full_name, now=now
+        )
+    else:
+        assert body.password is not None  # (the schema asks for it with an e-mail)
+        pair = await accounts.verify_registration(
+            db,
+            settings,
+            passwords,
+            email=str(body.email),
+            code=body.code,
+            password=body.password,
+            full_name=body.full_name,
+            now=now,
+        )
     created.at("/v1/me")  # (read with the new account's token)
     return _tokens_out(pair, now.timestamp())
 
@@ -304,7 +352,8 @@ async def update_me(body: ProfileIn, actor: ActorDep, session: SessionDep) -> Us
     "/me/password",
     summary="Change the password",
     description="Any signed-in user, with the current password asked again (a wrong one answers 403 "
-    "`wrong_password`). Every other session is signed out (their refresh tokens revoked), the address is "
+    "`wrong_password`, as does any for an account made by a number, which has no password: it signs in by "
+    "codes). Every other session is signed out (their refresh tokens revoked), the address is "
     "told, and this session continues with the new token pair answered.",
     response_model=TokensOut,
     responses=problem_responses(401, 403, 422),
@@ -356,7 +405,9 @@ async def add_phone(
     description="Any signed-in user. The code sent by `/v1/me/phone` makes `phone` the account's (its "
     "messages can then go by WhatsApp or SMS, and it can sign in with a code sent to it). A number proven "
     "by another account before moves to this one (numbers change hands) and that account is told by "
-    "e-mail. A wrong, expired, used or dead code answers 400 `invalid_code`.",
+    "e-mail; unless the number is that account's only way in (it was made by the number): then 422 naming "
+    "`body.phone` (rule `holds_account`), and the number's holder may sign in to that account with a code "
+    "instead. A wrong, expired, used or dead code answers 400 `invalid_code`.",
     response_model=UserOut,
     responses=problem_responses(400, 401, 422, 429),
     dependencies=[Depends(limits.per_address("logins"))],
@@ -371,9 +422,10 @@ async def verify_phone(
 @router.delete(
     "/me/phone",
     summary="Remove the mobile number",
-    description="Any signed-in user. Messages then go by e-mail only.",
+    description="Any signed-in user. Messages then go by e-mail only. An account made by its number has "
+    "no other way in, so its number stays: 422 naming `phone` (rule `only_address`).",
     response_model=UserOut,
-    responses=problem_responses(401),
+    responses=problem_responses(401, 422),
 )
 async def remove_phone(actor: ActorDep, session: SessionDep) -> UserOut:
     return UserOut.model_validate(await accounts.remove_phone(session, actor))
@@ -394,7 +446,9 @@ async def log_out_everywhere(actor: ActorDep, session: SessionDep, now: NowDep) 
 @router.post(
     "/me/delete",
     summary="Delete my account",
-    description="Any signed-in user, with the password typed again (403 `wrong_password`). Your name, "
+    description="Any signed-in user, with the password typed again (403 `wrong_password`); an account "
+    "made by a number, which has no password, sends instead a sign-in `code` sent to its number by "
+    "`/v1/auth/code` (400 `invalid_code` when it is wrong). Your name, "
     "e-mail, number, password and preferences are erased at once, and so are the contents and addresses "
     "of the messages sent to you and what each business wrote in its record of you; every session ends "
     "and every token is refused (401 `invalid_token`). The businesses keep what happened (your past "
@@ -403,22 +457,36 @@ async def log_out_everywhere(actor: ActorDep, session: SessionDep, now: NowDep) 
     "to come (409 `upcoming_bookings`, with their number in `upcoming`: cancel them first). The e-mail may "
     "sign up again as a new account.",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(400, 401, 403, 409, 422),
 )
 async def delete_account(
-    body: AccountDeletionIn, actor: ActorDep, session: SessionDep, passwords: PasswordsDep, now: NowDep
+    body: AccountDeletionIn,
+    actor: ActorDep,
+    session: SessionDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    now: NowDep,
 ) -> None:
-    await account_flows.delete_account(session, passwords, actor, password=body.password, now=now)
+    if body.code is not None:
+        await accounts.confirm_with_code(db, settings, actor, code=body.code, now=now)
+    await account_flows.delete_account(
+        session, passwords, actor, password=body.password, code_taken=body.code is not None, now=now
+    )
 
 
 def _language(request: Request) -> str:
     return caller_language(request.headers.get("accept-language"))
 
 
-def _code_sent(email: str) -> CodeSentOut:
+def _code_sent(
+    email: str | None, *, phone: str | None = None, channel: Channel = Channel.EMAIL
+) -> CodeSentOut:
     return CodeSentOut(
         email=email,
-        code_expires_in=int(accounts.CODE_TTL.total_seconds()),
+        phone=phone,
+        channel=channel,
+        code_expires_in=int(codes.CODE_TTL.total_seconds()),
         detail="If this address can take it, a code is on its way.",
     )
 
@@ -427,6 +495,6 @@ def _code_sent_to(to: str, channel: Channel) -> CodeSentToOut:
     return CodeSentToOut(
         to=to,
         channel=channel,
-        code_expires_in=int(accounts.CODE_TTL.total_seconds()),
+        code_expires_in=int(codes.CODE_TTL.total_seconds()),
         detail="If this address can take it, a code is on its way.",
     )

@@ -160,11 +160,11 @@ def _lines(money: ledger.Balance) -> list[MoneyLine]:
 
 
 async def waiting_of_customer(session: AsyncSession, actor: Actor, *, now: datetime) -> list[WaitingPlace]:
-    """The actor's places in the lines of coming class sessions, by start. Looked for in
-    the businesses the actor has booked in (the only ones a customer's own rows name)."""
-    footprint = await listing.customer_footprint(session, actor.user_id, now=now)
+    """The actor's places in the lines of coming class sessions, by start, in the
+    businesses where they wait (their own entries name them)."""
+    waited_in = await enrolment.businesses_waited_in(session, actor, limit=_WAITING_BUSINESSES)
     places: list[WaitingPlace] = []
-    for business_id in footprint.business_ids[:_WAITING_BUSINESSES]:
+    for business_id in waited_in:
         ctx = await access_business(session, actor, business_id, require=None)
         if ctx.rules.mode == "class":
             places += await _waiting_in(session, ctx, now)

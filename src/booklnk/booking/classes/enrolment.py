@@ -44,7 +44,7 @@ from booklnk.db.errors import violated_constraint
 from booklnk.db.jobs import enqueue
 from booklnk.scheduling.errors import slot_error
 from booklnk.scheduling.rules import BookingTime
-from booklnk.tenancy.context import BusinessContext
+from booklnk.tenancy.context import Actor, BusinessContext
 
 MAX_SEAT_TRIES = 20  # CAS rounds: each lost round means another customer got a seat
 
@@ -204,6 +204,11 @@ async def join_waitlist(
             raise AlreadyWaiting("You are already on this waitlist.") from None
         raise
     return entry, waiting + 1
+
+
+async def businesses_waited_in(session: AsyncSession, actor: Actor, *, limit: int) -> list[uuid.UUID]:
+    """Where the actor waits in a class's line now (their own entries, any business)."""
+    return await classes.businesses_waited_in(session, actor.user_id, limit=limit)
 
 
 async def list_waitlist(

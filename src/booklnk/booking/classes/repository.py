@@ -56,6 +56,21 @@ async def open_series(
     return list((await session.execute(stmt)).scalars())
 
 
+async def businesses_waited_in(
+    session: AsyncSession, customer_id: uuid.UUID, *, limit: int
+) -> list[uuid.UUID]:
+    """The businesses where the customer waits in a line now. Read outside any tenant: a
+    customer's own entries are theirs to read everywhere (policy waitlist_entry_own_read)."""
+    stmt = (
+        select(WaitlistEntry.business_id)
+        .where(WaitlistEntry.customer_id == customer_id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .distinct()
+        .order_by(WaitlistEntry.business_id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def materialized(session: AsyncSession, series: ClassSeries, until: date) -> None:
     """The series' occurrences are stored up to `until` (the daily job's progress)."""
     await session.execute(

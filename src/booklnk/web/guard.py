@@ -209,7 +209,7 @@ def _error_page(request: Request, error: BooklnkError | None, *, status_code: in
     if error is not None and error.status == 401:
         if error.code == "invalid_token":  # the account is gone: its cookies are worthless
             response: Response = see_other(f"/{language}/sign-in")
-            session.forget(response)
+            session.forget(response, settings_of(request))
             return response
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = here if request.method == "GET" else request.headers.get("referer", "")

@@ -1,7 +1,9 @@
 """Who is signed in to the web app, kept in cookies: the API's own tokens (an access token
 and its rotating refresh token), never readable by scripts, sent only to this site
 (SameSite=Lax: a link from WhatsApp still arrives signed in; a form posted from another
-site does not), Secure when the deployment is served over HTTPS.
+site does not), Secure when the deployment is served over HTTPS, and then named
+`__Host-…`: the browser keeps such a cookie to this exact host and path, so no sibling
+subdomain can set or shadow it.
 
 Forms carry a CSRF token that must match the `bl_csrf` cookie (double submit): another
 site can make a browser post, but can neither read nor set that cookie. Each page carries
@@ -54,12 +56,12 @@ async def visitor(request: Request, settings: Settings, db: Database, now: datet
     """The signed-in account from the cookies; an expired access token is renewed with the
     refresh token (rotated, as the API rotates it); nothing valid: signed out."""
     secret = settings.jwt_secret.get_secret_value()
-    token = request.cookies.get(ACCESS, "")[:_MAX_TOKEN]
+    token = request.cookies.get(cookie_name(ACCESS, settings), "")[:_MAX_TOKEN]
     if token:
         claims = credentials.decode_access_token(token, secret=secret, now=now)
         if claims is not None and claims.expires_at > now:
             return Visitor(Actor(claims.user_id, claims.is_platform_admin))
-    raw_refresh = request.cookies.get(REFRESH, "")[:_MAX_TOKEN]
+    raw_refresh = request.cookies.get(cookie_name(REFRESH, settings), "")[:_MAX_TOKEN]
     # A page's background request (its status following itself) never renews: a refresh
     # token works once, and a poll racing the reader's own click with the same token would
     # look like theft and end the session. Refused, the script reloads the page instead.
@@ -78,7 +80,7 @@ def keep(response: Response, pair: TokenPair, settings: Settings, now: datetime)
     """Set the session's cookies from a new token pair (sign-in, renewal)."""
     secure = _secure(settings)
     response.set_cookie(
-        ACCESS,
+        cookie_name(ACCESS, settings),
         pair.access_token,
         max_age=max(int((pair.access_expires_at - now).total_seconds()), 0),
         httponly=True,
@@ -86,7 +88,7 @@ def keep(response: Response, pair: TokenPair, settings: Settings, now: datetime)
         samesite="lax",
     )
     response.set_cookie(
-        REFRESH,
+        cookie_name(REFRESH, settings),
         pair.refresh_token,
         max_age=max(int((pair.refresh_expires_at - now).total_seconds()), 0),
         httponly=True,
@@ -95,18 +97,21 @@ def keep(response: Response, pair: TokenPair, settings: Settings, now: datetime)
     )
 
 
-def forget(response: Response) -> None:
-    response.delete_cookie(ACCESS)
-    response.delete_cookie(REFRESH)
+def forget(response: Response, settings: Settings) -> None:
+    # Removed with the attributes they were set with (a `__Host-` cookie needs Secure).
+    for name in (ACCESS, REFRESH):
+        response.delete_cookie(
+            cookie_name(name, settings), secure=_secure(settings), httponly=True, samesite="lax"
+        )
 
 
 def refresh_token(request: Request) -> str | None:
-    return request.cookies.get(REFRESH, "")[:_MAX_TOKEN] or None
+    return request.cookies.get(cookie_name(REFRESH, _settings(request)), "")[:_MAX_TOKEN] or None
 
 
 def csrf_token(request: Request) -> str:
     """The browser's CSRF token (a new one when it has none: `remember_csrf` sets it)."""
-    found = request.cookies.get(CSRF, "")
+    found = request.cookies.get(cookie_name(CSRF, _settings(request)), "")
     if 20 <= len(found) <= 100:
         return found
     token: str | None = getattr(request.state, "new_csrf", None)
@@ -145,12 +150,14 @@ def remember_csrf(request: Request, response: Response, settings: Settings) -> N
     """Set the cookie of a CSRF token first handed out by this request."""
     token: str | None = getattr(request.state, "new_csrf", None)
     if token is not None:
-        response.set_cookie(CSRF, token, httponly=True, secure=_secure(settings), samesite="lax")
+        response.set_cookie(
+            cookie_name(CSRF, settings), token, httponly=True, secure=_secure(settings), samesite="lax"
+        )
 
 
 def check_csrf(request: Request, sent: str | None) -> None:
     """A form's token must be the browser's own (403 otherwise: the post came from elsewhere)."""
-    cookie = request.cookies.get(CSRF, "")
+    cookie = request.cookies.get(cookie_name(CSRF, _settings(request)), "")
     token = unmask(sent) if sent else None
     if not cookie or token is None or not hmac.compare_digest(cookie.encode(), token.encode()):
         raise Forbidden("The form is stale or came from another site; reload the page.", code="csrf_failed")
@@ -158,3 +165,13 @@ def check_csrf(request: Request, sent: str | None) -> None:
 
 def _secure(settings: Settings) -> bool:
     return settings.public_base_url.startswith("https://")
+
+
+def cookie_name(base: str, settings: Settings) -> str:
+    """A session cookie's name: `__Host-` prefixed behind HTTPS (the prefix needs Secure)."""
+    return f"__Host-{base}" if _secure(settings) else base
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings

@@ -209,7 +209,7 @@ async def sign_out(request: Request, tx: SessionDep, posted: FormDep) -> Respons
     if raw is not None:
         await auth.logout(tx, raw_token=raw, now=now_of(request))
     response = see_other(f"/{language_of(request)}/")
-    session.forget(response)
+    session.forget(response, settings_of(request))
     # Tokens renewed on the way in (an expired access token) must not be set again.
     request.state.web_signed_out = True
     return response

@@ -146,6 +146,7 @@ class Tour:
         times = await page.locator("a.button[href*='/s/']").first.get_attribute("href")
         await page.goto(f"{self.base}{times}")
         summary = await page.locator(".times a").first.get_attribute("href")
+        desk = self.desk.split("?")[0]
         return [
             ("home", f"/{language}/"),
             ("business page", f"/{language}/b/cairo-cuts"),
@@ -154,8 +155,12 @@ class Tour:
             ("booking summary (signed in)", str(summary)),
             ("booking status (signed in)", f"/{language}{self.booking}"),
             ("my bookings (signed in)", f"/{language}/my"),
+            ("receipt (signed in)", f"/{language}{self.booking}/receipt"),
             ("front desk day (owner)", f"/{language}{self.desk}"),
-            ("setup (owner)", f"/{language}{self.desk.split('?')[0]}/setup"),
+            ("front desk week (owner)", f"/{language}{desk}/week"),
+            ("setup (owner)", f"/{language}{desk}/setup"),
+            ("hours settings (owner)", f"/{language}{desk}/settings/hours"),
+            ("rules settings (owner)", f"/{language}{desk}/settings/rules"),
         ]
 
     async def person(

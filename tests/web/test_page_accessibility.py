@@ -69,6 +69,8 @@ async def test_the_remaining_main_pages_have_no_serious_accessibility_finding(
         (barbers, f"{shop}/settings/rooms"),
         (barbers, f"{shop}/settings/rules"),
         (barbers, f"{shop}/settings/webhooks"),
+        (barbers, f"{shop}/settings/team"),
+        (barbers, f"{shop}/settings/services"),
         (barbers, f"{shop}/money"),
         (barbers, f"{shop}/reports"),
         (barbers, f"{shop}/customers"),

@@ -67,8 +67,10 @@ class Runtime:
         return policy_for(self.settings.environment, self.settings.webhook_allow_private_targets)
 
     def expand(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """A message's parameters as it is written: a pay claim becomes its sealed link."""
+        """A message's parameters as it is written: a pay claim becomes its sealed link, and
+        `site` is this deployment's address (for links into the web app)."""
         found = dict(params)
+        found.setdefault("site", self.settings.public_base_url.rstrip("/"))
         if isinstance(claim := found.get("pay"), dict):
             key = derived_key(self.settings, "pay links").encode()
             found["pay_url"] = pay_links.link(self.settings.public_base_url, key, PayClaim.from_params(claim))

@@ -277,8 +277,8 @@ async def _tell_invited(
     session: AsyncSession, ctx: BusinessContext, invitation: Invitation, token: str, *, now: datetime
 ) -> None:
     """The invitation by e-mail to the address invited, in its account's language if it has
-    one (else the inviter's): the token, and how to accept it. The token is erased from the
-    outbox once sent, as a code is."""
+    one (else the inviter's): a link to the web page that accepts it, and the token itself
+    for the API. The token is erased from the outbox once sent, as a code is."""
     business = await get_business(session, ctx.business_id)
     inviter = await repository.get_user(session, ctx.actor.user_id)
     invited = await repository.get_user_by_email(session, invitation.email)
@@ -294,6 +294,9 @@ async def _tell_invited(
             "role": invitation.role.value,
             "token": token,
             "accept_path": f"/v1/businesses/{ctx.business_id}/invitations/accept",
+            # The web page that accepts it; the token is added by the template (only
+            # `token` is erased from the outbox once sent, so no other parameter holds it).
+            "join_path": f"/{language}/join/{ctx.business_id}?role={invitation.role.value}",
             "expires_at": invitation.expires_at.isoformat(),
             "time_zone": business.time_zone,
         },

@@ -20,6 +20,7 @@ from booklnk.web import (
     desk_money,
     desk_reschedule,
     desk_walk_in,
+    joining,
     my_bookings,
     rendering,
     reports,
@@ -28,6 +29,8 @@ from booklnk.web import (
     settings_hours,
     settings_rooms,
     settings_rules,
+    settings_services,
+    settings_team,
     settings_webhooks,
     setup,
     signing_in,
@@ -62,6 +65,7 @@ def install(app: FastAPI) -> None:
             customer.router,
             signing_in.router,
             my_bookings.router,
+            joining.router,
             setup.router,  # before the desk's: /desk/new is not a business id
             desk_calendar.router,  # before the desk's: /desk/{id}/week
             desk.router,
@@ -76,6 +80,8 @@ def install(app: FastAPI) -> None:
             settings_classes.router,
             settings_rules.router,
             settings_webhooks.router,
+            settings_services.router,
+            settings_team.router,
             _missing,  # last
         ):
             app.include_router(module_router, prefix=f"/{language}")

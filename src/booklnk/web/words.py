@@ -11,6 +11,7 @@ from booklnk.web.hours_words import HOURS_WORDS
 from booklnk.web.problem_words import PROBLEMS
 from booklnk.web.rooms_words import ROOMS_WORDS
 from booklnk.web.rules_words import RULES_WORDS
+from booklnk.web.team_words import TEAM_WORDS
 
 _CUSTOMER_WORDS: dict[str, dict[str, str]] = {
     "ar": {
@@ -311,6 +312,7 @@ PARTS: tuple[dict[str, dict[str, str]], ...] = (
     HOURS_WORDS,
     ROOMS_WORDS,
     RULES_WORDS,
+    TEAM_WORDS,
 )
 WORDS: dict[str, dict[str, str]] = {
     language: {key: text for part in PARTS for key, text in part[language].items()}

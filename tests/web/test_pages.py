@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from web_forms import csrf_of, signed_in
 
-from booking_support import book, customer, open_bookable_shop
+from booking_support import ALL_WEEK_9_TO_18, book, customer, open_bookable_shop
 from support import Account, FakeClock, add_staff, code_sent_to
 
 
@@ -250,6 +250,35 @@ async def test_reports_chart_the_money_and_rates_and_download_as_csv(
     csv = await client.get(f"/en/desk/{shop.business_id}/reports", params={**window, "csv": "revenue"})
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[-1] == f"{today.isoformat()},150.00"
+
+
+async def test_utilisation_counts_only_the_time_that_could_be_booked_by_staff_and_by_room(
+    client: httpx.AsyncClient,
+) -> None:
+    shop = await open_bookable_shop(client, barbers=1, chairs=1)  # 09:00-18:00 every day
+    lunch = {
+        **ALL_WEEK_9_TO_18,
+        "breaks": [{"weekday": d, "start": "13:00", "end": "14:00"} for d in range(7)],
+    }
+    week = await client.put(
+        f"{shop.url}/staff/{shop.staff_ids[0]}/weekly-schedule", headers=shop.owner.headers, json=lunch
+    )
+    assert week.status_code == 200, week.text
+    away = {"starts_at": "2026-11-26T09:00:00+02:00", "ends_at": "2026-11-27T00:00:00+02:00"}
+    off = await client.post(
+        f"{shop.url}/staff/{shop.staff_ids[0]}/time-off", headers=shop.owner.headers, json=away
+    )
+    assert off.status_code == 201, off.text
+    someone = await customer(client)
+    assert (await book(client, shop, someone, "2026-11-25T10:00:00+02:00")).status_code == 201
+    signed_in(client, shop.owner)
+    window = {"from": "2026-11-25", "to": "2026-11-26"}
+    staff = await client.get(f"/en/desk/{shop.business_id}/reports", params={**window, "csv": "staff"})
+    # Two days of 8 hours (a lunch hour out), the second taken off: 480 minutes could be booked.
+    assert staff.text.splitlines()[1:] == ["Barber 0,30,480"]
+    rooms = await client.get(f"/en/desk/{shop.business_id}/reports", params={**window, "csv": "rooms"})
+    # The chair follows the business (no hours: all day), held for the cut and its buffer.
+    assert rooms.text.splitlines()[1:] == ["Chair 0,35,2880"]
 
 
 async def test_reports_are_for_owners(client: httpx.AsyncClient) -> None:

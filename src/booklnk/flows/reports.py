@@ -1,6 +1,7 @@
 """An owner's reports over a window of local dates: money taken (online and at the desk,
-less refunds) per day, week or month; the services booked most; each staff member's
-booked time against their weekly hours; no-show and late-cancellation rates. Read-only
+less refunds) per day, week or month; the services booked most; each staff member's and
+each room's booked time against the time they could be booked (`working_time`: hours,
+breaks, special dates and time off); no-show and late-cancellation rates. Read-only
 SQL over the bookings and the ledger (the domains' own tables, no writes), in the
 business's time zone."""
 
@@ -15,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.catalog import schedules
 from booklnk.catalog import service as catalog
-from booklnk.catalog.owner import ScheduleOwner
+from booklnk.flows import working_time
 from booklnk.kernel.errors import ValidationFailed
+from booklnk.scheduling.intervals import Interval
 from booklnk.tenancy.context import BusinessContext
 
 Bucket = Literal["day", "week", "month"]
@@ -57,6 +58,17 @@ _STAFF_MINUTES = text(
     GROUP BY b.staff_id
     """
 )
+# A room's or chair's occupied time: the allocations that hold it (bookings' and classes'),
+# by the start of what they hold.
+_ROOM_MINUTES = text(
+    """
+    SELECT a.resource_id, sum(extract(epoch FROM upper(a.period) - lower(a.period))) / 60 AS minutes
+    FROM allocation a
+    WHERE a.business_id = :business_id AND a.resource_id IS NOT NULL AND a.active
+      AND lower(a.period) >= :start AND lower(a.period) < :end
+    GROUP BY a.resource_id
+    """
+)
 # Late: cancelled by its own customer after the free window (as a customer's history counts).
 _RATES = text(
     """
@@ -77,7 +89,9 @@ _RATES = text(
 
 
 @dataclass(frozen=True, slots=True)
-class StaffUse:
+class Use:
+    """A staff member's or a room's booked minutes out of the minutes they could be booked."""
+
     name: str
     booked_minutes: int
     working_minutes: int
@@ -90,7 +104,8 @@ class Report:
     bucket: Bucket
     revenue: list[tuple[date, int]]  # every bucket of the window, empty ones at 0
     services: list[tuple[str, int, int]]  # name, bookings, paid (minor units)
-    staff: list[StaffUse]
+    staff: list[Use]
+    rooms: list[Use]
     came_due: int
     no_shows: int
     booked: int
@@ -114,6 +129,7 @@ async def report(
     }
     services = [(str(r[0]), int(r[1]), int(r[2])) for r in await session.execute(_SERVICES, window)]
     booked = {row[0]: float(row[1]) for row in await session.execute(_STAFF_MINUTES, window)}
+    occupied = {row[0]: float(row[1]) for row in await session.execute(_ROOM_MINUTES, window)}
     rates = (
         await session.execute(
             _RATES, {**window, "window": timedelta(minutes=ctx.rules.cancellation_window_minutes)}
@@ -125,7 +141,7 @@ async def report(
         bucket,
         [(b, int(revenue.get(b, 0))) for b in buckets(first, last, bucket)],
         services,
-        await _staff_use(session, ctx, booked, first, days),
+        *await _use(session, ctx, booked, occupied, Interval(start, end), first, last),
         int(rates.came_due),
         int(rates.no_shows),
         int(rates.booked),
@@ -133,21 +149,36 @@ async def report(
     )
 
 
-async def _staff_use(
-    session: AsyncSession, ctx: BusinessContext, booked: dict[uuid.UUID, float], first: date, days: int
-) -> list[StaffUse]:
-    """Booked minutes against the minutes of each member's usual week over the window (their
-    date overrides and time off are not subtracted: a first measure, said so on the page)."""
-    staff, _ = await catalog.list_staff(session, ctx, catalog.Listing(cursor=None, limit=200))
-    found = []
-    for member in staff:
-        week = await schedules.get_weekly_schedule(session, ctx, ScheduleOwner.staff(member.id))
-        per_weekday = [0] * 7
-        for weekly in week.hours:
-            per_weekday[weekly.weekday] += weekly.span.end - weekly.span.start
-        working = sum(per_weekday[(first + timedelta(days=d)).weekday()] for d in range(days))
-        found.append(StaffUse(member.display_name, round(booked.get(member.id, 0)), working))
-    return found
+async def _use(
+    session: AsyncSession,
+    ctx: BusinessContext,
+    booked: dict[uuid.UUID, float],
+    occupied: dict[uuid.UUID, float],
+    span: Interval,
+    first: date,
+    last: date,
+) -> tuple[list[Use], list[Use]]:
+    """Each staff member's and each room's booked minutes against the minutes they could
+    be booked in the window, as the desk's calendar shows them."""
+    listing = catalog.Listing(cursor=None, limit=200)
+    staff, _ = await catalog.list_staff(session, ctx, listing)
+    rooms, _ = await catalog.list_resources(session, ctx, listing)
+    hours = await working_time.hours_of(
+        session,
+        ctx,
+        staff_ids=[s.id for s in staff],
+        resource_ids=[r.id for r in rooms],
+        first=first,
+        last=last,
+    )
+
+    def minutes(owner: uuid.UUID) -> int:
+        return round(hours[owner].open.clip(span).total.total_seconds() / 60)
+
+    return (
+        [Use(s.display_name, round(booked.get(s.id, 0)), minutes(s.id)) for s in staff],
+        [Use(r.name, round(occupied.get(r.id, 0)), minutes(r.id)) for r in rooms],
+    )
 
 
 def buckets(first: date, last: date, bucket: Bucket) -> list[date]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from booklnk.flows.working_time import Hours
 from booklnk.scheduling.intervals import Interval, IntervalSet
 
 ROW_MINUTES = 5
@@ -38,16 +39,6 @@ class Placed:
 # Why a column cannot be booked, most telling first: a staff member's or room's own time
 # off, the business closed, a break inside their hours, outside their own hours.
 ShadeKind = Literal["time_off", "closed", "break", "off"]
-
-
-@dataclass(frozen=True, slots=True)
-class Hours:
-    """One column's day as its schedules say (UTC sets, see `scheduling.calendar`)."""
-
-    open: IntervalSet  # bookable: their hours, breaks and time off cut out, inside opening
-    shift: IntervalSet  # their own hours with the breaks left in (to tell a break from "off")
-    opening: IntervalSet  # the business's opening hours
-    time_off: IntervalSet
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,14 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import listing
 from booklnk.booking.models import BookingStatus
-from booklnk.catalog import schedules as catalog_schedules
 from booklnk.catalog import service as catalog
 from booklnk.catalog.models import StaffMember
-from booklnk.catalog.repository import OwnerSchedule
-from booklnk.catalog.schedule_rules import WeeklySchedule
-from booklnk.flows import described_bookings
-from booklnk.scheduling.calendar import expand_schedule
-from booklnk.scheduling.intervals import Interval, IntervalSet
+from booklnk.flows import described_bookings, working_time
+from booklnk.scheduling.intervals import IntervalSet
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.models import Role
 from booklnk.tenancy.service import access_business
@@ -39,65 +35,6 @@ WEEK_LIMIT = 2000
 # Bookings that no longer take anyone's time are not counted on the week.
 GONE = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
 SHOWN_COLUMNS = 100
-
-
-def day_span(day: date, zone: ZoneInfo) -> Interval:
-    return Interval(
-        presenting.local_midnight(day, zone), presenting.local_midnight(day + timedelta(days=1), zone)
-    )
-
-
-async def column_hours(
-    session: AsyncSession,
-    ctx: BusinessContext,
-    *,
-    staff_ids: Sequence[uuid.UUID] = (),
-    resource_ids: Sequence[uuid.UUID] = (),
-    first: date,
-    last: date,
-) -> dict[uuid.UUID, day_plan.Hours]:
-    """Each staff member's and resource's hours over local dates `first`..`last`, from the
-    same one-query read the availability engine uses, with its rules: staff work their
-    own hours inside the business's; a business with no hours restricts nobody; a
-    resource with no hours of its own follows the business (less its time off); a staff
-    member with none is not bookable."""
-    zone = ZoneInfo(ctx.time_zone)
-    # A day of margin each side, as availability reads: a late shift reaches past midnight.
-    since, until = first - timedelta(days=1), last + timedelta(days=1)
-    window = Interval(day_span(since, zone).start, day_span(until, zone).end)
-    schedules = await catalog_schedules.owner_schedules(
-        session,
-        ctx,
-        staff_ids=staff_ids,
-        resource_ids=resource_ids,
-        dates=(since, until),
-        period=(window.start, window.end),
-    )
-
-    def expand(schedule: OwnerSchedule, *, breaks: bool = True, time_off: bool = True) -> IntervalSet:
-        week = schedule.week if breaks else WeeklySchedule(hours=schedule.week.hours)
-        off = [Interval(start, end) for start, end in schedule.time_off] if time_off else []
-        return expand_schedule(
-            week, zone, first=since, last=until, overrides=schedule.overrides, time_off=off
-        )
-
-    def has_hours(schedule: OwnerSchedule | None) -> bool:
-        return schedule is not None and bool(schedule.week.hours or schedule.overrides)
-
-    business = schedules.get(("business", None))
-    opening = expand(business) if business is not None and has_hours(business) else IntervalSet([window])
-
-    def hours_of(schedule: OwnerSchedule | None, default: IntervalSet) -> day_plan.Hours:
-        time_off = IntervalSet.from_pairs(schedule.time_off if schedule else [])
-        if schedule is None or not has_hours(schedule):
-            own = default.intersection(opening).subtract(time_off)
-            return day_plan.Hours(own, default, opening, time_off)
-        shift = expand(schedule, breaks=False, time_off=False)
-        return day_plan.Hours(expand(schedule).intersection(opening), shift, opening, time_off)
-
-    found = {i: hours_of(schedules.get(("staff", i)), IntervalSet()) for i in staff_ids}
-    found |= {i: hours_of(schedules.get(("resource", i)), opening) for i in resource_ids}
-    return found
 
 
 async def shown_staff(session: AsyncSession, ctx: BusinessContext, actor: Actor) -> list[StaffMember]:
@@ -152,7 +89,7 @@ async def lay_out_day(
             for d in found
             for resource_id in d.detail.view.resource_ids
         ]
-        hours = await column_hours(
+        hours = await working_time.hours_of(
             session, ctx, resource_ids=[c.id for c in columns], first=shown, last=shown
         )
     else:
@@ -160,11 +97,13 @@ async def lay_out_day(
         items = [
             day_plan.Item(b.id, b.staff_id, b.starts_at, b.ends_at) for b in (d.detail.booking for d in found)
         ]
-        hours = await column_hours(session, ctx, staff_ids=[c.id for c in columns], first=shown, last=shown)
+        hours = await working_time.hours_of(
+            session, ctx, staff_ids=[c.id for c in columns], first=shown, last=shown
+        )
     own = {s.id for s in staff if s.user_id == actor.user_id}
     mine = {d.detail.booking.id for d in found if d.detail.booking.staff_id in own}
     in_full = None if ctx.is_owner or not own else mine
-    span = day_span(shown, zone)
+    span = working_time.day_span(shown, zone)
     shaded = [shade for key, own_hours in hours.items() for shade in day_plan.shades(key, span, own_hours)]
     # The shown hours widen to everyone's open time, except a column open round the clock
     # (a room when the business set no hours): that says nothing about the working day.
@@ -188,13 +127,13 @@ def week_cells(
     days: Sequence[date],
     zone: ZoneInfo,
     items: Sequence[day_plan.Item],
-    hours: Mapping[uuid.UUID, day_plan.Hours],
+    hours: Mapping[uuid.UUID, working_time.Hours],
 ) -> dict[tuple[date, uuid.UUID], Cell]:
     """Per (day, column): the bookings starting that local day, their first start and
     last end, and, when the column has no open time that day, the reason (pure)."""
     cells = {}
     for day in days:
-        span = day_span(day, zone)
+        span = working_time.day_span(day, zone)
         today = IntervalSet([span])
         for key, own in hours.items():
             mine = [i for i in items if i.column_key == key and span.start <= i.starts_at < span.end]
@@ -236,13 +175,14 @@ async def week(
     days = [first + timedelta(days=n) for n in range(7)]
     staff = await shown_staff(tx, ctx, actor)
     window = listing.BookingFilter(
-        starts_from=day_span(first, zone).start, starts_before=day_span(days[-1], zone).end
+        starts_from=working_time.day_span(first, zone).start,
+        starts_before=working_time.day_span(days[-1], zone).end,
     )
     page = await listing.list_business_bookings(tx, ctx, window, cursor=None, limit=WEEK_LIMIT)
     items = [
         day_plan.Item(b.id, b.staff_id, b.starts_at, b.ends_at) for b in page.bookings if b.status not in GONE
     ]
-    hours = await column_hours(tx, ctx, staff_ids=[s.id for s in staff], first=first, last=days[-1])
+    hours = await working_time.hours_of(tx, ctx, staff_ids=[s.id for s in staff], first=first, last=days[-1])
     base = f"/{language}/desk/{business_id}"
     return rendering.page(
         request,

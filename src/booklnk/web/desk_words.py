@@ -71,8 +71,10 @@ DESK_WORDS: dict[str, dict[str, str]] = {
         "top_services": "أكثر الخدمات حجزًا",
         "bookings": "الحجوزات",
         "utilisation": "نسبة الإشغال",
-        "utilisation_note": "الوقت المحجوز من ساعات العمل الأسبوعية لكل عضو"
-        " (دون خصم الإجازات والأيام الخاصة).",
+        "utilisation_note": "الوقت المحجوز من الوقت المتاح للحجز لكل عضو ولكل غرفة"
+        " (بعد خصم الاستراحات والإجازات والأيام الخاصة، وضمن مواعيد عمل المكان).",
+        "room_utilisation": "إشغال الغرف والكراسي",
+        "room": "الغرفة أو الكرسي",
         "booked_share": "المحجوز",
         "slug_rule": "حروف إنجليزية صغيرة وأرقام وشرطات (3 إلى 63).",
         "new_business": "أضف نشاطًا جديدًا",
@@ -219,8 +221,10 @@ DESK_WORDS: dict[str, dict[str, str]] = {
         "top_services": "Services booked most",
         "bookings": "Bookings",
         "utilisation": "Utilisation",
-        "utilisation_note": "Booked time out of each member's weekly hours"
-        " (time off and special dates not subtracted).",
+        "utilisation_note": "Booked time out of the time each member and room could be booked"
+        " (breaks, time off and special dates taken out, within the business's hours).",
+        "room_utilisation": "Rooms and chairs in use",
+        "room": "Room or chair",
         "booked_share": "Booked",
         "slug_rule": "Lowercase letters, digits and dashes (3 to 63).",
         "new_business": "Add a new business",

@@ -39,7 +39,7 @@ async def reports_page(
     period: Annotated[Literal["day", "week", "month"], Query()] = "day",
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
-    csv: Annotated[Literal["revenue", "services", "staff"] | None, Query()] = None,
+    csv: Annotated[Literal["revenue", "services", "staff", "rooms"] | None, Query()] = None,
 ) -> Response:
     language = language_of(request)
     ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
@@ -93,9 +93,12 @@ def _csv(found: reports.Report, table: str, currency: str) -> Response:
     elif table == "services":
         header = ("service", "bookings", f"paid_{currency.lower()}")
         rows = [(n, c, typed_amount(p, currency)) for n, c, p in found.services]
-    else:
+    elif table == "staff":
         header = ("staff", "booked_minutes", "working_minutes")
         rows = [(s.name, s.booked_minutes, s.working_minutes) for s in found.staff]
+    else:
+        header = ("room", "occupied_minutes", "open_minutes")
+        rows = [(r.name, r.booked_minutes, r.working_minutes) for r in found.rooms]
     name = f"{table}-{found.first.isoformat()}-{found.last.isoformat()}.csv"
     return Response(
         "".join(lines(header, rows)),

@@ -150,6 +150,7 @@ async def test_tenant_policies_say_what_they_should(owner_engine: AsyncEngine) -
         ("business", "business_delete", "DELETE", "(id = booklnk_current_tenant())"),
         ("membership", "membership_own_read", "SELECT", "(user_id = booklnk_current_user())"),
         ("booking", "booking_own_read", "SELECT", "(customer_id = booklnk_current_user())"),
+        ("waitlist_entry", "waitlist_entry_own_read", "SELECT", "(customer_id = booklnk_current_user())"),
         *(
             (
                 table,

@@ -15,11 +15,10 @@ from booklnk.booking import listing
 from booklnk.booking.classes import enrolment, sessions
 from booklnk.booking.classes.models import WaitlistStatus
 from booklnk.booking.errors import BookingNotFound
-from booklnk.booking.models import Booking
 from booklnk.catalog import repository as catalog
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows.bookings import BookingDetail
-from booklnk.payments import checkout, ledger
+from booklnk.payments import ledger
 from booklnk.payments.models import AttemptStatus, LedgerKind, RefundStatus
 from booklnk.tenancy import repository as tenancy
 from booklnk.tenancy.context import Actor, BusinessContext
@@ -106,11 +105,6 @@ async def of_customer(
 async def one(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Described:
     """One booking of the business `ctx` entered (its customer, or its staff)."""
     return _described(await booking_flows.get(session, ctx, booking_id), await _names(session, ctx))
-
-
-async def payment_methods(session: AsyncSession, ctx: BusinessContext, booking: Booking) -> list[str]:
-    """The methods a checkout of `booking` accepts (the checkout's own reading of them)."""
-    return list(await checkout.accepted_methods(session, ctx, booking.service_id))
 
 
 async def receipt(session: AsyncSession, ctx: BusinessContext, booking_id: uuid.UUID) -> Receipt:

@@ -12,10 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from booklnk.payments import ledger, reconciliation
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import rendering
-from booklnk.web.guard import SessionDep, SignedInDep, WebRoute, language_of, now_of
+from booklnk.web.guard import OwnerDep, SessionDep, WebRoute, language_of, now_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 RECENT_DAYS = 30
@@ -24,11 +23,8 @@ RUNS = 14
 
 
 @router.get("/desk/{business_id}/money")
-async def money_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
-) -> Response:
+async def money_page(request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep) -> Response:
     language, now = language_of(request), now_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     business = await get_business(tx, business_id)
     entries = await ledger.recent(
         tx, business_id, since=now - timedelta(days=RECENT_DAYS), limit=RECENT_LIMIT

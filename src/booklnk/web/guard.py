@@ -26,8 +26,9 @@ from booklnk.db.database import Database
 from booklnk.db.errors import unreachable
 from booklnk.kernel.clock import Clock
 from booklnk.kernel.errors import BooklnkError, TooManyRequests, Unauthorized, ValidationFailed
-from booklnk.tenancy.context import Actor
-from booklnk.tenancy.service import note_context_user
+from booklnk.tenancy.context import Actor, BusinessContext
+from booklnk.tenancy.models import Role
+from booklnk.tenancy.service import access_business, note_context_user
 from booklnk.web import rendering, session
 from booklnk.web.words import problem_text
 
@@ -88,6 +89,23 @@ async def unit_of_work(request: Request, actor: Annotated[Actor | None, Depends(
 
 
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+async def owner_of(business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep) -> BusinessContext:
+    """The business of the page's path, entered as its owner (403 for anyone else): the
+    owner's pages' one guard, in the page's own transaction."""
+    return await access_business(tx, actor, business_id, require=Role.OWNER)
+
+
+OwnerDep = Annotated[BusinessContext, Depends(owner_of)]
+
+
+class Refused(Exception):
+    """A form's field broke a rule: the page again, with `message` under `field`."""
+
+    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
+        super().__init__(message)
+        self.field, self.message, self.status_code = field, message, status_code
 
 
 async def form(request: Request) -> dict[str, str]:

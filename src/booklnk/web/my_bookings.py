@@ -21,6 +21,7 @@ from booklnk.booking.models import BookingStatus
 from booklnk.booking.service import Move
 from booklnk.flows import bookings as booking_flows
 from booklnk.flows import described_bookings
+from booklnk.payments import checkout
 from booklnk.tenancy.service import access_business
 from booklnk.web import payment_pages, rendering
 from booklnk.web.guard import (
@@ -112,7 +113,7 @@ async def booking_page(
         "outcome": outcome,
         "follow_url": f"{here}?fragment=status" + (f"&outcome={outcome}" if outcome else ""),
         "here": here,
-        "methods": await described_bookings.payment_methods(tx, ctx, booking),
+        "methods": list(await checkout.accepted_methods(tx, ctx, booking.service_id)),
         "share": quote(f"{found.service_name} · {found.business_name}"),
         "now": now_of(request),
     }

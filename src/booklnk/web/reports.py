@@ -20,11 +20,10 @@ from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.kernel.spreadsheet import lines
 from booklnk.notifications.rendering import formats
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import charts, presenting, rendering
 from booklnk.web.desk import typed_amount
-from booklnk.web.guard import SessionDep, SignedInDep, WebRoute, language_of, now_of
+from booklnk.web.guard import OwnerDep, SessionDep, WebRoute, language_of, now_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 DEFAULT_DAYS = 30
@@ -35,14 +34,13 @@ async def reports_page(
     request: Request,
     business_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
+    ctx: OwnerDep,
     period: Annotated[Literal["day", "week", "month"], Query()] = "day",
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
     csv: Annotated[Literal["revenue", "services", "staff", "rooms"] | None, Query()] = None,
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     today = now_of(request).astimezone(ZoneInfo(ctx.time_zone)).date()
     last = to or today
     first = from_ or last - timedelta(days=DEFAULT_DAYS - 1)

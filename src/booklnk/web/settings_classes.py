@@ -28,13 +28,13 @@ from booklnk.catalog.schemas import EARLIEST, LATEST
 from booklnk.flows import classes as class_flows
 from booklnk.kernel.errors import BooklnkError
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import presenting, rendering
 from booklnk.web.guard import (
     FormDep,
+    OwnerDep,
+    Refused,
     SessionDep,
-    SignedInDep,
     WebRoute,
     language_of,
     now_of,
@@ -83,14 +83,6 @@ BUSY_FIELDS = {"instructor_busy": "instructor", "resource_busy": "room"}
 NOT_FOUND_FIELDS = {ServiceNotFound: "service", StaffNotFound: "instructor", ResourceNotFound: "room"}
 
 
-class Refused(Exception):
-    """A form's field broke a rule: the page again, with `message` under `field`."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
-        super().__init__(message)
-        self.field, self.message, self.status_code = field, message, status_code
-
-
 @dataclass(slots=True)
 class Timetable:
     """The open series, and each one's sessions ahead (by start)."""
@@ -100,19 +92,15 @@ class Timetable:
 
 
 @router.get("/desk/{business_id}/settings/classes")
-async def classes_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
-) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
+async def classes_page(request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep) -> Response:
     return await _page(request, tx, ctx, errors={}, posted={})
 
 
 @router.post("/desk/{business_id}/settings/classes")
 async def publish(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         spec = _spec(posted, language)
         # A refusal may come after the series' first rows were written: a savepoint keeps
@@ -131,11 +119,10 @@ async def publish(
 
 @router.get("/desk/{business_id}/settings/classes/{series_id}/cancel")
 async def cancel_page(
-    request: Request, business_id: uuid.UUID, series_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
+    request: Request, business_id: uuid.UUID, series_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep
 ) -> Response:
     """What cancelling does, said before it is done."""
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     series = await class_series.get_series(tx, ctx, series_id)
     timetable = await _timetable(tx, ctx, now_of(request))
     upcoming = timetable.upcoming.get(series.id, [])
@@ -161,11 +148,10 @@ async def cancel(
     business_id: uuid.UUID,
     series_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     # Cancelled already (a second tap): what the owner asked for is so.
     with suppress(SessionClosed):
         await class_flows.cancel_series(

@@ -20,13 +20,12 @@ from booklnk.catalog.models import StaffMember, TimeOff
 from booklnk.catalog.owner import ScheduleOwner
 from booklnk.kernel.errors import FieldIssue, ValidationFailed
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import hours_form, rendering
 from booklnk.web.guard import (
     FormDep,
+    OwnerDep,
     SessionDep,
-    SignedInDep,
     WebRoute,
     language_of,
     now_of,
@@ -46,17 +45,15 @@ TIME_OFF_SHOWN = 100
 
 @router.get(PAGE)
 async def hours_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, staff: str | None = None
+    request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep, staff: str | None = None
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     return await _page(request, tx, ctx, chosen=parse_uuid(staff))
 
 
 @router.post(PAGE + "/week")
 async def save_week(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     chosen = _member(posted)
     owner = ScheduleOwner.staff(chosen) if chosen else ScheduleOwner.business()
     try:
@@ -68,9 +65,8 @@ async def save_week(
 
 @router.post(PAGE + "/special")
 async def add_special_dates(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         await set_special_hours(tx, ctx, posted)
     except ValidationFailed as refused:
@@ -80,11 +76,10 @@ async def add_special_dates(
 
 @router.post(PAGE + "/special/delete")
 async def delete_special_dates(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
     """Delete the business's special dates from `from` to `to` (one group as the page
     lists it: consecutive dates with the same hours)."""
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         first, last = hours_form.parse_dates(posted)
         days = (last - first).days + 1
@@ -103,9 +98,8 @@ async def delete_special_dates(
 
 @router.post(PAGE + "/time-off")
 async def add_time_off(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     member = _member(posted)
     try:
         if member is None:
@@ -123,10 +117,9 @@ async def delete_time_off(
     business_id: uuid.UUID,
     time_off_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     member = _member(posted)
     if member is None:
         raise StaffNotFound("No such staff member.")

@@ -15,10 +15,17 @@ from fastapi.responses import Response
 
 from booklnk.catalog import service as catalog
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import rendering
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, see_other
+from booklnk.web.guard import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    SessionDep,
+    WebRoute,
+    language_of,
+    see_other,
+)
 from booklnk.web.words import WORDS, field_rule
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -34,28 +41,16 @@ MAX_KINDS = 10
 PAGE_LIMIT = 100
 
 
-class Refused(Exception):
-    """A form's field broke a rule: the page again, with `message` under `field`."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
 @router.get("/desk/{business_id}/settings/rooms")
-async def rooms_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
-) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
+async def rooms_page(request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep) -> Response:
     return await _page(request, tx, ctx, errors={}, posted={})
 
 
 @router.post("/desk/{business_id}/settings/rooms")
 async def add_room(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         name = _name(posted, "name", language)
         kind = _kind(posted.get("kind", ""), "kind", language)
@@ -71,11 +66,10 @@ async def rename_room(
     business_id: uuid.UUID,
     resource_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         name = _name(posted, "name", language, field=f"rename-{resource_id}")
     except Refused as refused:
@@ -90,12 +84,11 @@ async def switch_room(
     business_id: uuid.UUID,
     resource_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     """Deactivate (kept for history; bookings that hold it stay) or bring back."""
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     if posted.get("active") == "1":
         await catalog.update_resource(tx, ctx, resource_id, {"active": True})
     else:
@@ -109,12 +102,11 @@ async def service_needs(
     business_id: uuid.UUID,
     service_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     """The kinds a service needs: one resource of each, free at the booked time."""
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     field = f"needs-{service_id}"
     try:
         ticked = [

@@ -24,10 +24,9 @@ from booklnk.business_types import service as business_types
 from booklnk.business_types.definition import BusinessTypeDefinition, EffectiveRules
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import BusinessChanges, access_business, get_business, update_business
+from booklnk.tenancy.service import BusinessChanges, get_business, update_business
 from booklnk.web import presenting, rendering
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, see_other
+from booklnk.web.guard import FormDep, OwnerDep, SessionDep, WebRoute, language_of, see_other
 from booklnk.web.words import WORDS
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -97,17 +96,15 @@ class RuleField:
 
 @router.get("/desk/{business_id}/settings/rules")
 async def rules_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, saved: Saved = None
+    request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep, saved: Saved = None
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     return await _page(request, tx, ctx, saved=saved)
 
 
 @router.post("/desk/{business_id}/settings/rules/reset")
 async def reset_rules(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, _: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep, _: FormDep
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     await update_business(tx, ctx, BusinessChanges(rule_overrides={}))
     return see_other(f"/{language_of(request)}/desk/{business_id}/settings/rules?saved=reset")
 
@@ -118,11 +115,10 @@ async def save_section(
     business_id: uuid.UUID,
     section: Section,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     definition = business_types.parse_stored(ctx.definition_text)
     values, errors = _posted_values(section, definition, posted, language)
     if not errors:

@@ -16,11 +16,18 @@ from booklnk.catalog import service as catalog
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import rendering
 from booklnk.web.desk_walk_in import minor_units
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, see_other
+from booklnk.web.guard import (
+    FormDep,
+    OwnerDep,
+    Refused,
+    SessionDep,
+    WebRoute,
+    language_of,
+    see_other,
+)
 from booklnk.web.words import WORDS, field_rule
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -34,19 +41,8 @@ PAGE_LIMIT = 100
 FIELDS = ("name", "description", "price", "durations", "staff")
 
 
-class Refused(Exception):
-    """A form's field broke a rule: the page again, with `message` under `field`."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
 @router.get("/desk/{business_id}/settings/services")
-async def services_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
-) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
+async def services_page(request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep) -> Response:
     return await _page(request, tx, ctx, errors={}, posted={})
 
 
@@ -56,11 +52,10 @@ async def edit_service(
     business_id: uuid.UUID,
     service_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     current = await catalog.get_service(tx, ctx, service_id)  # 404 page before any parsing
     try:
         changes = _changes(posted, language, service_id, current.service.currency)
@@ -81,12 +76,11 @@ async def switch_service(
     business_id: uuid.UUID,
     service_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     """Take a service off the booking page (kept, with its bookings) or put it back."""
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     if posted.get("active") == "1":
         await catalog.update_service(tx, ctx, service_id, {"active": True})
     else:

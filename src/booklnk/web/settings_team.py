@@ -24,6 +24,8 @@ from booklnk.tenancy.models import Role
 from booklnk.web import rendering
 from booklnk.web.guard import (
     FormDep,
+    OwnerDep,
+    Refused,
     SessionDep,
     SignedInDep,
     WebRoute,
@@ -44,17 +46,8 @@ SAID = (LastOwner, InvitationPending, TooManyRequests, StaffUserTaken)
 PATH = "/desk/{business_id}/settings/team"
 
 
-class Refused(Exception):
-    """A form's field broke a rule: the page again, with `message` under `field`."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
-
-
 @router.get(PATH)
-async def team_page(request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep) -> Response:
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
+async def team_page(request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep) -> Response:
     return await _page(request, tx, ctx)
 
 
@@ -64,10 +57,9 @@ async def rename_staff(
     business_id: uuid.UUID,
     staff_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
     name = posted.get("display_name", "").strip()
     field = f"rename-{staff_id}"
     language = language_of(request)
@@ -84,11 +76,10 @@ async def switch_staff(
     business_id: uuid.UUID,
     staff_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     """Deactivate (off the booking page and the desk's columns; history kept) or bring back."""
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
     if posted.get("active") == "1":
         await catalog.update_staff(tx, ctx, staff_id, {"active": True})
     else:
@@ -102,11 +93,10 @@ async def link_staff(
     business_id: uuid.UUID,
     staff_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     """The member's account this column belongs to (none: unlinked)."""
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
     user_id = parse_uuid(posted.get("user_id"))
     try:
         await catalog.update_staff(tx, ctx, staff_id, {"user_id": user_id})
@@ -128,8 +118,8 @@ async def remove_member(
     tx: SessionDep,
     actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         await tenancy.remove_member(tx, ctx, user_id)
     except SAID as refused:
@@ -141,10 +131,9 @@ async def remove_member(
 
 @router.post(PATH + "/invitations")
 async def invite(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
     language = language_of(request)
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         email = _email(posted.get("email", ""), language)
         role = Role.OWNER if posted.get("role") == "owner" else Role.STAFF
@@ -164,10 +153,9 @@ async def revoke(
     business_id: uuid.UUID,
     invitation_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
-    ctx = await tenancy.access_business(tx, actor, business_id, require=Role.OWNER)
     await tenancy.revoke_invitation(tx, ctx, invitation_id)
     return _back(request, business_id, "invitations")
 

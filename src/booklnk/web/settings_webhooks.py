@@ -24,11 +24,11 @@ from booklnk.integrations.schemas import EndpointCreate
 from booklnk.integrations.targets import TargetPolicy, policy_for
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, get_business
+from booklnk.tenancy.service import get_business
 from booklnk.web import rendering
 from booklnk.web.guard import (
     FormDep,
+    OwnerDep,
     SessionDep,
     SignedInDep,
     WebRoute,
@@ -51,18 +51,21 @@ After = Annotated[str | None, Query(max_length=200)]
 
 @router.get("/desk/{business_id}/settings/webhooks")
 async def webhooks_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, done: Done = None
+    request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep, done: Done = None
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     return await _list(request, tx, ctx, done=done)
 
 
 @router.post("/desk/{business_id}/settings/webhooks")
 async def add_webhook(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request,
+    business_id: uuid.UUID,
+    tx: SessionDep,
+    actor: SignedInDep,
+    posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     events = [event for event in EVENT_TYPES if posted.get(f"event_{event}") == "on"]
     errors = _checked_input(posted, events, language)
     if errors:
@@ -108,10 +111,9 @@ async def switch_webhook(
     business_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
     posted: FormDep,
+    ctx: OwnerDep,
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     enabled = posted.get("enabled") == "true"
     await service.change(tx, ctx, endpoint_id, {"enabled": enabled}, policy=_policy(request))
     done = "enabled" if enabled else "disabled"
@@ -120,10 +122,9 @@ async def switch_webhook(
 
 @router.get("/desk/{business_id}/settings/webhooks/{endpoint_id}/remove")
 async def remove_webhook_page(
-    request: Request, business_id: uuid.UUID, endpoint_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
+    request: Request, business_id: uuid.UUID, endpoint_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     endpoint = await service.get(tx, ctx, endpoint_id)
     return rendering.page(
         request,
@@ -141,10 +142,9 @@ async def remove_webhook(
     business_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
+    ctx: OwnerDep,
     _: FormDep,
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     await service.delete(tx, ctx, endpoint_id)
     return see_other(f"/{language_of(request)}/desk/{business_id}/settings/webhooks?done=removed")
 
@@ -155,11 +155,10 @@ async def deliveries_page(
     business_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
+    ctx: OwnerDep,
     done: Done = None,
     after: After = None,
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     return await _deliveries(request, tx, ctx, endpoint_id, done=done, after=after)
 
 
@@ -170,10 +169,9 @@ async def redeliver(
     endpoint_id: uuid.UUID,
     message_id: uuid.UUID,
     tx: SessionDep,
-    actor: SignedInDep,
+    ctx: OwnerDep,
     _: FormDep,
 ) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         await service.redeliver(tx, ctx, endpoint_id, message_id, now=now_of(request))
     except EndpointDisabled:

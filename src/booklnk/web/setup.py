@@ -21,11 +21,10 @@ from booklnk.catalog.schedule_rules import Span, WeeklySchedule, WeeklySpan
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.timezones import DEFAULT_TIME_ZONE
 from booklnk.tenancy.context import BusinessContext
-from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, create_business, get_business
+from booklnk.tenancy.service import create_business, get_business
 from booklnk.web import hours_form, rendering, settings_hours
 from booklnk.web.desk_walk_in import minor_units
-from booklnk.web.guard import FormDep, SessionDep, SignedInDep, WebRoute, language_of, see_other
+from booklnk.web.guard import FormDep, OwnerDep, SessionDep, SignedInDep, WebRoute, language_of, see_other
 from booklnk.web.words import WORDS, field_rule
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -64,19 +63,15 @@ async def new_business(request: Request, tx: SessionDep, actor: SignedInDep, pos
 
 
 @router.get("/desk/{business_id}/setup")
-async def setup_page(
-    request: Request, business_id: uuid.UUID, tx: SessionDep, actor: SignedInDep
-) -> Response:
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
+async def setup_page(request: Request, business_id: uuid.UUID, tx: SessionDep, ctx: OwnerDep) -> Response:
     return await _setup(request, tx, ctx, errors={})
 
 
 @router.post("/desk/{business_id}/setup/{step}")
 async def setup_step(
-    request: Request, business_id: uuid.UUID, step: Step, tx: SessionDep, actor: SignedInDep, posted: FormDep
+    request: Request, business_id: uuid.UUID, step: Step, tx: SessionDep, posted: FormDep, ctx: OwnerDep
 ) -> Response:
     language = language_of(request)
-    ctx = await access_business(tx, actor, business_id, require=Role.OWNER)
     try:
         if step == "hours":
             week = hours_form.parse_week(posted)

@@ -136,7 +136,12 @@ def open_database(settings: Settings) -> Database:
         if settings.app_database_url is not None
         else database_url(settings)
     )
-    return Database(url, app_role=settings.db_app_role, pool_size=settings.db_pool_size)
+    return Database(
+        url,
+        app_role=settings.db_app_role,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
 
 
 async def load_business_types(db: Database, settings: Settings) -> None:

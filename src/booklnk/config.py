@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     # Role every request and job switches to (SET LOCAL ROLE): not a superuser, not the
     # owner of the tables, so PostgreSQL row-level security applies to it.
     db_app_role: str = "booklnk_app"
-    db_pool_size: int = 10
+    # Each process's connections (no overflow), and how long a request waits for one
+    # before it is answered 503 with Retry-After.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     environment: Literal["development", "production", "test"] = "development"
     log_json: bool | None = None  # default: JSON in production, console otherwise

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.middleware.base import BaseHTTPMiddleware
 
-from booklnk.api.observability import observe_request
+from booklnk.api.observability import ObservedRequests
 from booklnk.bootstrap import open_database
 from booklnk.config import Settings
 from booklnk.db.database import Database
@@ -75,7 +74,7 @@ def ceiling_app() -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
     app.state.db = db
-    app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
+    app.add_middleware(ObservedRequests)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     app.include_router(ceiling_routes)
     return app

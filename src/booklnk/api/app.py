@@ -10,12 +10,11 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from booklnk.api import limits, openapi_document
 from booklnk.api.body_limit import BodyLimitMiddleware
 from booklnk.api.cors import allow_browsers
-from booklnk.api.observability import observe_request
+from booklnk.api.observability import ObservedRequests
 from booklnk.api.observability import router as operations_router
 from booklnk.api.problems import UnexpectedErrors, install_problem_handlers, problem_responses
 from booklnk.api.rate_limit import RateLimiter
@@ -143,7 +142,7 @@ def create_app(settings: Settings, db: Database, *, clock: Clock | None = None) 
             for path in (KASHIER_WEBHOOK_PATH, message_reports.WHATSAPP_PATH, message_reports.CEQUENS_PATH)
         },
     )
-    app.add_middleware(BaseHTTPMiddleware, dispatch=observe_request)
+    app.add_middleware(ObservedRequests)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     allow_browsers(app, settings.cors_allowed_origins)
     # Off unless BOOKLNK_OTEL_ENABLED: then server spans (outermost) and the engine's SQL.

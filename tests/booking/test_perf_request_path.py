@@ -265,3 +265,28 @@ async def test_a_remembered_token_still_expires_and_a_tampered_one_is_refused(
     clock.advance(timedelta(minutes=16))
     expired = await client.get("/v1/me", headers=account.headers)
     assert (expired.status_code, expired.json()["code"]) == (401, "invalid_token")
+
+
+async def test_a_booking_takes_eleven_statements(client: httpx.AsyncClient, db: Database) -> None:
+    """Each round trip costs both processes a wake-up on a busy machine (bench/stack.py's
+    profile: the socket writes were two fifths of a booking's time), so the count is held."""
+    shop = await open_bookable_shop(client, barbers=2)
+    mona = await customer(client)
+    body = {"service_id": shop.service_id, "staff_id": shop.staff_ids[0]}
+    first = await client.post(
+        f"{shop.url}/bookings", headers=mona.headers, json=body | {"starts_at": "2026-11-25T10:00:00+02:00"}
+    )
+    assert first.status_code == 201, first.text
+    with statements(db) as sent:
+        booked = await client.post(
+            f"{shop.url}/bookings",
+            headers=mona.headers,
+            json=body | {"starts_at": "2026-11-25T11:00:00+02:00"},
+        )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["status"] == "confirmed"
+    # The context; the guard (entering the tenant); service and staff; schedules; busy time;
+    # the customer's load (its lock and counts); the savepoint; the booking with its
+    # allocation and audit; the confirmation's facts; the message with its jobs; webhooks.
+    assert len(sent) == 11, "\n".join(sent)
+    assert not any(s.startswith(("RELEASE", "SELECT pg_advisory_xact_lock")) for s in sent), sent

@@ -6,7 +6,8 @@ Under concurrency: the customer's requests to one business queue on a transactio
 advisory lock taken before counting, and held until the booking that the count allowed
 is committed (or rolled back). The count runs in a statement of its own after the lock
 is granted: in READ COMMITTED a statement sees what was committed when it began, so a
-count in the locking statement would miss the booking it waited for.
+count in the locking statement would miss the booking it waited for. Both statements run
+in one round trip, inside the SQL function `booklnk_customer_load` (migration 0029).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, not_, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.lifecycle import BLOCKING
-from booklnk.booking.models import Booking, BookingStatus
 from booklnk.kernel.errors import Conflict
 from booklnk.scheduling.localtime import day_start
 from booklnk.tenancy.context import BusinessContext
@@ -33,20 +33,11 @@ class DailyLimitReached(Conflict):
     code = "daily_limit_reached"
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-_lapsed = and_(Booking.status == BookingStatus.HELD, Booking.hold_expires_at <= bindparam("now"))
-_mine = and_(
-    Booking.business_id == bindparam("business_id"),
-    Booking.customer_id == bindparam("customer_id"),
-    Booking.status.in_(sorted(BLOCKING)),
-    not_(_lapsed),
+_LOAD = text(
+    "SELECT holds, that_day FROM booklnk_customer_load(:key, :business_id, :customer_id,"
+    " CAST(:blocking AS booking_status[]), :now, :day_start, :day_end)"
 )
-_COUNTS = select(
-    func.count().filter(Booking.status == BookingStatus.HELD),
-    func.count().filter(
-        Booking.starts_at >= bindparam("day_start"), Booking.starts_at < bindparam("day_end")
-    ),
-).where(_mine)
+_BLOCKING = sorted(status.value for status in BLOCKING)
 
 
 async def check_customer_limits(
@@ -63,15 +54,16 @@ async def check_customer_limits(
     transaction. Staff are exempt."""
     if ctx.is_staff:
         return
-    await session.execute(_LOCK, {"key": f"booking-limits:{ctx.business_id}:{customer_id}"})
     zone = ZoneInfo(ctx.time_zone)
     day = starts_at.astimezone(zone).date()
     holds, that_day = (
         await session.execute(
-            _COUNTS,
+            _LOAD,
             {
+                "key": f"booking-limits:{ctx.business_id}:{customer_id}",
                 "business_id": ctx.business_id,
                 "customer_id": customer_id,
+                "blocking": _BLOCKING,
                 "now": now,
                 "day_start": day_start(day, zone),
                 "day_end": day_start(day + timedelta(days=1), zone),

@@ -399,16 +399,35 @@ async def delete_allocations(
     await session.execute(delete(Allocation).where(_holder(business_id, booking_id, session_id)))
 
 
-async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) -> bool:
-    """Run `write` in a savepoint: True if it went in, False when it lost the time to a
-    concurrent booking, leaving nothing written and the transaction usable.
-    Losing is an allocation skipped for an overlap (LaneTaken: a booking's or a move's), the
-    exclusion constraint refusing one (class sessions, a hold blocked again), or a deadlock:
-    transactions changing allocations that overlap can still wait for each other (one that
-    has just released a lapsed hold holds its rows), and PostgreSQL cancels one of them."""
+_SAVEPOINT = text("SAVEPOINT placement")
+_BACK_TO_SAVEPOINT = text("ROLLBACK TO SAVEPOINT placement")
+
+
+class Placing:
+    """`placed` for a series of attempts (a booking's candidates), one round trip cheaper
+    per attempt: one savepoint, set before the first; a lost attempt goes back to it and the
+    next runs under it again; the attempt that goes in keeps it, unreleased (it ends with
+    the transaction: a RELEASE would be one more round trip for nothing)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._set = False
+
+    async def placed(self, write: Callable[[], Awaitable[object]]) -> bool:
+        if not self._set:
+            await self._session.execute(_SAVEPOINT)
+            self._set = True
+        if await _attempt(write):
+            return True
+        await self._session.execute(_BACK_TO_SAVEPOINT)
+        return False
+
+
+async def _attempt(write: Callable[[], Awaitable[object]]) -> bool:
+    """Run `write`: False when it lost to a concurrent booking (see `placed`), leaving the
+    transaction for its savepoint to undo."""
     try:
-        async with session.begin_nested():
-            await write()
+        await write()
     except LaneTaken:
         return False
     except IntegrityError as exc:
@@ -420,3 +439,23 @@ async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) 
             raise
         return False
     return True
+
+
+async def placed(session: AsyncSession, write: Callable[[], Awaitable[object]]) -> bool:
+    """Run `write` in a savepoint: True if it went in, False when it lost the time to a
+    concurrent booking, leaving nothing written and the transaction usable.
+    Losing is an allocation skipped for an overlap (LaneTaken: a booking's or a move's), the
+    exclusion constraint refusing one (class sessions, a hold blocked again), or a deadlock:
+    transactions changing allocations that overlap can still wait for each other (one that
+    has just released a lapsed hold holds its rows), and PostgreSQL cancels one of them."""
+    try:
+        async with session.begin_nested():
+            if not await _attempt(write):
+                raise _Lost
+    except _Lost:
+        return False
+    return True
+
+
+class _Lost(Exception):
+    """Leaves `placed`'s savepoint rolling it back."""

@@ -247,6 +247,7 @@ async def _place(
     kinds = offer.request.service.required_resource_kinds
     business_id = offer.service.business_id
     combos = itertools.product(_rotated(slot.staff_ids), *(_rotated(slot.resource_ids[k]) for k in kinds))
+    placing = repository.Placing(session)
     for staff_id, *resource_ids in itertools.islice(combos, MAX_PLACEMENT_TRIES):
         placement = repository.Placement(
             business_id=business_id,
@@ -256,16 +257,16 @@ async def _place(
             lanes=[offer.staff[staff_id].lane, *(offer.resources[r].lane for r in resource_ids)],
             blocked=blocked,
         )
-        if await repository.placed(session, functools.partial(write, placement)):
+        if await placing.placed(functools.partial(write, placement)):
             return list(resource_ids)
         # Lapsed holds stay in the constraint until released: only when one may be in the
         # way (a conflict) are they expired, and the same candidate tried once more; both
-        # in one savepoint, so that losing the retry gives their rows back to the next comer.
+        # under the savepoint, so that losing the retry gives their rows back to the next comer.
         lapsed = await occupancy.lapsed_holds_in_the_way(
             session, business_id, placement.lanes, blocked, offer.request.now
         )
         retry = functools.partial(_expire_and_write, session, lapsed, write, placement, audit)
-        if lapsed and await repository.placed(session, retry):
+        if lapsed and await placing.placed(retry):
             return list(resource_ids)
     raise SlotUnavailable("The slot was just taken.", issues=[])
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 DEFAULT_QUEUE = "default"
@@ -37,13 +37,14 @@ _DEFER_SQL = text(
 
 
 # Several jobs in one round trip: the rows built from parallel arrays, in their order.
-_DEFER_MANY_SQL = text(
-    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY("
+_JOBS_ARRAY = (
+    "procrastinate_defer_jobs_v1(ARRAY("
     "SELECT ROW(j.queue, j.task, 0, j.lock, NULL, j.args, j.scheduled_at)::procrastinate_job_to_defer_v1"
     " FROM unnest(CAST(:queues AS varchar[]), CAST(:tasks AS varchar[]), CAST(:locks AS text[]),"
     " CAST(CAST(:args AS text[]) AS jsonb[]), CAST(:scheduled AS timestamptz[]))"
-    " WITH ORDINALITY AS j(queue, task, lock, args, scheduled_at, n) ORDER BY j.n)))"
+    " WITH ORDINALITY AS j(queue, task, lock, args, scheduled_at, n) ORDER BY j.n))"
 )
+_DEFER_MANY_SQL = text(f"SELECT unnest({_JOBS_ARRAY})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +79,25 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[Job]) -> list[int]:
     """`enqueue` for several jobs in one round trip; their ids, in order."""
     if not jobs:
         return []
-    result = await session.execute(
-        _DEFER_MANY_SQL,
-        {
-            "queues": [j.queue for j in jobs],
-            "tasks": [j.task for j in jobs],
-            "locks": [j.lock for j in jobs],
-            "args": [_args(j) for j in jobs],
-            "scheduled": [j.scheduled_at for j in jobs],
-        },
-    )
+    result = await session.execute(_DEFER_MANY_SQL, _many(jobs))
     return [int(i) for i in result.scalars()]
+
+
+def deferring(jobs: Sequence[Job]) -> TextClause:
+    """A column (`job_ids`, their ids) that adds `jobs` to the queue once per row of the
+    statement selecting it, and not at all when that statement selects no row: a write
+    and the jobs that follow from it, in one round trip."""
+    return text(f"{_JOBS_ARRAY} AS job_ids").bindparams(**_many(jobs))
+
+
+def _many(jobs: Sequence[Job]) -> dict[str, list[Any]]:
+    return {
+        "queues": [j.queue for j in jobs],
+        "tasks": [j.task for j in jobs],
+        "locks": [j.lock for j in jobs],
+        "args": [_args(j) for j in jobs],
+        "scheduled": [j.scheduled_at for j in jobs],
+    }
 
 
 def _args(job: Job) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,11 +50,11 @@ class Message:
 async def record(
     session: AsyncSession, message: Message, *, now: datetime, also: Sequence[jobs.Job] = ()
 ) -> uuid.UUID | None:
-    """Add `message` to the outbox, then queue its delivery and the jobs `also` names (that
-    follow from it) in one more round trip; its id. None when a message with its
+    """Add `message` to the outbox with its delivery and the jobs `also` names (that
+    follow from it), in one statement; its id. None when a message with its
     `dedupe_key` was recorded before: nothing is queued (that recording queued them)."""
     message_id = uuid.uuid4()
-    inserted = await session.execute(
+    recorded = (
         insert(OutboxMessage)
         .values(
             id=message_id,
@@ -74,11 +75,12 @@ async def record(
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.id)
+        .cte("recorded")
     )
-    if inserted.scalar_one_or_none() is None:
-        return None
-    await jobs.enqueue_many(session, [delivery_job(message_id, message.business_id), *also])
-    return message_id
+    queued = jobs.deferring([delivery_job(message_id, message.business_id), *also])
+    # The jobs are selected with the recorded row: a message recorded before queues none.
+    found = (await session.execute(select(recorded.c.id, queued))).one_or_none()
+    return None if found is None else message_id
 
 
 async def enqueue_delivery(

@@ -105,6 +105,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     # and change only their own bookings. Every other status change, and money taken at the
     # desk, is the business's: refused at the guard (tests/booking).
     ("GET", "/v1/businesses/{business_id}/availability"): Access.SIGNED_IN,
+    ("GET", "/v1/businesses/{business_id}/availability/compact"): Access.SIGNED_IN,
     ("POST", "/v1/businesses/{business_id}/bookings"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}"): Access.SIGNED_IN,
     ("GET", "/v1/businesses/{business_id}/bookings/{booking_id}/messages"): Access.STAFF,

@@ -50,7 +50,13 @@ from booklnk.booking.classes.schemas import (
     WaitlistEntryOut,
     WaitlistJoined,
 )
-from booklnk.booking.schemas import AvailabilityOut, BookingListItemOut, BookingOut, CalendarFeedOut
+from booklnk.booking.schemas import (
+    AvailabilityOut,
+    BookingListItemOut,
+    BookingOut,
+    CalendarFeedOut,
+    CompactAvailabilityOut,
+)
 from booklnk.catalog.schemas import (
     DateOverrideOut,
     ResourceOut,
@@ -374,6 +380,19 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "service_id": SERVICE,
         "duration_minutes": 30,
         "slots": [{**_SLOT, "resource_ids": {"chair": [CHAIR]}}],
+    },
+    CompactAvailabilityOut: {
+        "time_zone": "Africa/Cairo",
+        "service_id": SERVICE,
+        "duration_minutes": 30,
+        "staff_ids": [STAFF],
+        "resource_ids": {"chair": [CHAIR]},
+        "staff_sets": [{"free": [0]}],
+        "resource_sets": {"chair": [{"free": [0]}]},
+        "starts": [
+            {"starts_at_local": "2026-12-08T10:00:00+02:00", "staff_set": 0, "resource_sets": {"chair": 0}},
+            {"starts_at_local": "2026-12-08T10:15:00+02:00", "staff_set": 0, "resource_sets": {"chair": 0}},
+        ],
     },
     ClassAvailabilityOut: {
         "mode": "class",

@@ -38,6 +38,49 @@ class AvailabilityOut(BaseModel):
     slots: list[SlotOut]
 
 
+class FreeSetOut(BaseModel):
+    free: list[int] = Field(description="The positions of the set's members, ascending.")
+
+
+class AllButSetOut(BaseModel):
+    all_but: list[int] = Field(
+        description="Every position is in the set except these, ascending (written when shorter than `free`)."
+    )
+
+
+IdSetOut = FreeSetOut | AllButSetOut
+
+
+class CompactStartOut(BaseModel):
+    starts_at_local: datetime = Field(
+        description="The start in the business's local time with its UTC offset (an exact instant); "
+        "it ends `duration_minutes` later."
+    )
+    staff_set: int = Field(description="Who can take it: a position in `staff_sets`.")
+    resource_sets: dict[str, int] = Field(
+        description="Per required resource kind, the free ones: a position in `resource_sets[kind]` "
+        "(empty when the service needs no resource)."
+    )
+
+
+class CompactAvailabilityOut(BaseModel):
+    """The availability search's starts with each staff member, each resource and each
+    distinct set of them written once: for long windows and large crews."""
+
+    time_zone: str
+    service_id: uuid.UUID
+    duration_minutes: int
+    staff_ids: list[uuid.UUID] = Field(description="Everyone free at some start, each once.")
+    resource_ids: dict[str, list[uuid.UUID]] = Field(
+        description="Per required resource kind, every one free at some start, each once."
+    )
+    staff_sets: list[IdSetOut] = Field(description="Distinct sets of positions in `staff_ids`.")
+    resource_sets: dict[str, list[IdSetOut]] = Field(
+        description="Per kind, distinct sets of positions in `resource_ids[kind]`."
+    )
+    starts: list[CompactStartOut]
+
+
 class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -142,7 +142,7 @@ def list_slots(request: AvailabilityRequest, window: Interval) -> list[Slot]:
     kinds = request.service.required_resource_kinds
     if not kinds:
         return [
-            Slot(start, start + duration, tuple(staff), {})
+            Slot(start, start + duration, staff, {})
             for start, staff in zip(starts, staff_at, strict=True)
             if staff
         ]
@@ -151,8 +151,8 @@ def list_slots(request: AvailabilityRequest, window: Interval) -> list[Slot]:
         Slot(
             start,
             start + duration,
-            tuple(staff_at[i]),
-            {kind: tuple(resources_at[kind][i]) for kind in kinds},
+            staff_at[i],
+            {kind: resources_at[kind][i] for kind in kinds},
         )
         for i, start in enumerate(starts)
         if staff_at[i] and all(resources_at[kind][i] for kind in kinds)
@@ -199,15 +199,31 @@ def _narrow(staff: Sequence[Candidate], staff_id: uuid.UUID | None) -> Sequence[
 
 def _who_fits(
     candidates: Sequence[Candidate], starts: Sequence[datetime], before: timedelta, tail: timedelta
-) -> list[list[uuid.UUID]]:
-    """For each start (by index), the ids of the candidates whose free time fits it."""
-    fits: list[list[uuid.UUID]] = [[] for _ in starts]
-    for candidate in candidates:
+) -> list[tuple[uuid.UUID, ...]]:
+    """For each start (by index), the ids of the candidates whose free time fits it, in
+    the candidates' order. Who fits changes only where a candidate's run of starts begins
+    or ends: the starts in between share one tuple, built once (50 staff over 14 days were
+    24,000 appends, one per start and candidate)."""
+    changes: dict[int, list[tuple[bool, int]]] = {}
+    for position, candidate in enumerate(candidates):
         free = candidate.available.subtract(candidate.busy)
-        candidate_id = candidate.id
         for low, high in _fitting_runs(free, starts, before, tail):
-            for ids in fits[low:high]:
-                ids.append(candidate_id)
+            changes.setdefault(low, []).append((True, position))
+            changes.setdefault(high, []).append((False, position))
+    fits: list[tuple[uuid.UUID, ...]] = []
+    active: set[int] = set()
+    current: tuple[uuid.UUID, ...] = ()
+    for index in range(len(starts)):
+        changed = changes.get(index)
+        if changed is not None:
+            # Leaving before joining: one candidate's run may end where its next begins.
+            for joins, position in sorted(changed):
+                if joins:
+                    active.add(position)
+                else:
+                    active.discard(position)
+            current = tuple(candidates[position].id for position in sorted(active))
+        fits.append(current)
     return fits
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from pydantic_core import to_json
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.api import limits
 from booklnk.api.created import CreatedDep
@@ -19,12 +22,22 @@ from booklnk.api.representations import booking_out, parse_if_match, session_out
 from booklnk.api.search_window import search_window
 from booklnk.booking import service
 from booklnk.booking.classes.schemas import ClassAvailabilityOut
+from booklnk.booking.compact_slots import compact
 from booklnk.booking.lifecycle import STAFF_ACTIONS, Action
-from booklnk.booking.schemas import AvailabilityOut, BookingCreate, BookingMove, BookingOut, SlotOut
+from booklnk.booking.schemas import (
+    AvailabilityOut,
+    BookingCreate,
+    BookingMove,
+    BookingOut,
+    CompactAvailabilityOut,
+)
 from booklnk.flows import availability
 from booklnk.flows import bookings as flows
+from booklnk.kernel.errors import ValidationFailed
 from booklnk.payments.models import LedgerKind
 from booklnk.payments.schemas import DeskEntryOut, DeskMoneyIn, DeskRecorded
+from booklnk.scheduling.intervals import Interval
+from booklnk.tenancy.context import BusinessContext
 
 # What the availability search answers, told apart by `mode` (a discriminator in the
 # OpenAPI document, so a generated client narrows the type on it).
@@ -34,58 +47,129 @@ router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["bookings"])
 IfMatchHeader = Annotated[str | None, Header(description="The booking's ETag; 412 if it changed.")]
 
 
-@router.get(
-    "/availability",
-    summary="Bookable start times for a service",
-    description="Honours hours, breaks, time off, overrides, bookings, unexpired holds, buffers, the grid, "
-    "minimum notice, horizon and required resources. Omit `staff_id` for any qualified staff member. "
-    "In a class business, the scheduled sessions of the service in the window, with seats left.",
-    response_model=Availability,
-    responses=problem_responses(401, 403, 404, 422),
-)
-async def search_availability(
-    ctx: MemberOrCustomerCtx,
-    session: SessionDep,
-    now: NowDep,
+@dataclass(frozen=True, slots=True)
+class AvailabilityQuery:
+    service_id: uuid.UUID
+    window: Interval
+    staff_id: uuid.UUID | None
+    duration: int | None
+
+
+def _availability_query(
     service_id: uuid.UUID,
     from_: Annotated[datetime, Query(alias="from", description="Window start, with offset.")],
     to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],
     staff_id: uuid.UUID | None = None,
     duration: Annotated[int | None, Query(ge=1, le=1440)] = None,
-) -> AvailabilityOut | ClassAvailabilityOut:
-    found = await availability.search(
+) -> AvailabilityQuery:
+    return AvailabilityQuery(service_id, search_window(from_, to), staff_id, duration)
+
+
+AvailabilityQueryDep = Annotated[AvailabilityQuery, Depends(_availability_query)]
+
+
+async def _search(
+    session: AsyncSession, ctx: BusinessContext, query: AvailabilityQuery, now: datetime
+) -> availability.Slots | availability.Sessions:
+    return await availability.search(
         session,
         ctx,
-        service_id=service_id,
-        staff_id=staff_id,
-        duration_minutes=duration,
-        window=search_window(from_, to),
+        service_id=query.service_id,
+        staff_id=query.staff_id,
+        duration_minutes=query.duration,
+        window=query.window,
         now=now,
     )
+
+
+def _json(content: object) -> Response:
+    # Plain data straight to JSON bytes (pydantic's serializer): no model per slot built
+    # and then validated again against the response model. The route's `response_model`
+    # still documents the answer, and the tests hold every answer to that document.
+    return Response(to_json(content), media_type="application/json")
+
+
+@router.get(
+    "/availability",
+    summary="Bookable start times for a service",
+    description="Honours hours, breaks, time off, overrides, bookings, unexpired holds, buffers, the grid, "
+    "minimum notice, horizon and required resources. Omit `staff_id` for any qualified staff member. "
+    "In a class business, the scheduled sessions of the service in the window, with seats left. For long "
+    "windows and large crews, `GET /availability/compact` answers the same starts far smaller.",
+    response_model=Availability,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def search_availability(
+    ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep, query: AvailabilityQueryDep
+) -> Response:
+    found = await _search(session, ctx, query, now)
     if isinstance(found, availability.Sessions):
-        return ClassAvailabilityOut(
-            mode="class",
-            time_zone=ctx.time_zone,
-            service_id=service_id,
-            sessions=[session_out(v, ctx) for v in found.sessions],
+        return _json(
+            ClassAvailabilityOut(
+                mode="class",
+                time_zone=ctx.time_zone,
+                service_id=query.service_id,
+                sessions=[session_out(v, ctx) for v in found.sessions],
+            )
         )
     zone = found.offer.request.zone
-    return AvailabilityOut(
-        mode="appointment",
-        time_zone=ctx.time_zone,
-        service_id=service_id,
-        duration_minutes=found.offer.request.duration_minutes,
-        slots=[
-            SlotOut(
-                starts_at=slot.start,
-                ends_at=slot.end,
-                starts_at_local=slot.start.astimezone(zone),
-                ends_at_local=slot.end.astimezone(zone),
-                staff_ids=list(slot.staff_ids),
-                resource_ids={kind: list(ids) for kind, ids in slot.resource_ids.items()},
-            )
-            for slot in found.slots
-        ],
+    return _json(
+        {
+            "mode": "appointment",
+            "time_zone": ctx.time_zone,
+            "service_id": query.service_id,
+            "duration_minutes": found.offer.request.duration_minutes,
+            "slots": [
+                {
+                    "starts_at": slot.start,
+                    "ends_at": slot.end,
+                    "starts_at_local": slot.start.astimezone(zone),
+                    "ends_at_local": slot.end.astimezone(zone),
+                    "staff_ids": slot.staff_ids,
+                    "resource_ids": slot.resource_ids,
+                }
+                for slot in found.slots
+            ],
+        }
+    )
+
+
+@router.get(
+    "/availability/compact",
+    summary="Bookable start times for a service, compact (long windows, large crews)",
+    description="The starts `GET /availability` offers, with each staff member and resource named once "
+    "(`staff_ids`, `resource_ids`) and each distinct set of them written once (`staff_sets`, "
+    "`resource_sets`: the positions of the free ones, or, when shorter, `all_but` the positions of the "
+    "others); each start names its sets by their position. Any of 200 staff over 62 days is a few hundred "
+    "KB instead of several MB. Appointment services only: a class service answers 422 "
+    "`appointments_only` on `query.service_id` (its sessions are listed by `GET /availability`).",
+    response_model=CompactAvailabilityOut,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def search_availability_compact(
+    ctx: MemberOrCustomerCtx, session: SessionDep, now: NowDep, query: AvailabilityQueryDep
+) -> Response:
+    if ctx.rules.mode == "class":
+        raise ValidationFailed.on(
+            "query.service_id",
+            "appointments_only",
+            "A class business's sessions are listed by GET /availability; the compact shape is for "
+            "appointments.",
+        )
+    found = await _search(session, ctx, query, now)
+    assert isinstance(found, availability.Slots)  # (an appointment business's answer)
+    shape = compact(found.slots, found.offer.request.zone)
+    return _json(
+        {
+            "time_zone": ctx.time_zone,
+            "service_id": query.service_id,
+            "duration_minutes": found.offer.request.duration_minutes,
+            "staff_ids": shape.staff_ids,
+            "resource_ids": shape.resource_ids,
+            "staff_sets": shape.staff_sets,
+            "resource_sets": shape.resource_sets,
+            "starts": shape.starts,
+        }
     )
 
 

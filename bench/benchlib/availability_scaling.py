@@ -1,6 +1,7 @@
 """Availability scaling: `GET /availability` over 1 to 62 days for a service performed by
-1 to 200 barbers, for one named barber and for "any", timed through HTTP (sequential
-requests, the whole body received) with the size of the answer."""
+1 to 200 barbers, for one named barber and for "any" (also in the compact shape, `GET
+/availability/compact`), timed through HTTP (sequential requests, the whole body received)
+with the size of the answer."""
 
 from __future__ import annotations
 
@@ -24,10 +25,15 @@ class ScaleCase:
     days: int
     staff: int  # the barbers who perform the service
     named: bool  # one named barber (the first, who performs every service), or any of `staff`
+    compact: bool = False  # the compact shape (`/availability/compact`)
+
+    @property
+    def who(self) -> str:
+        return "named" if self.named else "any, compact" if self.compact else "any"
 
     @property
     def label(self) -> str:
-        who = "one named" if self.named else f"any of {self.staff}"
+        who = "one named" if self.named else f"any of {self.staff}" + (", compact" if self.compact else "")
         return f"{self.days} d, {who} (service of {self.staff})"
 
 
@@ -48,7 +54,7 @@ async def measure_case(
     params = {"service_id": str(stack.services[case.staff]), "from": start.isoformat(), "to": end.isoformat()}
     if case.named:
         params["staff_id"] = str(stack.staff[0])
-    url = f"{stack.shop.url}/availability"
+    url = f"{stack.shop.url}/availability" + ("/compact" if case.compact else "")
     statuses: Counter[str] = Counter()
     shape: dict[str, Any] = {}
 
@@ -59,9 +65,13 @@ async def measure_case(
         elapsed = time.perf_counter() - began
         statuses[str(response.status_code)] += 1
         if response.status_code == 200 and not shape:
-            slots = json.loads(body)["slots"]
-            staff_ids = sum(len(s["staff_ids"]) for s in slots)
-            shape.update(bytes=len(body), slots=len(slots), staff_ids_listed=staff_ids)
+            answer = json.loads(body)
+            if case.compact:
+                sets = len(answer["staff_sets"])
+                shape.update(bytes=len(body), slots=len(answer["starts"]), staff_sets=sets)
+            else:
+                staff_ids = sum(len(s["staff_ids"]) for s in answer["slots"])
+                shape.update(bytes=len(body), slots=len(answer["slots"]), staff_ids_listed=staff_ids)
         return elapsed
 
     warmups = 1 if await get() > SLOW else 2
@@ -76,7 +86,7 @@ async def measure_case(
     return {
         "days": case.days,
         "staff": case.staff,
-        "who": "named" if case.named else "any",
+        "who": case.who,
         "case": case.label,
         **shape,
         "statuses": dict(statuses),
@@ -84,14 +94,23 @@ async def measure_case(
     }
 
 
+WAYS = ((True, False), (False, False), (False, True))  # (named, compact): named, any, any compact
+
+
 def grid(days: list[int], staff: list[int]) -> list[ScaleCase]:
-    return [ScaleCase(d, s, named) for s in staff for named in (True, False) for d in days]
+    return [ScaleCase(d, s, named, compact) for s in staff for named, compact in WAYS for d in days]
 
 
 def goal_cases() -> list[ScaleCase]:
     """The issue's availability goals: one named over 14 days, any of 50 over 14 days,
-    any of 200 over 62 days."""
-    return [ScaleCase(14, 50, True), ScaleCase(14, 50, False), ScaleCase(62, 200, False)]
+    any of 200 over 62 days (the last two in both shapes)."""
+    return [
+        ScaleCase(14, 50, True),
+        ScaleCase(14, 50, False),
+        ScaleCase(14, 50, False, compact=True),
+        ScaleCase(62, 200, False),
+        ScaleCase(62, 200, False, compact=True),
+    ]
 
 
 async def measure_scaling(

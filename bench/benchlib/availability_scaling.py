@@ -68,7 +68,7 @@ async def measure_case(
             answer = json.loads(body)
             if case.compact:
                 sets = len(answer["staff_sets"])
-                shape.update(bytes=len(body), slots=len(answer["starts"]), staff_sets=sets)
+                shape.update(bytes=len(body), slots=len(answer["starts_at_local"]), staff_sets=sets)
             else:
                 staff_ids = sum(len(s["staff_ids"]) for s in answer["slots"])
                 shape.update(bytes=len(body), slots=len(answer["slots"]), staff_ids_listed=staff_ids)

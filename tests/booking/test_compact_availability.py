@@ -13,23 +13,19 @@ from class_support import open_gym
 WEEK = {"from": "2026-11-25T00:00:00+02:00", "to": "2026-12-02T00:00:00+02:00"}
 
 
-def _decoded(encoded: dict[str, list[int]], ids: list[str]) -> set[str]:
-    if "free" in encoded:
-        return {ids[i] for i in encoded["free"]}
-    return {member for i, member in enumerate(ids) if i not in set(encoded["all_but"])}
+def _decoded(mask: str, ids: list[str]) -> set[str]:
+    return {member for i, member in enumerate(ids) if int(mask, 16) >> i & 1}
 
 
 def _from_compact(answer: dict[str, Any]) -> list[tuple[str, set[str], set[str]]]:
+    chairs = answer["resource_ids"]["chair"]
     return [
         (
-            start["starts_at_local"],
-            _decoded(answer["staff_sets"][start["staff_set"]], answer["staff_ids"]),
-            _decoded(
-                answer["resource_sets"]["chair"][start["resource_sets"]["chair"]],
-                answer["resource_ids"]["chair"],
-            ),
+            start,
+            _decoded(answer["staff_sets"][answer["staff_set"][i]], answer["staff_ids"]),
+            _decoded(answer["resource_sets"]["chair"][answer["resource_set"]["chair"][i]], chairs),
         )
-        for start in answer["starts"]
+        for i, start in enumerate(answer["starts_at_local"])
     ]
 
 

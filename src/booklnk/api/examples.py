@@ -387,12 +387,11 @@ ANSWERS: dict[type[BaseModel], dict[str, Any]] = {
         "duration_minutes": 30,
         "staff_ids": [STAFF],
         "resource_ids": {"chair": [CHAIR]},
-        "staff_sets": [{"free": [0]}],
-        "resource_sets": {"chair": [{"free": [0]}]},
-        "starts": [
-            {"starts_at_local": "2026-12-08T10:00:00+02:00", "staff_set": 0, "resource_sets": {"chair": 0}},
-            {"starts_at_local": "2026-12-08T10:15:00+02:00", "staff_set": 0, "resource_sets": {"chair": 0}},
-        ],
+        "staff_sets": ["1"],
+        "resource_sets": {"chair": ["1"]},
+        "starts_at_local": ["2026-12-08T10:00:00+02:00", "2026-12-08T10:15:00+02:00"],
+        "staff_set": [0, 0],
+        "resource_set": {"chair": [0, 0]},
     },
     ClassAvailabilityOut: {
         "mode": "class",

@@ -38,47 +38,36 @@ class AvailabilityOut(BaseModel):
     slots: list[SlotOut]
 
 
-class FreeSetOut(BaseModel):
-    free: list[int] = Field(description="The positions of the set's members, ascending.")
-
-
-class AllButSetOut(BaseModel):
-    all_but: list[int] = Field(
-        description="Every position is in the set except these, ascending (written when shorter than `free`)."
-    )
-
-
-IdSetOut = FreeSetOut | AllButSetOut
-
-
-class CompactStartOut(BaseModel):
-    starts_at_local: datetime = Field(
-        description="The start in the business's local time with its UTC offset (an exact instant); "
-        "it ends `duration_minutes` later."
-    )
-    staff_set: int = Field(description="Who can take it: a position in `staff_sets`.")
-    resource_sets: dict[str, int] = Field(
-        description="Per required resource kind, the free ones: a position in `resource_sets[kind]` "
-        "(empty when the service needs no resource)."
-    )
-
-
 class CompactAvailabilityOut(BaseModel):
     """The availability search's starts with each staff member, each resource and each
-    distinct set of them written once: for long windows and large crews."""
+    distinct set of them written once, and the starts as columns (the three lists, and each
+    kind's list in `resource_set`, have one entry per start, in order): for long windows
+    and large crews."""
 
     time_zone: str
     service_id: uuid.UUID
     duration_minutes: int
     staff_ids: list[uuid.UUID] = Field(description="Everyone free at some start, each once.")
     resource_ids: dict[str, list[uuid.UUID]] = Field(
-        description="Per required resource kind, every one free at some start, each once."
+        description="Per required resource kind, every one free at some start, each once (empty when the "
+        "service needs no resource)."
     )
-    staff_sets: list[IdSetOut] = Field(description="Distinct sets of positions in `staff_ids`.")
-    resource_sets: dict[str, list[IdSetOut]] = Field(
-        description="Per kind, distinct sets of positions in `resource_ids[kind]`."
+    staff_sets: list[str] = Field(
+        description="Distinct sets of staff, each a hexadecimal bit mask over `staff_ids`: bit i (the lowest "
+        "first) is set when `staff_ids[i]` is in the set. E.g. `5` (binary 101): the first and the third."
     )
-    starts: list[CompactStartOut]
+    resource_sets: dict[str, list[str]] = Field(
+        description="Per kind, distinct sets of `resource_ids[kind]`, as bit masks like `staff_sets`."
+    )
+    starts_at_local: list[datetime] = Field(
+        description="Each start in the business's local time with its UTC offset (an exact instant); it "
+        "ends `duration_minutes` later."
+    )
+    staff_set: list[int] = Field(description="For each start, who can take it: a position in `staff_sets`.")
+    resource_set: dict[str, list[int]] = Field(
+        description="Per required resource kind, for each start, the free ones: a position in "
+        "`resource_sets[kind]`."
+    )
 
 
 class BookingCreate(BaseModel):

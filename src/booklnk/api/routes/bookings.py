@@ -138,11 +138,12 @@ async def search_availability(
     "/availability/compact",
     summary="Bookable start times for a service, compact (long windows, large crews)",
     description="The starts `GET /availability` offers, with each staff member and resource named once "
-    "(`staff_ids`, `resource_ids`) and each distinct set of them written once (`staff_sets`, "
-    "`resource_sets`: the positions of the free ones, or, when shorter, `all_but` the positions of the "
-    "others); each start names its sets by their position. Any of 200 staff over 62 days is a few hundred "
-    "KB instead of several MB. Appointment services only: a class service answers 422 "
-    "`appointments_only` on `query.service_id` (its sessions are listed by `GET /availability`).",
+    "(`staff_ids`, `resource_ids`), each distinct set of them written once as a bit mask (`staff_sets`, "
+    "`resource_sets`), and the starts as columns: `starts_at_local[i]` can be taken by the staff of "
+    "`staff_sets[staff_set[i]]` with the resources of `resource_sets[kind][resource_set[kind][i]]`. Any of "
+    "200 staff over 62 days is a few hundred KB instead of several MB. Appointment services only: a class "
+    "service answers 422 `appointments_only` on `query.service_id` (its sessions are listed by `GET "
+    "/availability`).",
     response_model=CompactAvailabilityOut,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -168,7 +169,9 @@ async def search_availability_compact(
             "resource_ids": shape.resource_ids,
             "staff_sets": shape.staff_sets,
             "resource_sets": shape.resource_sets,
-            "starts": shape.starts,
+            "starts_at_local": shape.starts_at_local,
+            "staff_set": shape.staff_set,
+            "resource_set": shape.resource_set,
         }
     )
 

@@ -201,30 +201,24 @@ def _who_fits(
     candidates: Sequence[Candidate], starts: Sequence[datetime], before: timedelta, tail: timedelta
 ) -> list[tuple[uuid.UUID, ...]]:
     """For each start (by index), the ids of the candidates whose free time fits it, in
-    the candidates' order. Who fits changes only where a candidate's run of starts begins
-    or ends: the starts in between share one tuple, built once (50 staff over 14 days were
-    24,000 appends, one per start and candidate)."""
-    changes: dict[int, list[tuple[bool, int]]] = {}
-    for position, candidate in enumerate(candidates):
+    the candidates' order. Neighbouring starts with the same candidates share one tuple (a
+    compact answer finds a set by its identity; see booking.compact_slots)."""
+    fits: list[list[uuid.UUID]] = [[] for _ in starts]
+    for candidate in candidates:
         free = candidate.available.subtract(candidate.busy)
+        candidate_id = candidate.id
         for low, high in _fitting_runs(free, starts, before, tail):
-            changes.setdefault(low, []).append((True, position))
-            changes.setdefault(high, []).append((False, position))
-    fits: list[tuple[uuid.UUID, ...]] = []
-    active: set[int] = set()
+            for ids in fits[low:high]:
+                ids.append(candidate_id)
+    shared: list[tuple[uuid.UUID, ...]] = []
+    previous: list[uuid.UUID] = []
     current: tuple[uuid.UUID, ...] = ()
-    for index in range(len(starts)):
-        changed = changes.get(index)
-        if changed is not None:
-            # Leaving before joining: one candidate's run may end where its next begins.
-            for joins, position in sorted(changed):
-                if joins:
-                    active.add(position)
-                else:
-                    active.discard(position)
-            current = tuple(candidates[position].id for position in sorted(active))
-        fits.append(current)
-    return fits
+    for ids in fits:
+        # (Comparing lists of the same id objects stays in C: identity before __eq__.)
+        if ids != previous:
+            previous, current = ids, tuple(ids)
+        shared.append(current)
+    return shared
 
 
 def _fitting_runs(

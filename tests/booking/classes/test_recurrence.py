@@ -196,7 +196,9 @@ def test_any_text_is_refused_by_name_or_expands_in_bounded_work(
     last = first + timedelta(days=recurrence.MAX_WINDOW_DAYS - 1)
     with months_examined() as examined:
         days = days_of(rule, first, last)
-    assert examined[0] <= (SUPPORTED_MONTHS if rule.count else WINDOW_MONTHS)
+    # With COUNT, the tally before the window and the window itself are two walks over the
+    # supported months, which share one month when the window starts after its first day.
+    assert examined[0] <= (SUPPORTED_MONTHS + 1 if rule.count else WINDOW_MONTHS)
     assert days == sorted(set(days))
     assert len(days) <= recurrence.MAX_OCCURRENCES
     assert all(max(first, rule.starts_on) <= day <= min(last, LATEST) for day in days)

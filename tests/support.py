@@ -24,6 +24,7 @@ from booklnk.booking.repository import CREATED
 from booklnk.bootstrap import load_business_types
 from booklnk.config import Settings
 from booklnk.db.database import Database
+from booklnk.tenancy.credentials import issue_access_token
 
 PASSWORD = "correct-horse-battery"
 
@@ -195,6 +196,19 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+def stranger_headers(settings: Settings, clock: FakeClock) -> dict[str, str]:
+    """A valid bearer token of an account never made: for requests that must be answered
+    before any account is read (no database, no connection)."""
+    token = issue_access_token(
+        secret=settings.jwt_secret.get_secret_value(),
+        user_id=uuid.uuid4(),
+        is_platform_admin=False,
+        now=clock.now(),
+        ttl=timedelta(minutes=15),
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 class JobRunner(Protocol):

@@ -9,7 +9,6 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -21,8 +20,7 @@ from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
 from booklnk.db.errors import unreachable
-from booklnk.tenancy.credentials import issue_access_token
-from support import FakeClock
+from support import FakeClock, stranger_headers
 
 
 def _closed_port() -> int:
@@ -48,14 +46,7 @@ async def api_without_database(
 async def test_requests_answer_503_with_retry_after_while_the_database_is_down(
     api_without_database: httpx.AsyncClient, settings: Settings, clock: FakeClock, log_stream: io.StringIO
 ) -> None:
-    token = issue_access_token(
-        secret=settings.jwt_secret.get_secret_value(),
-        user_id=uuid.uuid4(),
-        is_platform_admin=False,
-        now=clock.now(),
-        ttl=timedelta(minutes=15),
-    )
-    signed_in = {"Authorization": f"Bearer {token}"}
+    signed_in = stranger_headers(settings, clock)
     for method, path, body, headers in [
         ("POST", "/v1/auth/register", {"email": "a@example.com"}, {}),
         ("POST", "/v1/auth/login", {"email": "a@example.com", "password": "x" * 12}, {}),

@@ -5,10 +5,8 @@ and a connection the server closed meanwhile replaced on use, the request none t
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from booklnk.api.app import create_app
 from booklnk.config import Settings
 from booklnk.db.database import Database
-from booklnk.tenancy.credentials import issue_access_token
-from support import FakeClock
+from support import FakeClock, stranger_headers
 
 
 @pytest.fixture
@@ -98,13 +95,6 @@ async def test_a_burst_waits_for_the_pool_instead_of_opening_more_connections(sm
 async def test_a_request_that_waits_too_long_for_a_connection_answers_503_with_retry_after(
     small_db: Database, settings: Settings, clock: FakeClock
 ) -> None:
-    token = issue_access_token(
-        secret=settings.jwt_secret.get_secret_value(),
-        user_id=uuid.uuid4(),
-        is_platform_admin=False,
-        now=clock.now(),
-        ttl=timedelta(minutes=15),
-    )
     app = create_app(settings, small_db, clock=clock)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
@@ -112,7 +102,7 @@ async def test_a_request_that_waits_too_long_for_a_connection_answers_503_with_r
         small_db.transaction(),
         small_db.transaction(),  # every connection of the pool taken
     ):
-        response = await http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        response = await http.get("/v1/me", headers=stranger_headers(settings, clock))
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "database_unavailable"

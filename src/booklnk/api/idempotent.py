@@ -66,7 +66,8 @@ async def create_once(
     finds the created resource's `Location` in the answer's JSON (a replay has no other)."""
     if key is None:
         out = await create()
-        created.at(location(out.model_dump(mode="json")))
+        # Only the id: the whole answer is serialized once, by FastAPI, on the way out.
+        created.at(location(out.model_dump(mode="json", include={"id"})))
         return out
     scope = idempotency.Scope(ctx.business_id, ctx.actor.user_id, key.value)
     fingerprint = idempotency.fingerprint(key.method, key.path, body.model_dump(mode="json"))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from booklnk.booking.compact_slots import compact, decode_set, encode_set
-from booklnk.scheduling.availability import Slot
+from booklnk.scheduling.availability import Openings
 
 CAIRO = ZoneInfo("Africa/Cairo")
 STAFF = [uuid.UUID(int=i + 1) for i in range(12)]
@@ -35,34 +35,42 @@ def test_a_mask_reads_from_its_lowest_bit() -> None:
     assert (encode_set([0, 2]), encode_set([]), encode_set([4])) == ("5", "0", "10")
 
 
-def _subset(pool: list[uuid.UUID]) -> st.SearchStrategy[tuple[uuid.UUID, ...]]:
-    return st.lists(st.sampled_from(pool), min_size=1, unique=True).map(tuple)
+def _subset(pool: list[uuid.UUID]) -> st.SearchStrategy[frozenset[int]]:
+    return st.sets(st.integers(0, len(pool) - 1), min_size=1).map(frozenset)
 
 
-slots_strategy = st.lists(
+openings_strategy = st.lists(
     st.tuples(st.integers(0, 62 * 96), _subset(STAFF), _subset(CHAIRS)),
     max_size=80,
     unique_by=lambda case: case[0],
 )
 
 
-@given(slots_strategy, st.booleans())
+def _mask(positions: frozenset[int]) -> int:
+    return sum(1 << position for position in positions)
+
+
+@given(openings_strategy, st.booleans())
 def test_decoding_the_compact_shape_gives_back_every_start_and_its_sets(
-    cases: list[tuple[int, tuple[uuid.UUID, ...], tuple[uuid.UUID, ...]]], with_chairs: bool
+    cases: list[tuple[int, frozenset[int], frozenset[int]]], with_chairs: bool
 ) -> None:
     origin = datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
-    slots = [
-        Slot(
-            start=origin + timedelta(minutes=15 * quarter),
-            end=origin + timedelta(minutes=15 * quarter + 30),
-            staff_ids=staff,
-            resource_ids={"chair": chairs} if with_chairs else {},
-        )
-        for quarter, staff, chairs in sorted(cases)
-    ]
-    shape = compact(slots, CAIRO)
+    ordered = sorted(cases, key=lambda case: case[0])
+    openings = Openings(
+        starts=[origin + timedelta(minutes=15 * quarter) for quarter, _, _ in ordered],
+        duration=timedelta(minutes=30),
+        staff_ids=tuple(STAFF),
+        staff=[_mask(staff) for _, staff, _ in ordered],
+        resource_ids={"chair": tuple(CHAIRS)} if with_chairs else {},
+        resources={"chair": [_mask(chairs) for _, _, chairs in ordered]} if with_chairs else {},
+    )
+    shape = compact(openings, CAIRO)
+    slots = openings.slots()
     assert len(shape.starts_at_local) == len(shape.staff_set) == len(slots)
     assert len(shape.staff_sets) == len(set(shape.staff_sets)) == len({frozenset(s.staff_ids) for s in slots})
+    # Only those free at some start are named, each once, in the candidates' order.
+    free_somewhere = {member for slot in slots for member in slot.staff_ids}
+    assert shape.staff_ids == [member for member in STAFF if member in free_somewhere]
     for i, slot in enumerate(slots):
         assert shape.starts_at_local[i] == slot.start
         assert shape.starts_at_local[i].utcoffset() == timedelta(hours=2)

@@ -17,8 +17,10 @@ from booklnk.scheduling.availability import (
     ServiceSpec,
     Slot,
     SlotRejection,
+    bit_positions,
     check_slot,
     list_slots,
+    open_starts,
 )
 from booklnk.scheduling.errors import SlotRuleBroken, SlotUnavailable, slot_error
 from booklnk.scheduling.intervals import Interval, IntervalSet
@@ -150,6 +152,34 @@ def test_every_required_kind_needs_a_free_resource_and_all_free_ones_are_listed(
     first = list_slots(req, MORNING)[0]
     assert first.resource_ids == {"chair": (CHAIR_1, CHAIR_2), "sink": (staff_id(21),)}
     assert check_slot(req, first.start) == first
+
+
+def test_a_start_where_one_run_of_a_candidate_ends_and_the_next_begins_keeps_them() -> None:
+    # A 60-minute grid and a 30-minute service: Ana's first free stretch fits 09:00 only,
+    # her second (after a 10-minute booking) 10:00 only, so the run ending at 10:00 and the
+    # run starting there meet at one start.
+    busy = [iv("2026-03-02T09:30", "2026-03-02T09:40"), iv("2026-03-02T10:30", "2026-03-02T12:00")]
+    req = request(who(ANA, MORNING, busy=busy), who(BOB, MORNING, busy=[MORNING]), grid=60)
+    slots = list_slots(req, MORNING)
+    assert [(slot.start, slot.staff_ids) for slot in slots] == [
+        (utc("2026-03-02T09:00"), (ANA,)),
+        (utc("2026-03-02T10:00"), (ANA,)),
+    ]
+    assert all(check_slot(req, slot.start) == slot for slot in slots)
+
+
+def test_openings_are_masks_over_the_candidates_and_spell_out_as_the_slots() -> None:
+    ana = who(ANA, iv("2026-03-02T09:00", "2026-03-02T10:00"))
+    bob = who(BOB, iv("2026-03-02T09:30", "2026-03-02T11:00"))
+    req = request(ana, bob)
+    openings = open_starts(req, MORNING)
+    assert openings.staff_ids == (ANA, BOB)
+    at = dict(zip(starts(openings.slots()), openings.staff, strict=True))
+    assert (at["09:00"], at["09:30"], at["10:30"]) == (0b01, 0b11, 0b10)
+    assert openings.slots() == list_slots(req, MORNING)
+    slots = openings.slots()
+    assert slots[0].staff_ids is slots[1].staff_ids  # one tuple per distinct set
+    assert list(bit_positions(0b1011)) == [0, 1, 3]
 
 
 def test_any_staff_is_the_union_and_a_named_staff_member_only_their_own() -> None:

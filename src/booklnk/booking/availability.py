@@ -5,7 +5,6 @@ so what the list offers, booking accepts."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -19,7 +18,7 @@ from booklnk.business_types.definition import EffectiveRules
 from booklnk.catalog import repository as catalog
 from booklnk.catalog.models import Resource, Service, StaffMember
 from booklnk.kernel.errors import ValidationFailed
-from booklnk.scheduling.availability import AvailabilityRequest, Candidate, ServiceSpec, Slot, list_slots
+from booklnk.scheduling.availability import AvailabilityRequest, Candidate, Openings, ServiceSpec, open_starts
 from booklnk.scheduling.calendar import expand_schedule
 from booklnk.scheduling.intervals import Interval, IntervalSet
 from booklnk.scheduling.localtime import local_dates
@@ -86,43 +85,12 @@ async def prepare(
         staff=[],
     )
     span = partial.needed_span(window)
-    calendars = await _load_calendars(session, ctx.business_id, staff, resources, span, partial.zone, now)
+    dates = _dates(span, partial.zone)
+    calendars = await calendar_data.load(
+        session, ctx.business_id, staff, resources, dates=dates, span=span, now=now
+    )
     request = _with_candidates(partial, calendars, staff, resources, span)
     return Offer(request, rules, service, {s.id: s for s in staff}, {r.id: r for r in resources})
-
-
-async def _load_calendars(
-    session: AsyncSession,
-    business_id: uuid.UUID,
-    staff: Sequence[StaffMember],
-    resources: Sequence[Resource],
-    span: Interval,
-    zone: ZoneInfo,
-    now: datetime,
-) -> dict[OwnerKey, OwnerCalendar]:
-    """The calendars of the business and of these staff and resources only: their
-    schedules (three queries) and their busy time (one)."""
-    schedules = await catalog.owner_schedules(
-        session,
-        business_id,
-        staff_ids=[s.id for s in staff],
-        resource_ids=[r.id for r in resources],
-        dates=_dates(span, zone),
-        period=(span.start, span.end),
-    )
-    calendars: dict[OwnerKey, OwnerCalendar] = defaultdict(OwnerCalendar)
-    for owner, schedule in schedules.items():
-        calendars[owner] = OwnerCalendar(
-            week=schedule.week,
-            overrides=schedule.overrides,
-            time_off=[Interval(start, end) for start, end in schedule.time_off],
-        )
-    lanes: dict[int, OwnerKey] = {
-        **{s.lane: ("staff", s.id) for s in staff},
-        **{r.lane: ("resource", r.id) for r in resources},
-    }
-    await calendar_data.load_busy(session, business_id, lanes, span, now, calendars)
-    return calendars
 
 
 def _dates(span: Interval, zone: ZoneInfo) -> tuple[date, date]:
@@ -211,7 +179,7 @@ async def search(
     duration_minutes: int | None,
     window: Interval,
     now: datetime,
-) -> tuple[Offer, list[Slot]]:
+) -> tuple[Offer, Openings]:
     """Bookable starts in `window` (at most 62 days)."""
     if window.end - window.start > MAX_WINDOW:
         raise ValidationFailed.on("query.to", "max_window", "Search at most 62 days at a time.")
@@ -227,4 +195,4 @@ async def search(
     )
     if not offer.request.duration_is_valid():
         raise ValidationFailed.on("query.duration", "invalid_duration", "Not one of the service's durations.")
-    return offer, list_slots(offer.request, window)
+    return offer, open_starts(offer.request, window)

@@ -5,7 +5,8 @@ position of its staff set (and of its resource set per kind).
 
 Any of 200 barbers over 62 days was 7.8 MB in the slot-by-slot shape (every start repeating
 the ids of everyone free then); lists of positions for the sets still made it 741 KB, since
-most of 2,852 starts had a set of their own. bench/stack.py prints both sizes. Pure: no I/O."""
+most of 2,852 starts had a set of their own. bench/stack.py prints both sizes. The engine's
+masks (`scheduling.availability.Openings`) are written as they are. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from booklnk.scheduling.availability import Slot
+from booklnk.scheduling.availability import Openings, bit_positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,27 +33,29 @@ class Compact:
 
 
 class _Sets:
-    """Distinct sets of positions in `ids`, each encoded once, numbered as first met."""
+    """The distinct masks of one column, re-based on the candidates free at some start
+    (position i of the answer's list is the i-th such candidate), each encoded once and
+    numbered as first met."""
 
-    def __init__(self, ids: Sequence[uuid.UUID]) -> None:
-        self.position = {member: i for i, member in enumerate(ids)}
-        self.encoded: list[str] = []
-        self._numbers: dict[str, int] = {}
-        # Neighbouring starts share the engine's very tuple (see scheduling.availability's
-        # `_who_fits`): found by identity first, a set is encoded once per tuple. (The
-        # slots hold every tuple for the call's length, so no identity is reused meanwhile.)
-        self._by_tuple: dict[int, int] = {}
+    def __init__(self, candidates: Sequence[uuid.UUID], masks: Sequence[int]) -> None:
+        distinct = list(dict.fromkeys(masks))
+        anyone = 0
+        for mask in distinct:
+            anyone |= mask
+        present = list(bit_positions(anyone))
+        self.ids = [candidates[i] for i in present]
+        # Usually everyone is free at some start and the masks are the answer's as they are.
+        rebase = len(present) != len(candidates)
+        position = {bit: i for i, bit in enumerate(present)}
+        self.encoded = [
+            encode_set(position[bit] for bit in bit_positions(mask)) if rebase else format(mask, "x")
+            for mask in distinct
+        ]
+        self._numbers = {mask: number for number, mask in enumerate(distinct)}
 
-    def number(self, members: tuple[uuid.UUID, ...]) -> int:
-        found = self._by_tuple.get(id(members))
-        if found is None:
-            mask = encode_set(self.position[m] for m in members)
-            found = self._numbers.get(mask)
-            if found is None:
-                found = self._numbers[mask] = len(self.encoded)
-                self.encoded.append(mask)
-            self._by_tuple[id(members)] = found
-        return found
+    def numbers(self, masks: Sequence[int]) -> list[int]:
+        numbers = self._numbers
+        return [numbers[mask] for mask in masks]
 
 
 def encode_set(positions: Iterable[int]) -> str:
@@ -67,27 +70,19 @@ def decode_set(mask: str, size: int) -> list[int]:
     return [position for position in range(size) if value >> position & 1]
 
 
-def _members(groups: Iterable[tuple[uuid.UUID, ...]]) -> list[uuid.UUID]:
-    """Every id of `groups`, once, in the order first met (each distinct group read once)."""
-    return list(dict.fromkeys(member for group in dict.fromkeys(groups) for member in group))
-
-
-def compact(slots: Sequence[Slot], zone: ZoneInfo) -> Compact:
-    """`slots` in the compact shape: ids in the order first met; each start as a local
-    instant with its offset (the end is the answer's duration later)."""
-    staff_ids = _members(slot.staff_ids for slot in slots)
-    kinds = sorted({kind for slot in slots for kind in slot.resource_ids})
-    resource_ids = {kind: _members(slot.resource_ids.get(kind, ()) for slot in slots) for kind in kinds}
-    staff_sets = _Sets(staff_ids)
-    resource_sets = {kind: _Sets(ids) for kind, ids in resource_ids.items()}
+def compact(openings: Openings, zone: ZoneInfo) -> Compact:
+    """`openings` in the compact shape: the ids free at some start, in the candidates'
+    order; each start as a local instant with its offset (the end is the answer's
+    duration later)."""
+    staff = _Sets(openings.staff_ids, openings.staff)
+    kinds = sorted(openings.resource_ids)
+    resources = {kind: _Sets(openings.resource_ids[kind], openings.resources[kind]) for kind in kinds}
     return Compact(
-        staff_ids=staff_ids,
-        resource_ids=resource_ids,
-        starts_at_local=[slot.start.astimezone(zone) for slot in slots],
-        staff_set=[staff_sets.number(slot.staff_ids) for slot in slots],
-        resource_set={
-            kind: [resource_sets[kind].number(slot.resource_ids[kind]) for slot in slots] for kind in kinds
-        },
-        staff_sets=staff_sets.encoded,
-        resource_sets={kind: sets.encoded for kind, sets in resource_sets.items()},
+        staff_ids=staff.ids,
+        resource_ids={kind: sets.ids for kind, sets in resources.items()},
+        starts_at_local=[start.astimezone(zone) for start in openings.starts],
+        staff_set=staff.numbers(openings.staff),
+        resource_set={kind: sets.numbers(openings.resources[kind]) for kind, sets in resources.items()},
+        staff_sets=staff.encoded,
+        resource_sets={kind: sets.encoded for kind, sets in resources.items()},
     )

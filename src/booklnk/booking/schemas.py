@@ -47,10 +47,10 @@ class CompactAvailabilityOut(BaseModel):
     time_zone: str
     service_id: uuid.UUID
     duration_minutes: int
-    staff_ids: list[uuid.UUID] = Field(description="Everyone free at some start, each once.")
+    staff_ids: list[uuid.UUID] = Field(description="Everyone free at some start, each once, by display name.")
     resource_ids: dict[str, list[uuid.UUID]] = Field(
-        description="Per required resource kind, every one free at some start, each once (empty when the "
-        "service needs no resource)."
+        description="Per required resource kind, every one free at some start, each once, by name (empty "
+        "when the service needs no resource)."
     )
     staff_sets: list[str] = Field(
         description="Distinct sets of staff, each a hexadecimal bit mask over `staff_ids`: bit i (the lowest "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Executable,
     Select,
     SmallInteger,
+    SQLColumnExpression,
     String,
     Time,
     Uuid,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    func,
     insert,
     literal_column,
     null,
@@ -351,14 +353,52 @@ class OwnerSchedule:
     time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
-_WEEKLY, _OVERRIDE, _TIME_OFF = 0, 1, 2  # the `source` column of _SCHEDULES
+_WEEKLY, _OVERRIDE, _TIME_OFF = 0, 1, 2  # the `source` column of the schedule rows
 
 
-def _schedules() -> Executable:
+_MOMENTS = ARRAY(DateTime(timezone=True))
+
+
+def _none(type_: Any) -> ColumnElement[Any]:
+    return cast(null(), type_)
+
+
+def period_rows(
+    source: int,
+    owner_kind: SQLColumnExpression[Any],
+    staff_id: SQLColumnExpression[Any],
+    resource_id: SQLColumnExpression[Any],
+    starts: SQLColumnExpression[Any],
+    ends: SQLColumnExpression[Any],
+) -> Select[*tuple[Any, ...]]:
+    """A select of periods in the schedule rows' shape, for `schedules_with`: one row per
+    owner (`source` set apart from this module's 0 to 2) with the starts and the ends of
+    its periods in two arrays, pair by pair (both aggregates read the group's rows in one
+    order). Thousands of busy periods come back as a few arrays, which the driver decodes
+    in C, instead of a row each. Add the filter with `.where`."""
+    return select(
+        literal_column(str(source), SmallInteger),
+        owner_kind,
+        staff_id,
+        resource_id,
+        _none(String),
+        _none(SmallInteger),
+        _none(Time),
+        _none(Time),
+        _none(Uuid),
+        _none(Date),
+        _none(Boolean),
+        func.array_agg(starts),
+        func.array_agg(ends),
+    ).group_by(owner_kind, staff_id, resource_id)
+
+
+def _schedule_parts() -> tuple[Select[*tuple[Any, ...]], ...]:
     """Weekly intervals, date overrides (one row per special-hours interval, or one with
     null times) and time off of the business itself and of the staff and resources in
-    two array parameters: one statement, one round trip, built once. Rows share one
-    shape; the columns a source does not use are null."""
+    two array parameters. Rows share one shape; the columns a source does not use are
+    null. Parameters: business_id, staff_ids, resource_ids, first_date, last_date (the
+    overrides' dates, inclusive), since, until (the time off's period)."""
     business_id = bindparam("business_id", type_=Uuid)
     staff_ids = bindparam("staff_ids", type_=ARRAY(Uuid))
     resource_ids = bindparam("resource_ids", type_=ARRAY(Uuid))
@@ -374,9 +414,6 @@ def _schedules() -> Executable:
             ),
         )
 
-    def none(type_: Any) -> ColumnElement[Any]:
-        return cast(null(), type_)
-
     weekly = select(
         literal_column(str(_WEEKLY), SmallInteger),
         WeeklyInterval.owner_kind,
@@ -386,11 +423,11 @@ def _schedules() -> Executable:
         WeeklyInterval.weekday,
         WeeklyInterval.start_time,
         WeeklyInterval.end_time,
-        none(Uuid),
-        none(Date),
-        none(Boolean),
-        none(DateTime(timezone=True)),
-        none(DateTime(timezone=True)),
+        _none(Uuid),
+        _none(Date),
+        _none(Boolean),
+        _none(_MOMENTS),
+        _none(_MOMENTS),
     ).where(owned(WeeklyInterval))
     overrides = (
         select(
@@ -398,15 +435,15 @@ def _schedules() -> Executable:
             DateOverride.owner_kind,
             DateOverride.staff_id,
             DateOverride.resource_id,
-            none(String),
-            none(SmallInteger),
+            _none(String),
+            _none(SmallInteger),
             DateOverrideInterval.start_time,
             DateOverrideInterval.end_time,
             DateOverride.id,
             DateOverride.override_date,
             DateOverride.closed,
-            none(DateTime(timezone=True)),
-            none(DateTime(timezone=True)),
+            _none(_MOMENTS),
+            _none(_MOMENTS),
         )
         .outerjoin(
             DateOverrideInterval,
@@ -420,25 +457,40 @@ def _schedules() -> Executable:
             DateOverride.override_date.between(bindparam("first_date"), bindparam("last_date")),
         )
     )
-    time_off = select(
-        literal_column(str(_TIME_OFF), SmallInteger),
-        TimeOff.owner_kind,
-        TimeOff.staff_id,
-        TimeOff.resource_id,
-        none(String),
-        none(SmallInteger),
-        none(Time),
-        none(Time),
-        none(Uuid),
-        none(Date),
-        none(Boolean),
-        TimeOff.starts_at,
-        TimeOff.ends_at,
+    off = TimeOff
+    time_off = period_rows(
+        _TIME_OFF, off.owner_kind, off.staff_id, off.resource_id, off.starts_at, off.ends_at
     ).where(owned(TimeOff), TimeOff.starts_at < bindparam("until"), TimeOff.ends_at > bindparam("since"))
-    return union_all(weekly, overrides, time_off)
+    return weekly, overrides, time_off
 
 
-_SCHEDULES = _schedules()
+_SCHEDULE_PARTS = _schedule_parts()
+_SCHEDULES = union_all(*_SCHEDULE_PARTS)
+
+
+def schedules_with(other: Select[*tuple[Any, ...]]) -> Executable:
+    """The schedule rows (see `_schedule_parts` for the parameters) and `other`'s rows
+    (`period_rows`) in one statement: a caller that needs both pays one round trip."""
+    return union_all(*_SCHEDULE_PARTS, other)
+
+
+def schedule_params(
+    business_id: uuid.UUID,
+    *,
+    staff_ids: Collection[uuid.UUID],
+    resource_ids: Collection[uuid.UUID],
+    dates: tuple[date, date],
+    period: tuple[datetime, datetime],
+) -> dict[str, object]:
+    return {
+        "business_id": business_id,
+        "staff_ids": list(staff_ids),
+        "resource_ids": list(resource_ids),
+        "first_date": dates[0],
+        "last_date": dates[1],
+        "since": period[0],
+        "until": period[1],
+    }
 
 
 async def owner_schedules(
@@ -454,18 +506,17 @@ async def owner_schedules(
     every owner of the business), in one query whatever the number of owners: weekly
     intervals, the overrides on `dates` (inclusive) and the time off overlapping `period`.
     Owners without rows are absent."""
-    params = {
-        "business_id": business_id,
-        "staff_ids": list(staff_ids),
-        "resource_ids": list(resource_ids),
-        "first_date": dates[0],
-        "last_date": dates[1],
-        "since": period[0],
-        "until": period[1],
-    }
+    params = schedule_params(
+        business_id, staff_ids=staff_ids, resource_ids=resource_ids, dates=dates, period=period
+    )
+    return read_schedules(await session.execute(_SCHEDULES, params))
+
+
+def read_schedules(rows: Iterable[Sequence[Any]]) -> dict[OwnerRef, OwnerSchedule]:
+    """The schedules in schedule rows (sources 0 to 2 only)."""
     found: dict[OwnerRef, OwnerSchedule] = defaultdict(OwnerSchedule)
     overrides: dict[uuid.UUID, DayOverride] = {}
-    for row in await session.execute(_SCHEDULES, params):
+    for row in rows:
         source, owner_kind, staff_id, resource_id, kind, weekday, start, end = row[:8]
         # The one_owner CHECK: the kind says which id is set (none for the business).
         schedule = found[(owner_kind, staff_id or resource_id)]
@@ -481,7 +532,7 @@ async def owner_schedules(
             if start is not None:
                 override.hours.append(_db_span(start, end))
         else:
-            schedule.time_off.append((row[11], row[12]))
+            schedule.time_off.extend(zip(row[11], row[12], strict=True))
     return dict(found)
 
 

@@ -6,20 +6,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking import availability
 from booklnk.booking.classes import sessions
-from booklnk.scheduling.availability import Slot
+from booklnk.scheduling.availability import Openings, Slot
 from booklnk.scheduling.intervals import Interval
 from booklnk.tenancy.context import BusinessContext
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Slots:
     offer: availability.Offer
-    slots: list[Slot]
+    openings: Openings
+
+    @cached_property
+    def slots(self) -> list[Slot]:
+        """The openings one by one (spelled out on first use: the compact answer never is)."""
+        return self.openings.slots()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,7 @@ async def search(
             session, ctx, start=window.start, end=window.end, service_id=service_id, bookable_at=now
         )
         return Sessions(found.views)
-    offer, slots = await availability.search(
+    offer, openings = await availability.search(
         session,
         ctx,
         service_id=service_id,
@@ -51,4 +57,4 @@ async def search(
         window=window,
         now=now,
     )
-    return Slots(offer, slots)
+    return Slots(offer, openings)

@@ -9,7 +9,7 @@ ONE RULE SET for listing and booking. A start is offered, and accepted, iff
 2. its blocked time [start - buffer_before, start + duration + buffer_after) fits some
    candidate staff member (inside their available time, overlapping none of their busy
    intervals), and, for every required resource kind, some resource of that kind alike.
-`check_slot` evaluates rule 2 literally per candidate (two bisections). `list_slots`
+`check_slot` evaluates rule 2 literally per candidate (two bisections). `open_starts`
 evaluates the same rule in bulk: per candidate it computes free = available - busy once,
 then, per free interval, takes by bisection the run of grid starts s with
 [s - before, s + duration + after) inside it, i.e. s in [free.start + before,
@@ -127,36 +127,89 @@ class SlotRejection:
         return self.rule.value
 
 
+@dataclass(frozen=True, slots=True)
+class Openings:
+    """The bookable starts of a window as columns: who can take each, as a bit mask over
+    the candidates (bit i, the lowest first, is `staff_ids[i]`; per required resource kind
+    alike). A crew of 200 over 62 days is a few thousand integers, not a tuple of ids per
+    start; `slots` spells them out when a caller wants them one by one."""
+
+    starts: list[datetime]
+    duration: timedelta
+    staff_ids: tuple[uuid.UUID, ...]  # the candidates, in the order they were given
+    staff: list[int]  # per start, never 0
+    resource_ids: Mapping[str, tuple[uuid.UUID, ...]] = field(default_factory=dict)
+    resources: Mapping[str, list[int]] = field(default_factory=dict)  # per kind, per start, never 0
+
+    def slots(self) -> list[Slot]:
+        """One `Slot` per start. Starts with the same candidates share one tuple of ids."""
+        staff = _Spelled(self.staff_ids)
+        resources = {kind: _Spelled(ids) for kind, ids in self.resource_ids.items()}
+        return [
+            Slot(
+                start,
+                start + self.duration,
+                staff.ids(self.staff[i]),
+                {kind: spelled.ids(self.resources[kind][i]) for kind, spelled in resources.items()},
+            )
+            for i, start in enumerate(self.starts)
+        ]
+
+
+class _Spelled:
+    """The ids of the candidates in masks over `ids`, each distinct mask spelled once."""
+
+    def __init__(self, ids: tuple[uuid.UUID, ...]) -> None:
+        self._candidates = ids
+        self._seen: dict[int, tuple[uuid.UUID, ...]] = {}
+
+    def ids(self, mask: int) -> tuple[uuid.UUID, ...]:
+        found = self._seen.get(mask)
+        if found is None:
+            found = self._seen[mask] = tuple(self._candidates[i] for i in bit_positions(mask))
+        return found
+
+
+def bit_positions(mask: int) -> Iterator[int]:
+    """The positions of the bits set in `mask`, lowest first."""
+    while mask:
+        lowest = mask & -mask
+        yield lowest.bit_length() - 1
+        mask ^= lowest
+
+
 def list_slots(request: AvailabilityRequest, window: Interval) -> list[Slot]:
-    """Every bookable start in `window`, sorted by start.
+    """Every bookable start in `window`, sorted by start, with who can take it.
+
+    Raises `SlotRuleBroken` (invalid_duration) when the duration is not an option."""
+    return open_starts(request, window).slots()
+
+
+def open_starts(request: AvailabilityRequest, window: Interval) -> Openings:
+    """Every bookable start in `window`, sorted, with who can take it (see `Openings`).
 
     Raises `SlotRuleBroken` (invalid_duration) when the duration is not an option."""
     if not request.duration_is_valid():
         raise slot_error(SlotRule.INVALID_DURATION, field="duration")
+    duration = request.duration
+    kinds = request.service.required_resource_kinds
+    staff_ids = tuple(candidate.id for candidate in request.staff)
+    resource_ids = {kind: tuple(r.id for r in request.resources.get(kind, ())) for kind in kinds}
     starts = request.booking_time.starts(window)
     if not starts:
-        return []
-    duration = request.duration
+        return Openings([], duration, staff_ids, [], resource_ids, {kind: [] for kind in kinds})
     before, tail = request.before, duration + request.after
     staff_at = _who_fits(request.staff, starts, before, tail)
-    kinds = request.service.required_resource_kinds
-    if not kinds:
-        return [
-            Slot(start, start + duration, staff, {})
-            for start, staff in zip(starts, staff_at, strict=True)
-            if staff
-        ]
     resources_at = {kind: _who_fits(request.resources.get(kind, ()), starts, before, tail) for kind in kinds}
-    return [
-        Slot(
-            start,
-            start + duration,
-            staff_at[i],
-            {kind: resources_at[kind][i] for kind in kinds},
-        )
-        for i, start in enumerate(starts)
-        if staff_at[i] and all(resources_at[kind][i] for kind in kinds)
-    ]
+    taken = [i for i, staff in enumerate(staff_at) if staff and all(resources_at[kind][i] for kind in kinds)]
+    return Openings(
+        [starts[i] for i in taken],
+        duration,
+        staff_ids,
+        [staff_at[i] for i in taken],
+        resource_ids,
+        {kind: [masks[i] for i in taken] for kind, masks in resources_at.items()},
+    )
 
 
 def check_slot(
@@ -199,26 +252,25 @@ def _narrow(staff: Sequence[Candidate], staff_id: uuid.UUID | None) -> Sequence[
 
 def _who_fits(
     candidates: Sequence[Candidate], starts: Sequence[datetime], before: timedelta, tail: timedelta
-) -> list[tuple[uuid.UUID, ...]]:
-    """For each start (by index), the ids of the candidates whose free time fits it, in
-    the candidates' order. Neighbouring starts with the same candidates share one tuple (a
-    compact answer finds a set by its identity; see booking.compact_slots)."""
-    fits: list[list[uuid.UUID]] = [[] for _ in starts]
-    for candidate in candidates:
-        free = candidate.available.subtract(candidate.busy)
-        candidate_id = candidate.id
-        for low, high in _fitting_runs(free, starts, before, tail):
-            for ids in fits[low:high]:
-                ids.append(candidate_id)
-    shared: list[tuple[uuid.UUID, ...]] = []
-    previous: list[uuid.UUID] = []
-    current: tuple[uuid.UUID, ...] = ()
-    for ids in fits:
-        # (Comparing lists of the same id objects stays in C: identity before __eq__.)
-        if ids != previous:
-            previous, current = ids, tuple(ids)
-        shared.append(current)
-    return shared
+) -> list[int]:
+    """For each start (by index), the candidates whose free time fits it: a bit mask, bit
+    i for `candidates[i]`. Each candidate marks only where its runs of fitting starts begin
+    and end; one sweep over the starts then carries the set along (a run that ends where
+    another begins is dropped first), so the work is per run, not per start and candidate."""
+    joins = [0] * (len(starts) + 1)
+    leaves = [0] * (len(starts) + 1)
+    for position, candidate in enumerate(candidates):
+        bit = 1 << position
+        for low, high in _fitting_runs(candidate.available.subtract(candidate.busy), starts, before, tail):
+            joins[low] |= bit
+            leaves[high] |= bit
+    masks: list[int] = []
+    current = 0
+    count = len(starts)
+    for joined, left in zip(joins[:count], leaves[:count], strict=True):
+        current = (current & ~left) | joined
+        masks.append(current)
+    return masks
 
 
 def _fitting_runs(

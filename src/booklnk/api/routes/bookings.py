@@ -182,7 +182,7 @@ async def search_availability_compact(
         )
     found = await _search(session, ctx, query, now)
     assert isinstance(found, availability.Slots)  # (an appointment business's answer)
-    shape = compact(found.slots, found.offer.request.zone)
+    shape = compact(found.openings, found.offer.request.zone)
     return _json(
         {
             "time_zone": ctx.time_zone,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.api.app import create_app
 from booklnk.config import Settings
-from booklnk.db.database import Database
+from booklnk.db.database import Database, application_name
 from support import FakeClock, stranger_headers
 
 
@@ -59,6 +59,16 @@ async def test_a_pooled_connection_is_used_without_a_ping_first(small_db: Databa
         await _backend_pid(small_db)  # the same connection, back from the pool
     # A pre-ping was a transaction of its own first: BEGIN, ";", ROLLBACK.
     assert sent == ["BEGIN;", "COMMIT;"]
+
+
+async def test_a_connection_opens_without_jit_and_names_its_process(small_db: Database) -> None:
+    # JIT compiled the availability search's calendars statement on every execution once
+    # a large crew put its estimate over jit_above_cost (34 ms of 120, and far more under
+    # the generic plan): the app's connections open with it off, at no round trip.
+    async with small_db.transaction() as session:
+        jit = (await session.execute(text("SHOW jit"))).scalar_one()
+        name = (await session.execute(text("SHOW application_name"))).scalar_one()
+    assert (jit, name) == ("off", application_name())
 
 
 async def test_a_connection_the_server_closed_is_replaced_on_use(

@@ -373,9 +373,9 @@ def period_rows(
 ) -> Select[*tuple[Any, ...]]:
     """A select of periods in the schedule rows' shape, for `schedules_with`: one row per
     owner (`source` set apart from this module's 0 to 2) with the starts and the ends of
-    its periods in two arrays, pair by pair (both aggregates read the group's rows in one
-    order). Thousands of busy periods come back as a few arrays, which the driver decodes
-    in C, instead of a row each. Add the filter with `.where`."""
+    its periods in two arrays, pair by pair. Thousands of busy periods come back as a few
+    arrays, which the driver decodes in C, instead of a row each. Add the FROM and the
+    filter."""
     return select(
         literal_column(str(source), SmallInteger),
         owner_kind,
@@ -388,9 +388,9 @@ def period_rows(
         _none(Uuid),
         _none(Date),
         _none(Boolean),
-        func.array_agg(starts),
-        func.array_agg(ends),
-    ).group_by(owner_kind, staff_id, resource_id)
+        starts,
+        ends,
+    )
 
 
 def _schedule_parts() -> tuple[Select[*tuple[Any, ...]], ...]:
@@ -457,10 +457,13 @@ def _schedule_parts() -> tuple[Select[*tuple[Any, ...]], ...]:
             DateOverride.override_date.between(bindparam("first_date"), bindparam("last_date")),
         )
     )
-    off = TimeOff
-    time_off = period_rows(
-        _TIME_OFF, off.owner_kind, off.staff_id, off.resource_id, off.starts_at, off.ends_at
-    ).where(owned(TimeOff), TimeOff.starts_at < bindparam("until"), TimeOff.ends_at > bindparam("since"))
+    # (Both aggregates read the group's rows in one order: the arrays pair up.)
+    owner = (TimeOff.owner_kind, TimeOff.staff_id, TimeOff.resource_id)
+    time_off = (
+        period_rows(_TIME_OFF, *owner, func.array_agg(TimeOff.starts_at), func.array_agg(TimeOff.ends_at))
+        .where(owned(TimeOff), TimeOff.starts_at < bindparam("until"), TimeOff.ends_at > bindparam("since"))
+        .group_by(*owner)
+    )
     return weekly, overrides, time_off
 
 

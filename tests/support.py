@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import jwt
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from answer_contract import AnswerContract
@@ -270,3 +270,19 @@ def _on_graph(before: str | None, action: str, after: str) -> bool:
         return action == CREATED and BookingStatus(after) in INITIAL
     edges = {(status.value, act.value): to.value for (status, act), to in TRANSITIONS.items()}
     return edges.get((before, action)) == after
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements the app's pool sends while the block runs."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booking_support import ALL_WEEK_9_TO_18, customer, open_bookable_shop
@@ -23,26 +21,10 @@ from booklnk.db.database import Database
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import Actor
 from booklnk.tenancy.errors import BusinessNotFound
-from support import FakeClock, sign_up
+from support import FakeClock, sign_up, statements
 
 TOMORROW = {"from": "2026-11-25T00:00:00+02:00", "to": "2026-11-26T00:00:00+02:00"}
 NEXT_DAY = {"from": "2026-11-26T00:00:00+02:00", "to": "2026-11-27T00:00:00+02:00"}
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL statements the app's pool sends while the block runs."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def _starts(client: httpx.AsyncClient, url: str, who: Any, **params: str) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from booklnk.db.database import Database
 from booklnk.payments.kashier.signing import webhook_signature
+from support import statements
 
 MALFORMED: dict[str, dict[str, Any]] = {
     "amount not a number": {"amount": "one hundred"},
@@ -90,3 +91,27 @@ async def test_a_signed_event_kashier_does_not_document_is_acknowledged_and_logg
     assert await _deliveries(owner_engine) == []
     forged = await post_webhook(client, "chargeback", data, "another-key")
     assert forged.status_code == 401  # the signature is still checked first
+
+
+async def test_a_webhook_is_stored_and_its_application_queued_in_one_statement(
+    client: httpx.AsyncClient, db: Database, owner_engine: AsyncEngine
+) -> None:
+    """The intake's round trips are its cost at 64 senders: the context, then the delivery
+    with its job (which carries the id the database gave the delivery); a retry of the same
+    event stores and queues nothing."""
+    data = webhook_data("bk-some-order", "TX-1", 150.0)
+    with statements(db) as sent:
+        first = await post_webhook(client, "pay", data, API_KEY)
+    assert first.json()["duplicate"] is False, first.text
+    assert len(sent) == 2, "\n".join(sent)
+    again = await post_webhook(client, "pay", data, API_KEY)
+    assert again.json()["duplicate"] is True
+    async with owner_engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT id FROM webhook_delivery"))).scalars().all()
+        queued = (
+            await conn.execute(
+                text("SELECT args, lock FROM procrastinate_jobs WHERE task_name = 'payments.apply_webhook'")
+            )
+        ).all()
+    assert len(stored) == 1
+    assert [(args["delivery_id"], lock) for args, lock in queued] == [(stored[0], "order:bk-some-order")]

@@ -10,6 +10,7 @@ calls its versioned SQL API (``procrastinate_defer_jobs_v1``, the function its o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,15 +37,19 @@ _DEFER_SQL = text(
 )
 
 
-# Several jobs in one round trip: the rows built from parallel arrays, in their order.
-_JOBS_ARRAY = (
-    "procrastinate_defer_jobs_v1(ARRAY("
-    "SELECT ROW(j.queue, j.task, 0, j.lock, NULL, j.args, j.scheduled_at)::procrastinate_job_to_defer_v1"
-    " FROM unnest(CAST(:queues AS varchar[]), CAST(:tasks AS varchar[]), CAST(:locks AS text[]),"
-    " CAST(CAST(:args AS text[]) AS jsonb[]), CAST(:scheduled AS timestamptz[]))"
-    " WITH ORDINALITY AS j(queue, task, lock, args, scheduled_at, n) ORDER BY j.n))"
-)
-_DEFER_MANY_SQL = text(f"SELECT unnest({_JOBS_ARRAY})")
+def _jobs_array(args: str = "j.args") -> str:
+    """Several jobs in one round trip: the rows built from parallel arrays, in their order
+    (`args`: the SQL of each one's arguments)."""
+    return (
+        "procrastinate_defer_jobs_v1(ARRAY("
+        f"SELECT ROW(j.queue, j.task, 0, j.lock, NULL, {args}, j.scheduled_at)::procrastinate_job_to_defer_v1"
+        " FROM unnest(CAST(:queues AS varchar[]), CAST(:tasks AS varchar[]), CAST(:locks AS text[]),"
+        " CAST(CAST(:args AS text[]) AS jsonb[]), CAST(:scheduled AS timestamptz[]))"
+        " WITH ORDINALITY AS j(queue, task, lock, args, scheduled_at, n) ORDER BY j.n))"
+    )
+
+
+_DEFER_MANY_SQL = text(f"SELECT unnest({_jobs_array()})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +88,24 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[Job]) -> list[int]:
     return [int(i) for i in result.scalars()]
 
 
-def deferring(jobs: Sequence[Job]) -> TextClause:
+# What `deferring` accepts as a row's argument: a plain name, and a plain table.column.
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
+
+
+def deferring(jobs: Sequence[Job], *, row_argument: tuple[str, str] | None = None) -> TextClause:
     """A column (`job_ids`, their ids) that adds `jobs` to the queue once per row of the
     statement selecting it, and not at all when that statement selects no row: a write
-    and the jobs that follow from it, in one round trip."""
-    return text(f"{_JOBS_ARRAY} AS job_ids").bindparams(**_many(jobs))
+    and the jobs that follow from it, in one round trip. `row_argument` (a name, and the
+    SQL of a column of the selected row, both the caller's constants) adds that column to
+    each job's arguments: an id the database assigns in the same statement."""
+    args = "j.args"
+    if row_argument is not None:
+        name, column = row_argument
+        if not _IDENTIFIER.fullmatch(name) or not _COLUMN.fullmatch(column):
+            raise ValueError(f"not a plain argument name and column: {row_argument!r}")
+        args = f"j.args || jsonb_build_object('{name}', {column})"
+    return text(f"{_jobs_array(args)} AS job_ids").bindparams(**_many(jobs))
 
 
 def _many(jobs: Sequence[Job]) -> dict[str, list[Any]]:

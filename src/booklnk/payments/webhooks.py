@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.db.jobs import DEFAULT_QUEUE, GATEWAY_QUEUE, Job, enqueue
+from booklnk.db.jobs import DEFAULT_QUEUE, GATEWAY_QUEUE, Job, deferring, enqueue
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.money import MINOR_UNITS
 from booklnk.payments.errors import WebhookRejected
@@ -191,7 +191,7 @@ class Event:
 async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any]) -> Received:
     """Store an event once (a webhook, or one reconciliation found the gateway knows) and
     enqueue its application in the same transaction."""
-    stmt = (
+    recorded = (
         insert(WebhookDelivery)
         .values(
             event=event.event,
@@ -204,22 +204,29 @@ async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any])
         )
         .on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
         .returning(WebhookDelivery.id)
+        .cte("recorded")
     )
-    delivery_id = (await session.execute(stmt)).scalar_one_or_none()
-    if delivery_id is not None:
-        await enqueue_application(session, delivery_id, event.merchant_order_id, event.event)
-    return Received(delivery_id, event.event, event.merchant_order_id)
+    # The application is queued with the stored row, its id taken from it: a delivery
+    # stored before selects no row and queues nothing. One round trip for both.
+    queued = deferring(
+        [_application(event.merchant_order_id, event.event, {})], row_argument=("delivery_id", "recorded.id")
+    )
+    found = (await session.execute(select(recorded.c.id, queued))).one_or_none()
+    return Received(None if found is None else found.id, event.event, event.merchant_order_id)
 
 
 async def enqueue_application(
     session: AsyncSession, delivery_id: int, merchant_order_id: str, event: str
 ) -> None:
+    await enqueue(session, _application(merchant_order_id, event, {"delivery_id": delivery_id}))
+
+
+def _application(merchant_order_id: str, event: str, args: dict[str, Any]) -> Job:
     # One application at a time per order, so out-of-order events settle in sequence. A
     # refund's may have to look the order up at Kashier first (one we did not ask for):
     # it waits on the gateway's queue, a payment's confirmation never does.
     queue = GATEWAY_QUEUE if event == "refund" else DEFAULT_QUEUE
-    job = Job(APPLY_WEBHOOK, {"delivery_id": delivery_id}, lock=f"order:{merchant_order_id}", queue=queue)
-    await enqueue(session, job)
+    return Job(APPLY_WEBHOOK, args, lock=f"order:{merchant_order_id}", queue=queue)
 
 
 async def heal(session: AsyncSession, event: Event) -> bool:

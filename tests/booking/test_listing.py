@@ -4,16 +4,13 @@ across businesses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from booking_support import BookableShop, book, customer, open_bookable_shop
 from booklnk.db.database import Database
-from support import Account, add_staff, prove_phone, sign_up
+from support import Account, add_staff, prove_phone, sign_up, statements
 
 # Cairo is UTC+2 in November; the clock stands at 2026-11-24 11:00 there.
 STARTS = [
@@ -252,22 +249,6 @@ async def test_a_guest_booked_by_name_is_named_without_an_account(client: httpx.
     assert items[0]["customer"] == {"id": None, "name": "Someone New", "phone": None}
 
 
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    """The SQL statements the app's pool sends while the block runs."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    engine = db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def test_a_page_reads_its_customers_with_its_bookings_not_one_query_each(
     client: httpx.AsyncClient, db: Database
 ) -> None:
@@ -278,7 +259,7 @@ async def test_a_page_reads_its_customers_with_its_bookings_not_one_query_each(
     assert (await book(client, shop, mona, "2026-11-25T09:00:00+02:00")).status_code == 201
     await _list(client, path, shop.owner)  # (a first request may warm a cache)
 
-    with _statements(db) as for_one:
+    with statements(db) as for_one:
         one, _ = await _list(client, path, shop.owner)
     assert [item["customer"]["phone"] for item in one] == [PHONE]
 
@@ -288,7 +269,7 @@ async def test_a_page_reads_its_customers_with_its_bookings_not_one_query_each(
         who = shop.owner if by_name else (mona, omar)[hour % 2]
         made = await book(client, shop, who, starts_at, **by_name)
         assert made.status_code == 201, made.text
-    with _statements(db) as for_ten:
+    with statements(db) as for_ten:
         ten, _ = await _list(client, path, shop.owner)
     assert len(ten) == 10
     assert {item["customer"]["name"] for item in ten} == {"Mona", "Omar", "Guest 12", "Guest 15", "Guest 18"}

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSTZRANGE, Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.booking.models import Allocation, Booking, BookingStatus
-from booklnk.catalog import repository as catalog
+from booklnk.catalog import schedule_rows
 from booklnk.catalog.models import Resource, StaffMember
 from booklnk.catalog.schedule_rules import DayOverride, WeeklySchedule
 from booklnk.scheduling.intervals import Interval
@@ -108,7 +108,7 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
         .lateral("periods")
     )
     return (
-        catalog.period_rows(
+        schedule_rows.period_rows(
             _BUSY,
             cast(null(), String),
             owner.c.staff_id,
@@ -122,7 +122,7 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
 
 
 # With the schedules, one statement, built once.
-_CALENDARS = catalog.schedules_with(_busy_rows())
+_CALENDARS = schedule_rows.schedules_with(_busy_rows())
 
 
 async def load(
@@ -139,7 +139,7 @@ async def load(
     statement: their schedules (weekly hours, the overrides on `dates`, inclusive, and the
     time off overlapping `span`) and their busy time within `span`."""
     params = {
-        **catalog.schedule_params(
+        **schedule_rows.schedule_params(
             business_id,
             staff_ids=[s.id for s in staff],
             resource_ids=[r.id for r in resources],
@@ -152,7 +152,7 @@ async def load(
         "span": Range(span.start, span.end),
         "now": now,
     }
-    schedule_rows: list[Row[Any]] = []
+    scheduled: list[Row[Any]] = []
     busy: dict[OwnerKey, list[tuple[datetime, datetime]]] = {}
     for row in await session.execute(_CALENDARS, params):
         if row[0] == _BUSY:
@@ -161,9 +161,9 @@ async def load(
             owner: OwnerKey = ("staff", staff_id) if staff_id is not None else ("resource", resource_id)
             busy[owner] = list(zip(row[11], row[12], strict=True))
         else:
-            schedule_rows.append(row)
+            scheduled.append(row)
     calendars: dict[OwnerKey, OwnerCalendar] = defaultdict(OwnerCalendar)
-    for owner, schedule in catalog.read_schedules(schedule_rows).items():
+    for owner, schedule in schedule_rows.read_schedules(scheduled).items():
         calendars[owner] = OwnerCalendar(
             week=schedule.week,
             overrides=schedule.overrides,

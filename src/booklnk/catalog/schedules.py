@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.audit import log as audit
-from booklnk.catalog import repository
+from booklnk.catalog import repository, schedule_rows
 from booklnk.catalog.errors import (
     DateOverrideExists,
     DateOverrideNotFound,
@@ -69,10 +69,10 @@ async def owner_schedules(
     resource_ids: Collection[uuid.UUID],
     dates: tuple[date, date],
     period: tuple[datetime, datetime],
-) -> dict[repository.OwnerRef, repository.OwnerSchedule]:
+) -> dict[schedule_rows.OwnerRef, schedule_rows.OwnerSchedule]:
     """The business's, these staff members' and these resources' schedules in one read
-    (see `repository.owner_schedules`): what the desk's calendar draws."""
-    return await repository.owner_schedules(
+    (see `schedule_rows.owner_schedules`): what the desk's calendar draws."""
+    return await schedule_rows.owner_schedules(
         session, ctx.business_id, staff_ids=staff_ids, resource_ids=resource_ids, dates=dates, period=period
     )
 

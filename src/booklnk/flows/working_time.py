@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.catalog import schedules as catalog_schedules
-from booklnk.catalog.repository import OwnerSchedule
+from booklnk.catalog.schedule_rows import OwnerSchedule
 from booklnk.catalog.schedule_rules import WeeklySchedule
 from booklnk.scheduling.calendar import expand_schedule
 from booklnk.scheduling.intervals import Interval, IntervalSet

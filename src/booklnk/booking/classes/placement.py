@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.catalog import repository as catalog
+from booklnk.catalog import schedule_rows as catalog
 from booklnk.catalog.models import OwnerKind
 from booklnk.kernel.errors import BooklnkError
 from booklnk.scheduling.calendar import expand_schedule

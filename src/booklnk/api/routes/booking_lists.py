@@ -84,13 +84,13 @@ StatusQuery = Annotated[
 StaffId = Annotated[uuid.UUID, Path(description="A staff member of this business.")]
 
 
-def _own_filter(
+async def _own_filter(
     from_: FromQuery = None, to: ToQuery = None, statuses: StatusQuery = None
 ) -> listing.BookingFilter:
     return listing.BookingFilter(starts_from=from_, starts_before=to, statuses=frozenset(statuses or ()))
 
 
-def _business_filter(
+async def _business_filter(
     own: Annotated[listing.BookingFilter, Depends(_own_filter)],
     staff_id: Annotated[uuid.UUID | None, Query(description="Only this staff member's bookings.")] = None,
     customer_id: Annotated[uuid.UUID | None, Query(description="Only this account's bookings.")] = None,

@@ -55,7 +55,7 @@ class AvailabilityQuery:
     duration: int | None
 
 
-def _availability_query(
+async def _availability_query(
     service_id: uuid.UUID,
     from_: Annotated[datetime, Query(alias="from", description="Window start, with offset.")],
     to: Annotated[datetime, Query(description="Window end, with offset (at most 62 days later).")],

@@ -41,7 +41,7 @@ IncludeInactive = Annotated[
 ]
 
 
-def _listing(
+async def _listing(
     cursor: CursorQuery = None, limit: LimitQuery = 50, include_inactive: IncludeInactive = False
 ) -> service.Listing:
     return service.Listing(cursor=cursor, limit=limit, include_inactive=include_inactive)

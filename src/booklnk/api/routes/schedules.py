@@ -9,7 +9,7 @@ globals.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -36,15 +36,15 @@ from booklnk.catalog.schemas import (
 router = APIRouter(prefix="/v1/businesses/{business_id}", tags=["catalog"])
 
 
-def _business_owner() -> ScheduleOwner:
+async def _business_owner() -> ScheduleOwner:
     return ScheduleOwner.business()
 
 
-def _staff_owner(staff_id: StaffId) -> ScheduleOwner:
+async def _staff_owner(staff_id: StaffId) -> ScheduleOwner:
     return ScheduleOwner.staff(staff_id)
 
 
-def _resource_owner(resource_id: ResourceId) -> ScheduleOwner:
+async def _resource_owner(resource_id: ResourceId) -> ScheduleOwner:
     return ScheduleOwner.resource(resource_id)
 
 
@@ -56,7 +56,7 @@ class _OwnerRoutes:
     kind: str  # names its operations apart: business_get_weekly_schedule, staff_…
     whose: str  # e.g. "the business's", for summaries
     missing: str  # the problem code when the owner is not in this business
-    owner: Callable[..., ScheduleOwner]
+    owner: Callable[..., Awaitable[ScheduleOwner]]  # a dependency: `async`, so it runs on the loop
     time_off: bool
 
 

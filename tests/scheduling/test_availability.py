@@ -22,6 +22,7 @@ from booklnk.scheduling.availability import (
     list_slots,
     open_starts,
 )
+from booklnk.scheduling.busy import Busy
 from booklnk.scheduling.errors import SlotRuleBroken, SlotUnavailable, slot_error
 from booklnk.scheduling.intervals import Interval, IntervalSet
 from booklnk.scheduling.rules import SlotRule, SlotRules
@@ -34,7 +35,7 @@ NOW = utc("2026-03-01T00:00")
 
 
 def who(n: uuid.UUID, *available: Interval, busy: Sequence[Interval] = ()) -> Candidate:
-    return Candidate(n, IntervalSet(available), IntervalSet(busy))
+    return Candidate(n, IntervalSet(available), Busy.of(busy))
 
 
 def request(

@@ -36,6 +36,7 @@ from booklnk.scheduling.availability import (
     check_slot,
     list_slots,
 )
+from booklnk.scheduling.busy import Busy
 from booklnk.scheduling.calendar import expand_schedule
 from booklnk.scheduling.intervals import Interval, IntervalSet
 from booklnk.scheduling.localtime import day_start, local_dates
@@ -108,9 +109,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         probe.duration_minutes,
         zone,
         now,
-        [Candidate(s.id, business.intersection(s.available), IntervalSet(s.busy)) for s in staff],
+        [Candidate(s.id, business.intersection(s.available), Busy.of(s.busy)) for s in staff],
         {
-            kind: [Candidate(r.id, r.available, IntervalSet(r.busy)) for r in raws]
+            kind: [Candidate(r.id, r.available, Busy.of(r.busy)) for r in raws]
             for kind, raws in resources.items()
         },
     )

@@ -19,6 +19,7 @@ from booklnk.catalog import repository as catalog
 from booklnk.catalog.models import Resource, Service, StaffMember
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.scheduling.availability import AvailabilityRequest, Candidate, Openings, ServiceSpec, open_starts
+from booklnk.scheduling.busy import Busy
 from booklnk.scheduling.calendar import expand_schedule
 from booklnk.scheduling.intervals import Interval, IntervalSet
 from booklnk.scheduling.localtime import local_dates
@@ -152,9 +153,8 @@ def _with_candidates(
             # chair out for repair is out, whatever hours it keeps).
             off = IntervalSet(calendar.time_off) if calendar is not None else IntervalSet()
             own = default.intersection(opening).subtract(off)
-        busy = IntervalSet.from_pairs(calendar.busy) if calendar else IntervalSet()
         assert key[1] is not None
-        return Candidate(key[1], own, busy)
+        return Candidate(key[1], own, calendar.busy if calendar else Busy())
 
     kinds = partial.service.required_resource_kinds
     return replace(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     Row,
     Select,
     String,
@@ -35,6 +36,7 @@ from booklnk.booking.models import Allocation, Booking, BookingStatus
 from booklnk.catalog import schedule_rows
 from booklnk.catalog.models import Resource, StaffMember
 from booklnk.catalog.schedule_rules import DayOverride, WeeklySchedule
+from booklnk.scheduling.busy import Busy, micros
 from booklnk.scheduling.intervals import Interval
 
 OwnerKey = tuple[str, uuid.UUID | None]  # ("business", None) | ("staff", id) | ("resource", id)
@@ -47,7 +49,7 @@ class OwnerCalendar:
     week: WeeklySchedule = field(default_factory=WeeklySchedule)
     overrides: list[DayOverride] = field(default_factory=list)
     time_off: list[Interval] = field(default_factory=list)
-    busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # UTC (start, end) pairs
+    busy: Busy = field(default_factory=Busy)
 
 
 async def resources_of_kinds(
@@ -66,9 +68,22 @@ async def resources_of_kinds(
 _BUSY = 3  # the source of busy rows among the schedule rows
 
 
+def sql_micros(instant: Any) -> Any:
+    """`instant` in epoch microseconds, exactly. Counted from the `origin` parameter (given
+    in both forms), in floating point: 20 ms less than `extract`'s numeric for 200,000
+    values, and exact within 70 years of it (the seconds of an interval are its days
+    times 86,400 plus a fraction below one day, and a double carries them to well under
+    half a microsecond), while a search's busy time lies within days of its window."""
+    since = func.date_part("epoch", instant - bindparam("origin", type_=DateTime(timezone=True)))
+    return cast(since * 1_000_000, BigInteger) + bindparam("origin_micros", type_=BigInteger)
+
+
 def _busy_rows() -> Select[*tuple[Any, ...]]:
     """Busy time: per lane (with its owner, from three array parameters), the active
-    allocations' periods overlapping `span`, in two arrays. One index scan per lane, each
+    allocations' periods overlapping `span`, in two arrays of epoch microseconds (see
+    `scheduling.busy`: for any of 200 over 62 days, 57 against 128 ms to read them as
+    timestamps; both aggregates read the lane's rows in one order, so the arrays pair up).
+    One index scan per lane, each
     owner's rows aggregated where they are read: grouping a hundred thousand rows by owner
     sorted them on disk first (bench/stack.py's any of 200 over 62 days: 137 against 94 ms).
     Lapsed holds block no more (even before the worker or a new booking releases them). A
@@ -94,8 +109,8 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
     )
     periods = (
         select(
-            func.array_agg(func.lower(Allocation.period)).label("starts"),
-            func.array_agg(func.upper(Allocation.period)).label("ends"),
+            func.array_agg(sql_micros(func.lower(Allocation.period))).label("starts"),
+            func.array_agg(sql_micros(func.upper(Allocation.period))).label("ends"),
         )
         .where(
             Allocation.business_id == bindparam("business_id"),
@@ -115,6 +130,7 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
             owner.c.resource_id,
             periods.c.starts,
             periods.c.ends,
+            in_micros=True,
         )
         .select_from(owner.join(periods, true()))
         .where(periods.c.starts.is_not(None))
@@ -150,16 +166,18 @@ async def load(
         "lane_staff": [s.id for s in staff] + [None] * len(resources),
         "lane_resources": [None] * len(staff) + [r.id for r in resources],
         "span": Range(span.start, span.end),
+        "origin": span.start,
+        "origin_micros": micros(span.start),
         "now": now,
     }
     scheduled: list[Row[Any]] = []
-    busy: dict[OwnerKey, list[tuple[datetime, datetime]]] = {}
+    busy: dict[OwnerKey, Busy] = {}
     for row in await session.execute(_CALENDARS, params):
         if row[0] == _BUSY:
             # The one_owner CHECK: an allocation holds a staff member or a resource.
             staff_id, resource_id = row[2], row[3]
             owner: OwnerKey = ("staff", staff_id) if staff_id is not None else ("resource", resource_id)
-            busy[owner] = list(zip(row[11], row[12], strict=True))
+            busy[owner] = Busy.from_arrays(row[13], row[14])
         else:
             scheduled.append(row)
     calendars: dict[OwnerKey, OwnerCalendar] = defaultdict(OwnerCalendar)

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Date,
@@ -66,6 +67,7 @@ _WEEKLY, _OVERRIDE, _TIME_OFF = 0, 1, 2  # the `source` column of the schedule r
 
 
 _MOMENTS = ARRAY(DateTime(timezone=True))
+_MICROS = ARRAY(BigInteger)  # epoch microseconds: see `period_rows`
 
 
 def _none(type_: Any) -> ColumnElement[Any]:
@@ -79,12 +81,17 @@ def period_rows(
     resource_id: SQLColumnExpression[Any],
     starts: SQLColumnExpression[Any],
     ends: SQLColumnExpression[Any],
+    *,
+    in_micros: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """A select of periods in the schedule rows' shape, for `schedules_with`: one row per
     owner (`source` set apart from this module's 0 to 2) with the starts and the ends of
-    its periods in two arrays, pair by pair. Thousands of busy periods come back as a few
-    arrays, which the driver decodes in C, instead of a row each. Add the FROM and the
-    filter."""
+    its periods in two arrays, pair by pair: of timestamps (columns 11 and 12) or, with
+    `in_micros`, of epoch microseconds (columns 13 and 14). Thousands of busy periods come
+    back as a few arrays, which the driver decodes in C, instead of a row each. Add the
+    FROM and the filter."""
+    moments = (_none(_MOMENTS), _none(_MOMENTS)) if in_micros else (starts, ends)
+    micros = (starts, ends) if in_micros else (_none(_MICROS), _none(_MICROS))
     return select(
         literal_column(str(source), SmallInteger),
         owner_kind,
@@ -97,8 +104,8 @@ def period_rows(
         _none(Uuid),
         _none(Date),
         _none(Boolean),
-        starts,
-        ends,
+        *moments,
+        *micros,
     )
 
 
@@ -137,6 +144,8 @@ def _schedule_parts() -> tuple[Select[*tuple[Any, ...]], ...]:
         _none(Boolean),
         _none(_MOMENTS),
         _none(_MOMENTS),
+        _none(_MICROS),
+        _none(_MICROS),
     ).where(owned(WeeklyInterval))
     overrides = (
         select(
@@ -153,6 +162,8 @@ def _schedule_parts() -> tuple[Select[*tuple[Any, ...]], ...]:
             DateOverride.closed,
             _none(_MOMENTS),
             _none(_MOMENTS),
+            _none(_MICROS),
+            _none(_MICROS),
         )
         .outerjoin(
             DateOverrideInterval,

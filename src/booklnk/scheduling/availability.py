@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from booklnk.scheduling.busy import Busy, micros, micros_long
 from booklnk.scheduling.errors import slot_error
-from booklnk.scheduling.intervals import Interval, IntervalSet, as_utc
+from booklnk.scheduling.intervals import Interval, IntervalSet, as_utc, subtract_runs
 from booklnk.scheduling.rules import RULE_MESSAGES, BookingTime, SlotRule, SlotRules
 
 
@@ -50,12 +51,13 @@ class Candidate:
 
     `available`: working time in UTC (for staff, already intersected with the business's
     opening hours). `busy`: blocked time of active bookings (their buffers included) and
-    of unexpired holds. Both must cover `AvailabilityRequest.needed_span(window)`.
+    of unexpired holds, in epoch microseconds. Both must cover
+    `AvailabilityRequest.needed_span(window)`.
     """
 
     id: uuid.UUID
     available: IntervalSet
-    busy: IntervalSet = field(default_factory=IntervalSet)
+    busy: Busy = field(default_factory=Busy)
 
     def takes(self, blocked: Interval) -> bool:
         """The fit rule: `blocked` lies inside available time and overlaps nothing busy."""
@@ -256,12 +258,24 @@ def _who_fits(
     """For each start (by index), the candidates whose free time fits it: a bit mask, bit
     i for `candidates[i]`. Each candidate marks only where its runs of fitting starts begin
     and end; one sweep over the starts then carries the set along (a run that ends where
-    another begins is dropped first), so the work is per run, not per start and candidate."""
+    another begins is dropped first), so the work is per run, not per start and candidate.
+    The sweeps run in epoch microseconds, the busy time's own form."""
+    at = [micros(start) for start in starts]
+    before_us, tail_us = micros_long(before), micros_long(tail)
+    # Candidates with the same schedule share one `available` object: converted once.
+    available: dict[int, tuple[list[int], list[int]]] = {}
     joins = [0] * (len(starts) + 1)
     leaves = [0] * (len(starts) + 1)
     for position, candidate in enumerate(candidates):
         bit = 1 << position
-        for low, high in _fitting_runs(candidate.available.subtract(candidate.busy), starts, before, tail):
+        own = available.get(id(candidate.available))
+        if own is None:
+            own = available[id(candidate.available)] = (
+                [micros(s) for s in candidate.available.starts],
+                [micros(e) for e in candidate.available.ends],
+            )
+        free = subtract_runs(*own, candidate.busy.starts, candidate.busy.ends)
+        for low, high in _fitting_runs(*free, at, before_us, tail_us):
             joins[low] |= bit
             leaves[high] |= bit
     masks: list[int] = []
@@ -274,17 +288,18 @@ def _who_fits(
 
 
 def _fitting_runs(
-    free: IntervalSet, starts: Sequence[datetime], before: timedelta, tail: timedelta
+    free_starts: Sequence[int], free_ends: Sequence[int], starts: Sequence[int], before: int, tail: int
 ) -> Iterator[tuple[int, int]]:
-    """Index runs [low, high) of `starts` whose blocked time fits inside one free interval.
+    """Index runs [low, high) of `starts` whose blocked time fits inside one free interval
+    (all in epoch microseconds).
 
     Only free intervals that can reach a listed start are visited, and those shorter than
     the blocked length are skipped before any bisection."""
     length = before + tail
     # Free intervals ending before the first start's blocked end cannot host any start;
     # once a free interval starts too late for the last start, none after it can either.
-    first = bisect_left(free.ends, starts[0] + tail)
-    for free_start, free_end in zip(free.starts[first:], free.ends[first:], strict=True):
+    first = bisect_left(free_ends, starts[0] + tail)
+    for free_start, free_end in zip(free_starts[first:], free_ends[first:], strict=True):
         if free_start + before > starts[-1]:
             break
         if free_end - free_start < length:

@@ -15,6 +15,11 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+# The sweeps below serve two kinds of endpoint: aware UTC datetimes (`IntervalSet`) and
+# integer microseconds since the epoch (`busy.Busy`, the availability engine's bulk form).
+Point = TypeVar("Point", datetime, int)
 
 
 def as_utc(instant: datetime) -> datetime:
@@ -54,7 +59,7 @@ class IntervalSet:
     __slots__ = ("_ends", "_starts")
 
     def __init__(self, intervals: Iterable[Interval] = ()) -> None:
-        starts, ends = _coalesce(sorted((i.start, i.end) for i in intervals))
+        starts, ends = coalesce(sorted((i.start, i.end) for i in intervals))
         self._starts: tuple[datetime, ...] = starts
         self._ends: tuple[datetime, ...] = ends
 
@@ -63,7 +68,7 @@ class IntervalSet:
         """From (start, end) pairs already in UTC and non-empty, as read back from the
         database: sorted and coalesced without building an `Interval` per pair (thousands
         of busy intervals per availability search)."""
-        return cls._trusted(*_coalesce(sorted(pairs)))
+        return cls._trusted(*coalesce(sorted(pairs)))
 
     @classmethod
     def _trusted(cls, starts: Sequence[datetime], ends: Sequence[datetime]) -> IntervalSet:
@@ -108,7 +113,7 @@ class IntervalSet:
 
     def union(self, other: IntervalSet) -> IntervalSet:
         merged = _merge_sorted(self, other)
-        return IntervalSet._trusted(*_coalesce(merged))
+        return IntervalSet._trusted(*coalesce(merged))
 
     def intersection(self, other: IntervalSet) -> IntervalSet:
         starts: list[datetime] = []
@@ -130,31 +135,7 @@ class IntervalSet:
     def subtract(self, other: IntervalSet) -> IntervalSet:
         if not other._starts:
             return self
-        starts: list[datetime] = []
-        ends: list[datetime] = []
-        b_s, b_e = other._starts, other._ends
-        count = len(b_s)
-        j = 0
-        for start, end in zip(self._starts, self._ends, strict=True):
-            # Holes ending at or before this interval's start are behind every later one too.
-            while j < count and b_e[j] <= start:
-                j += 1
-            k, cursor = j, start
-            while k < count:
-                hole_start = b_s[k]
-                if hole_start >= end:
-                    break
-                if cursor < hole_start:
-                    starts.append(cursor)
-                    ends.append(hole_start)
-                hole_end = b_e[k]
-                if hole_end > cursor:
-                    cursor = hole_end
-                k += 1
-            if cursor < end:
-                starts.append(cursor)
-                ends.append(end)
-        return IntervalSet._trusted(starts, ends)
+        return IntervalSet._trusted(*subtract_runs(self._starts, self._ends, other._starts, other._ends))
 
     def contains(self, interval: Interval) -> bool:
         """Whether `interval` fits inside one member (coalesced, so "inside the set")."""
@@ -163,11 +144,7 @@ class IntervalSet:
 
     def overlaps(self, interval: Interval) -> bool:
         """Whether any member shares at least one instant with `interval`."""
-        # The last member starting before interval.end is the only one that can reach back.
-        i = bisect_right(self._starts, interval.end) - 1
-        if i >= 0 and self._starts[i] == interval.end:
-            i -= 1
-        return i >= 0 and self._ends[i] > interval.start
+        return runs_overlap(self._starts, self._ends, interval.start, interval.end)
 
     def clip(self, window: Interval) -> IntervalSet:
         return self.intersection(IntervalSet((window,)))
@@ -189,10 +166,10 @@ def _merge_sorted(a: IntervalSet, b: IntervalSet) -> list[tuple[datetime, dateti
     return merged
 
 
-def _coalesce(pairs: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, ...], tuple[datetime, ...]]:
+def coalesce(pairs: Iterable[tuple[Point, Point]]) -> tuple[tuple[Point, ...], tuple[Point, ...]]:
     """Merge start-sorted pairs that overlap or touch into disjoint intervals."""
-    starts: list[datetime] = []
-    ends: list[datetime] = []
+    starts: list[Point] = []
+    ends: list[Point] = []
     for start, end in pairs:
         if ends and start <= ends[-1]:
             if end > ends[-1]:
@@ -201,3 +178,44 @@ def _coalesce(pairs: list[tuple[datetime, datetime]]) -> tuple[tuple[datetime, .
             starts.append(start)
             ends.append(end)
     return tuple(starts), tuple(ends)
+
+
+def subtract_runs(
+    starts: Sequence[Point], ends: Sequence[Point], hole_starts: Sequence[Point], hole_ends: Sequence[Point]
+) -> tuple[list[Point], list[Point]]:
+    """The disjoint intervals (starts, ends) less the start-sorted holes, as disjoint
+    intervals: one sweep over both."""
+    kept_starts: list[Point] = []
+    kept_ends: list[Point] = []
+    count = len(hole_starts)
+    j = 0
+    for start, end in zip(starts, ends, strict=True):
+        # Holes ending at or before this interval's start are behind every later one too.
+        while j < count and hole_ends[j] <= start:
+            j += 1
+        k, cursor = j, start
+        while k < count:
+            hole_start = hole_starts[k]
+            if hole_start >= end:
+                break
+            if cursor < hole_start:
+                kept_starts.append(cursor)
+                kept_ends.append(hole_start)
+            hole_end = hole_ends[k]
+            if hole_end > cursor:
+                cursor = hole_end
+            k += 1
+        if cursor < end:
+            kept_starts.append(cursor)
+            kept_ends.append(end)
+    return kept_starts, kept_ends
+
+
+def runs_overlap(starts: Sequence[Point], ends: Sequence[Point], low: Point, high: Point) -> bool:
+    """Whether any of the sorted, disjoint intervals (starts, ends) shares an instant with
+    [low, high)."""
+    # The last one starting before `high` is the only one that can reach back.
+    i = bisect_right(starts, high) - 1
+    if i >= 0 and starts[i] == high:
+        i -= 1
+    return i >= 0 and ends[i] > low

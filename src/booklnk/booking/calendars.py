@@ -66,6 +66,7 @@ async def resources_of_kinds(
 
 
 _BUSY = 3  # the source of busy rows among the schedule rows
+_MOMENT = DateTime(timezone=True)
 
 
 def sql_micros(instant: Any) -> Any:
@@ -74,7 +75,7 @@ def sql_micros(instant: Any) -> Any:
     values, and exact within 70 years of it (the seconds of an interval are its days
     times 86,400 plus a fraction below one day, and a double carries them to well under
     half a microsecond), while a search's busy time lies within days of its window."""
-    since = func.date_part("epoch", instant - bindparam("origin", type_=DateTime(timezone=True)))
+    since = func.date_part("epoch", instant - bindparam("origin", type_=_MOMENT))
     return cast(since * 1_000_000, BigInteger) + bindparam("origin_micros", type_=BigInteger)
 
 
@@ -83,8 +84,8 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
     allocations' periods overlapping `span`, in two arrays of epoch microseconds (see
     `scheduling.busy`: for any of 200 over 62 days, 57 against 128 ms to read them as
     timestamps; both aggregates read the lane's rows in one order, so the arrays pair up).
-    One index scan per lane, each
-    owner's rows aggregated where they are read: grouping a hundred thousand rows by owner
+    One index scan per lane, bounded by start on both sides (not the lane's whole history),
+    each owner's rows aggregated where they are read: grouping a hundred thousand rows by owner
     sorted them on disk first (bench/stack.py's any of 200 over 62 days: 137 against 94 ms).
     Lapsed holds block no more (even before the worker or a new booking releases them). A
     class session's allocations have no booking and always count."""
@@ -115,6 +116,9 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
         .where(
             Allocation.business_id == bindparam("business_id"),
             Allocation.lane == owner.c.lane,
+            *Allocation.starting_near(
+                bindparam("span_start", type_=_MOMENT), bindparam("span_end", type_=_MOMENT)
+            ),
             Allocation.active.is_(True),
             Allocation.period.overlaps(bindparam("span", type_=TSTZRANGE)),
             # (A class session's allocation has no booking: null is not lapsed.)
@@ -166,6 +170,8 @@ async def load(
         "lane_staff": [s.id for s in staff] + [None] * len(resources),
         "lane_resources": [None] * len(staff) + [r.id for r in resources],
         "span": Range(span.start, span.end),
+        "span_start": span.start,
+        "span_end": span.end,
         "origin": span.start,
         "origin_micros": micros(span.start),
         "now": now,

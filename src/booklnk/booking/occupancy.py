@@ -54,6 +54,7 @@ async def lapsed_holds_in_the_way(
         .where(
             Allocation.business_id == business_id,
             Allocation.lane.in_(list(lanes)),
+            *Allocation.starting_near(period.start, period.end),
             Allocation.active.is_(True),
             Allocation.period.overlaps(Range(period.start, period.end)),
             Booking.status == BookingStatus.HELD,
@@ -70,6 +71,7 @@ async def busy_lanes(
     stmt = select(Allocation.lane).where(
         Allocation.business_id == business_id,
         Allocation.lane.in_(list(lanes)),
+        *Allocation.starting_near(period.start, period.end),
         Allocation.active.is_(True),
         Allocation.period.overlaps(Range(period.start, period.end)),
     )

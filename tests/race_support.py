@@ -80,6 +80,10 @@ def server_env(database_url: str) -> dict[str, str]:
         "BOOKLNK_JWT_SECRET": "race-test-secret-that-is-long-enough-0123456789",
         # Several workers run at once: each answers /health on a port of its own.
         "BOOKLNK_WORKER_HEALTH_PORT": "0",
+        # The tests reconcile when they mean to: a worker started between 01:30 and 01:40 UTC
+        # ran the nightly job (procrastinate defers a periodic task up to 10 minutes late) and
+        # healed a lost webhook before the test's own run could find it.
+        "BOOKLNK_RECONCILE_NIGHTLY": "false",
     }
 
 

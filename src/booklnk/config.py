@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # A day's reconciliation re-checks the attempts of this many days up to it (money moves
     # after a checkout: refunds, late Fawry payments, refunds made in Kashier's dashboard).
     reconcile_lookback_days: int = Field(default=7, ge=1, le=31)
+    # The workers reconcile every business's yesterday at 01:30 UTC. Off where something else
+    # schedules `booklnk reconcile` (an outside cron), and in the test suite's live stacks,
+    # whose tests run the reconciliation themselves and must not meet the wall clock's.
+    reconcile_nightly: bool = True
     # A worker writes a heartbeat this often; a job whose worker's heartbeat is older than
     # `worker_stalled_seconds` (the worker died: SIGKILL, OOM, a lost node) is run again,
     # and the lock it held is freed. Every task re-reads state, so a rerun does only what

@@ -332,7 +332,7 @@ async def test_reconciliation_heals_a_dropped_webhook_and_a_second_run_adds_noth
     assert "0 new mismatches" not in _line_of(first, business)
     assert "0 new mismatches, 0 healed" in _line_of(second, business)
 
-    # (The workers' nightly job may have reconciled yesterday meanwhile, at 01:30 UTC.)
+    # (Today's runs only: the tests' workers never run the nightly job, see race_support.)
     runs = [
         r for r in (await ok(http, owner, "GET", f"{base}/reconciliation-runs"))["items"] if r["day"] == day
     ]

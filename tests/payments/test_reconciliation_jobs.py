@@ -80,3 +80,27 @@ async def test_a_business_whose_lookups_time_out_is_retried_alone(
     assert sorted(jobs) == sorted([(str(slow_business), "todo", 1), (str(fine_business), "succeeded", 1)])
     outcomes = await _rows(owner_engine, "SELECT merchant_order_id, outcome FROM webhook_delivery")
     assert outcomes == [(fine_order, "confirmed")]  # healed and applied by the same worker
+
+
+async def test_a_deployment_that_reconciles_elsewhere_leaves_the_nightly_job_idle(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FakeClock,
+    sim: Sim,
+    worker_settings: Settings,
+    database_url: str,
+    owner_engine: AsyncEngine,
+) -> None:
+    await _paid_at_the_gateway(client, sim)
+    tomorrow = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    elsewhere = worker_settings.model_copy(update={"reconcile_nightly": False})
+
+    await run_worker(database_url, Runtime(db, clock, elsewhere), [(RECONCILE, {"timestamp": tomorrow})])
+
+    assert await _rows(owner_engine, "SELECT id FROM reconciliation_run") == []
+    assert (
+        await _rows(
+            owner_engine, "SELECT id FROM procrastinate_jobs WHERE task_name = 'payments.reconcile_business'"
+        )
+        == []
+    )

@@ -293,6 +293,8 @@ def _register(app: App) -> None:
         """Each business's yesterday (in its own zone) against the gateway, as one job per
         business: a business whose reconciliation fails is retried alone."""
         runtime = runtime_of(context)
+        if not runtime.settings.reconcile_nightly:
+            return
         async with runtime.db.transaction() as session:
             tenants = await business_ids(session)
             await reconciliation.schedule(session, tenants, as_of=datetime.fromtimestamp(timestamp, UTC))

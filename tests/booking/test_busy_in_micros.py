@@ -47,7 +47,8 @@ async def test_the_database_counts_the_microseconds_the_engine_counts(
     offsets = _offsets(origin.year)
     instants = [(origin + offset).astimezone(zone) for offset in offsets]
     query = select(*(sql_micros(literal(instant, DateTime(timezone=True))) for instant in instants))
+    params = {"span_start": origin, "span_start_micros": micros(origin)}
     async with owner_engine.connect() as conn:
-        counted = (await conn.execute(query, {"origin": origin, "origin_micros": micros(origin)})).one()
+        counted = (await conn.execute(query, params)).one()
     assert list(counted) == [micros(instant) for instant in instants]
     assert list(counted) == [micros(origin) + offset // US for offset in offsets]

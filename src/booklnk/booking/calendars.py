@@ -67,16 +67,20 @@ async def resources_of_kinds(
 
 _BUSY = 3  # the source of busy rows among the schedule rows
 _MOMENT = DateTime(timezone=True)
+# The span the busy time is read for; its start is also where `sql_micros` counts from.
+_SPAN_START = bindparam("span_start", type_=_MOMENT)
+_SPAN_END = bindparam("span_end", type_=_MOMENT)
 
 
 def sql_micros(instant: Any) -> Any:
-    """`instant` in epoch microseconds, exactly. Counted from the `origin` parameter (given
-    in both forms), in floating point: 20 ms less than `extract`'s numeric for 200,000
-    values, and exact within 70 years of it (the seconds of an interval are its days
-    times 86,400 plus a fraction below one day, and a double carries them to well under
-    half a microsecond), while a search's busy time lies within days of its window."""
-    since = func.date_part("epoch", instant - bindparam("origin", type_=_MOMENT))
-    return cast(since * 1_000_000, BigInteger) + bindparam("origin_micros", type_=BigInteger)
+    """`instant` in epoch microseconds, exactly. Counted from the span's start
+    (`span_start`, and `span_start_micros` the same in microseconds), in floating point:
+    20 ms less than `extract`'s numeric for 200,000 values, and exact within 70 years of
+    it (the seconds of an interval are its days times 86,400 plus a fraction below one
+    day, and a double carries them to well under half a microsecond), while a search's
+    busy time lies within days of its window."""
+    since = func.date_part("epoch", instant - _SPAN_START)
+    return cast(since * 1_000_000, BigInteger) + bindparam("span_start_micros", type_=BigInteger)
 
 
 def _busy_rows() -> Select[*tuple[Any, ...]]:
@@ -116,9 +120,7 @@ def _busy_rows() -> Select[*tuple[Any, ...]]:
         .where(
             Allocation.business_id == bindparam("business_id"),
             Allocation.lane == owner.c.lane,
-            *Allocation.starting_near(
-                bindparam("span_start", type_=_MOMENT), bindparam("span_end", type_=_MOMENT)
-            ),
+            *Allocation.starting_near(_SPAN_START, _SPAN_END),
             Allocation.active.is_(True),
             Allocation.period.overlaps(bindparam("span", type_=TSTZRANGE)),
             # (A class session's allocation has no booking: null is not lapsed.)
@@ -171,9 +173,8 @@ async def load(
         "lane_resources": [None] * len(staff) + [r.id for r in resources],
         "span": Range(span.start, span.end),
         "span_start": span.start,
+        "span_start_micros": micros(span.start),
         "span_end": span.end,
-        "origin": span.start,
-        "origin_micros": micros(span.start),
         "now": now,
     }
     scheduled: list[Row[Any]] = []

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booklnk.catalog import schedule_rows as catalog
+from booklnk.catalog import schedule_rows
 from booklnk.catalog.models import OwnerKind
 from booklnk.kernel.errors import BooklnkError
 from booklnk.scheduling.calendar import expand_schedule
@@ -40,7 +40,7 @@ async def opening_hours(
     first = local_dates(spans[0], zone)[0] - timedelta(days=1)
     last = local_dates(spans[-1], zone)[1] + timedelta(days=1)
     period = (day_start(first, zone), day_start(last + timedelta(days=1), zone))
-    found = await catalog.owner_schedules(
+    found = await schedule_rows.owner_schedules(
         session, business_id, staff_ids=[], resource_ids=[], dates=(first, last), period=period
     )
     business = found.get((OwnerKind.BUSINESS.value, None))

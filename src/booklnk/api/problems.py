@@ -10,11 +10,12 @@ import structlog
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booklnk.api import problems_ar
@@ -24,6 +25,7 @@ from booklnk.db.errors import sqlstate, unreachable
 from booklnk.kernel.errors import BooklnkError, FieldIssue
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that left before its answer
 log = structlog.get_logger()
 
 _TITLES = {
@@ -251,6 +253,15 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_client_gone(request: Request, exc: Exception) -> Response:
+    # The client hung up before its request was read whole (a load generator stopping, a
+    # phone losing its signal): nobody is left to answer and nothing failed here. 499,
+    # nginx's "client closed request", in the log line and the metrics; never a 500 with
+    # a traceback that pages the operator.
+    log.info("client_disconnected", path=redacted(request.url.path))
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 class UnexpectedErrors:
     """Renders an unexpected exception as the 500 problem inside the middleware stack, so
     that answer still gets its request id, CORS headers, log line and count: Starlette
@@ -285,6 +296,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _on_body_too_large)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     # (FileNotFoundError: a unix socket's server that is down; `unreachable` tells it apart.)
     for kind in (PoolTimeout, ConnectionError, TimeoutError, socket.gaierror, FileNotFoundError):
         app.add_exception_handler(kind, _on_connection_error)

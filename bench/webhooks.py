@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -31,7 +30,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,22 +40,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from booklnk.bootstrap import database_url
 from booklnk.config import Settings
-from booklnk.payments.kashier.client import KashierClient, RefundAccepted, hosted_page_url, major_number
+from booklnk.payments.kashier.client import KashierClient, RefundAccepted, hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import webhook_signature
 
 from benchlib.database import admin, create_database
+from benchlib.kashier_orders import (
+    API_KEY,
+    MID,
+    PRICE,
+    SECRET_KEY,
+    WEBHOOK_PATH,
+    kashier_env,
+    seed,
+    wait_simulator,
+    webhook,
+)
 from benchlib.output import RESULTS_DIR, log
-from benchlib.processes import Server, free_port, start_server, stop_server, wait_ready
+from benchlib.processes import Server, free_port, start_server, start_worker, stop_server, wait_ready
 from benchlib.stats import latency
 
-API_KEY = "bench-payment-api-key"
-SECRET_KEY = "bench$secret$key"
-MID = "MID-BENCH-001"
 SETUP_CONCURRENCY = 32
-PRICE = 20_000  # piasters per order
 REFUND = 5_000
-SIGNED_KEYS = ["amount", "currency", "merchantOrderId", "status", "transactionId", "method", "kashierOrderId"]
 
 
 Event = tuple[str, str]  # (order id, "pay" | "refund")
@@ -141,94 +146,6 @@ async def at_the_gateway(sim_url: str, the_plan: Plan) -> dict[Event, dict[str, 
     return bodies
 
 
-def webhook(
-    order_id: str, kashier_order: str, event: str, transaction_id: str, amount_minor: int
-) -> dict[str, Any]:
-    data = {
-        "merchantOrderId": order_id,
-        "kashierOrderId": kashier_order,
-        "transactionId": transaction_id,
-        "status": "SUCCESS",
-        "method": "card",
-        "amount": major_number(amount_minor, "EGP"),
-        "currency": "EGP",
-        "signatureKeys": SIGNED_KEYS,
-    }
-    return {"event": event, "data": data}
-
-
-async def seed(engine: AsyncEngine, orders: list[str]) -> None:
-    """A business, a customer and one held booking with a payment attempt per order."""
-    business, customer, service, staff = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    start = datetime.now(UTC) + timedelta(days=3)
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO app_user (id, email, password_hash, full_name, is_platform_admin, created_at,"
-                " updated_at) VALUES (:u, :e, 'x', 'Bench', false, now(), now())"
-            ),
-            {"u": customer, "e": f"bench-{customer.hex[:8]}@example.com"},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO business (id, name, slug, business_type_key, time_zone, currency,"
-                " rule_overrides, created_at, updated_at)"
-                " VALUES (:b, 'Bench', :s, 'consultant', 'Africa/Cairo', 'EGP', '{}', now(), now())"
-            ),
-            {"b": business, "s": f"bench-{business.hex[:8]}"},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO service (business_id, id, name, description, duration_options_minutes,"
-                " price_minor, currency, capacity, required_resource_kinds, active, payment_overrides,"
-                " created_at, updated_at)"
-                " VALUES (:b, :s, 'Session', '', '{60}', :p, 'EGP', 1, '{}', true, '{}', now(), now())"
-            ),
-            {"b": business, "s": service, "p": PRICE},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO staff_member (business_id, id, display_name, active, created_at, updated_at)"
-                " VALUES (:b, :s, 'Advisor', true, now(), now())"
-            ),
-            {"b": business, "s": staff},
-        )
-        bookings = [
-            {
-                "b": business,
-                "id": uuid.uuid4(),
-                "c": customer,
-                "sv": service,
-                "st": staff,
-                "s": start + timedelta(hours=i),
-                "e": start + timedelta(hours=i, minutes=60),
-                "h": start,
-                "o": order,
-            }
-            for i, order in enumerate(orders)
-        ]
-        await conn.execute(
-            text(
-                "INSERT INTO booking (business_id, id, customer_id, service_id, staff_id, status,"
-                " starts_at, ends_at, hold_expires_at, payment_method, price_minor, deposit_minor,"
-                " currency, extra_fields, version, created_at, updated_at) VALUES (:b, :id, :c, :sv,"
-                " :st, 'held', :s, :e, :h, 'card', 20000, 20000, 'EGP', '{}', 1, now(), now())"
-            ),
-            bookings,
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO payment_attempt (business_id, id, booking_id, order_id, method, amount_minor,"
-                " currency, status, purpose, version, created_at, updated_at) VALUES (:b, gen_random_uuid(),"
-                " :id, :o, 'card', 20000, 'EGP', 'started', 'hold', 1, now(), now())"
-            ),
-            bookings,
-        )
-        await conn.execute(
-            text("INSERT INTO payment_order (order_id, business_id) VALUES (:o, :b)"), bookings
-        )
-
-
 @dataclass
 class Sent:
     wall: float
@@ -256,7 +173,7 @@ async def send_all(base_url: str, bodies: list[dict[str, Any]], senders: int) ->
                     "x-kashier-signature": webhook_signature(API_KEY, body["data"]),
                 }
                 began = time.perf_counter()
-                response = await http.post("/v1/webhooks/kashier", content=payload, headers=headers)
+                response = await http.post(WEBHOOK_PATH, content=payload, headers=headers)
                 sent.latencies.append(time.perf_counter() - began)
                 sent.non_2xx += not response.is_success
                 sent.acknowledged_new += response.is_success and response.json()["duplicate"] is False
@@ -439,9 +356,8 @@ def main() -> None:
             servers.append(start_server("kashier-sim", simulator, env, Path(logs), sim_port))
             api = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", "2", "--port", str(port)]
             servers.append(start_server("api", api, env, Path(logs), port))
-            worker = [sys.executable, "-m", "booklnk.cli", "worker", "--concurrency", "8"]
             for i in range(2):
-                servers.append(start_server(f"worker-{i}", worker, env, Path(logs), port))
+                servers.append(start_worker(f"worker-{i}", env, Path(logs)))
             wait_simulator(servers[0])
             wait_ready(servers[1])
             report = asyncio.run(
@@ -458,30 +374,6 @@ def main() -> None:
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(markdown(report))
     print(f"\nJSON: {path}")
-
-
-def kashier_env(sim_url: str) -> dict[str, str]:
-    """The API, the workers and the simulator share these keys; Kashier is the simulator."""
-    return {
-        "BOOKLNK_KASHIER_MID": MID,
-        "BOOKLNK_KASHIER_API_KEY": API_KEY,
-        "BOOKLNK_KASHIER_SECRET_KEY": SECRET_KEY,
-        "BOOKLNK_KASHIER_HPP_URL": sim_url,
-        "BOOKLNK_KASHIER_API_URL": sim_url,
-        "BOOKLNK_KASHIER_FEP_URL": sim_url,
-    }
-
-
-def wait_simulator(server: Server, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited ({server.process.returncode}):\n{server.log_tail()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.base_url}/__sim/faults", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{server.name} not ready in {timeout:.0f}s:\n{server.log_tail()}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,22 @@ def start_server(name: str, command: list[str], env: dict[str, str], log_dir: Pa
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     return Server(name, process, f"http://127.0.0.1:{port}", log_path)
+
+
+def start_worker(name: str, env: dict[str, str], log_dir: Path, concurrency: int = 8) -> Server:
+    """A `booklnk worker` process. Each serves its health and metrics on a port of its own:
+    two on the default port left one worker dead at start-up (address in use)."""
+    port = free_port()
+    command = [sys.executable, "-m", "booklnk.cli", "worker", "--concurrency", str(concurrency)]
+    return start_server(name, command, env | {"BOOKLNK_WORKER_HEALTH_PORT": str(port)}, log_dir, port)
+
+
+def still_running(servers: list[Server]) -> None:
+    """Raise, with its log's tail, if one of `servers` has exited (a figure measured with
+    fewer processes than the table says would mislead)."""
+    for server in servers:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited ({server.process.returncode}):\n{server.log_tail()}")
 
 
 def wait_ready(server: Server, timeout: float = 120.0) -> None:

@@ -57,7 +57,15 @@ from benchlib.kashier_orders import (
     webhook,
 )
 from benchlib.output import RESULTS_DIR, log
-from benchlib.processes import Server, free_port, start_server, start_worker, stop_server, wait_ready
+from benchlib.processes import (
+    Server,
+    free_port,
+    start_messages_sim,
+    start_server,
+    start_worker,
+    stop_server,
+    wait_ready,
+)
 from benchlib.stats import latency
 
 SETUP_CONCURRENCY = 32
@@ -356,8 +364,10 @@ def main() -> None:
             servers.append(start_server("kashier-sim", simulator, env, Path(logs), sim_port))
             api = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", "2", "--port", str(port)]
             servers.append(start_server("api", api, env, Path(logs), port))
+            messages_sim, messaging = start_messages_sim(env, Path(logs))
+            servers.append(messages_sim)
             for i in range(2):
-                servers.append(start_worker(f"worker-{i}", env, Path(logs)))
+                servers.append(start_worker(f"worker-{i}", env | messaging, Path(logs)))
             wait_simulator(servers[0])
             wait_ready(servers[1])
             report = asyncio.run(

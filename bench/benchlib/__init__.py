@@ -1,4 +1,4 @@
-"""The benchmarks' shared library. bench/booking.py and bench/webhooks.py are run as files,
+"""The benchmarks' shared library. The scripts in bench/ are run as files,
 so bench/ is first on sys.path and this package imports as `benchlib`.
 
 Shared by both scripts: `output` (progress log, results folder), `stats` (percentiles,
@@ -14,4 +14,7 @@ missing, Lua scripts, its figures), `minimal_stack` (the ceiling: FastAPI + uvic
 asyncpg, one guarded insert per POST), `stack_shop` (its shop and calendar), `stack_load`
 (the booking POST and the ceilings under wrk, the sweep), `availability_scaling` (days x
 staff) and `stack_report`.
+
+bench/webhooks.py and bench/intake.py share `kashier_orders` (the keys, a webhook's body,
+the seeded orders); bench/intake.py also uses bench/stack.py's `wrk` and `minimal_stack`.
 """

@@ -57,6 +57,22 @@ def start_worker(name: str, env: dict[str, str], log_dir: Path, concurrency: int
     return start_server(name, command, env | {"BOOKLNK_WORKER_HEALTH_PORT": str(port)}, log_dir, port)
 
 
+def start_messages_sim(env: dict[str, str], log_dir: Path) -> tuple[Server, dict[str, str]]:
+    """`booklnk messages-sim` (SMTP, Cequens, WhatsApp) on ports of its own, and the settings
+    that point the workers at it: a confirmed booking's messages are sent, as they would be
+    in production, instead of each failing to connect and retrying ahead of the work the
+    benchmark waits for."""
+    smtp_port, web_port = free_port(), free_port()
+    sim = f"http://127.0.0.1:{web_port}"
+    pointed = {
+        "BOOKLNK_SMTP_PORT": str(smtp_port),
+        "BOOKLNK_CEQUENS_API_URL": f"{sim}/cequens",
+        "BOOKLNK_WHATSAPP_API_URL": f"{sim}/whatsapp",
+    }
+    command = [sys.executable, "-m", "booklnk.cli", "messages-sim", "--port", str(web_port)]
+    return start_server("messages-sim", command, env | pointed, log_dir, web_port), pointed
+
+
 def still_running(servers: list[Server]) -> None:
     """Raise, with its log's tail, if one of `servers` has exited (a figure measured with
     fewer processes than the table says would mislead)."""

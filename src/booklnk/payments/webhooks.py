@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import structlog
@@ -190,18 +190,15 @@ class Event:
 
 # Built once, its values the execution's parameters: composed for each delivery, it cost
 # the intake as much CPU as its round trip (py-spy on the API under bench/intake.py).
-_DELIVERY_FIELDS = (
-    "event",
-    "transaction_id",
-    "status",
-    "amount_minor",
-    "currency",
-    "merchant_order_id",
-    "payload",
-)
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
 _RECORDED = (
     insert(WebhookDelivery)
-    .values({f: bindparam(f"d_{f}", type_=WebhookDelivery.__table__.c[f].type) for f in _DELIVERY_FIELDS})
+    .values(
+        {
+            f: bindparam(f"d_{f}", type_=WebhookDelivery.__table__.c[f].type)
+            for f in (*_EVENT_FIELDS, "payload")
+        }
+    )
     .on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
     .returning(WebhookDelivery.id)
     .cte("recorded")
@@ -214,16 +211,9 @@ _STORE = select(_RECORDED.c.id, deferring_column(row_argument=("delivery_id", "r
 async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any]) -> Received:
     """Store an event once (a webhook, or one reconciliation found the gateway knows) and
     enqueue its application in the same transaction."""
-    params = {
-        "d_event": event.event,
-        "d_transaction_id": event.transaction_id,
-        "d_status": event.status,
-        "d_amount_minor": event.amount_minor,
-        "d_currency": event.currency,
-        "d_merchant_order_id": event.merchant_order_id,
-        "d_payload": dict(payload),
-        **job_params([_application(event.merchant_order_id, event.event, {})]),
-    }
+    params = {f"d_{name}": getattr(event, name) for name in _EVENT_FIELDS}
+    params["d_payload"] = dict(payload)
+    params.update(job_params([_application(event.merchant_order_id, event.event, {})]))
     found = (await session.execute(_STORE, params)).one_or_none()
     return Received(None if found is None else found.id, event.event, event.merchant_order_id)
 

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,8 +57,8 @@ from benchlib.processes import (
     stop_server,
     wait_ready,
 )
-from benchlib.stack_load import MINIMAL_LUA
-from benchlib.wrk import WrkResult, ensure_wrk, lua_string, run_wrk, script, wrk_version
+from benchlib.stack_load import MINIMAL_LUA, Target, load
+from benchlib.wrk import ensure_wrk, lua_string, script, wrk_version
 
 STACK_SCRIPT = Path(__file__).resolve().parent / "stack.py"
 RATE_ESTIMATE = 900  # webhooks/s, an upper bound of what a run can take: sizes the prepared set
@@ -95,36 +95,10 @@ class Plan:
         return int(runs * RATE_ESTIMATE)
 
 
-@dataclass
-class Target:
-    """One server under wrk, and the index its next run starts at (no two runs share one)."""
-
-    name: str
-    url: str
-    script_path: Path
-    rows_sql: str
-    next_index: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)
-
-
 async def count(engine: AsyncEngine, sql: str) -> int:
     async with engine.connect() as conn:
         found: int = (await conn.execute(text(sql))).scalar_one()
         return found
-
-
-async def load(
-    wrk: str, engine: AsyncEngine, target: Target, *, connections: int, seconds: float
-) -> dict[str, Any]:
-    """One wrk run; the rows the server wrote meanwhile are counted by SQL."""
-    before = await count(engine, target.rows_sql)
-    result: WrkResult = run_wrk(
-        wrk, target.url, target.script_path, connections=connections, seconds=seconds, base=target.next_index
-    )
-    target.next_index += result.figures["requests"] + 2 * connections + 16
-    summary = result.summary()
-    summary["rows_written"] = await count(engine, target.rows_sql) - before
-    return summary
 
 
 async def sweep(
@@ -210,13 +184,15 @@ async def measure(run: Run) -> dict[str, Any]:
                 "minimal",
                 run.servers["minimal"].base_url,
                 write(run.folder / "minimal.lua", script(MINIMAL_LUA)),
-                f"SELECT count(*) FROM bench_ceiling WHERE lane = {LANE}",
+                "SELECT count(*) FROM bench_ceiling WHERE lane = :lane",
+                {"lane": LANE},
             ),
             "intake": Target(
                 "intake",
                 run.servers["api"].base_url,
                 write(run.folder / "intake.lua", script(intake_lua)),
                 "SELECT count(*) FROM webhook_delivery",
+                {},
             ),
         }
         for target in targets.values():
@@ -325,7 +301,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {label} | {level['connections']} | {minimal['per_second']:,.0f}"
                 f" | {intake['per_second']:,.0f}"
                 f" | {level['intake_vs_minimal']:.1%} | {intake['p50_ms']:.1f} / {intake['p99_ms']:.1f}"
-                f" | {intake['rows_written']:,} | {non_2xx} | {level['backlog_at_end']:,} |"
+                f" | {intake['rows_committed']:,} | {non_2xx} | {level['backlog_at_end']:,} |"
             )
     if "with_workers" in report:
         lines.append("")

@@ -50,11 +50,10 @@ def start_server(name: str, command: list[str], env: dict[str, str], log_dir: Pa
 
 
 def start_worker(name: str, env: dict[str, str], log_dir: Path, concurrency: int = 8) -> Server:
-    """A `booklnk worker` process. Each serves its health and metrics on a port of its own:
-    two on the default port left one worker dead at start-up (address in use)."""
-    port = free_port()
+    """A `booklnk worker` process. Its health and metrics port is left to the system (0), as
+    the test suite's workers do: two on the default port left one dead at start-up."""
     command = [sys.executable, "-m", "booklnk.cli", "worker", "--concurrency", str(concurrency)]
-    return start_server(name, command, env | {"BOOKLNK_WORKER_HEALTH_PORT": str(port)}, log_dir, port)
+    return start_server(name, command, env | {"BOOKLNK_WORKER_HEALTH_PORT": "0"}, log_dir, 0)
 
 
 def start_messages_sim(env: dict[str, str], log_dir: Path) -> tuple[Server, dict[str, str]]:

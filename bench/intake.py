@@ -57,7 +57,7 @@ from benchlib.processes import (
     stop_server,
     wait_ready,
 )
-from benchlib.stack_load import MINIMAL_LUA, Target, load
+from benchlib.stack_load import Target, load, minimal_script
 from benchlib.wrk import ensure_wrk, lua_string, script, wrk_version
 
 STACK_SCRIPT = Path(__file__).resolve().parent / "stack.py"
@@ -183,9 +183,10 @@ async def measure(run: Run) -> dict[str, Any]:
             "minimal": Target(
                 "minimal",
                 run.servers["minimal"].base_url,
-                write(run.folder / "minimal.lua", script(MINIMAL_LUA)),
+                write(run.folder / "minimal.lua", minimal_script("/insert")),
                 "SELECT count(*) FROM bench_ceiling WHERE lane = :lane",
                 {"lane": LANE},
+                server_group=run.servers["minimal"].process.pid,
             ),
             "intake": Target(
                 "intake",
@@ -193,6 +194,7 @@ async def measure(run: Run) -> dict[str, Any]:
                 write(run.folder / "intake.lua", script(intake_lua)),
                 "SELECT count(*) FROM webhook_delivery",
                 {},
+                server_group=run.servers["api"].process.pid,
             ),
         }
         for target in targets.values():

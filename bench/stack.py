@@ -3,15 +3,18 @@ booking POST against the minimal stack it runs on, both driven by an outside loa
 (wrk), over a sweep of requests in flight; and availability over days x staff, with the size
 of each answer. Not a test: nothing is asserted.
 
-    python3 -m uv run python bench/stack.py [--quick] [--seconds S] [--only throughput|availability]
+    python3 -m uv run python bench/stack.py [--quick] [--seconds S]
+                                            [--only throughput|round-trips|availability]
 
 One run uses one fresh database on the server in DATABASE_URL (default: the embedded
 PostgreSQL), migrated, with a barbershop of up to 200 barbers made through the API and its
 calendar seeded by SQL. It serves the API (`booklnk serve --workers 2`), the minimal stack
 (FastAPI + uvicorn, 2 workers + asyncpg: one exclusion-guarded insert per POST) and, for
 reference, bench/booking.py's stack-ceiling app (the API's layers around the same insert), all
-against that database; installs wrk (Debian's package) when it is missing; and stops the
-servers and drops the database at the end (also on failure). It prints markdown tables and
+against that database. It measures what round trips alone cost: the minimal stack's insert
+after 1 to 9 more statements in its transaction (a booking makes 12 round trips, the minimal
+stack 3). It installs wrk (Debian's package) when it is missing, and stops the servers and
+drops the database at the end (also on failure). It prints markdown tables and
 writes the same figures as JSON to bench/results/stack-<timestamp>.json. bench/README.md says
 what every figure means.
 """
@@ -43,7 +46,7 @@ from benchlib.database import admin, create_database, machine_info
 from benchlib.minimal_stack import serve_minimal
 from benchlib.output import log
 from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, stop_server, wait_ready
-from benchlib.stack_load import sweep, targets
+from benchlib.stack_load import round_trip_curve, sweep, targets
 from benchlib.stack_report import HEADLINE, emit
 from benchlib.stack_shop import StackShop, free_slot_count, open_stack_shop, seed_calendar
 from benchlib.wrk import ensure_wrk, wrk_version
@@ -57,9 +60,11 @@ class Plan:
 
     quick: bool
     throughput: bool
+    round_trips: bool
     availability: bool
     levels: list[int]  # requests in flight (wrk connections) for the booking POST and the ceiling
     layered_levels: list[int]  # the same for the layered ceiling app (reference only)
+    extra_trips: list[int]  # the round-trip curve: statements added to the minimal stack's insert
     seconds: float  # per wrk run
     warmup_seconds: float
     days: list[int]
@@ -86,9 +91,11 @@ def plan_of(args: argparse.Namespace) -> Plan:
     plan = Plan(
         quick=quick,
         throughput=args.only in (None, "throughput"),
+        round_trips=args.only in (None, "round-trips"),
         availability=args.only in (None, "availability"),
-        levels=[8, 32] if quick else [1, 4, 8, 16, 32, 64],
+        levels=args.levels or ([8, 32] if quick else [1, 4, 8, 16, 32, 64]),
         layered_levels=[] if quick or args.no_layered else list(HEADLINE),
+        extra_trips=[3, 9] if quick else [1, 3, 6, 9],  # 9: as many round trips as a booking
         seconds=args.seconds or (3.0 if quick else 6.0),
         warmup_seconds=1.0 if quick else 2.0,
         days=args.days or ([1, 7] if quick else [1, 7, 31, 62]),
@@ -138,16 +145,26 @@ async def phases(run: Run, engine: AsyncEngine, http: httpx.AsyncClient) -> dict
     )
     log(f"seeding the calendar: days 1..{stack.seeded_days}, {len(stack.staff)} barbers")
     report["scenario"] = scenario(stack, await seed_calendar(engine, stack))
+    found = targets(stack, run.scripts, run.servers, plan.extra_trips if plan.round_trips else [])
     if plan.throughput:
         log(f"throughput under wrk: {plan.levels} in flight, {plan.seconds:.0f}s per run")
-        urls = {name: server.base_url for name, server in run.servers.items()}
-        found = targets(stack, run.scripts, urls)
         report["throughput"] = await sweep(
             run.wrk,
             engine,
             found,
             levels=plan.levels,
             layered_levels=plan.layered_levels,
+            seconds=plan.seconds,
+            warmup_seconds=plan.warmup_seconds,
+        )
+    if plan.round_trips:
+        log(f"round trips under wrk: 3 + {plan.extra_trips}, {list(HEADLINE)} in flight")
+        report["round_trips"] = await round_trip_curve(
+            run.wrk,
+            engine,
+            found,
+            levels=list(HEADLINE),
+            extra_trips=plan.extra_trips,
             seconds=plan.seconds,
             warmup_seconds=plan.warmup_seconds,
         )
@@ -188,7 +205,7 @@ def _interrupt(signum: int, _: object) -> None:
 
 
 def bench(plan: Plan) -> Path:
-    wrk = ensure_wrk() if plan.throughput else "wrk"
+    wrk = ensure_wrk() if plan.throughput or plan.round_trips else "wrk"
     settings = Settings()
     server_url = database_url(settings)  # starts (or joins) the embedded server when unset
     kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
@@ -215,7 +232,7 @@ def run_with_servers(run: Run) -> dict[str, Any]:
     port = free_port()
     api = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", str(WORKERS), "--port", str(port)]
     run.servers["booking"] = start_server("api", api, env, run.scripts, port)
-    if run.plan.throughput:
+    if run.plan.throughput or run.plan.round_trips:
         port = free_port()
         command = [sys.executable, str(SCRIPT), "--serve-minimal", str(port)]
         run.servers["minimal"] = start_server("minimal-stack", command, env, run.scripts, port)
@@ -246,7 +263,12 @@ def main() -> None:
         "--quick", action="store_true", help="8 and 32 in flight, days 1,7 x staff 1,50: under a minute"
     )
     parser.add_argument("--seconds", type=float, help="per wrk run (default 6, quick 3)")
-    parser.add_argument("--only", choices=["throughput", "availability"], help="one part of the run only")
+    parser.add_argument(
+        "--levels", type=numbers, help="requests in flight (default 1,4,8,16,32,64; quick 8,32)"
+    )
+    parser.add_argument(
+        "--only", choices=["throughput", "round-trips", "availability"], help="one part of the run only"
+    )
     parser.add_argument("--days", type=numbers, help="availability windows in days (default 1,7,31,62)")
     parser.add_argument("--staff", type=numbers, help="barbers per service (default 1,5,50,200; at most 200)")
     parser.add_argument("--no-layered", action="store_true", help="leave out the layered ceiling app")

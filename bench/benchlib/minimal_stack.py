@@ -5,7 +5,11 @@ else (no middleware, no SQLAlchemy, no role or context set-up, no access log).
 `bench/stack.py --serve-minimal PORT` serves it; uvicorn imports the factory from here.
 Each `POST /insert` carries `{"n": <int>}` and inserts row n of `bench_ceiling`, whose
 period is disjoint from every other row's, in `BEGIN; INSERT; COMMIT` on a connection from
-the worker's asyncpg pool (as many connections as the API's pool per worker)."""
+the worker's asyncpg pool (as many connections as the API's pool per worker).
+
+`POST /insert/after/{k}` is the same insert after k more round trips in its transaction
+(`SELECT $1::int`, one parameter, one row back: as little work as a statement can carry):
+the curve of what round trips alone cost a request here, against the booking's count."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from benchlib.output import BENCH_DIR
 from benchlib.processes import WORKERS
 
 INSERT = "INSERT INTO bench_ceiling (lane, period) VALUES ($1, tstzrange($2, $3))"
+ROUND_TRIP = "SELECT $1::int"
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 LANE = 2  # the in-process ceilings of bench/booking.py use lane 1
 
@@ -50,6 +55,17 @@ def minimal_app() -> FastAPI:
         lo = EPOCH + timedelta(minutes=10 * row.n)
         pool: asyncpg.Pool = request.app.state.pool
         async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(INSERT, LANE, lo, lo + timedelta(minutes=5))
+        return {"n": row.n}
+
+    # Declared after /insert, so the ceiling's own route is matched first, as before.
+    @app.post("/insert/after/{trips}", status_code=201)
+    async def insert_after(trips: int, row: Row, request: Request) -> dict[str, int]:
+        lo = EPOCH + timedelta(minutes=10 * row.n)
+        pool: asyncpg.Pool = request.app.state.pool
+        async with pool.acquire() as conn, conn.transaction():
+            for _ in range(trips):
+                await conn.fetchval(ROUND_TRIP, row.n)
             await conn.execute(INSERT, LANE, lo, lo + timedelta(minutes=5))
         return {"n": row.n}
 

@@ -36,6 +36,8 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     if "throughput" in report:
         lines += throughput_lines(report["throughput"])
+    if "round_trips" in report:
+        lines += round_trip_lines(report["round_trips"], report.get("throughput"))
     if "availability" in report:
         lines += availability_lines(report["availability"])
     lines += goal_lines(report["goals"])
@@ -89,8 +91,61 @@ def throughput_lines(t: dict[str, Any]) -> list[str]:
             if name in level
         ]
         lines.append(f"* {level['connections']} in flight: " + "; ".join(parts))
+    lines += cpu_lines(levels)
     if any(set(level["booking"]["statuses"]) != {"201"} for level in levels):
         lines += ["", "**Warning:** booking answers other than 201: not every request booked a free slot."]
+    return lines
+
+
+BOOKING_ROUND_TRIPS = 12  # README.md: a booking is 10 statements, with BEGIN and COMMIT 12
+
+
+def round_trip_lines(t: dict[str, Any], throughput: dict[str, Any] | None) -> list[str]:
+    booked = {lv["connections"]: lv["booking_vs_minimal"] for lv in (throughput or {}).get("levels", [])}
+    lines = [
+        "",
+        f"**What round trips alone cost** ({t['seconds']:.0f} s per run): the minimal stack's insert "
+        "after k more statements in its transaction (`SELECT $1::int`); a booking makes "
+        f"{BOOKING_ROUND_TRIPS} round trips",
+        "",
+        "| in flight | round trips | per second | p50 / p99 ms | share of the minimal stack |"
+        " CPU ms: server (kernel) / PostgreSQL / wrk |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level in t["levels"]:
+        for row in level["rows"]:
+            lines.append(
+                f"| {level['connections']} | {row['round_trips']} | {_rate(row)} | "
+                f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f} | {row['vs_minimal']:.1%} | {_cpu(row)} |"
+            )
+        if level["connections"] in booked:
+            booking = f"{BOOKING_ROUND_TRIPS}: the booking POST (throughput above)"
+            lines.append(f"| {level['connections']} | {booking} | | | {booked[level['connections']]:.1%} | |")
+    return lines
+
+
+def _cpu(x: dict[str, Any]) -> str:
+    cpu = x.get("cpu_ms_per_request")
+    if not cpu:
+        return ""
+    server = f"{cpu['server']:.2f} ({cpu['server_kernel']:.2f})"
+    return f"{server} / {cpu['postgres']:.2f} / {cpu['load_generator']:.2f}"
+
+
+def cpu_lines(levels: list[dict[str, Any]]) -> list[str]:
+    """CPU per 2xx answer, from /proc: 2 cores / the sum is the most a run can answer."""
+    names = [n for n in ("minimal", "booking", "layered") if any(n in level for level in levels)]
+    lines = [
+        "",
+        "CPU per answer, ms (/proc: the server's processes, in brackets their time in the kernel / "
+        "PostgreSQL's / wrk's; 2 cores ÷ their sum bounds the rate):",
+        "",
+        "| in flight | " + " | ".join(names) + " |",
+        "|---:|" + "---:|" * len(names),
+    ]
+    for level in levels:
+        cells = " | ".join(_cpu(level[n]) if n in level else "" for n in names)
+        lines.append(f"| {level['connections']} | {cells} |")
     return lines
 
 

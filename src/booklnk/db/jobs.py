@@ -88,24 +88,19 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[Job]) -> list[int]:
     return [int(i) for i in result.scalars()]
 
 
-# What `deferring` accepts as a row's argument: a plain name, and a plain table.column.
+# What `deferring_column` accepts as a row's argument: a plain name, and a plain table.column.
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _COLUMN = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
 
 
-def deferring(jobs: Sequence[Job], *, row_argument: tuple[str, str] | None = None) -> TextClause:
-    """A column (`job_ids`, their ids) that adds `jobs` to the queue once per row of the
-    statement selecting it, and not at all when that statement selects no row: a write
-    and the jobs that follow from it, in one round trip. `row_argument` (a name, and the
-    SQL of a column of the selected row, both the caller's constants) adds that column to
-    each job's arguments: an id the database assigns in the same statement."""
-    return deferring_column(row_argument).bindparams(**job_params(jobs))
-
-
 def deferring_column(row_argument: tuple[str, str] | None = None) -> TextClause:
-    """`deferring`'s column with the jobs left to the execution's parameters
-    (`job_params`): a statement built once, for a hot path that would otherwise spend
-    more on building it than on running it."""
+    """A column (`job_ids`, their ids) that adds the jobs in the execution's parameters
+    (`job_params`) to the queue once per row of the statement selecting it, and not at all
+    when that statement selects no row: a write and the jobs that follow from it, in one
+    round trip. Built once by its caller, for a hot path that would otherwise spend more on
+    building the statement than on running it. `row_argument` (a name, and the SQL of a
+    column of the selected row, both the caller's constants) adds that column to each job's
+    arguments: an id the database assigns in the same statement."""
     args = "j.args"
     if row_argument is not None:
         name, column = row_argument

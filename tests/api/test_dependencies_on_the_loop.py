@@ -33,8 +33,10 @@ def _all(dependant: Dependant) -> Iterator[Dependant]:
 
 def _runs_in_a_thread(dependant: Dependant) -> bool:
     call = dependant.call
-    if call is None or isinstance(call, type):
-        return False  # a parameter, or a class FastAPI builds from the request's fields
+    if call is None:
+        return False  # a parameter
+    if isinstance(call, type):
+        return True  # a class: FastAPI calls its constructor in a worker thread
     target = call if inspect.isfunction(call) or inspect.ismethod(call) else type(call).__call__
     return not (inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target))
 

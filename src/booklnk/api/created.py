@@ -25,4 +25,9 @@ class Created:
         self._response.headers["Location"] = location
 
 
-CreatedDep = Annotated[Created, Depends(Created)]
+async def created(request: Request, response: Response) -> Created:
+    # A function, not the class itself: FastAPI calls a class dependency in a worker thread.
+    return Created(request, response)
+
+
+CreatedDep = Annotated[Created, Depends(created)]

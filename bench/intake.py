@@ -58,6 +58,7 @@ from benchlib.processes import (
     wait_ready,
 )
 from benchlib.stack_load import Target, load, minimal_script
+from benchlib.stack_report import cpu_cell
 from benchlib.wrk import ensure_wrk, lua_string, script, wrk_version
 
 STACK_SCRIPT = Path(__file__).resolve().parent / "stack.py"
@@ -292,8 +293,8 @@ def run_with_servers(run: Run, sim_port: int) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "| workers | in flight | minimal /s | intake /s | intake / minimal | intake p50 / p99 ms"
-        " | new rows | non-2xx | unapplied at the end |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | new rows | non-2xx | unapplied at the end | CPU ms per answer: minimal; intake |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for phase, label in (("without_worker", "none"), ("with_workers", "2 applying")):
         for level in report.get(phase, []):
@@ -303,8 +304,14 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {label} | {level['connections']} | {minimal['per_second']:,.0f}"
                 f" | {intake['per_second']:,.0f}"
                 f" | {level['intake_vs_minimal']:.1%} | {intake['p50_ms']:.1f} / {intake['p99_ms']:.1f}"
-                f" | {intake['rows_committed']:,} | {non_2xx} | {level['backlog_at_end']:,} |"
+                f" | {intake['rows_committed']:,} | {non_2xx} | {level['backlog_at_end']:,}"
+                f" | {cpu_cell(minimal)}; {cpu_cell(intake)} |"
             )
+    lines.append("")
+    lines.append(
+        "CPU ms per answer (/proc): the server's processes (in brackets, in the kernel) / PostgreSQL's"
+        " / wrk's; with workers running, PostgreSQL's includes their work."
+    )
     if "with_workers" in report:
         lines.append("")
         lines.append(

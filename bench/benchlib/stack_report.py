@@ -116,7 +116,7 @@ def round_trip_lines(t: dict[str, Any], throughput: dict[str, Any] | None) -> li
         for row in level["rows"]:
             lines.append(
                 f"| {level['connections']} | {row['round_trips']} | {_rate(row)} | "
-                f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f} | {row['vs_minimal']:.1%} | {_cpu(row)} |"
+                f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f} | {row['vs_minimal']:.1%} | {cpu_cell(row)} |"
             )
         if level["connections"] in booked:
             booking = f"{BOOKING_ROUND_TRIPS}: the booking POST (throughput above)"
@@ -124,7 +124,7 @@ def round_trip_lines(t: dict[str, Any], throughput: dict[str, Any] | None) -> li
     return lines
 
 
-def _cpu(x: dict[str, Any]) -> str:
+def cpu_cell(x: dict[str, Any]) -> str:
     cpu = x.get("cpu_ms_per_request")
     if not cpu:
         return ""
@@ -144,7 +144,7 @@ def cpu_lines(levels: list[dict[str, Any]]) -> list[str]:
         "|---:|" + "---:|" * len(names),
     ]
     for level in levels:
-        cells = " | ".join(_cpu(level[n]) if n in level else "" for n in names)
+        cells = " | ".join(cpu_cell(level[n]) if n in level else "" for n in names)
         lines.append(f"| {level['connections']} | {cells} |")
     return lines
 

@@ -19,17 +19,13 @@ import os
 import signal
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from booklnk.bootstrap import database_url
 from booklnk.config import Settings
 from booklnk.db.database import Database
 
@@ -38,9 +34,9 @@ from benchlib.booking_load import audit, contended, interleaved, uncontended
 from benchlib.booking_report import emit
 from benchlib.ceiling_app import serve_ceiling
 from benchlib.ceilings import db_ceiling, stack_ceiling
-from benchlib.database import admin, create_database, machine_info
+from benchlib.database import fresh_database, machine_info
 from benchlib.output import log
-from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, stop_server, wait_ready
+from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, wait_ready
 from benchlib.scenario import (
     CONCURRENCY,
     FULL,
@@ -141,24 +137,11 @@ def _interrupt(signum: int, _: object) -> None:
 
 
 def bench(quick: bool) -> Path:
-    settings = Settings()
-    server_url = database_url(settings)  # starts (or joins) the embedded server when unset
-    kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
-    name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
-    bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    log(f"database {name} on the {kind} server; migrating")
     servers: list[Server] = []
-    try:
-        asyncio.run(create_database(server_url, name, bench_url))
-        with tempfile.TemporaryDirectory(prefix="booklnk-bench-") as logs:
-            report = run_with_servers(bench_url, kind, quick, Path(logs), servers)
-    finally:
-        for server in servers:
-            stop_server(server)
-        log(f"dropping {name}")
-        asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    report["timestamp"] = timestamp
+    # The servers stop (and the database goes) before their logs' folder is removed.
+    with tempfile.TemporaryDirectory(prefix="booklnk-bench-") as logs, fresh_database(servers) as db:
+        report = run_with_servers(db.url, db.kind, quick, Path(logs), servers)
+    report["timestamp"] = db.started
     return emit(report)
 
 

@@ -30,18 +30,15 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from booklnk.bootstrap import database_url
-from booklnk.config import Settings
 from booklnk.payments.kashier.signing import webhook_signature
 
-from benchlib.database import admin, create_database, machine_info
+from benchlib.database import fresh_database, machine_info
 from benchlib.kashier_orders import API_KEY, PRICE, WEBHOOK_PATH, kashier_env, seed, wait_simulator, webhook
 from benchlib.minimal_stack import LANE
 from benchlib.output import RESULTS_DIR, log
@@ -54,7 +51,6 @@ from benchlib.processes import (
     start_server,
     start_worker,
     still_running,
-    stop_server,
     wait_ready,
 )
 from benchlib.stack_load import Target, load, minimal_script
@@ -238,27 +234,18 @@ def write(path: Path, content: str) -> Path:
 
 def bench(plan: Plan) -> Path:
     wrk = ensure_wrk()
-    settings = Settings()
-    server_url = database_url(settings)
-    kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
-    name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
-    bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    log(f"database {name} on the {kind} server; migrating")
     servers: dict[str, Server] = {}
-    try:
-        asyncio.run(create_database(server_url, name, bench_url))
-        with tempfile.TemporaryDirectory(prefix="booklnk-intake-") as folder:
-            sim_port = free_port()
-            sim_url = f"http://127.0.0.1:{sim_port}"
-            env = server_env(bench_url) | kashier_env(sim_url)
-            run = Run(bench_url, kind, plan, wrk, Path(folder), env, servers)
-            report = run_with_servers(run, sim_port)
-    finally:
-        for server in servers.values():
-            stop_server(server)
-        log(f"dropping {name}")
-        asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    # The servers stop (and the database goes) before their logs' folder is removed.
+    with (
+        tempfile.TemporaryDirectory(prefix="booklnk-intake-") as folder,
+        fresh_database(servers.values()) as db,
+    ):
+        sim_port = free_port()
+        sim_url = f"http://127.0.0.1:{sim_port}"
+        env = server_env(db.url) | kashier_env(sim_url)
+        run = Run(db.url, db.kind, plan, wrk, Path(folder), env, servers)
+        report = run_with_servers(run, sim_port)
+    timestamp = db.started
     report["timestamp"] = timestamp
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"intake-{timestamp.replace(':', '')}.json"

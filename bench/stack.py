@@ -27,25 +27,19 @@ import os
 import signal
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-from booklnk.bootstrap import database_url
-from booklnk.config import Settings
 
 from benchlib.availability_scaling import Repeats, ScaleCase, goal_cases, grid, measure_scaling
 from benchlib.ceiling_app import serve_ceiling
-from benchlib.database import admin, create_database, machine_info
+from benchlib.database import fresh_database, machine_info
 from benchlib.minimal_stack import serve_minimal
 from benchlib.output import log
-from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, stop_server, wait_ready
+from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, wait_ready
 from benchlib.stack_load import round_trip_curve, sweep, targets
 from benchlib.stack_report import HEADLINE, emit
 from benchlib.stack_shop import StackShop, free_slot_count, open_stack_shop, seed_calendar
@@ -206,24 +200,14 @@ def _interrupt(signum: int, _: object) -> None:
 
 def bench(plan: Plan) -> Path:
     wrk = ensure_wrk() if plan.throughput or plan.round_trips else "wrk"
-    settings = Settings()
-    server_url = database_url(settings)  # starts (or joins) the embedded server when unset
-    kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
-    name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
-    bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    log(f"database {name} on the {kind} server; migrating")
     servers: dict[str, Server] = {}
-    try:
-        asyncio.run(create_database(server_url, name, bench_url))
-        with tempfile.TemporaryDirectory(prefix="booklnk-stack-") as folder:
-            report = run_with_servers(Run(bench_url, kind, servers, plan, wrk, Path(folder)))
-    finally:
-        for server in servers.values():
-            stop_server(server)
-        log(f"dropping {name}")
-        asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    report["timestamp"] = timestamp
+    # The servers stop (and the database goes) before their logs' folder is removed.
+    with (
+        tempfile.TemporaryDirectory(prefix="booklnk-stack-") as folder,
+        fresh_database(servers.values()) as db,
+    ):
+        report = run_with_servers(Run(db.url, db.kind, servers, plan, wrk, Path(folder)))
+    report["timestamp"] = db.started
     return emit(report)
 
 

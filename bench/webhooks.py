@@ -38,13 +38,11 @@ import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from booklnk.bootstrap import database_url
-from booklnk.config import Settings
 from booklnk.payments.kashier.client import KashierClient, RefundAccepted, hosted_page_url
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.kashier.signing import webhook_signature
 
-from benchlib.database import admin, create_database
+from benchlib.database import fresh_database
 from benchlib.kashier_orders import (
     API_KEY,
     MID,
@@ -63,7 +61,6 @@ from benchlib.processes import (
     start_messages_sim,
     start_server,
     start_worker,
-    stop_server,
     wait_ready,
 )
 from benchlib.stats import latency
@@ -348,35 +345,24 @@ def main() -> None:
     parser.add_argument("--webhooks", type=int, default=5000)
     parser.add_argument("--senders", type=int, default=64)
     args = parser.parse_args()
-    settings = Settings()
-    server_url = database_url(settings)
-    name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
-    bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     servers: list[Server] = []
-    try:
-        asyncio.run(create_database(server_url, name, bench_url))
-        libpq = make_url(bench_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with tempfile.TemporaryDirectory(prefix="booklnk-bench-") as logs:
-            sim_port, port = free_port(), free_port()
-            sim_url = f"http://127.0.0.1:{sim_port}"
-            env = {**os.environ, "DATABASE_URL": libpq, **kashier_env(sim_url)}
-            simulator = [sys.executable, "-m", "booklnk.cli", "kashier-sim", "--port", str(sim_port)]
-            servers.append(start_server("kashier-sim", simulator, env, Path(logs), sim_port))
-            api = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", "2", "--port", str(port)]
-            servers.append(start_server("api", api, env, Path(logs), port))
-            messages_sim, messaging = start_messages_sim(env, Path(logs))
-            servers.append(messages_sim)
-            for i in range(2):
-                servers.append(start_worker(f"worker-{i}", env | messaging, Path(logs)))
-            wait_simulator(servers[0])
-            wait_ready(servers[1])
-            report = asyncio.run(
-                measure(bench_url, servers[1].base_url, sim_url, args.webhooks, args.senders)
-            )
-    finally:
-        for server in servers:
-            stop_server(server)
-        asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    # The servers stop (and the database goes) before their logs' folder is removed.
+    with tempfile.TemporaryDirectory(prefix="booklnk-bench-") as logs, fresh_database(servers) as db:
+        libpq = make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        sim_port, port = free_port(), free_port()
+        sim_url = f"http://127.0.0.1:{sim_port}"
+        env = {**os.environ, "DATABASE_URL": libpq, **kashier_env(sim_url)}
+        simulator = [sys.executable, "-m", "booklnk.cli", "kashier-sim", "--port", str(sim_port)]
+        servers.append(start_server("kashier-sim", simulator, env, Path(logs), sim_port))
+        api = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", "2", "--port", str(port)]
+        servers.append(start_server("api", api, env, Path(logs), port))
+        messages_sim, messaging = start_messages_sim(env, Path(logs))
+        servers.append(messages_sim)
+        for i in range(2):
+            servers.append(start_worker(f"worker-{i}", env | messaging, Path(logs)))
+        wait_simulator(servers[0])
+        wait_ready(servers[1])
+        report = asyncio.run(measure(db.url, servers[1].base_url, sim_url, args.webhooks, args.senders))
     report["timestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     report["load_average"] = os.getloadavg()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

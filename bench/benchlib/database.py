@@ -1,20 +1,61 @@
-"""The benchmark's own database: create and migrate it (with the ceilings' scratch table),
-run admin statements (CREATE/DROP DATABASE), and describe the machine and server."""
+"""The benchmark's own database: a fresh one for a run (created, migrated with the ceilings'
+scratch table, dropped at the end), admin statements (CREATE/DROP DATABASE), and the
+machine's and server's description."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
+import uuid
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from booklnk.bootstrap import database_url
+from booklnk.config import Settings
 from booklnk.db.migrate import upgrade_async
 
+from benchlib.output import log
+from benchlib.processes import Server, stop_server
+
 APP_ROLE = "booklnk_app"
+
+
+@dataclass(frozen=True)
+class BenchDatabase:
+    url: str  # the run's own database
+    kind: str  # which server it is on, for the report
+    started: str  # when the run began (UTC), for the report and its file's name
+
+
+@contextlib.contextmanager
+def fresh_database(servers: Collection[Server]) -> Iterator[BenchDatabase]:
+    """A new database `booklnk_bench_<random>`, migrated, on the server in DATABASE_URL (else
+    the embedded one, started or joined). On the way out, also on an error, Ctrl-C or
+    SIGTERM, the servers in `servers` (the caller's collection, filled meanwhile) are
+    stopped, then the database is dropped."""
+    settings = Settings()
+    server_url = database_url(settings)
+    kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
+    name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
+    bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    log(f"database {name} on the {kind} server; migrating")
+    try:
+        asyncio.run(create_database(server_url, name, bench_url))
+        yield BenchDatabase(bench_url, kind, started)
+    finally:
+        for server in list(servers):
+            stop_server(server)
+        log(f"dropping {name}")
+        asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def admin(server_url: str, sql: str) -> None:

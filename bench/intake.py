@@ -84,6 +84,7 @@ class Plan:
     seconds: float
     warmup_seconds: float
     workers: bool  # the second phase, with two workers applying
+    api_pool: int | None  # the API's connections per process (BOOKLNK_DB_POOL_SIZE), else its default
 
     @property
     def webhooks(self) -> int:
@@ -262,7 +263,9 @@ def run_with_servers(run: Run, sim_port: int) -> dict[str, Any]:
     run.servers["kashier-sim"] = start_server("kashier-sim", simulator, run.env, run.folder, sim_port)
     port = free_port()
     api = [sys.executable, "-m", "booklnk.cli", "serve", "--workers", str(WORKERS), "--port", str(port)]
-    run.servers["api"] = start_server("api", api, run.env, run.folder, port)
+    # Only the API's pool: the minimal stack reads the same setting for its own.
+    api_env = run.env | ({"BOOKLNK_DB_POOL_SIZE": str(run.plan.api_pool)} if run.plan.api_pool else {})
+    run.servers["api"] = start_server("api", api, api_env, run.folder, port)
     port = free_port()
     minimal = [sys.executable, str(STACK_SCRIPT), "--serve-minimal", str(port)]
     run.servers["minimal"] = start_server("minimal-stack", minimal, run.env, run.folder, port)
@@ -324,6 +327,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="per wrk run (default 6, quick 3)")
     parser.add_argument("--levels", type=numbers, help="requests in flight (default 1,8,16,64)")
     parser.add_argument("--no-workers", action="store_true", help="the first phase only: no worker running")
+    parser.add_argument(
+        "--api-pool", type=int, help="the API's database connections per process (the minimal stack's stay)"
+    )
     args = parser.parse_args()
     quick: bool = args.quick
     plan = Plan(
@@ -332,6 +338,7 @@ def main() -> None:
         seconds=args.seconds or (3.0 if quick else 6.0),
         warmup_seconds=1.0 if quick else 2.0,
         workers=not args.no_workers,
+        api_pool=args.api_pool,
     )
     signal.signal(signal.SIGTERM, _interrupt)
     bench(plan)

@@ -36,7 +36,15 @@ from benchlib.ceiling_app import serve_ceiling
 from benchlib.ceilings import db_ceiling, stack_ceiling
 from benchlib.database import fresh_database, machine_info
 from benchlib.output import log
-from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, wait_ready
+from benchlib.processes import (
+    WORKERS,
+    Server,
+    free_port,
+    print_log_tails,
+    server_env,
+    start_server,
+    wait_ready,
+)
 from benchlib.scenario import (
     CONCURRENCY,
     FULL,
@@ -170,8 +178,7 @@ def run_with_servers(
     try:
         return asyncio.run(measure(run))
     except BaseException:
-        for server in servers:
-            print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)
+        print_log_tails(servers)
         raise
 
 

@@ -46,6 +46,7 @@ from benchlib.processes import (
     WORKERS,
     Server,
     free_port,
+    print_log_tails,
     server_env,
     start_messages_sim,
     start_server,
@@ -275,8 +276,7 @@ def run_with_servers(run: Run, sim_port: int) -> dict[str, Any]:
     try:
         return asyncio.run(measure(run))
     except BaseException:
-        for server in run.servers.values():
-            print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)
+        print_log_tails(run.servers.values())
         raise
 
 

@@ -39,7 +39,15 @@ from benchlib.ceiling_app import serve_ceiling
 from benchlib.database import fresh_database, machine_info
 from benchlib.minimal_stack import serve_minimal
 from benchlib.output import log
-from benchlib.processes import WORKERS, Server, free_port, server_env, start_server, wait_ready
+from benchlib.processes import (
+    WORKERS,
+    Server,
+    free_port,
+    print_log_tails,
+    server_env,
+    start_server,
+    wait_ready,
+)
 from benchlib.stack_load import round_trip_curve, sweep, targets
 from benchlib.stack_report import HEADLINE, emit
 from benchlib.stack_shop import StackShop, free_slot_count, open_stack_shop, seed_calendar
@@ -230,8 +238,7 @@ def run_with_servers(run: Run) -> dict[str, Any]:
     try:
         return asyncio.run(measure(run))
     except BaseException:
-        for server in run.servers.values():
-            print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)
+        print_log_tails(run.servers.values())
         raise
 
 

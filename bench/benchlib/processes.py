@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,3 +119,9 @@ def server_env(bench_url: str) -> dict[str, str]:
         "BOOKLNK_WEBHOOKS_PER_MINUTE": "100000",
         "BOOKLNK_PUBLIC_READS_PER_MINUTE": "100000",
     }
+
+
+def print_log_tails(servers: Iterable[Server]) -> None:
+    """Each server's last log lines on stderr: what a failed run leaves to read."""
+    for server in servers:
+        print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)

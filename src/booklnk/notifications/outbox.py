@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db import jobs
+from booklnk.db.bound import bound_columns, bound_values
 from booklnk.notifications.models import Channel, MessageStatus, OutboxMessage
 from booklnk.notifications.recipients import Route
 
@@ -47,8 +48,6 @@ class Message:
         return cls(address=first.address, channel=first.channel, fallbacks=tuple(rest), **fields)
 
 
-# The message's columns, each bound to a parameter named after it (`m_<column>`, apart from
-# the jobs' parameters).
 _COLUMNS = (
     "id",
     "business_id",
@@ -66,11 +65,10 @@ _COLUMNS = (
     "expires_at",
     "created_at",
 )
-# Built once, its values the execution's parameters: composed for each message, building it
-# cost a booking's request as much CPU as running it (py-spy under bench/stack.py).
+# Built once (db.bound): the message's columns are the execution's parameters.
 _RECORDED = (
     insert(OutboxMessage)
-    .values({c: bindparam(f"m_{c}", type_=OutboxMessage.__table__.c[c].type) for c in _COLUMNS})
+    .values(bound_columns(OutboxMessage.__table__, _COLUMNS, "m_"))
     .on_conflict_do_nothing(index_elements=["dedupe_key"])
     .returning(OutboxMessage.id)
     .cte("recorded")
@@ -86,23 +84,26 @@ async def record(
     follow from it), in one statement; its id. None when a message with its
     `dedupe_key` was recorded before: nothing is queued (that recording queued them)."""
     message_id = uuid.uuid4()
-    row = {
-        "m_id": message_id,
-        "m_business_id": message.business_id,
-        "m_booking_id": message.booking_id,
-        "m_user_id": message.user_id,
-        "m_channel": message.channel,
-        "m_address": message.address,
-        "m_template": message.template,
-        "m_locale": message.language,
-        "m_params": dict(message.params),
-        "m_dedupe_key": message.dedupe_key,
-        "m_fallbacks": [route.as_json() for route in message.fallbacks],
-        "m_status": MessageStatus.PENDING,
-        "m_attempts": 0,
-        "m_expires_at": message.expires_at,
-        "m_created_at": now,
-    }
+    row = bound_values(
+        "m_",
+        {
+            "id": message_id,
+            "business_id": message.business_id,
+            "booking_id": message.booking_id,
+            "user_id": message.user_id,
+            "channel": message.channel,
+            "address": message.address,
+            "template": message.template,
+            "locale": message.language,
+            "params": dict(message.params),
+            "dedupe_key": message.dedupe_key,
+            "fallbacks": [route.as_json() for route in message.fallbacks],
+            "status": MessageStatus.PENDING,
+            "attempts": 0,
+            "expires_at": message.expires_at,
+            "created_at": now,
+        },
+    )
     queued = jobs.job_params([delivery_job(message_id, message.business_id), *also])
     found = (await session.execute(_RECORD, row | queued)).one_or_none()
     return None if found is None else message_id

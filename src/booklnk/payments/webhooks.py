@@ -21,10 +21,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.db.bound import bound_columns, bound_values
 from booklnk.db.jobs import DEFAULT_QUEUE, GATEWAY_QUEUE, Job, deferring_column, enqueue, job_params
 from booklnk.kernel.errors import ValidationFailed
 from booklnk.kernel.money import MINOR_UNITS
@@ -193,12 +194,7 @@ class Event:
 _EVENT_FIELDS = tuple(f.name for f in fields(Event))
 _RECORDED = (
     insert(WebhookDelivery)
-    .values(
-        {
-            f: bindparam(f"d_{f}", type_=WebhookDelivery.__table__.c[f].type)
-            for f in (*_EVENT_FIELDS, "payload")
-        }
-    )
+    .values(bound_columns(WebhookDelivery.__table__, (*_EVENT_FIELDS, "payload"), "d_"))
     .on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
     .returning(WebhookDelivery.id)
     .cte("recorded")
@@ -211,9 +207,8 @@ _STORE = select(_RECORDED.c.id, deferring_column(row_argument=("delivery_id", "r
 async def store(session: AsyncSession, event: Event, payload: Mapping[str, Any]) -> Received:
     """Store an event once (a webhook, or one reconciliation found the gateway knows) and
     enqueue its application in the same transaction."""
-    params = {f"d_{name}": getattr(event, name) for name in _EVENT_FIELDS}
-    params["d_payload"] = dict(payload)
-    params.update(job_params([_application(event.merchant_order_id, event.event, {})]))
+    row = {name: getattr(event, name) for name in _EVENT_FIELDS} | {"payload": dict(payload)}
+    params = bound_values("d_", row) | job_params([_application(event.merchant_order_id, event.event, {})])
     found = (await session.execute(_STORE, params)).one_or_none()
     return Received(None if found is None else found.id, event.event, event.merchant_order_id)
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from catalog_support import Biz, Shop, add_resource, add_staff_member, issues, open_biz
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from support import sign_up
 
@@ -55,6 +59,37 @@ async def test_removing_the_member_unlinks_but_keeps_the_staff_member(
     assert removed.status_code == 204
     kept = await client.get(f"{shop.url}/staff/{karim['id']}", headers=shop.owner.headers)
     assert (kept.status_code, kept.json()["user_id"]) == (200, None)
+
+
+async def test_removing_a_linked_member_refused_keeps_the_link(client: httpx.AsyncClient, shop: Shop) -> None:
+    """The unlink and the removal are one step: the last owner's refused removal (409)
+    leaves the staff member linked, though the request's transaction goes on."""
+    owner = await add_staff_member(client, shop, user_id=str(shop.owner.user_id))
+    refused = await client.delete(f"{shop.url}/members/{shop.owner.user_id}", headers=shop.owner.headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "last_owner")
+    kept = await client.get(f"{shop.url}/staff/{owner['id']}", headers=shop.owner.headers)
+    assert kept.json()["user_id"] == str(shop.owner.user_id)
+
+
+async def test_a_lane_that_does_not_fit_the_span_is_refused(
+    client: httpx.AsyncClient, shop: Shop, owner_engine: AsyncEngine
+) -> None:
+    """A lane above 2^29 - 1 (a sequence that started at 2^48, as a Citus worker's copy
+    does) would wrap onto another lane's span; it is refused instead."""
+    karim = await add_staff_member(client, shop)
+    async with owner_engine.connect() as conn:
+        wraps = await conn.execute(
+            text(
+                "SELECT booklnk_span(2, tstzrange(now(), now() + interval '1 hour'))"
+                " = booklnk_span(2 + (1::bigint << 48), tstzrange(now(), now() + interval '1 hour'))"
+            )
+        )
+        assert wraps.scalar_one() is True  # why the lane is bounded
+        with pytest.raises(IntegrityError, match="ck_staff_member_lane_fits_span"):
+            await conn.execute(
+                text("UPDATE staff_member SET lane = 2 + (1::bigint << 48) WHERE id = :id"),
+                {"id": karim["id"]},
+            )
 
 
 async def test_resource_crud(client: httpx.AsyncClient, biz: Biz) -> None:

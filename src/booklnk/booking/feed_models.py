@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKeyConstraint, Index, String
+from sqlalchemy import DateTime, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booklnk.db.base import Base
@@ -33,10 +33,11 @@ class CalendarFeed(Base):
             ["business_id", "issued_by"], ["membership.business_id", "membership.user_id"], ondelete="CASCADE"
         ),
         Index("ix_calendar_feed_issuer", "business_id", "issued_by"),
+        UniqueConstraint("business_id", "token_hash"),  # a feed's URL names its business
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     issued_by: Mapped[uuid.UUID]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

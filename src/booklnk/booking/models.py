@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import INT8RANGE, JSONB, TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
+from booklnk.catalog.models import LANE_FITS_SQL
 from booklnk.db.base import Base, Timestamped
 
 
@@ -147,9 +148,11 @@ class Allocation(Base):
 
     PostgreSQL's exclusion constraint on `span` (lane and period folded into one int8
     range, so core GiST suffices: no btree_gist) makes two active allocations of one
-    lane overlapping in time impossible, whatever the application does: appointments
-    and classes share it, so a class blocks its room and instructor for appointments and
-    the other way round.
+    lane overlapping in time impossible, whatever the application does. Where the server
+    has btree_gist, migration 0031 keys it on `business_id WITH =` too (the form Citus
+    requires); the lane is one tenant's, so both forms refuse the same overlaps.
+    Appointments and classes share it, so a class blocks its room and instructor for
+    appointments and the other way round.
     """
 
     __tablename__ = "allocation"
@@ -169,6 +172,7 @@ class Allocation(Base):
         ExcludeConstraint(
             (column("span"), "&&"), where=text("active"), using="gist", name="ex_allocation_overlap"
         ),
+        CheckConstraint(LANE_FITS_SQL, name="lane_fits_span"),
         # Busy time is read by lane and start (see `MAX_ALLOCATION` and migration 0030).
         CheckConstraint(
             f"upper(period) - lower(period) <= interval '{MAX_ALLOCATION.days} days'", name="at_most_two_days"

@@ -77,6 +77,9 @@ def _owner_fks() -> tuple[ForeignKeyConstraint, ForeignKeyConstraint]:
 
 
 LANE_DEFAULT = text("nextval('booklnk_lane_seq')")
+# A lane fits the span's 29 bits above the seconds (`booklnk_span`): a sequence started
+# elsewhere (Citus starts a worker's copy at 2^48) is refused, never wrapped onto another lane.
+LANE_FITS_SQL = "lane BETWEEN 1 AND 536870911"
 
 
 class StaffMember(Timestamped, Base):
@@ -85,22 +88,23 @@ class StaffMember(Timestamped, Base):
     __tablename__ = "staff_member"
     __table_args__ = (
         _tenant_fk(),
-        # Removing the member keeps the staff member's calendar and only unlinks the account.
-        ForeignKeyConstraint(
-            ["business_id", "user_id"],
-            ["membership.business_id", "membership.user_id"],
-            ondelete="SET NULL (user_id)",
-        ),
+        # Removing the member keeps the staff member's calendar and only unlinks the
+        # account: `flows.team.remove_member` unlinks it first (not `ON DELETE SET NULL
+        # (user_id)`, which Citus does not accept), and this refuses a removal that did not.
+        ForeignKeyConstraint(["business_id", "user_id"], ["membership.business_id", "membership.user_id"]),
         UniqueConstraint("business_id", "user_id"),
+        UniqueConstraint("business_id", "lane"),
+        CheckConstraint(LANE_FITS_SQL, name="lane_fits_span"),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     display_name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[uuid.UUID | None]
-    # A number unique across all tenants: the exclusion constraint on allocations keys
-    # on it (see booking.models.Allocation).
-    lane: Mapped[int] = mapped_column(BigInteger, server_default=LANE_DEFAULT, unique=True)
+    # A number unique across all tenants (one sequence; the constraint says within its
+    # business, the form a tenant-sharded server can check): the exclusion constraint on
+    # allocations keys on it (see booking.models.Allocation).
+    lane: Mapped[int] = mapped_column(BigInteger, server_default=LANE_DEFAULT)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -112,15 +116,18 @@ class Resource(Timestamped, Base):
         _tenant_fk(),
         CheckConstraint(KIND_SLUG_SQL, name="kind_format"),
         Index("ix_resource_kind", "business_id", "kind"),
+        UniqueConstraint("business_id", "lane"),
+        CheckConstraint(LANE_FITS_SQL, name="lane_fits_span"),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
-    # A number unique across all tenants: the exclusion constraint on allocations keys
-    # on it (see booking.models.Allocation).
-    lane: Mapped[int] = mapped_column(BigInteger, server_default=LANE_DEFAULT, unique=True)
+    # A number unique across all tenants (one sequence; the constraint says within its
+    # business, the form a tenant-sharded server can check): the exclusion constraint on
+    # allocations keys on it (see booking.models.Allocation).
+    lane: Mapped[int] = mapped_column(BigInteger, server_default=LANE_DEFAULT)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

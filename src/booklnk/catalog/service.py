@@ -300,6 +300,15 @@ async def deactivate_staff(session: AsyncSession, ctx: BusinessContext, staff_id
     await _audit(session, ctx, "staff.deactivated", ("staff", staff_id))
 
 
+async def unlink_account(session: AsyncSession, ctx: BusinessContext, user_id: uuid.UUID) -> None:
+    """The staff member linked to this account, if any, kept but linked to none: its
+    member is leaving the business (`flows.team.remove_member`)."""
+    staff = await repository.get_staff_by_user(session, ctx.business_id, user_id)
+    if staff is not None:
+        staff.user_id = None
+        await session.flush()
+
+
 async def _check_linkable(
     session: AsyncSession, ctx: BusinessContext, user_id: uuid.UUID | None, *, staff_id: uuid.UUID | None
 ) -> None:

@@ -53,7 +53,8 @@ class PaymentAttempt(Timestamped, Base):
     __table_args__ = (
         ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["business_id", "booking_id"], ["booking.business_id", "booking.id"]),
-        UniqueConstraint("order_id"),
+        # Unique across tenants through `payment_order`'s key, written with the attempt.
+        UniqueConstraint("business_id", "order_id"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         Index("ix_payment_attempt_booking", "business_id", "booking_id"),
         Index("ix_payment_attempt_created", "business_id", "created_at"),

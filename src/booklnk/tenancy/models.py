@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -176,13 +177,16 @@ class Invitation(Timestamped, Base):
         ForeignKeyConstraint(["business_id"], ["business.id"], ondelete="CASCADE"),
         Index("ix_invitation_invited_by", "invited_by"),
         Index("ix_invitation_accepted_by", "accepted_by"),
+        # Within the business (always looked up with it); SHA-256 of 32 random bytes is
+        # unique across tenants without a constraint saying so.
+        UniqueConstraint("business_id", "token_hash"),
     )
 
     business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320))
     role: Mapped[Role] = mapped_column(_role_enum())
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     invited_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -16,6 +16,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from booklnk.catalog import service as catalog
 from booklnk.catalog.errors import StaffUserTaken
+from booklnk.flows import team
 from booklnk.kernel.errors import BooklnkError, TooManyRequests, ValidationFailed
 from booklnk.tenancy import service as tenancy
 from booklnk.tenancy.context import BusinessContext
@@ -121,7 +122,7 @@ async def remove_member(
     ctx: OwnerDep,
 ) -> Response:
     try:
-        await tenancy.remove_member(tx, ctx, user_id)
+        await team.remove_member(tx, ctx, user_id)
     except SAID as refused:
         return await _said(request, tx, ctx, refused)
     if user_id == actor.user_id:  # an owner who left: this page is no longer theirs

@@ -17,6 +17,7 @@ from booklnk.api.deps import (
 )
 from booklnk.api.pagination import PAGED, CursorQuery, LimitQuery, Page
 from booklnk.api.problems import problem_responses
+from booklnk.flows import team
 from booklnk.tenancy import return_origins, service
 from booklnk.tenancy.schemas import (
     BusinessCreate,
@@ -140,7 +141,7 @@ async def list_members(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def remove_member(user_id: uuid.UUID, ctx: OwnerCtx, session: SessionDep) -> None:
-    await service.remove_member(session, ctx, user_id)
+    await team.remove_member(session, ctx, user_id)
 
 
 @router.post(

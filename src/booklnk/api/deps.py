@@ -21,7 +21,7 @@ from booklnk.tenancy import credentials
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.credentials import Passwords
 from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, check_account, is_platform_admin, note_context_user
+from booklnk.tenancy.service import access_business, check_account, is_platform_admin
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT access token from POST /v1/auth/login.")
 
@@ -100,7 +100,6 @@ async def unit_of_work(db: DatabaseDep, actor: OptionalActorDep, now: NowDep) ->
     response is sent (scope="function"), so a failed commit can never answer 2xx."""
     user_id = actor.user_id if actor else None
     async with db.transaction(user_id=user_id) as session:
-        note_context_user(session, user_id)
         audit.note_clock(session, now)
         yield session
 

@@ -20,12 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from booklnk.db import pool_metrics
 
-_CONTEXT_SQL = text(
-    "SELECT set_config('role', :role, true),"
-    " set_config('app.user_id', :user_id, true),"
-    " set_config('app.tenant_id', :tenant_id, true)"
-)
-_TENANT_SQL = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
+# By `SET LOCAL` in a function (migration 0032), not `set_config`: on Citus only the
+# statement reaches the workers, whose shards' policies read the tenant.
+_CONTEXT_SQL = text("SELECT booklnk_enter(:role, :user_id, :tenant_id)")
+_TENANT_SQL = text("SELECT booklnk_enter_tenant(:tenant_id)")
 
 
 def application_name(prefix: str = "booklnk") -> str:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
-    String,
     Text,
     and_,
     bindparam,
@@ -186,28 +183,18 @@ async def time_zones(session: AsyncSession, business_ids: Sequence[uuid.UUID]) -
     return {business_id: zone for business_id, zone in (await session.execute(stmt)).all()}
 
 
-def _business_access(*, enter: bool) -> Select[Any]:
-    # Whether the caller's account still exists rides along: a token outlives its account.
-    account_exists = (
-        select(User.id).where(User.id == bindparam("user_id"), User.deleted_at.is_(None)).exists()
-    )
-    columns: list[Any] = [Business, Membership.role, cast(BusinessType.definition, Text), account_exists]
-    if enter:
-        columns.append(func.set_config("app.tenant_id", bindparam("tenant_id", type_=String), True))
-    return (
-        select(*columns)
-        .join(BusinessType, BusinessType.key == Business.business_type_key)
-        .outerjoin(
-            Membership,
-            and_(Membership.business_id == Business.id, Membership.user_id == bindparam("user_id")),
-        )
-        .where(Business.id == bindparam("business_id"))
-    )
-
-
+# Whether the caller's account still exists rides along: a token outlives its account.
+_ACCOUNT_EXISTS = select(User.id).where(User.id == bindparam("user_id"), User.deleted_at.is_(None)).exists()
 # Built once: building a statement costs more than running this one.
-_BUSINESS_ACCESS = _business_access(enter=False)
-_ENTER_BUSINESS = _business_access(enter=True)
+_BUSINESS_ACCESS = (
+    select(Business, Membership.role, cast(BusinessType.definition, Text), _ACCOUNT_EXISTS)
+    .join(BusinessType, BusinessType.key == Business.business_type_key)
+    .outerjoin(
+        Membership,
+        and_(Membership.business_id == Business.id, Membership.user_id == bindparam("user_id")),
+    )
+    .where(Business.id == bindparam("business_id"))
+)
 _BUSINESS_WITH_TYPE = (
     select(Business, cast(BusinessType.definition, Text))
     .join(BusinessType, BusinessType.key == Business.business_type_key)
@@ -223,43 +210,29 @@ async def get_business_with_type(
     return (row[0], row[1]) if row is not None else None
 
 
-# A visitor's way in (no account): the business by its slug, and, in the same statement,
-# the transaction's tenant set to it. The answer cannot depend on when the setting takes
-# effect: business rows are public (policy business_read) and business_type has no policy.
-_ENTER_BY_SLUG = (
-    select(
-        Business,
-        cast(BusinessType.definition, Text),
-        func.set_config("app.tenant_id", cast(Business.id, String), True),
-    )
+# A visitor's way in (no account): the business by its slug. Business rows are public
+# (policy business_read) and business_type has no policy.
+_BY_SLUG = (
+    select(Business, cast(BusinessType.definition, Text))
     .join(BusinessType, BusinessType.key == Business.business_type_key)
     .where(Business.slug == bindparam("slug"))
 )
 
 
-async def enter_business_by_slug(session: AsyncSession, slug: str) -> tuple[Business, str] | None:
-    """The business with this slug and its type's stored definition (JSON text), its tenant
-    entered for the statements after this one; None (and no tenant) when there is none."""
-    row = (await session.execute(_ENTER_BY_SLUG, {"slug": slug})).one_or_none()
+async def business_by_slug(session: AsyncSession, slug: str) -> tuple[Business, str] | None:
+    """The business with this slug and its type's stored definition (JSON text)."""
+    row = (await session.execute(_BY_SLUG, {"slug": slug})).one_or_none()
     return (row[0], row[1]) if row is not None else None
 
 
 async def get_business_access(
-    session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID, *, enter: bool = False
+    session: AsyncSession, business_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[Business, Role | None, str, bool] | None:
     """In one query: the business, the user's role there (None: no membership), its
     type's stored definition as JSON text and whether the user's account exists. None when
-    there is no such business.
-
-    `enter`: the same statement also sets the transaction's tenant to the business (when it
-    exists), for the statements after it. The caller must know that the transaction's
-    `app.user_id` is `user_id`: then the answer cannot depend on when the setting takes
-    effect, since a business row is public and a user's own memberships are readable
-    whatever the tenant (policy membership_own_read), and business_type has no policy."""
-    params: dict[str, object] = {"business_id": business_id, "user_id": user_id}
-    if enter:
-        params["tenant_id"] = str(business_id)
-    row = (await session.execute(_ENTER_BUSINESS if enter else _BUSINESS_ACCESS, params)).one_or_none()
+    there is no such business."""
+    params = {"business_id": business_id, "user_id": user_id}
+    row = (await session.execute(_BUSINESS_ACCESS, params)).one_or_none()
     return (row[0], row[1], row[2], row[3]) if row is not None else None
 
 

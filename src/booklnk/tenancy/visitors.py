@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.db.database import set_tenant
 from booklnk.tenancy import repository
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.errors import BusinessNotFound
@@ -29,8 +30,9 @@ async def visit_business(session: AsyncSession, slug: str) -> Visit:
     """Enter the business with this slug as a visitor (404 `business_not_found` if none);
     the transaction's tenant is that business from here on, so row-level security lets the
     reads that follow see its rows and no other's."""
-    found = await repository.enter_business_by_slug(session, slug)
+    found = await repository.business_by_slug(session, slug)
     if found is None:
         raise BusinessNotFound("No business has this address.")
     business, definition = found
+    await set_tenant(session, business.id)
     return Visit(business, context_for(business, definition, actor=VISITOR, role=None))

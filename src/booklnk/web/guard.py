@@ -28,7 +28,7 @@ from booklnk.kernel.clock import Clock
 from booklnk.kernel.errors import BooklnkError, TooManyRequests, Unauthorized, ValidationFailed
 from booklnk.tenancy.context import Actor, BusinessContext
 from booklnk.tenancy.models import Role
-from booklnk.tenancy.service import access_business, note_context_user
+from booklnk.tenancy.service import access_business
 from booklnk.web import rendering, session
 from booklnk.web.words import problem_text
 
@@ -83,7 +83,6 @@ async def unit_of_work(request: Request, actor: Annotated[Actor | None, Depends(
     """The page's one transaction, as the signed-in account (or nobody)."""
     user_id = actor.user_id if actor else None
     async with db_of(request).transaction(user_id=user_id) as tx:
-        note_context_user(tx, user_id)
         audit.note_clock(tx, now_of(request))
         yield tx
 

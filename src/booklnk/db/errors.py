@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 from sqlalchemy.exc import DBAPIError
@@ -14,8 +15,21 @@ _UNAVAILABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
 
 
 def violated_constraint(exc: DBAPIError) -> str | None:
-    """The name of the constraint an IntegrityError broke (asyncpg reports it)."""
-    return getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+    """The name of the constraint an IntegrityError broke. asyncpg reports it as the server
+    sends it; Citus relays a worker's error without that field, naming the shard's copy of
+    the constraint in the message (`"ex_allocation_overlap_102019"`): read from there, less
+    the shard's number."""
+    cause = getattr(exc.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    if isinstance(name, str):
+        return name
+    relayed = _SHARD_CONSTRAINT.search(str(cause or ""))
+    return relayed.group(1) if relayed else None
+
+
+# A constraint named in a message with a shard's number after it (Booklnk's names end in
+# a letter, so the last "_<digits>" is the shard's).
+_SHARD_CONSTRAINT = re.compile(r'constraint "([a-z][a-z0-9_]*[a-z])_\d+"')
 
 
 def sqlstate(exc: DBAPIError) -> str | None:

@@ -119,8 +119,14 @@ class StatusChange(Base):
 
     __tablename__ = "booking_status_change"
     __table_args__ = (
+        # Checked at commit: the booking is written in the same statement, and Citus runs
+        # that statement's parts one after another (migration 0033).
         ForeignKeyConstraint(
-            ["business_id", "booking_id"], ["booking.business_id", "booking.id"], ondelete="CASCADE"
+            ["business_id", "booking_id"],
+            ["booking.business_id", "booking.id"],
+            ondelete="CASCADE",
+            deferrable=True,
+            initially="DEFERRED",
         ),
         Index("ix_booking_status_change_booking", "business_id", "booking_id", "id"),
         Index("ix_booking_status_change_business_at", "business_id", "changed_at", "id"),
@@ -157,8 +163,14 @@ class Allocation(Base):
 
     __tablename__ = "allocation"
     __table_args__ = (
+        # Checked at commit: the booking is written in the same statement, and Citus runs
+        # that statement's parts one after another (migration 0033).
         ForeignKeyConstraint(
-            ["business_id", "booking_id"], ["booking.business_id", "booking.id"], ondelete="CASCADE"
+            ["business_id", "booking_id"],
+            ["booking.business_id", "booking.id"],
+            ondelete="CASCADE",
+            deferrable=True,
+            initially="DEFERRED",
         ),
         ForeignKeyConstraint(
             ["business_id", "session_id"],

@@ -84,20 +84,24 @@ _BOOKING = """
            CAST(:service_id AS uuid), CAST(:staff_id AS uuid), CAST(:session_id AS uuid),
            CAST(:status AS booking_status), :starts_at, :ends_at, :hold_expires_at, :payment_method,
            :price_minor, :deposit_minor, :currency, :extra_fields, :version
-    RETURNING created_at, updated_at, (SELECT id FROM record_added) AS new_record_id
+    RETURNING created_at, updated_at
 """
 # A booking, the audit of its first status, its account's customer record (see
 # customers.repository.ACCOUNT_RECORD) and (for an appointment) its allocations, in one
 # statement, which answers how many of the allocations went in: when one was skipped for
 # an overlap, `insert_booking` undoes the whole attempt (its savepoint).
-# The foreign keys to the booking are checked at the statement's end.
+# Every part is a CTE and the answer a SELECT over them: Citus runs each modifying CTE on
+# its own before the statement that reads them (a CTE named inside another's RETURNING was
+# not found there), so the foreign keys to the booking are checked at commit (migration
+# 0033), not at each part's end.
+_ANSWER = "SELECT booked.created_at, booked.updated_at, (SELECT id FROM record_added) AS new_record_id"
 _PLACE = text(
-    f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING},"
-    " (SELECT count(*) FROM placed) AS lanes_placed"
+    f"WITH placed AS ({_ALLOCATIONS}), logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD}, booked AS ({_BOOKING})"
+    f" {_ANSWER}, (SELECT count(*) FROM placed) AS lanes_placed FROM booked"
 ).bindparams(bindparam("extra_fields", type_=JSONB))
-_SEAT = text(f"WITH logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD} {_BOOKING}").bindparams(
-    bindparam("extra_fields", type_=JSONB)
-)
+_SEAT = text(
+    f"WITH logged AS ({_LOG_CREATED}), {ACCOUNT_RECORD}, booked AS ({_BOOKING}) {_ANSWER} FROM booked"
+).bindparams(bindparam("extra_fields", type_=JSONB))
 
 
 class LaneTaken(Exception):
@@ -210,7 +214,9 @@ async def change_status(
 
 def _logged(changed: CTE, from_status: Any, to: BookingStatus, action: str, audit: Audit) -> CTE:
     """The audit rows of the bookings an UPDATE … RETURNING business_id, id (`changed`)
-    moved to `to` from `from_status`: written by the same statement."""
+    moved to `to` from `from_status`: written by the same statement. RETURNING, which no
+    one reads, because Citus would copy the rows in instead (COPY), which row-level
+    security refuses; with it, it inserts them."""
     return (
         insert(StatusChange)
         .from_select(
@@ -225,6 +231,7 @@ def _logged(changed: CTE, from_status: Any, to: BookingStatus, action: str, audi
                 literal(audit.at, StatusChange.changed_at.type),
             ),
         )
+        .returning(StatusChange.id)
         .cte("logged")
     )
 
@@ -332,6 +339,9 @@ class SessionLane:
     period: Interval
 
 
+# As a booking's (`_ALLOCATIONS`): a row refused by an overlap is skipped and counted, not
+# raised. Citus also needs the ON CONFLICT: without it, it turns an INSERT … SELECT into a
+# COPY, which row-level security refuses.
 _SESSION_ALLOCATIONS = text(
     """
     INSERT INTO allocation (business_id, session_id, lane, staff_id, resource_id, period, active)
@@ -340,6 +350,8 @@ _SESSION_ALLOCATIONS = text(
     FROM unnest(CAST(:session_ids AS uuid[]), CAST(:lanes AS bigint[]), CAST(:staff_ids AS uuid[]),
                 CAST(:resource_ids AS uuid[]), CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]))
          AS a(session_id, lane, staff_id, resource_id, starts_at, ends_at)
+    ON CONFLICT ON CONSTRAINT ex_allocation_overlap DO NOTHING
+    RETURNING lane
     """
 )
 
@@ -348,7 +360,7 @@ async def insert_session_allocations(
     session: AsyncSession, business_id: uuid.UUID, lanes: Sequence[SessionLane]
 ) -> None:
     """Class sessions' allocations, all in one statement (run it through `placed`)."""
-    await session.execute(
+    inserted = await session.execute(
         _SESSION_ALLOCATIONS,
         {
             "business_id": business_id,
@@ -360,6 +372,9 @@ async def insert_session_allocations(
             "ends": [a.period.end for a in lanes],
         },
     )
+    skipped = len(lanes) - len(inserted.all())
+    if skipped:
+        raise LaneTaken(f"{skipped} of the sessions' lanes are taken")
 
 
 def _holder(business_id: uuid.UUID, booking_id: uuid.UUID | None, session_id: uuid.UUID | None) -> Any:

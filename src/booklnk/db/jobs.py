@@ -139,3 +139,14 @@ async def cancel_waiting(session: AsyncSession, lock: str) -> int:
     session's transaction: a job scheduled for later blocks every later job of its lock
     until it runs. How many were dropped."""
     return len((await session.execute(_CANCEL_WAITING, {"lock": lock})).all())
+
+
+def without_live_job(column: str, arg: str) -> str:
+    """A condition: no job of task `:task` waiting or running has `column` (text) as its
+    argument `arg`. An uncorrelated subquery, so that Citus can run it on the coordinator
+    first (the job queue's tables stay local there) and then the query of a distributed
+    table with its result: it refuses a correlated one (NOT EXISTS) across the two."""
+    return (
+        f"{column} NOT IN (SELECT j.args->>'{arg}' FROM procrastinate_jobs j WHERE j.task_name = :task"
+        f" AND j.status IN ('todo', 'doing') AND j.args ? '{arg}')"
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.db.jobs import without_live_job
 from booklnk.db.pagination import fetch_page
 from booklnk.integrations.models import WebhookAttempt, WebhookEndpoint, WebhookMessage, WebhookStatus
 from booklnk.tenancy.models import Business, Membership, Role, User
@@ -255,10 +256,9 @@ async def fail_pending_of(session: AsyncSession, business_id: uuid.UUID, endpoin
 
 _ORPHANED = text(
     "SELECT m.id FROM webhook_message m WHERE m.business_id = :business_id AND m.status = 'pending'"
-    " AND m.next_attempt_at <= CAST(:due AS timestamptz)"
-    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task"
-    " AND j.status IN ('todo', 'doing') AND j.args->>'message_id' = m.id::text)"
-    " ORDER BY m.next_attempt_at LIMIT 500"
+    " AND m.next_attempt_at <= CAST(:due AS timestamptz) AND "
+    + without_live_job("m.id::text", "message_id")
+    + " ORDER BY m.next_attempt_at LIMIT 500"
 )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booklnk.db.database import Database
+from booklnk.db.jobs import without_live_job
 from booklnk.notifications import outbox, repository
 from booklnk.notifications.channel import Outgoing, Refused, Sender, Unavailable
 from booklnk.notifications.models import Channel, MessageStatus, OutboxMessage
@@ -182,10 +183,9 @@ def erased(params: Mapping[str, object]) -> dict[str, object]:
 
 _ORPHANED = text(
     "SELECT m.id, m.business_id FROM outbox_message m WHERE m.status = 'pending'"
-    " AND m.created_at < CAST(:now AS timestamptz) - interval '5 minutes'"
-    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task"
-    " AND j.status IN ('todo', 'doing') AND j.args->>'message_id' = m.id::text)"
-    " ORDER BY m.created_at LIMIT 500"
+    " AND m.created_at < CAST(:now AS timestamptz) - interval '5 minutes' AND "
+    + without_live_job("m.id::text", "message_id")
+    + " ORDER BY m.created_at LIMIT 500"
 )
 
 _ERASE_EXPIRED = text(

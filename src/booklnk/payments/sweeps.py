@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booklnk.db.jobs import without_live_job
 from booklnk.payments import refunds, webhooks
 from booklnk.payments.models import RefundIntent
 
@@ -21,14 +22,10 @@ from booklnk.payments.models import RefundIntent
 STUCK_AFTER = timedelta(minutes=5)
 BATCH = 500
 
-_NO_LIVE_JOB = (
-    "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = :task"
-    " AND j.status IN ('todo', 'doing') AND j.args->>:arg = {key})"
-)
 _STUCK_DELIVERIES = text(
     "SELECT d.id, d.merchant_order_id, d.event FROM webhook_delivery d"
     " WHERE d.applied_at IS NULL AND d.received_at < now() - CAST(:age AS interval) AND "
-    + _NO_LIVE_JOB.format(key="d.id::text")
+    + without_live_job("d.id::text", "delivery_id")
     + " ORDER BY d.id LIMIT :batch"
 )
 _STUCK_INTENTS = text(
@@ -36,7 +33,7 @@ _STUCK_INTENTS = text(
     " JOIN payment_attempt a ON a.business_id = i.business_id AND a.id = i.attempt_id"
     " WHERE i.business_id = :business AND i.status IN ('requested', 'sending')"
     " AND i.updated_at < now() - CAST(:age AS interval) AND "
-    + _NO_LIVE_JOB.format(key="i.id::text")
+    + without_live_job("i.id::text", "intent_id")
     + " ORDER BY i.created_at LIMIT :batch"
 )
 
@@ -45,7 +42,7 @@ async def requeue_deliveries(session: AsyncSession, *, older_than: timedelta = S
     """Queue the application of every unapplied delivery that has no job; how many."""
     rows = await session.execute(
         _STUCK_DELIVERIES,
-        {"task": webhooks.APPLY_WEBHOOK, "arg": "delivery_id", "age": older_than, "batch": BATCH},
+        {"task": webhooks.APPLY_WEBHOOK, "age": older_than, "batch": BATCH},
     )
     stuck = rows.all()
     for delivery_id, order_id, event in stuck:
@@ -63,7 +60,6 @@ async def requeue_refunds(
         {
             "business": business_id,
             "task": refunds.SEND_REFUND,
-            "arg": "intent_id",
             "age": older_than,
             "batch": BATCH,
         },

@@ -1,4 +1,5 @@
-"""`booklnk serve | migrate | demo | worker | reconcile | kashier-sim | messages-sim | create-admin`.
+"""`booklnk serve | migrate | citus-distribute | demo | worker | reconcile | kashier-sim | messages-sim |
+create-admin`.
 
 Only the options live here; each command imports `booklnk.cli.runs` (the whole stack) when
 it runs, so `booklnk --help` and a mistyped option answer at once."""
@@ -24,6 +25,16 @@ def migrate() -> None:
 
     runs.migrate(runs.settings())
     runs.tell("migrations_applied", "Database is up to date.")
+
+
+@app.command("citus-distribute")
+def citus_distribute() -> None:
+    """On a Citus coordinator: migrate, then distribute the schema by business (reference
+    tables, the coordinator's, the colocated tenant tables). Safe to run again; a run
+    stopped anywhere is finished by the next."""
+    from booklnk.cli import runs
+
+    runs.citus_distribute(runs.settings())
 
 
 @app.command()

@@ -19,6 +19,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from booklnk.api.app import create_app
 from booklnk.bootstrap import (
@@ -32,6 +33,7 @@ from booklnk.bootstrap import (
 from booklnk.cli import served
 from booklnk.cli.children import Child
 from booklnk.config import Settings
+from booklnk.db import citus
 from booklnk.db.database import Database
 from booklnk.db.migrate import upgrade
 from booklnk.demo.loader import Login, load_demo
@@ -75,6 +77,25 @@ def migrate(settings: Settings) -> str:
     tell("migrations_applying", "Applying migrations…")
     upgrade(url)
     return url
+
+
+def citus_distribute(settings: Settings) -> None:
+    url = migrate(settings)
+    try:
+        asyncio.run(_citus_distribute(url))
+    except RuntimeError as exc:
+        tell("citus_distribution_refused", f"Not distributed: {exc}", reason=str(exc))
+        raise typer.Exit(1) from None
+    tell("citus_distributed", "The schema is distributed.")
+
+
+async def _citus_distribute(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(citus.distribute, lambda line: tell("citus_step", line, step=line))
+    finally:
+        await engine.dispose()
 
 
 def demo(settings: Settings) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from booklnk.bootstrap import database_url
 from booklnk.config import Settings
+from booklnk.db import citus
 from booklnk.db.migrate import upgrade_async
 
 from benchlib.output import log
@@ -35,27 +36,72 @@ class BenchDatabase:
     started: str  # when the run began (UTC), for the report and its file's name
 
 
+# A Citus cluster instead of one server: DATABASE_URL is its coordinator, this names its
+# workers ("host:port,host:port", reached as DATABASE_URL's user). The run's database is
+# made on every node, with the citus extension, and distributed by `booklnk citus-distribute`'s
+# own code before the run.
+CITUS_WORKERS = "BOOKLNK_BENCH_CITUS_WORKERS"
+
+
 @contextlib.contextmanager
 def fresh_database(servers: Collection[Server]) -> Iterator[BenchDatabase]:
     """A new database `booklnk_bench_<random>`, migrated, on the server in DATABASE_URL (else
-    the embedded one, started or joined). On the way out, also on an error, Ctrl-C or
-    SIGTERM, the servers in `servers` (the caller's collection, filled meanwhile) are
-    stopped, then the database is dropped."""
+    the embedded one, started or joined), or distributed on a Citus cluster (`CITUS_WORKERS`).
+    On the way out, also on an error, Ctrl-C or SIGTERM, the servers in `servers` (the
+    caller's collection, filled meanwhile) are stopped, then the database is dropped."""
     settings = Settings()
     server_url = database_url(settings)
+    workers = [w for w in os.environ.get(CITUS_WORKERS, "").split(",") if w]
     kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
+    if workers:
+        kind = f"Citus: coordinator (DATABASE_URL) and {len(workers)} workers"
+    nodes = [server_url, *(_node(server_url, worker) for worker in workers)]
     name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
     bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     log(f"database {name} on the {kind} server; migrating")
     try:
-        asyncio.run(create_database(server_url, name, bench_url))
+        if workers:
+            asyncio.run(create_distributed(nodes, name, workers))
+        asyncio.run(create_database(server_url, name, bench_url, exists=bool(workers)))
+        if workers:
+            asyncio.run(distribute(bench_url))
         yield BenchDatabase(bench_url, kind, started)
     finally:
         for server in list(servers):
             stop_server(server)
         log(f"dropping {name}")
-        asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for node in nodes:
+            asyncio.run(admin(node, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _node(server_url: str, worker: str) -> str:
+    host, port = worker.rsplit(":", 1)
+    return make_url(server_url).set(host=host, port=int(port)).render_as_string(hide_password=False)
+
+
+async def create_distributed(nodes: list[str], name: str, workers: list[str]) -> None:
+    """The database on every node with the citus extension; the coordinator told its own
+    address (the first node's) and the workers'."""
+    for node in nodes:
+        await admin(node, f'CREATE DATABASE "{name}"')
+        await admin(
+            make_url(node).set(database=name).render_as_string(hide_password=False), "CREATE EXTENSION citus"
+        )
+    coordinator = make_url(nodes[0])
+    statements = [f"SELECT citus_set_coordinator_host('{coordinator.host}', {coordinator.port or 5432})"]
+    statements += [f"SELECT citus_add_node('{w.rsplit(':', 1)[0]}', {w.rsplit(':', 1)[1]})" for w in workers]
+    for statement in statements:
+        await admin(coordinator.set(database=name).render_as_string(hide_password=False), statement)
+
+
+async def distribute(bench_url: str) -> None:
+    engine = create_async_engine(bench_url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(citus.distribute, lambda line: None)
+    finally:
+        await engine.dispose()
 
 
 async def admin(server_url: str, sql: str) -> None:
@@ -67,8 +113,9 @@ async def admin(server_url: str, sql: str) -> None:
         await engine.dispose()
 
 
-async def create_database(server_url: str, name: str, bench_url: str) -> None:
-    await admin(server_url, f'CREATE DATABASE "{name}"')
+async def create_database(server_url: str, name: str, bench_url: str, *, exists: bool = False) -> None:
+    if not exists:
+        await admin(server_url, f'CREATE DATABASE "{name}"')
     await upgrade_async(bench_url)
     engine = create_async_engine(bench_url)
     try:

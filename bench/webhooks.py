@@ -215,8 +215,10 @@ AUDIT_SQL = text(
       (SELECT count(*) FROM ledger_entry),
       (SELECT count(*) FROM (SELECT source FROM ledger_entry GROUP BY business_id, source
                              HAVING count(*) > 1) d),
-      (SELECT count(*) FROM webhook_delivery d WHERE (SELECT count(*) FROM ledger_entry l
-         WHERE l.source = 'kashier:' || d.event || ':' || d.transaction_id || ':' || d.amount_minor) <> 1),
+      (SELECT count(*) FROM webhook_delivery d
+         LEFT JOIN (SELECT source, count(*) AS n FROM ledger_entry GROUP BY source) l
+           ON l.source = 'kashier:' || d.event || ':' || d.transaction_id || ':' || d.amount_minor
+         WHERE coalesce(l.n, 0) <> 1),
       (SELECT count(*) FROM booking WHERE status = 'confirmed')
     """
 )

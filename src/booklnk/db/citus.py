@@ -141,8 +141,8 @@ def distribute(conn: Connection, tell: Callable[[str], None]) -> Placement:
         # The context the app sets with SET LOCAL (migration 0032), replayed on the workers.
         conn.execute(text(f"ALTER DATABASE {database} SET citus.propagate_set_commands = 'local'"))
         # Hiding the shards from the catalog made asyncpg's first look at a type (an enum's,
-        # once per connection) take 1.6 s instead of a few ms: the app's connections
-        # (application_name booklnk-<pid>, booklnk-jobs-<pid>) see them.
+        # once per connection) take 1.5-1.8 s instead of 0.13 s (bench/README, "Booklnk on
+        # Citus"): the app's connections (booklnk-<pid>, booklnk-jobs-<pid>) see them.
         conn.execute(
             text(f"ALTER DATABASE {database} SET citus.show_shards_for_app_name_prefixes = 'booklnk'")
         )

@@ -45,9 +45,9 @@ async def access_business(
     """Enter a business's tenant context and check the actor's role there.
 
     `require=None` admits any signed-in user (a customer); STAFF admits staff and owners.
-    The tenant is entered by a statement of its own, not inside the read (one round trip
-    fewer): Citus runs a read of a distributed table on a worker, functions and all, and
-    the tenant set there would not reach the coordinator.
+    The tenant is entered by a statement of its own. Entering it inside the read saved a
+    round trip, but Citus runs a read of a distributed table on a worker, functions and
+    all, and the tenant set there never reached the coordinator.
     """
     await set_tenant(session, business_id)
     found = await repository.get_business_access(session, business_id, actor.user_id)

@@ -65,7 +65,7 @@ def fresh_database(servers: Collection[Server]) -> Iterator[BenchDatabase]:
             asyncio.run(create_distributed(nodes, name, workers))
         asyncio.run(create_database(server_url, name, bench_url, exists=bool(workers)))
         if workers:
-            asyncio.run(distribute(bench_url))
+            asyncio.run(citus.distribute_database(bench_url, lambda line: None))
         yield BenchDatabase(bench_url, kind, started)
     finally:
         for server in list(servers):
@@ -93,15 +93,6 @@ async def create_distributed(nodes: list[str], name: str, workers: list[str]) ->
     statements += [f"SELECT citus_add_node('{w.rsplit(':', 1)[0]}', {w.rsplit(':', 1)[1]})" for w in workers]
     for statement in statements:
         await admin(coordinator.set(database=name).render_as_string(hide_password=False), statement)
-
-
-async def distribute(bench_url: str) -> None:
-    engine = create_async_engine(bench_url)
-    try:
-        async with engine.connect() as conn:
-            await conn.run_sync(citus.distribute, lambda line: None)
-    finally:
-        await engine.dispose()
 
 
 async def admin(server_url: str, sql: str) -> None:

@@ -19,7 +19,6 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from booklnk.api.app import create_app
 from booklnk.bootstrap import (
@@ -82,20 +81,11 @@ def migrate(settings: Settings) -> str:
 def citus_distribute(settings: Settings) -> None:
     url = migrate(settings)
     try:
-        asyncio.run(_citus_distribute(url))
+        asyncio.run(citus.distribute_database(url, lambda line: tell("citus_step", line, step=line)))
     except RuntimeError as exc:
         tell("citus_distribution_refused", f"Not distributed: {exc}", reason=str(exc))
         raise typer.Exit(1) from None
     tell("citus_distributed", "The schema is distributed.")
-
-
-async def _citus_distribute(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            await conn.run_sync(citus.distribute, lambda line: tell("citus_step", line, step=line))
-    finally:
-        await engine.dispose()
 
 
 def demo(settings: Settings) -> None:

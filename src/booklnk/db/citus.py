@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from booklnk.db.rls import APP_ROLE
 
@@ -78,6 +79,16 @@ _OWN_FKS = text(
     " WHERE contype = 'f' AND connamespace = 'public'::regnamespace"
     " AND conrelid::regclass::text = ANY(:tables) ORDER BY 1, 2"
 )
+
+
+async def distribute_database(url: str, tell: Callable[[str], None]) -> Placement:
+    """`distribute` on the Citus coordinator at `url` (the command's and the benchmarks')."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(distribute, tell)
+    finally:
+        await engine.dispose()
 
 
 def distribute(conn: Connection, tell: Callable[[str], None]) -> Placement:

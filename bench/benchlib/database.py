@@ -55,14 +55,13 @@ def fresh_database(servers: Collection[Server]) -> Iterator[BenchDatabase]:
     kind = "embedded (pgserver)" if settings.database_url is None else "external (DATABASE_URL)"
     if workers:
         kind = f"Citus: coordinator (DATABASE_URL) and {len(workers)} workers"
-    nodes = [server_url, *(_node(server_url, worker) for worker in workers)]
     name = f"booklnk_bench_{uuid.uuid4().hex[:10]}"
     bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     log(f"database {name} on the {kind} server; migrating")
     try:
         if workers:
-            asyncio.run(create_distributed(nodes, name, workers))
+            asyncio.run(citus.create_cluster_database(server_url, workers, name))
         asyncio.run(create_database(server_url, name, bench_url, exists=bool(workers)))
         if workers:
             asyncio.run(citus.distribute_database(bench_url, lambda line: None))
@@ -71,28 +70,10 @@ def fresh_database(servers: Collection[Server]) -> Iterator[BenchDatabase]:
         for server in list(servers):
             stop_server(server)
         log(f"dropping {name}")
-        for node in nodes:
-            asyncio.run(admin(node, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def _node(server_url: str, worker: str) -> str:
-    host, port = worker.rsplit(":", 1)
-    return make_url(server_url).set(host=host, port=int(port)).render_as_string(hide_password=False)
-
-
-async def create_distributed(nodes: list[str], name: str, workers: list[str]) -> None:
-    """The database on every node with the citus extension; the coordinator told its own
-    address (the first node's) and the workers'."""
-    for node in nodes:
-        await admin(node, f'CREATE DATABASE "{name}"')
-        await admin(
-            make_url(node).set(database=name).render_as_string(hide_password=False), "CREATE EXTENSION citus"
-        )
-    coordinator = make_url(nodes[0])
-    statements = [f"SELECT citus_set_coordinator_host('{coordinator.host}', {coordinator.port or 5432})"]
-    statements += [f"SELECT citus_add_node('{w.rsplit(':', 1)[0]}', {w.rsplit(':', 1)[1]})" for w in workers]
-    for statement in statements:
-        await admin(coordinator.set(database=name).render_as_string(hide_password=False), statement)
+        if workers:
+            asyncio.run(citus.drop_cluster_database(server_url, workers, name))
+        else:
+            asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def admin(server_url: str, sql: str) -> None:

@@ -56,3 +56,12 @@ async def test_on_a_server_without_citus_the_command_says_so_and_changes_nothing
     async with owner_engine.connect() as conn:
         pending = await conn.execute(text("SELECT to_regclass('booklnk_citus_pending_fk') IS NULL"))
         assert pending.scalar_one()
+
+
+def test_the_workers_are_reached_as_the_coordinators_user_on_their_own_addresses() -> None:
+    coordinator = "postgresql+asyncpg://postgres:secret@127.0.0.1:9700/postgres"
+    assert citus.node_urls(coordinator, ["127.0.0.1:9701", "10.0.0.2:5432"]) == [
+        coordinator,
+        "postgresql+asyncpg://postgres:secret@127.0.0.1:9701/postgres",
+        "postgresql+asyncpg://postgres:secret@10.0.0.2:5432/postgres",
+    ]

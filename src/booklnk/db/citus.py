@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from booklnk.db.rls import APP_ROLE
@@ -81,6 +81,55 @@ _OWN_FKS = text(
 )
 
 
+def node_urls(coordinator: str, workers: Sequence[str]) -> list[str]:
+    """The coordinator's server URL, then each worker's ("host:port", reached as the
+    coordinator's user)."""
+    urls = [coordinator]
+    for worker in workers:
+        host, port = worker.rsplit(":", 1)
+        urls.append(
+            make_url(coordinator).set(host=host, port=int(port)).render_as_string(hide_password=False)
+        )
+    return urls
+
+
+async def create_cluster_database(coordinator: str, workers: Sequence[str], name: str) -> str:
+    """A new database `name` on the coordinator (a server URL) and on every worker, each
+    with the citus extension, the coordinator told its own address and the workers'; its
+    URL on the coordinator. Migrate it, then `distribute_database`. (Citus's metadata is
+    per database: each one a cluster serves is set up so.)"""
+    nodes = node_urls(coordinator, workers)
+    for node in nodes:
+        await _admin(node, f'CREATE DATABASE "{name}"')
+        await _admin(_on(node, name), "CREATE EXTENSION citus")
+    url = _on(coordinator, name)
+    itself = make_url(coordinator)
+    await _admin(url, f"SELECT citus_set_coordinator_host('{itself.host}', {itself.port or 5432})")
+    for worker in workers:
+        host, port = worker.rsplit(":", 1)
+        await _admin(url, f"SELECT citus_add_node('{host}', {int(port)})")
+    return url
+
+
+async def drop_cluster_database(coordinator: str, workers: Sequence[str], name: str) -> None:
+    """`name` dropped on every node, its connections closed."""
+    for node in node_urls(coordinator, workers):
+        await _admin(node, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on(server: str, database: str) -> str:
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+async def _admin(url: str, sql: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
 async def distribute_database(url: str, tell: Callable[[str], None]) -> Placement:
     """`distribute` on the Citus coordinator at `url` (the command's and the benchmarks')."""
     engine = create_async_engine(url)
@@ -97,16 +146,16 @@ def distribute(conn: Connection, tell: Callable[[str], None]) -> Placement:
     with conn.begin():
         if conn.execute(text("SELECT count(*) FROM pg_extension WHERE extname = 'citus'")).scalar_one() == 0:
             raise RuntimeError("This database has no citus extension: run CREATE EXTENSION citus first.")
-        tables = conn.execute(_TABLES, {"column": DISTRIBUTION_COLUMN}).tuples().all()
+        tables = conn.execute(_TABLES, {"column": DISTRIBUTION_COLUMN}).all()
         placement = place(tables)
-        done: dict[str, str] = dict(conn.execute(_CITUS_TABLES).tuples().all())
+        done: dict[str, str] = dict(conn.execute(_CITUS_TABLES).all())
         ours = [*placement.reference, *placement.coordinator, *placement.distributed]
         conn.execute(_PENDING)
         # Only while a table is still to place (a finished run leaves its keys alone),
         # one shard at a time: Citus refuses DDL after a parallel one in a transaction.
         conn.execute(text("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'"))
         unplaced = [t for t in ours if t not in done]
-        taken = conn.execute(_OWN_FKS, {"tables": ours}).tuples().all() if unplaced else []
+        taken = conn.execute(_OWN_FKS, {"tables": ours}).all() if unplaced else []
         for table, name, definition in taken:
             conn.execute(_KEEP_FK, {"t": table, "n": name, "d": definition})
             conn.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
@@ -135,11 +184,9 @@ def distribute(conn: Connection, tell: Callable[[str], None]) -> Placement:
             conn.execute(text(statement), {"t": table, "anchor": anchor, "column": DISTRIBUTION_COLUMN})
         tell(f"{kind}: {table}")
     with conn.begin():
-        pending = (
-            conn.execute(text("SELECT table_name, name, definition FROM booklnk_citus_pending_fk"))
-            .tuples()
-            .all()
-        )
+        pending = conn.execute(
+            text("SELECT table_name, name, definition FROM booklnk_citus_pending_fk")
+        ).all()
     for table, name, definition in pending:
         with conn.begin():
             conn.execute(text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'))
@@ -157,10 +204,13 @@ def distribute(conn: Connection, tell: Callable[[str], None]) -> Placement:
         conn.execute(
             text(f"ALTER DATABASE {database} SET citus.show_shards_for_app_name_prefixes = 'booklnk'")
         )
-        # The coordinator reaches the workers as the transaction's role: the app's.
-        conn.execute(
-            text("SELECT run_command_on_workers(:command)"), {"command": f"ALTER ROLE {APP_ROLE} LOGIN"}
-        )
+        # The coordinator reaches the workers as the transaction's role: the app's. Each
+        # worker alters its own role only: propagated, the workers' two ALTER ROLEs met on
+        # each other's node and were cancelled as a distributed deadlock.
+        answers = conn.execute(_WORKERS_LOGIN).all()
+        refused = [f"{host}:{port}: {said}" for host, port, done_there, said in answers if not done_there]
+        if refused:
+            raise RuntimeError(f"{APP_ROLE} could not be let log in on the workers: {'; '.join(refused)}")
     tell(
         f"set on {database}: citus.propagate_set_commands = 'local',"
         f" citus.show_shards_for_app_name_prefixes = 'booklnk'; {APP_ROLE} may log in on the workers"
@@ -168,6 +218,10 @@ def distribute(conn: Connection, tell: Callable[[str], None]) -> Placement:
     return placement
 
 
+_WORKERS_LOGIN = text(
+    "SELECT nodename, nodeport, success, result FROM run_command_on_workers("
+    f"'SET LOCAL citus.enable_alter_role_propagation TO off; ALTER ROLE {APP_ROLE} LOGIN')"
+)
 _KEEP_FK = text("INSERT INTO booklnk_citus_pending_fk VALUES (:t, :n, :d) ON CONFLICT DO NOTHING")
 _PUT_BACK = text("DELETE FROM booklnk_citus_pending_fk WHERE table_name = :t AND name = :n")
 _ANCHORED = "SELECT create_distributed_table(CAST(:t AS regclass), :column)"

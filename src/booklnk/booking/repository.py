@@ -263,9 +263,12 @@ async def change_statuses(
     else:
         target = target.where(Booking.id.in_(list(booking_ids)))
     old = target.with_for_update().cte("old")
+    # The business as a value, not through `old`: Citus sends the UPDATE to the tenant's
+    # shard only when it sees the distribution column's value; joined through the CTE it
+    # went to every shard, after which the outbox (the coordinator's) could not be written.
     changed = (
         update(Booking)
-        .where(Booking.business_id == old.c.business_id, Booking.id == old.c.id)
+        .where(Booking.business_id == business_id, Booking.id == old.c.id)
         .values(status=to, version=Booking.version + 1, updated_at=func.now())
         .returning(Booking.business_id, Booking.id, Booking.session_id, old.c.status)
         .cte("changed")

@@ -7,6 +7,7 @@ row-level security is in force exactly as in production.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import citus_cluster
 import mail_server
 import support
 from answer_contract import AnswerContract
@@ -116,7 +118,22 @@ def _server_url() -> str:
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """Create `booklnk_test_<random>` on the server, migrate it, drop it afterwards."""
+    """A fresh migrated database for the run, dropped afterwards: `booklnk_test_<random>` on
+    the server, or distributed on a Citus cluster when one is configured
+    (tests/citus_cluster.py)."""
+    async with _run_database() as url:
+        # Where sign_up reads the codes sent (psycopg's plain form of the URL).
+        support.OUTBOX.url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        yield url
+        support.OUTBOX.close()
+
+
+@contextlib.asynccontextmanager
+async def _run_database() -> AsyncIterator[str]:
+    if citus_cluster.configured():
+        async with citus_cluster.cluster_database() as cluster:
+            yield asyncpg_url(cluster.url)
+        return
     server = make_url(_server_url())
     name = f"booklnk_test_{uuid.uuid4().hex[:10]}"
 
@@ -130,12 +147,11 @@ async def database_url() -> AsyncIterator[str]:
 
     await admin(f'CREATE DATABASE "{name}"')
     url = server.set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(url)
-    # Where sign_up reads the codes sent (psycopg's plain form of the URL).
-    support.OUTBOX.url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    yield url
-    support.OUTBOX.close()
-    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        await upgrade_async(url)
+        yield url
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -25,6 +25,7 @@ from pgserver.postgres_server import PostgresServer, get_server
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import citus_cluster
 import support
 from booklnk.payments.kashier.client import KashierClient, OrderFound
 from booklnk.payments.kashier.config import KashierConfig
@@ -36,13 +37,30 @@ RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 SETTLE_SECONDS = 120.0
 
 
+class Restartable(Protocol):
+    """A test module's own database, whose server is stopped and started at will."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def connections_break(self) -> bool:
+        """Whether the outage closes the app's own connections (their server stops)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def start(self) -> None: ...
+
+
 @dataclass
-class Restartable:
+class EmbeddedServer:
     """The embedded PostgreSQL in a folder of its own, stopped and started at will (pg_ctl,
     with the options pgserver started it with: a socket in a directory, no TCP)."""
 
     server: PostgresServer
     url: str
+    connections_break: bool = True
 
     @property
     def socket_dir(self) -> str:
@@ -66,11 +84,17 @@ class Restartable:
 
 
 @pytest.fixture(scope="module")
-def restartable_database() -> Iterator[Restartable]:
+async def restartable_database() -> AsyncIterator[Restartable]:
+    """The embedded server, or a Citus cluster's database when one is configured
+    (tests/citus_cluster.py)."""
+    if citus_cluster.configured():
+        async with citus_cluster.cluster_database() as cluster:
+            yield cluster
+        return
     folder = (Path(".booklnk") / f"outage-{uuid.uuid4().hex[:8]}").resolve()
     folder.mkdir(parents=True)
     server = get_server(folder, cleanup_mode="delete")
-    database = Restartable(server, server.get_uri())
+    database = EmbeddedServer(server, server.get_uri())
     try:
         yield database
     finally:

@@ -111,4 +111,6 @@ async def test_the_worker_waits_out_a_database_outage_and_applies_everything_aft
             await wait_for(healthy, within=30)
         except AssertionError:
             raise AssertionError(f"never healthy again: {reports[-3:]}\n{worker.log_tail()}") from None
-        assert reports[-1]["restarts"] >= 1
+        # Its own connections broke and were made again, unless only what is behind them
+        # stopped (a Citus cluster's workers): then its jobs failed and ran again instead.
+        assert reports[-1]["restarts"] >= 1 or not restartable_database.connections_break

@@ -24,6 +24,7 @@ from booklnk.db import pool_metrics
 # statement reaches the workers, whose shards' policies read the tenant.
 _CONTEXT_SQL = text("SELECT booklnk_enter(:role, :user_id, :tenant_id)")
 _TENANT_SQL = text("SELECT booklnk_enter_tenant(:tenant_id)")
+_ACROSS_TENANTS_SQL = text("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
 
 
 def application_name(prefix: str = "booklnk") -> str:
@@ -110,3 +111,11 @@ def _name_connection(_dialect: Any, _record: Any, _args: Any, params: dict[str, 
 async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Narrow the current transaction to one tenant (once the route knows which)."""
     await session.execute(_TENANT_SQL, {"tenant_id": str(tenant_id)})
+
+
+async def across_tenants(session: AsyncSession) -> None:
+    """Before a transaction reads or writes several tenants' rows and then writes again:
+    on Citus it then reaches each worker over one connection, because after a statement
+    over many shards in parallel Citus refuses a write to a coordinator's table (the
+    messages outbox). On one PostgreSQL the setting is an unread placeholder."""
+    await session.execute(_ACROSS_TENANTS_SQL)

@@ -12,7 +12,7 @@ from booklnk.audit import log as audit
 from booklnk.booking import listing
 from booklnk.booking.errors import UpcomingBookings
 from booklnk.customers import repository as customer_records
-from booklnk.db.database import set_tenant
+from booklnk.db.database import across_tenants, set_tenant
 from booklnk.notifications import repository as messages
 from booklnk.tenancy import erasure
 from booklnk.tenancy import repository as tenancy
@@ -37,6 +37,7 @@ async def delete_account(
     say what is refunded). Then, in one transaction: the platform's messages to it and, in
     each business it booked at, its messages and its customer record are erased, and the
     account itself (`tenancy.erasure.erase`)."""
+    await across_tenants(session)  # its roles and bookings are read in every business, then written
     user = await erasure.confirm_password(session, passwords, actor, password, code_taken=code_taken)
     if await tenancy.list_user_memberships(session, user.id):
         raise AccountHasRoles(

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -92,6 +93,11 @@ class CitusCluster:
 
 def configured() -> bool:
     return bool(os.environ.get(NODES))
+
+
+def not_on_citus(reason: str) -> pytest.MarkDecorator:
+    """A test whose means a Citus cluster does not offer (`reason`): skipped there."""
+    return pytest.mark.skipif(configured(), reason=f"not on Citus: {reason}")
 
 
 @contextlib.asynccontextmanager

@@ -298,11 +298,14 @@ def is_slot_unavailable(response: httpx.Response) -> bool:
     )
 
 
+# A lane belongs to one business: joined on it too, the pairs stay the same and Citus runs
+# the join on each shard (colocated), where a join on the lane alone needs a repartition.
 OVERLAPS_SQL = text(
     """
     SELECT a.lane, a.booking_id AS first, b.booking_id AS second, a.period, b.period AS other
     FROM allocation a
-    JOIN allocation b ON a.lane = b.lane AND a.booking_id < b.booking_id AND a.period && b.period
+    JOIN allocation b ON a.business_id = b.business_id AND a.lane = b.lane
+     AND a.booking_id < b.booking_id AND a.period && b.period
     WHERE a.active AND b.active
     """
 )

@@ -237,12 +237,14 @@ async def _check(world: World) -> None:
         rows = await session.execute(
             text(
                 "SELECT b.id::text, b.status::text, b.version, b.staff_id::text, b.starts_at,"
-                " (SELECT count(*) FROM allocation a WHERE a.booking_id = b.id AND a.active),"
-                " (SELECT count(*) FROM allocation a WHERE a.booking_id = b.id AND a.active"
+                " (SELECT count(*) FROM allocation a WHERE a.business_id = b.business_id"
+                "  AND a.booking_id = b.id AND a.active),"
+                " (SELECT count(*) FROM allocation a WHERE a.business_id = b.business_id"
+                "  AND a.booking_id = b.id AND a.active"
                 "  AND a.staff_id = b.staff_id"
                 "  AND a.period = tstzrange(b.starts_at, b.ends_at + interval '5 min')),"
                 " (SELECT array_agg(c.action || ':' || c.to_status ORDER BY c.id)"
-                "  FROM booking_status_change c WHERE c.booking_id = b.id)"
+                "  FROM booking_status_change c WHERE c.business_id = b.business_id AND c.booking_id = b.id)"
                 " FROM booking b"
             )
         )

@@ -15,6 +15,7 @@ from test_migrations import GLOBAL_TABLES
 
 from booklnk.db import citus
 from booklnk.tables import metadata
+from citus_cluster import not_on_citus
 
 
 async def _schema(owner_engine: AsyncEngine) -> list[tuple[str, bool]]:
@@ -38,6 +39,7 @@ def test_a_table_named_for_citus_must_be_in_the_schema() -> None:
         citus.place([(t, False) for t in (*citus.REFERENCE, *citus.COORDINATOR) if t != "payment_order"])
 
 
+@not_on_citus("the test's database is one with Citus")
 async def test_on_a_server_without_citus_the_command_says_so_and_changes_nothing(
     database_url: str, owner_engine: AsyncEngine
 ) -> None:

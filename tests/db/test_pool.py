@@ -76,7 +76,7 @@ async def test_a_connection_the_server_closed_is_replaced_on_use(
 ) -> None:
     first = await _backend_pid(small_db)
     async with owner_engine.begin() as conn:
-        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await conn.execute(text("SELECT pg_terminate_backend(CAST(:pid AS integer))"), {"pid": first})
     # The pool still holds the dead connection: the next transaction finds it closed on
     # its first statement, and starts again on a new one.
     second = await _backend_pid(small_db)

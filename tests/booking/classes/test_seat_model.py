@@ -122,10 +122,11 @@ async def _check(world: World, model: Model) -> None:
             await session.execute(
                 text(
                     "SELECT s.seats_taken, s.capacity,"
-                    " (SELECT count(*) FROM booking b WHERE b.session_id = s.id"
+                    " (SELECT count(*) FROM booking b WHERE b.business_id = s.business_id"
+                    "  AND b.session_id = s.id"
                     "  AND b.status IN ('held', 'confirmed', 'checked_in', 'completed')),"
                     " (SELECT array_agg(w.customer_id ORDER BY w.position) FROM waitlist_entry w"
-                    "  WHERE w.session_id = s.id AND w.status = 'waiting')"
+                    "  WHERE w.business_id = s.business_id AND w.session_id = s.id AND w.status = 'waiting')"
                     " FROM class_session s WHERE s.id = :s"
                 ),
                 {"s": world.session_id},

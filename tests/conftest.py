@@ -156,8 +156,10 @@ async def _run_database() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def owner_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """A connection as the migrating (privileged) role: for set-up and audits only."""
-    engine = create_async_engine(database_url)
+    """A connection as the migrating (privileged) role: for set-up and audits only. On a
+    Citus cluster its pooled connections are checked before use: the outage modules stop
+    the cluster this database lives on too."""
+    engine = create_async_engine(database_url, pool_pre_ping=citus_cluster.configured())
     yield engine
     await engine.dispose()
 

@@ -93,6 +93,13 @@ class _Outbox:
 OUTBOX = _Outbox()
 
 
+def earlier(column: str, by: str) -> str:
+    """SQL for `column` (a timestamptz) moved back by the interval `by`, for a test that ages
+    rows. The shift is made in UTC's wall time, every step immutable: Citus refuses a STABLE
+    function of a column in an UPDATE, and `timestamptz - interval` is one."""
+    return f"(({column} AT TIME ZONE 'UTC') - {by}) AT TIME ZONE 'UTC'"
+
+
 async def code_sent_to(email: str) -> str:
     """The newest one-time code recorded for `email`, read from the outbox (as the worker
     would send it): signing up hundreds of users need not wait for e-mail."""

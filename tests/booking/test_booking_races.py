@@ -386,7 +386,8 @@ async def held_bookings(engine: AsyncEngine, business_id: uuid.UUID, starts_at: 
 async def booking_state(engine: AsyncEngine, booking_id: uuid.UUID) -> tuple[str, int]:
     """A booking's status and how many active allocations it still has."""
     query = text(
-        "SELECT b.status, (SELECT count(*) FROM allocation a WHERE a.booking_id = b.id AND a.active)"
+        "SELECT b.status, (SELECT count(*) FROM allocation a"
+        " WHERE a.business_id = b.business_id AND a.booking_id = b.id AND a.active)"
         " FROM booking b WHERE b.id = :b"
     )
     async with engine.connect() as conn:

@@ -41,6 +41,17 @@ def _empty_queue(database_url: str) -> None:
         conn.execute("DELETE FROM procrastinate_jobs WHERE status = 'todo'")
 
 
+def _idle(database_url: str) -> bool:
+    """No job due or running: the periodic ones the worker deferred as it started are
+    done (fetching one after the pruning would be the other way it notices)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now())"
+        ).fetchone()
+    return row is not None and row[0] == 0
+
+
 def _health(url: str) -> dict[str, Any] | None:
     try:
         found: dict[str, Any] = httpx.get(url, timeout=2).json()
@@ -72,7 +83,7 @@ def test_a_worker_pruned_as_stalled_registers_again_and_is_healthy(database_url:
         # The worker defers its periodic jobs as each minute starts, and fetching one would
         # also reveal the pruning (the other way it recovers): prune well inside a minute, so
         # that its one-second heartbeat is what notices (a CI run once pruned at :59).
-        _until(lambda: 2 <= datetime.now(UTC).second <= 40, "a quiet part of the minute")
+        _until(lambda: 2 <= datetime.now(UTC).second <= 40 and _idle(sync_url), "a quiet minute, idle")
         _prune(sync_url)
 
         def registered_anew_and_healthy() -> dict[str, Any] | None:

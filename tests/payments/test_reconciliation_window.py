@@ -24,7 +24,9 @@ from booklnk.db.database import Database
 from booklnk.payments.kashier.client import KashierClient, RefundAccepted
 from booklnk.payments.kashier.config import KashierConfig
 from booklnk.payments.models import MismatchKind
-from support import Account
+from support import Account, earlier
+
+TWO_DAYS = "interval '2 days'"
 
 
 async def _age(engine: AsyncEngine, order_id: str, days: int) -> None:
@@ -32,9 +34,10 @@ async def _age(engine: AsyncEngine, order_id: str, days: int) -> None:
     back = "make_interval(days => :d)"
     of_order = "(SELECT id FROM payment_attempt WHERE order_id = :o)"
     statements = (
-        f"UPDATE payment_attempt SET created_at = created_at - {back} WHERE order_id = :o",
-        f"UPDATE ledger_entry SET created_at = created_at - {back} WHERE attempt_id IN {of_order}",
-        f"UPDATE webhook_delivery SET received_at = received_at - {back} WHERE merchant_order_id = :o",
+        f"UPDATE payment_attempt SET created_at = {earlier('created_at', back)} WHERE order_id = :o",
+        f"UPDATE ledger_entry SET created_at = {earlier('created_at', back)} WHERE attempt_id IN {of_order}",
+        f"UPDATE webhook_delivery SET received_at = {earlier('received_at', back)}"
+        " WHERE merchant_order_id = :o",
     )
     async with engine.begin() as conn:
         for statement in statements:
@@ -174,8 +177,8 @@ async def test_a_refund_pending_for_over_a_day_is_flagged_until_it_settles(
     async with owner_engine.begin() as conn:  # Kashier accepted it two days ago
         await conn.execute(
             text(
-                "UPDATE refund_intent SET updated_at = updated_at - interval '2 days' WHERE attempt_id"
-                " IN (SELECT id FROM payment_attempt WHERE order_id = :o)"
+                f"UPDATE refund_intent SET updated_at = {earlier('updated_at', TWO_DAYS)}"
+                " WHERE attempt_id IN (SELECT id FROM payment_attempt WHERE order_id = :o)"
             ),
             {"o": order_id},
         )

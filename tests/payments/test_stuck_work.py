@@ -32,7 +32,7 @@ from booklnk.jobs.tasks import SWEEP_STUCK_PAYMENTS
 from booklnk.payments import refunds, webhooks
 from booklnk.payments.kashier.client import KashierClient
 from race_support import free_port
-from support import Account, FakeClock
+from support import Account, FakeClock, earlier
 
 SWEEP = [(SWEEP_STUCK_PAYMENTS, {"timestamp": 0})]
 
@@ -54,10 +54,13 @@ async def _paid_here_and_there(client: httpx.AsyncClient, sim: Sim) -> tuple[str
     return base, owner, {**checkout, "booking_id": booking["id"]}
 
 
+AN_HOUR = "interval '1 hour'"
+
+
 async def _age(engine: AsyncEngine, table: str, column: str) -> None:
     """Make the rows older than the sweep's grace period (it leaves brand-new work alone)."""
     async with engine.begin() as conn:
-        await conn.execute(text(f"UPDATE {table} SET {column} = {column} - interval '1 hour'"))
+        await conn.execute(text(f"UPDATE {table} SET {column} = {earlier(column, AN_HOUR)}"))
 
 
 async def _outcomes(engine: AsyncEngine, order_id: str) -> list[str | None]:

@@ -35,11 +35,11 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from sqlalchemy import make_url
 
 from booklnk.bootstrap import asyncpg_url
+from booklnk.db.admin import execute_autocommit
 from booklnk.db.embedded import embedded_database_url
 from booklnk.db.migrate import upgrade_async
 from booklnk.demo.loader import DEMO_PASSWORD
 
-from benchlib.database import admin
 from benchlib.output import RESULTS_DIR, log
 from benchlib.processes import free_port, server_env, start_server, stop_server, wait_ready
 
@@ -75,7 +75,7 @@ async def main() -> None:
     )
     name = f"booklnk_bench_web_{uuid.uuid4().hex[:8]}"
     bench_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    await admin(server_url, f'CREATE DATABASE "{name}"')
+    await execute_autocommit(server_url, f'CREATE DATABASE "{name}"')
     logs = Path(tempfile.mkdtemp(prefix="bench-web-"))
     try:
         await upgrade_async(bench_url)
@@ -104,7 +104,7 @@ async def main() -> None:
         finally:
             stop_server(server)
     finally:
-        await admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await execute_autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(logs, ignore_errors=True)
     report(measured)
 

@@ -81,13 +81,18 @@ class CitusCluster:
     def connections_break(self) -> bool:
         return not self.only_workers
 
+    @property
+    def _outage(self) -> Sequence[Node]:
+        """The nodes an outage stops: the workers alone, or every node."""
+        return self.nodes[1:] if self.only_workers else self.nodes
+
     def stop(self) -> None:
-        for node in self.nodes[1:] if self.only_workers else self.nodes:
+        for node in self._outage:
             node.stop()
 
     def start(self) -> None:
         # The workers first: the coordinator's first statements reach them.
-        for node in reversed(self.nodes[1:] if self.only_workers else self.nodes):
+        for node in reversed(self._outage):
             node.start()
 
 

@@ -28,6 +28,7 @@ from answer_contract import AnswerContract
 from booklnk.api.app import create_app
 from booklnk.bootstrap import asyncpg_url, load_business_types, passwords_for
 from booklnk.config import Settings
+from booklnk.db.admin import execute_autocommit
 from booklnk.db.database import Database
 from booklnk.db.embedded import embedded_database_url
 from booklnk.db.migrate import upgrade_async
@@ -136,22 +137,16 @@ async def _run_database() -> AsyncIterator[str]:
         return
     server = make_url(_server_url())
     name = f"booklnk_test_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        # Administrative statements run in the server URL's own database (CI hands us a
-        # fresh one; the embedded server's default is "postgres").
-        engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
-    await admin(f'CREATE DATABASE "{name}"')
+    # Administrative statements run in the server URL's own database (CI hands us a fresh
+    # one; the embedded server's default is "postgres").
+    admin = server.render_as_string(hide_password=False)
+    await execute_autocommit(admin, f'CREATE DATABASE "{name}"')
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
         await upgrade_async(url)
         yield url
     finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await execute_autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from booklnk.bootstrap import database_url
 from booklnk.config import Settings
 from booklnk.db import citus
+from booklnk.db.admin import execute_autocommit
 from booklnk.db.migrate import upgrade_async
 
 from benchlib.output import log
@@ -73,21 +74,12 @@ def fresh_database(servers: Collection[Server]) -> Iterator[BenchDatabase]:
         if workers:
             asyncio.run(citus.drop_cluster_database(server_url, workers, name))
         else:
-            asyncio.run(admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def admin(server_url: str, sql: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
+            asyncio.run(execute_autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def create_database(server_url: str, name: str, bench_url: str, *, exists: bool = False) -> None:
     if not exists:
-        await admin(server_url, f'CREATE DATABASE "{name}"')
+        await execute_autocommit(server_url, f'CREATE DATABASE "{name}"')
     await upgrade_async(bench_url)
     engine = create_async_engine(bench_url)
     try:

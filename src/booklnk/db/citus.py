@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from booklnk.db.admin import execute_autocommit
 from booklnk.db.rls import APP_ROLE
 
 REFERENCE = (
@@ -100,34 +101,26 @@ async def create_cluster_database(coordinator: str, workers: Sequence[str], name
     per database: each one a cluster serves is set up so.)"""
     nodes = node_urls(coordinator, workers)
     for node in nodes:
-        await _admin(node, f'CREATE DATABASE "{name}"')
-        await _admin(_on(node, name), "CREATE EXTENSION citus")
+        await execute_autocommit(node, f'CREATE DATABASE "{name}"')
+        await execute_autocommit(_on(node, name), "CREATE EXTENSION citus")
     url = _on(coordinator, name)
-    itself = make_url(coordinator)
-    await _admin(url, f"SELECT citus_set_coordinator_host('{itself.host}', {itself.port or 5432})")
-    for worker in workers:
-        host, port = worker.rsplit(":", 1)
-        await _admin(url, f"SELECT citus_add_node('{host}', {int(port)})")
+    itself, *others = (make_url(node) for node in nodes)
+    await execute_autocommit(
+        url, f"SELECT citus_set_coordinator_host('{itself.host}', {itself.port or 5432})"
+    )
+    for worker in others:
+        await execute_autocommit(url, f"SELECT citus_add_node('{worker.host}', {worker.port})")
     return url
 
 
 async def drop_cluster_database(coordinator: str, workers: Sequence[str], name: str) -> None:
     """`name` dropped on every node, its connections closed."""
     for node in node_urls(coordinator, workers):
-        await _admin(node, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await execute_autocommit(node, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _on(server: str, database: str) -> str:
     return make_url(server).set(database=database).render_as_string(hide_password=False)
-
-
-async def _admin(url: str, sql: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
 
 
 async def distribute_database(url: str, tell: Callable[[str], None]) -> Placement:
